@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+#   make run   [ARCH=riscv64|aarch64] [VIRTIO=legacy|modern] [DEVICES=...] [QEMU_EXTRA=...]
+#   make test  every test: host tests (gcc and clang, sanitizers) and QEMU
+#              tests on both boards, both interfaces
+#   make menuconfig / savedefconfig [ARCH=...]
+#
+# Both run and test install what they need first (scripts/setup.sh).
+
+ARCH ?= riscv64
+VIRTIO ?= legacy
+DEVICES ?= all
+QEMU_EXTRA ?=
+PRESETS ?= host-gcc host-clang riscv64 aarch64
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+BUILD_DIR := build/$(ARCH)
+
+.PHONY: run test setup build menuconfig savedefconfig clean
+
+setup:
+	@sh scripts/setup.sh
+
+build: setup
+	@cmake --preset $(ARCH) >/dev/null
+	@cmake --build --preset $(ARCH) -j $(JOBS)
+
+run: build
+	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
+		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" \
+		$(BUILD_DIR)/apps/shell/vio-shell.elf
+
+test: setup
+	@set -e; for p in $(PRESETS); do \
+		echo "=== $$p: configure and build"; \
+		cmake --preset $$p >/dev/null; \
+		cmake --build --preset $$p -j $(JOBS); \
+	done; \
+	status=0; for p in $(PRESETS); do \
+		echo "=== $$p: test"; \
+		ctest --preset $$p -j $(JOBS) || status=1; \
+	done; exit $$status
+
+menuconfig: setup
+	@cmake --preset $(ARCH) >/dev/null
+	@python3 scripts/kconfig.py menuconfig --config $(BUILD_DIR)/.config \
+		--defconfig configs/qemu-virt-$(ARCH)_defconfig
+	@cmake --preset $(ARCH) >/dev/null
+
+savedefconfig: setup
+	@cmake --preset $(ARCH) >/dev/null
+	@python3 scripts/kconfig.py savedefconfig --config $(BUILD_DIR)/.config \
+		--out configs/qemu-virt-$(ARCH)_defconfig
+
+clean:
+	rm -rf build

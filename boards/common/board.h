@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a board gives the programs (apps/, tests/qemu/) and the bare-metal
+ * port (ports/baremetal/). Each board folder implements all of it; nothing
+ * here names an address: everything comes from the device tree the firmware
+ * was handed.
+ */
+#ifndef VIO_BOARD_H
+#define VIO_BOARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOARD_MAX_VIRTIO 32
+
+struct board_virtio {
+	uintptr_t base; /* register block */
+	uint32_t size;  /* bytes of register space */
+	int irq;        /* the board's interrupt number (PLIC source / GIC INTID), -1 none */
+	int slot;       /* position in ascending address order, from 0 */
+};
+
+struct board_info {
+	const char *name;      /* "qemu-virt-riscv64", ... */
+	uintptr_t ram_base;
+	uint64_t ram_size;
+	uintptr_t dtb;         /* where the device tree was (it may be overwritten later) */
+	unsigned nvirtio;
+	struct board_virtio virtio[BOARD_MAX_VIRTIO]; /* sorted by address */
+};
+
+/*
+ * Called by the start-up code before main (C environment ready, interrupts
+ * masked): parse the device tree, bring up the console (stdin/stdout through
+ * picolibc), the interrupt controller, the timer and the DMA pool, then
+ * unmask interrupts. On a broken device tree it prints why and exits QEMU
+ * with a failure status.
+ */
+void board_init(uintptr_t dtb);
+
+const struct board_info *board_info(void);
+
+/* Exit QEMU with status code (0 pass). Never returns. */
+void board_exit(int code) __attribute__((noreturn));
+
+/* Monotonic time since boot, nanoseconds. Any context. */
+uint64_t board_time_ns(void);
+
+/* Mask / restore this CPU's interrupts; returns the previous state. */
+uintptr_t board_irq_save(void);
+void board_irq_restore(uintptr_t state);
+
+/*
+ * With interrupts masked by the caller: sleep until an interrupt is pending
+ * or board_time_ns() reaches deadline_ns (a timer interrupt is armed for
+ * it). Returns with interrupts still masked; the caller restores them, and
+ * the pending handler then runs.
+ */
+void board_idle_until(uint64_t deadline_ns);
+
+/*
+ * Route interrupt irq to handler(arg) and enable it (level-triggered, to
+ * this CPU). Returns 0, or -22 (VIO_EINVAL) for a bad number or a line taken.
+ */
+int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
+void board_irq_detach(int irq);
+
+/* The memory left for the DMA pool: from the end of the image to the end of RAM,
+ * less the device tree. */
+void board_dma_region(uintptr_t *start, size_t *size);
+
+/* Console: write bytes; read one byte without waiting (-1 when none). */
+void board_console_write(const char *buf, size_t len);
+int board_console_getc(void);
+
+#endif

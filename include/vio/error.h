@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Error codes. Every vio function that can fail returns int: 0 (or a count)
+ * on success, one of these negative values otherwise. The values are the
+ * negated POSIX errno numbers so they read naturally in a debugger.
+ */
+#ifndef VIO_ERROR_H
+#define VIO_ERROR_H
+
+enum vio_err {
+	VIO_OK = 0,
+	VIO_EIO = -5,         /* the device reported an I/O error */
+	VIO_EAGAIN = -11,     /* nothing available now; try again */
+	VIO_ENOMEM = -12,     /* the port's allocator ran out */
+	VIO_EFAULT = -14,     /* a buffer the device cannot reach */
+	VIO_EBUSY = -16,      /* the resource is in use */
+	VIO_ENODEV = -19,     /* no such device, or no device in the slot */
+	VIO_EINVAL = -22,     /* a bad argument from the caller */
+	VIO_ENOSPC = -28,     /* the virtqueue has no free descriptors */
+	VIO_EROFS = -30,      /* the medium is read-only */
+	VIO_ERANGE = -34,     /* beyond the device's capacity or limits */
+	VIO_EPROTO = -71,     /* the device broke the protocol; it is marked failed */
+	VIO_ENOTSUP = -95,    /* the device or build does not support this */
+	VIO_ETIMEDOUT = -110, /* the device did not answer in time */
+	VIO_ESHUTDOWN = -108, /* the device has failed and is out of service */
+};
+
+/*
+ * A readable message for an error code (or "ok" for 0). Never NULL.
+ * Any context.
+ */
+const char *vio_strerror(int err);
+
+#endif
