@@ -76,6 +76,7 @@ struct vio_vq {
 	uint16_t avail_idx;   /* our copy of avail->idx */
 	uint16_t kicked_idx;  /* avail_idx at the last notification */
 	uint16_t last_used;   /* next used-ring entry to consume */
+	bool irq_off;         /* the driver asked for no interrupts */
 	bool broken;
 };
 

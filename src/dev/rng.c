@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-rng driver (VirtIO 1.2 section 5.4).
+ *
+ * One request queue (5.4.2); the driver offers a device-writable buffer and
+ * the device fills some of it with entropy (5.4.6). Bytes go through a DMA
+ * buffer of the driver's own, so callers may pass any memory.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vio/error.h>
+#include <vio/rng.h>
+#include <vio/spec/virtio_config.h>
+
+#include "core/log.h"
+
+#define RNG_CHUNK 256u /* bytes asked for per request */
+
+struct rng {
+	struct vio_device *dev;
+	struct vio_vq *vq;
+	uint8_t *buf;   /* RNG_CHUNK bytes of DMA memory */
+	uint32_t have;  /* bytes in buf not yet handed out, from pos */
+	uint32_t pos;
+	bool busy;      /* a request is with the device */
+	int error;      /* set when the queue broke */
+};
+
+/* Take completed requests off the queue. */
+static void collect(struct rng *r)
+{
+	void *cookie;
+	uint32_t len;
+	int rc;
+
+	while ((rc = vio_vq_dequeue(r->vq, &cookie, &len)) == 0) {
+		r->busy = false;
+		r->have = len;
+		r->pos = 0;
+	}
+	if (rc != VIO_EAGAIN)
+		r->error = rc;
+}
+
+/* Ask the device for a buffer full, unless a request is out already. */
+static int request(struct rng *r)
+{
+	struct vio_sg sg = { r->buf, RNG_CHUNK };
+	int rc;
+
+	if (r->busy || r->have)
+		return 0;
+	rc = vio_vq_enqueue(r->vq, &sg, 0, 1, r);
+	if (rc)
+		return rc;
+	r->busy = true;
+	vio_vq_kick(r->vq);
+	return 0;
+}
+
+static size_t take(struct rng *r, uint8_t *dst, size_t len)
+{
+	size_t n = len < r->have ? len : r->have;
+
+	memcpy(dst, r->buf + r->pos, n);
+	r->pos += (uint32_t)n;
+	r->have -= (uint32_t)n;
+	return n;
+}
+
+static bool ready(void *arg)
+{
+	struct rng *r = arg;
+
+	collect(r);
+	return r->error || !r->busy;
+}
+
+/* 0 when dev is an rng that can take requests. */
+static int check_live(const struct vio_device *dev)
+{
+	if (!dev || dev->driver != &vio_rng_driver)
+		return VIO_ENODEV;
+	if (dev->state != VIO_DEV_READY)
+		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	return 0;
+}
+
+int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns)
+{
+	const struct vio_port *port = vio_port();
+	struct rng *r;
+	size_t done = 0;
+	uint64_t start;
+	int rc;
+
+	rc = check_live(dev);
+	if (rc)
+		return rc;
+	if (!buf || len > INT32_MAX)
+		return VIO_EINVAL;
+	r = dev->priv;
+	start = port->time_ns(port->ctx);
+	while (done < len) {
+		uint64_t elapsed;
+
+		collect(r);
+		if (r->error)
+			return r->error;
+		done += take(r, (uint8_t *)buf + done, len - done);
+		if (done == len)
+			break;
+		rc = request(r);
+		if (rc)
+			return rc;
+		elapsed = port->time_ns(port->ctx) - start;
+		if (elapsed >= timeout_ns)
+			return VIO_ETIMEDOUT;
+		rc = vio_dev_wait(dev, ready, r, timeout_ns - elapsed);
+		if (rc)
+			return rc;
+	}
+	/* Keep one request out so the next read finds bytes waiting. */
+	request(r);
+	return (int)len;
+}
+
+int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
+{
+	struct rng *r;
+	size_t n;
+	int rc;
+
+	rc = check_live(dev);
+	if (rc)
+		return rc;
+	if (!buf || len > INT32_MAX)
+		return VIO_EINVAL;
+	r = dev->priv;
+	collect(r);
+	if (r->error)
+		return r->error;
+	n = take(r, buf, len);
+	rc = request(r);
+	if (rc)
+		return rc;
+	return n ? (int)n : VIO_EAGAIN;
+}
+
+static int rng_probe(struct vio_device *dev)
+{
+	const struct vio_port *port = vio_port();
+	struct rng *r = dev->priv;
+	int rc;
+
+	r->dev = dev;
+	/* 5.4.2: requestq is queue 0; a few entries are plenty */
+	rc = vio_dev_vq_setup(dev, 0, 8, &r->vq);
+	if (rc)
+		return rc;
+	r->buf = port->dma_alloc(port->ctx, RNG_CHUNK, 64);
+	if (!r->buf)
+		return VIO_ENOMEM;
+	return 0;
+}
+
+static void rng_remove(struct vio_device *dev)
+{
+	const struct vio_port *port = vio_port();
+	struct rng *r = dev->priv;
+
+	if (r && r->buf)
+		port->dma_free(port->ctx, r->buf, RNG_CHUNK);
+}
+
+const struct vio_driver vio_rng_driver = {
+	.name = "rng",
+	.device_id = VIRTIO_ID_RNG,
+	.features = 0, /* 5.4.3: none defined */
+	.feature_names = NULL,
+	.priv_size = sizeof(struct rng),
+	.probe = rng_probe,
+	.remove = rng_remove,
+};
