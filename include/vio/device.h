@@ -41,15 +41,21 @@ struct vio_driver {
 	const char *name;    /* short type name: "rng", "blk", ... */
 	uint32_t device_id;  /* VIRTIO_ID_* it drives */
 	/*
-	 * Device-specific and ring features the driver can use. The core adds
-	 * VIRTIO_F_VERSION_1 on modern devices and drops what the build
-	 * disables.
+	 * Device-specific features the driver can use. The core adds the ring
+	 * and transport features the build enables (VERSION_1 on modern
+	 * devices, INDIRECT_DESC when indirect_max > 1, EVENT_IDX).
 	 */
 	uint64_t features;
 	/* Names of the device-specific feature bits (terminated by name NULL). */
 	const struct vio_feature_name *feature_names;
 	/* Bytes of driver state the core allocates (zeroed) for each device. */
 	size_t priv_size;
+	/*
+	 * Segments in the driver's longest chain, for indirect descriptor
+	 * tables (VIRTIO_RING_F_INDIRECT_DESC); 0 or 1: the driver needs none
+	 * and the feature is not negotiated.
+	 */
+	uint16_t indirect_max;
 
 	/*
 	 * Set up queues and state after features are negotiated. Returning an
@@ -135,7 +141,7 @@ static inline bool vio_dev_has(const struct vio_device *dev, unsigned bit)
 /* "legacy" or "modern". */
 const char *vio_dev_interface(const struct vio_device *dev);
 
-/* A readable device type name for a device id ("blk", "net", ...; "id<N>" never). */
+/* A readable device type name for a device id ("blk", "net", ...; "unknown"). */
 const char *vio_dev_type_name(uint32_t device_id);
 
 /* A readable name for feature bit of dev (device-specific or ring), or NULL. */

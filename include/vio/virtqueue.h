@@ -50,6 +50,12 @@ struct vio_vq_config {
 	uint32_t used_align;  /* from the transport's ring_align */
 	bool legacy;          /* guest-native byte order instead of little-endian */
 	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX was negotiated */
+	/*
+	 * VIRTIO_RING_F_INDIRECT_DESC was negotiated: chains of 2 to
+	 * indirect_max segments (at most size) go into a per-head indirect
+	 * table and take one ring descriptor. 0: no indirect descriptors.
+	 */
+	uint16_t indirect_max;
 	/* Tell the device new buffers are available. Any context. */
 	void (*notify)(void *ctx, unsigned index);
 	/* Called once when the device breaks the protocol on this queue. */
@@ -70,6 +76,8 @@ struct vio_vq {
 	uint64_t desc_dma, avail_dma, used_dma;
 
 	struct vio_vq_slot *slots; /* size entries, indexed by chain head */
+	struct virtq_desc *indirect; /* size tables of indirect_max entries, or NULL */
+	size_t indirect_size;
 
 	uint16_t free_head;   /* first free descriptor */
 	uint16_t num_free;    /* free descriptors */
@@ -95,10 +103,12 @@ void vio_vq_destroy(struct vio_vq *vq);
 /*
  * Queue a chain of out device-readable segments followed by in
  * device-writable ones, with cookie (not NULL) to be returned on completion.
- * The device does not see it before vio_vq_kick. Returns 0, VIO_EINVAL (no
- * segments, a zero-length segment, a NULL cookie, more segments than the
- * ring holds), VIO_ENOSPC (not enough free descriptors now: complete some
- * and retry) or VIO_ESHUTDOWN (the queue is broken).
+ * A chain of several segments uses an indirect table when the queue has
+ * them (one ring descriptor; section 2.7.5.3). The device does not see it
+ * before vio_vq_kick. Returns 0, VIO_EINVAL (no segments, a zero-length
+ * segment, a NULL cookie, more segments than the ring or an indirect table
+ * holds), VIO_ENOSPC (not enough free descriptors now: complete some and
+ * retry) or VIO_ESHUTDOWN (the queue is broken).
  */
 int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
 		   void *cookie);

@@ -181,6 +181,9 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, uint32_t max_size,
 	cfg.used_align = t->ops->ring_align(t);
 	cfg.legacy = t->legacy;
 	cfg.event_idx = vio_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
+	if (vio_dev_has(dev, VIRTIO_RING_F_INDIRECT_DESC))
+		cfg.indirect_max = (uint16_t)(dev->driver->indirect_max < size
+						      ? dev->driver->indirect_max : size);
 	cfg.notify = vq_notify;
 	cfg.fail = vq_failed;
 	cfg.ctx = dev;
@@ -233,6 +236,10 @@ static uint64_t core_features(const struct vio_device *dev)
 
 	if (!dev->t.legacy)
 		f |= 1ull << VIRTIO_F_VERSION_1;
+	if (CONFIG_VIO_RING_INDIRECT && dev->driver->indirect_max > 1)
+		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
+	if (CONFIG_VIO_RING_EVENT_IDX)
+		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	return f;
 }
 

@@ -94,7 +94,7 @@ int vio_vq_create(struct vio_vq *vq, const struct vio_port *port, const struct v
 
 	memset(vq, 0, sizeof(*vq));
 	if (!port || !cfg->size || cfg->size > VQ_SIZE_MAX || (cfg->size & (cfg->size - 1)) ||
-	    (used_align & (used_align - 1)) || !cfg->notify)
+	    (used_align & (used_align - 1)) || !cfg->notify || cfg->indirect_max > cfg->size)
 		return VIO_EINVAL;
 
 	vq->port = port;
@@ -104,7 +104,13 @@ int vio_vq_create(struct vio_vq *vq, const struct vio_port *port, const struct v
 	align = used_align > VIRTQ_DESC_ALIGN ? used_align : VIRTQ_DESC_ALIGN;
 	vq->mem = port->dma_alloc(port->ctx, vq->mem_size, align);
 	vq->slots = port->dma_alloc(port->ctx, sizeof(*vq->slots) * cfg->size, sizeof(void *));
-	if (!vq->mem || !vq->slots) {
+	if (cfg->indirect_max > 1) {
+		vq->indirect_size = sizeof(struct virtq_desc) * cfg->indirect_max * cfg->size;
+		vq->indirect = port->dma_alloc(port->ctx, vq->indirect_size, VIRTQ_DESC_ALIGN);
+	} else {
+		vq->cfg.indirect_max = 0;
+	}
+	if (!vq->mem || !vq->slots || (vq->indirect_size && !vq->indirect)) {
 		vio_vq_destroy(vq);
 		return VIO_ENOMEM;
 	}
@@ -135,6 +141,8 @@ void vio_vq_destroy(struct vio_vq *vq)
 		port->dma_free(port->ctx, vq->mem, vq->mem_size);
 	if (port && vq->slots)
 		port->dma_free(port->ctx, vq->slots, sizeof(*vq->slots) * vq->cfg.size);
+	if (port && vq->indirect)
+		port->dma_free(port->ctx, vq->indirect, vq->indirect_size);
 	memset(vq, 0, sizeof(*vq));
 }
 
@@ -150,48 +158,84 @@ static int vq_fail(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
 	return VIO_EPROTO;
 }
 
-int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
-		   void *cookie)
+/*
+ * Write n segments as descriptors: into the ring's free list (table NULL),
+ * or into an indirect table, linked in order. Returns the last ring
+ * descriptor used and adds the device-writable bytes to *in_len.
+ */
+static uint16_t fill(struct vio_vq *vq, struct virtq_desc *table, const struct vio_sg *sg,
+		     unsigned out, unsigned n, uint64_t *in_len)
 {
 	const struct vio_port *port = vq->port;
-	unsigned n = out + in;
-	uint16_t head, idx, mask = (uint16_t)(vq->cfg.size - 1);
-	uint64_t in_len = 0;
+	uint16_t idx = table ? 0 : vq->free_head;
 
-	if (vq->broken)
-		return VIO_ESHUTDOWN;
-	if (!cookie || n == 0 || n > vq->cfg.size || n < out)
-		return VIO_EINVAL;
-	for (unsigned i = 0; i < n; i++)
-		if (!sg[i].len || !sg[i].buf)
-			return VIO_EINVAL;
-	if (n > vq->num_free)
-		return VIO_ENOSPC;
-
-	/* 2.7.13.1: place the buffers into free descriptors, readable ones first */
-	head = idx = vq->free_head;
 	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc *d = &vq->desc[idx];
+		struct virtq_desc *d = table ? &table[i] : &vq->desc[idx];
+		uint16_t next = table ? (uint16_t)(i + 1) : vq->slots[idx].next;
 		uint16_t flags = 0;
 
 		if (i >= out) {
 			flags |= VIRTQ_DESC_F_WRITE;
-			in_len += sg[i].len;
+			*in_len += sg[i].len;
 		}
 		if (i + 1 < n)
 			flags |= VIRTQ_DESC_F_NEXT;
 		d->addr = to_dev64(vq, port->virt_to_dma(port->ctx, sg[i].buf));
 		d->len = to_dev32(vq, sg[i].len);
 		d->flags = to_dev16(vq, flags);
-		d->next = to_dev16(vq, vq->slots[idx].next);
-		if (port->cache_clean && i < out)
-			port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
+		d->next = to_dev16(vq, next);
+		if (port->cache_clean) {
+			if (i < out)
+				port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
+			port->cache_clean(port->ctx, d, sizeof(*d));
+		}
+		if (i + 1 < n)
+			idx = next;
+	}
+	return idx;
+}
+
+int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
+		   void *cookie)
+{
+	const struct vio_port *port = vq->port;
+	unsigned n = out + in;
+	uint16_t head, last, mask = (uint16_t)(vq->cfg.size - 1);
+	bool indirect;
+	uint64_t in_len = 0;
+
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!cookie || n == 0 || n < out)
+		return VIO_EINVAL;
+	/* 2.7.5.3.1: a chain, indirect or not, is at most the queue size */
+	indirect = vq->cfg.indirect_max && n > 1 && n <= vq->cfg.indirect_max;
+	if (n > vq->cfg.size)
+		return VIO_EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!sg[i].len || !sg[i].buf)
+			return VIO_EINVAL;
+	if ((indirect ? 1 : n) > vq->num_free)
+		return VIO_ENOSPC;
+
+	head = vq->free_head;
+	if (indirect) {
+		/* 2.7.5.3: one ring descriptor points at this head's own table */
+		struct virtq_desc *table = vq->indirect + (size_t)head * vq->cfg.indirect_max;
+		struct virtq_desc *d = &vq->desc[head];
+
+		fill(vq, table, sg, out, n, &in_len);
+		d->addr = to_dev64(vq, port->virt_to_dma(port->ctx, table));
+		d->len = to_dev32(vq, (uint32_t)(sizeof(*table) * n));
+		d->flags = to_dev16(vq, VIRTQ_DESC_F_INDIRECT);
 		if (port->cache_clean)
 			port->cache_clean(port->ctx, d, sizeof(*d));
-		if (i + 1 < n)
-			idx = vq->slots[idx].next;
+		last = head;
+		n = 1;
+	} else {
+		last = fill(vq, NULL, sg, out, n, &in_len);
 	}
-	vq->free_head = vq->slots[idx].next;
+	vq->free_head = vq->slots[last].next;
 	vq->num_free = (uint16_t)(vq->num_free - n);
 
 	vq->slots[head].cookie = cookie;
