@@ -11,5 +11,7 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(VIO_ARCH_FLAGS "-mcpu=cortex-a57 -mstrict-align --specs=picolibc.specs")
 set(CMAKE_C_FLAGS_INIT "${VIO_ARCH_FLAGS} -mgeneral-regs-only -ffreestanding -fno-common -ffunction-sections -fdata-sections -fno-pie")
 set(CMAKE_ASM_FLAGS_INIT "${VIO_ARCH_FLAGS}")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "${VIO_ARCH_FLAGS} -nostartfiles -no-pie -Wl,--gc-sections")
+# The link line repeats the C flags (arch flags, --specs); a second
+# --specs=picolibc.specs would make gcc fail.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -no-pie -Wl,--gc-sections")
 set(VIO_TARGET aarch64)

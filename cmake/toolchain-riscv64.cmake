@@ -9,5 +9,7 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(VIO_ARCH_FLAGS "-march=rv64gc -mabi=lp64d -mcmodel=medany --specs=picolibc.specs")
 set(CMAKE_C_FLAGS_INIT "${VIO_ARCH_FLAGS} -ffreestanding -fno-common -ffunction-sections -fdata-sections")
 set(CMAKE_ASM_FLAGS_INIT "${VIO_ARCH_FLAGS}")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "${VIO_ARCH_FLAGS} -nostartfiles -Wl,--gc-sections")
+# The link line repeats the C flags (arch flags, --specs); a second
+# --specs=picolibc.specs would make gcc fail.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -Wl,--gc-sections")
 set(VIO_TARGET riscv64)
