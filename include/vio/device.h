@@ -81,7 +81,7 @@ enum vio_dev_state {
 
 struct vio_device {
 	enum vio_dev_state state;
-	char name[12];               /* "rng0", "blk1", ... ("dev<slot>" without a driver) */
+	char name[12];               /* type and number among its type: "rng0", "blk1", "input0" */
 	int slot;                    /* the board's slot number */
 	int irq;                     /* interrupt line, -1 for none */
 	uint64_t offered;            /* features the device offered */
@@ -160,7 +160,8 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, uint32_t max_size,
 /*
  * Read device-specific config at offset off (1, 2, 4 or 8 bytes), converted
  * to CPU order, retried until the config generation is stable (section
- * 2.5.1; legacy devices: until two reads agree). Returns 0 or VIO_EPROTO
+ * 2.5.1; on legacy devices, which have no generation, an 8-byte field is
+ * read until two reads agree). Returns 0 or VIO_EPROTO
  * when the device never gives a stable value. Task context.
  */
 int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, uint64_t *val);

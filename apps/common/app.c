@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Start-up shared by the firmwares: the bare-metal port, the drivers, the devices. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include <vio/device.h>
+#include <vio/error.h>
+#include <vio/mmio.h>
+
+#include "vio_config.h"
+#if CONFIG_VIO_DRIVER_RNG
+#include <vio/rng.h>
+#endif
+#if CONFIG_VIO_DRIVER_BLK
+#include <vio/blk.h>
+#endif
+
+#include "app.h"
+#include "board.h"
+#include "vio_baremetal.h"
+
+/* Every driver this build enables; each is offered to the devices added after it. */
+static const struct vio_driver *const drivers[] = {
+#if CONFIG_VIO_DRIVER_RNG
+	&vio_rng_driver,
+#endif
+#if CONFIG_VIO_DRIVER_BLK
+	&vio_blk_driver,
+#endif
+	NULL,
+};
+
+int app_vio_start(void)
+{
+	const struct board_info *b = board_info();
+	int err;
+
+	vio_baremetal_init();
+	err = vio_init(vio_baremetal_port(), vio_baremetal_os());
+	if (err) {
+		printf("vio_init: %s\n", vio_strerror(err));
+		return err;
+	}
+	for (unsigned i = 0; drivers[i]; i++) {
+		err = vio_driver_register(drivers[i]);
+		if (err)
+			printf("vio: cannot register driver %s: %s\n", drivers[i]->name,
+			       vio_strerror(err));
+	}
+	for (unsigned i = 0; i < b->nvirtio; i++) {
+		/*
+		 * An empty slot is VIO_ENODEV and not added. Any other error leaves
+		 * the device in the table, refused or failed, with the reason in
+		 * dev->error; the library has logged it already.
+		 */
+		(void)vio_mmio_add(b->virtio[i].base, b->virtio[i].irq, b->virtio[i].slot, NULL);
+	}
+	return (int)vio_dev_count();
+}

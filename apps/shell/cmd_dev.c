@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Device commands: list_device. */
+#include <stdio.h>
+#include <string.h>
+
+#include <vio/device.h>
+#include <vio/error.h>
+
+#include "shell.h"
+
+#define FEATURE_INDENT "     "
+#define FEATURE_WIDTH 78
+
+static void print_state(const struct vio_device *dev)
+{
+	switch (dev->state) {
+	case VIO_DEV_READY:
+		printf("ready\n");
+		break;
+	case VIO_DEV_NO_DRIVER:
+		printf("no driver\n");
+		break;
+	case VIO_DEV_REFUSED:
+		printf("refused: %s\n", vio_strerror(dev->error));
+		break;
+	case VIO_DEV_FAILED:
+		printf("failed: %s\n", vio_strerror(dev->error));
+		break;
+	default:
+		printf("empty\n");
+		break;
+	}
+}
+
+/* The negotiated features by name, wrapped on indented lines. */
+static void print_features(const struct vio_device *dev)
+{
+	static const char head[] = FEATURE_INDENT "features:";
+	size_t col = sizeof(head) - 1;
+
+	fputs(head, stdout);
+	if (!dev->negotiated) {
+		/* Nothing negotiated (no driver, refused): what it offered, as a hint. */
+		if (dev->offered)
+			printf(" none (offered %#llx)\n", (unsigned long long)dev->offered);
+		else
+			printf(" none\n");
+		return;
+	}
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const char *name;
+		char num[8];
+
+		if (!vio_dev_has(dev, bit))
+			continue;
+		name = vio_dev_feature_name(dev, bit);
+		if (!name) {
+			snprintf(num, sizeof(num), "bit%u", bit);
+			name = num;
+		}
+		if (col + 1 + strlen(name) > FEATURE_WIDTH) {
+			printf("\n" FEATURE_INDENT "         ");
+			col = sizeof(head) - 1;
+		}
+		printf(" %s", name);
+		col += 1 + strlen(name);
+	}
+	putchar('\n');
+}
+
+static int cmd_list_device(int argc, char **argv)
+{
+	unsigned n = vio_dev_count();
+
+	(void)argc;
+	(void)argv;
+	if (!n) {
+		printf("no virtio devices\n");
+		return 0;
+	}
+	printf("slot name     type     iface   irq  state\n");
+	for (unsigned i = 0; i < n; i++) {
+		const struct vio_device *dev = vio_dev_at(i);
+
+		printf("%4d %-8s %-8s %-7s %3d  ", dev->slot, dev->name,
+		       vio_dev_type_name(dev->t.device_id), vio_dev_interface(dev), dev->irq);
+		print_state(dev);
+		print_features(dev);
+	}
+	return 0;
+}
+
+const struct shell_cmd shell_dev_cmds[] = {
+	{ "list_device", "", "the device table: slot, type, interface, state, features",
+	  cmd_list_device },
+	{ NULL, NULL, NULL, NULL },
+};

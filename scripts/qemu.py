@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Boot a vio firmware on QEMU's `virt` machine with a chosen set of virtio-mmio devices.
+
+Command line:
+
+  qemu.py run [--arch riscv64|aarch64] [--virtio legacy|modern] [--devices LIST]
+              [--extra "QEMU ARGS"] [--boot-suffix .elf|.bin] [--rng-file PATH]...
+              [--blk-file PATH]... [--console-socket PATH]... [--dry-run] FIRMWARE.elf
+
+      Run QEMU with the firmware's UART on this terminal (-nographic: Ctrl-A X
+      quits, Ctrl-A H lists the other keys). --dry-run prints the command line
+      and the slot of every device instead of running it.
+
+  --arch      riscv64 (default): -M virt -m 256M -bios default (OpenSBI), 8 slots.
+              aarch64: -M virt -cpu cortex-a57 -m 256M -semihosting, 32 slots;
+              semihosting is how the firmware exits QEMU with a status.
+  --virtio    legacy (default): QEMU's virtio-mmio version 1.
+              modern: version 2 (-global virtio-mmio.force-legacy=false).
+  --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
+              tablet; `all` (the default) is one of each and `none` is none.
+              A name may repeat, and NAME@N pins that device to slot N
+              (bus=virtio-mmio-bus.N, slot N being the N-th virtio-mmio node
+              in ascending address order). Unpinned devices take the highest
+              free slots in list order, as QEMU gives the first -device the
+              highest slot.
+  --extra     more QEMU arguments, split like a shell would.
+  --boot-suffix  what QEMU boots: the firmware itself (.elf, the riscv64
+              default) or its sibling raw image (.bin, the aarch64 default).
+  --rng-file  feed the N-th rng (in list order) from PATH (a FIFO or a file)
+              through an rng-random backend; repeat for the next rng.
+  --blk-file  back the N-th blk with a raw image at PATH instead of a null
+              device; repeat for the next blk.
+  --console-socket  put the N-th console's port on a Unix socket server at PATH.
+
+The backends touch nothing outside QEMU unless asked: blk is a 64 MiB null
+device reading zeroes, net is user-mode networking with restrict=on and no
+forwards, console is a virtconsole on a null chardev, rng reads QEMU's built-in
+source, gpu runs without a display. A NIC is never added unless net is listed
+(-nic none).
+
+As a module: build_command() returns the argument list and the device plan
+(each device's kind, index and slot), for test runners.
+"""
+import argparse
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+
+KINDS = ("rng", "blk", "net", "console", "gpu", "keyboard", "mouse", "tablet")
+
+# The device type name vio reports for each kind (vio_dev_type_name).
+TYPE_NAMES = {
+    "rng": "rng", "blk": "blk", "net": "net", "console": "console", "gpu": "gpu",
+    "keyboard": "input", "mouse": "input", "tablet": "input",
+}
+
+
+@dataclass(frozen=True)
+class Arch:
+    qemu: str
+    machine: tuple
+    slots: int
+    boot_suffix: str
+
+
+ARCHES = {
+    "riscv64": Arch("qemu-system-riscv64",
+                    ("-M", "virt", "-m", "256M", "-bios", "default"), 8, ".elf"),
+    "aarch64": Arch("qemu-system-aarch64",
+                    ("-M", "virt", "-cpu", "cortex-a57", "-m", "256M", "-semihosting"),
+                    32, ".bin"),
+}
+
+
+@dataclass
+class Device:
+    kind: str       # one of KINDS
+    index: int      # n-th device of this kind in the list, from 0
+    slot: int       # virtio-mmio slot it lands in
+    pinned: bool    # NAME@N on the list
+    id: str = ""    # QEMU id of the device ("rng0", "blk1", ...)
+
+    @property
+    def type_name(self):
+        return TYPE_NAMES[self.kind]
+
+
+@dataclass
+class Command:
+    argv: list
+    devices: list = field(default_factory=list)  # Device, in list order
+    boot_image: str = ""
+
+
+class QemuError(Exception):
+    pass
+
+
+def parse_devices(spec):
+    """Parse a --devices list into [(kind, slot or None)]."""
+    spec = (spec or "all").strip()
+    if spec == "all":
+        return [(k, None) for k in KINDS]
+    if spec in ("none", ""):
+        return []
+    out = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, at, slot = item.partition("@")
+        if name not in KINDS:
+            raise QemuError(f"unknown device '{name}' (one of: {', '.join(KINDS)}, all, none)")
+        if at:
+            try:
+                n = int(slot, 0)
+            except ValueError:
+                raise QemuError(f"bad slot in '{item}'") from None
+            out.append((name, n))
+        else:
+            out.append((name, None))
+    return out
+
+
+def plan_devices(arch, spec):
+    """Give every device of the list its slot, as QEMU will.
+
+    Pinned devices are placed first and the others take the highest slots left,
+    in list order; build_command emits them in that order so QEMU agrees.
+    """
+    a = ARCHES[arch]
+    req = parse_devices(spec)
+    if len(req) > a.slots:
+        raise QemuError(f"{len(req)} devices: {arch} has {a.slots} virtio-mmio slots")
+    taken = {}
+    for kind, slot in req:
+        if slot is None:
+            continue
+        if not 0 <= slot < a.slots:
+            raise QemuError(f"slot {slot} out of range 0..{a.slots - 1} on {arch}")
+        if slot in taken:
+            raise QemuError(f"slot {slot} requested twice")
+        taken[slot] = kind
+    free = [s for s in range(a.slots - 1, -1, -1) if s not in taken]
+    counts = {}
+    devs = []
+    for kind, slot in req:
+        idx = counts.get(kind, 0)
+        counts[kind] = idx + 1
+        pinned = slot is not None
+        if not pinned:
+            slot = free.pop(0)
+        devs.append(Device(kind, idx, slot, pinned, f"{kind}{idx}"))
+    return devs
+
+
+def boot_image(firmware, suffix):
+    """The file QEMU boots: FIRMWARE itself or its sibling with another suffix."""
+    root, ext = os.path.splitext(firmware)
+    if ext == suffix or not suffix:
+        return firmware
+    return root + suffix
+
+
+def _device_args(d, rng_files, blk_files, console_sockets, net_backends, props):
+    bus = f",bus=virtio-mmio-bus.{d.slot}" if d.pinned else ""
+    extra = props.get(d.id, "")
+    if extra and not extra.startswith(","):
+        extra = "," + extra
+    if d.kind == "rng":
+        path = rng_files[d.index] if d.index < len(rng_files) else None
+        if path:
+            return ["-object", f"rng-random,id={d.id}src,filename={path}",
+                    "-device", f"virtio-rng-device,rng={d.id}src{bus}{extra}"]
+        return ["-device", f"virtio-rng-device{bus}{extra}"]
+    if d.kind == "blk":
+        path = blk_files[d.index] if d.index < len(blk_files) else None
+        if path:
+            drive = f"if=none,id={d.id},file={path},format=raw"
+        else:
+            drive = f"if=none,id={d.id},driver=null-co,size=64M,read-zeroes=on"
+        return ["-drive", drive, "-device", f"virtio-blk-device,drive={d.id}{bus}{extra}"]
+    if d.kind == "net":
+        backend = net_backends[d.index] if d.index < len(net_backends) else None
+        backend = backend or "user,restrict=on"
+        return ["-netdev", f"{backend},id={d.id}",
+                "-device", f"virtio-net-device,netdev={d.id}{bus}{extra}"]
+    if d.kind == "console":
+        path = console_sockets[d.index] if d.index < len(console_sockets) else None
+        if path:
+            chardev = f"socket,id={d.id}chr,path={path},server=on,wait=off"
+        else:
+            chardev = f"null,id={d.id}chr"
+        return ["-device", f"virtio-serial-device,id={d.id}{bus}{extra}",
+                "-chardev", chardev,
+                "-device", f"virtconsole,chardev={d.id}chr,bus={d.id}.0"]
+    if d.kind == "gpu":
+        return ["-device", f"virtio-gpu-device{bus}{extra}"]
+    # keyboard, mouse, tablet
+    return ["-device", f"virtio-{d.kind}-device{bus}{extra}"]
+
+
+def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
+                  boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
+                  console_sockets=(), net_backends=(), props=None, qemu=None):
+    """Build QEMU's argument list for firmware and the device plan.
+
+    arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
+    --devices list; extra: more arguments (a list, or a string split like a
+    shell). boot_suffix: ".elf"/".bin" (default per arch). interactive: the
+    UART on stdio through -nographic (with QEMU's Ctrl-A keys) when true;
+    -display none -serial stdio -monitor none (plain pipe, for tests) when
+    false. rng_files / blk_files / console_sockets / net_backends: per-index
+    backends of the n-th device of that kind (None or missing: the default
+    backend); a net backend is a -netdev value without the id
+    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
+    "prop=value,..."} appended to that -device. Returns a Command.
+    """
+    if arch not in ARCHES:
+        raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
+    if virtio not in ("legacy", "modern"):
+        raise QemuError(f"unknown virtio interface '{virtio}' (legacy or modern)")
+    a = ARCHES[arch]
+    plan = plan_devices(arch, devices)
+    image = boot_image(firmware, boot_suffix if boot_suffix is not None else a.boot_suffix)
+
+    argv = [qemu or a.qemu, *a.machine]
+    if interactive:
+        argv.append("-nographic")
+    else:
+        argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    if virtio == "modern":
+        # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
+        argv += ["-global", "virtio-mmio.force-legacy=false"]
+    if not any(d.kind == "net" for d in plan):
+        argv += ["-nic", "none"]
+    argv += ["-kernel", image]
+    props = props or {}
+    # Pinned devices first, so the unpinned ones find exactly the slots the plan gave them.
+    for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
+        argv += _device_args(d, list(rng_files), list(blk_files), list(console_sockets),
+                             list(net_backends), props)
+    if isinstance(extra, str):
+        extra = shlex.split(extra)
+    argv += list(extra or ())
+    return Command(argv, plan, image)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="qemu.py", description="Boot a vio firmware on QEMU.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run a firmware with the UART on this terminal")
+    r.add_argument("--arch", default="riscv64", choices=sorted(ARCHES))
+    r.add_argument("--virtio", default="legacy", choices=("legacy", "modern"))
+    r.add_argument("--devices", default="all")
+    r.add_argument("--extra", default="")
+    r.add_argument("--boot-suffix", default=None)
+    r.add_argument("--rng-file", action="append", default=[])
+    r.add_argument("--blk-file", action="append", default=[])
+    r.add_argument("--console-socket", action="append", default=[])
+    r.add_argument("--dry-run", action="store_true")
+    r.add_argument("firmware")
+    args = p.parse_args(argv)
+
+    try:
+        cmd = build_command(args.arch, args.firmware, args.virtio, args.devices, args.extra,
+                            boot_suffix=args.boot_suffix, rng_files=args.rng_file,
+                            blk_files=args.blk_file, console_sockets=args.console_socket)
+    except QemuError as e:
+        sys.exit(f"qemu.py: {e}")
+    if args.dry_run:
+        for d in cmd.devices:
+            print(f"# slot {d.slot}: {d.id}{' (pinned)' if d.pinned else ''}")
+        print(shlex.join(cmd.argv))
+        return 0
+    if not os.path.exists(cmd.boot_image):
+        sys.exit(f"qemu.py: {cmd.boot_image} not found (build it first)")
+    print(f"qemu.py: {args.arch}, {args.virtio} virtio-mmio, "
+          + ", ".join(f"{d.id}@{d.slot}" for d in cmd.devices)
+          + "; Ctrl-A X quits", file=sys.stderr)
+    sys.stderr.flush()
+    try:
+        os.execvp(cmd.argv[0], cmd.argv)
+    except OSError as e:
+        sys.exit(f"qemu.py: cannot run {cmd.argv[0]}: {e}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

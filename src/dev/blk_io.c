@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk blocking calls (VirtIO 1.2 section 5.2.6): a transfer of any
+ * length is cut into requests within the device's limits (seg_max,
+ * size_max, max_sectors, the discard and write-zeroes limits), up to
+ * SYNC_WINDOW of them in flight at once, and the call returns when all are
+ * done. The requests are built in blk.c's slots like any other.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vio/blk.h>
+#include <vio/error.h>
+#include <vio/spec/virtio_blk.h>
+
+#include "core/log.h"
+#include "dev/blk_priv.h"
+
+/* Requests of one blocking call in flight at once: the device works on one
+ * while the driver queues the next. */
+#define SYNC_WINDOW 4
+
+/* vio_blk_read / vio_blk_write cut a flat buffer into lists of this much. */
+#define FLAT_CHUNK_SECTORS (1u << 21) /* 1 GiB: any block size divides it */
+
+/* One blocking call's transfer. */
+struct sync {
+	struct blk *b;
+	struct blk_queue *q;
+	enum vio_blk_op op;
+	uint64_t sector;        /* first sector of the next request */
+	uint64_t left;          /* sectors still to queue; 1 for FLUSH and GET_ID */
+	struct blk_cursor cur;  /* READ, WRITE: the data still to queue */
+	bool unmap;             /* WRITE_ZEROES */
+	char *id;               /* GET_ID */
+	unsigned pending;       /* requests in flight */
+	int error;              /* the first error */
+};
+
+static void sync_done(struct vio_blk_req *r)
+{
+	struct sync *s = r->ctx;
+
+	s->pending--;
+	if (r->result && !s->error)
+		s->error = r->result;
+}
+
+/*
+ * The next discard or write-zeroes range: within the device's limit and,
+ * when a discard is split, ending on discard_sector_alignment so that the
+ * pieces line up with the device's allocation units.
+ */
+static uint32_t dwz_count(const struct sync *s)
+{
+	const struct vio_blk_info *in = &s->b->info;
+	uint32_t max = s->op == VIO_BLK_OP_DISCARD ? in->max_discard_sectors
+						   : in->max_write_zeroes_sectors;
+	uint64_t n = s->left < max ? s->left : max;
+
+	if (s->op == VIO_BLK_OP_DISCARD && n < s->left) {
+		uint64_t end = (s->sector + n) / in->discard_alignment * in->discard_alignment;
+
+		if (end > s->sector)
+			n = end - s->sector;
+	}
+	return (uint32_t)n;
+}
+
+/* Build and queue the next request of the transfer in r. */
+static int sync_next(struct sync *s, struct vio_blk_req *r)
+{
+	struct vio_sg piece[VIO_BLK_SEGS_MAX];
+	struct blk_cursor c = s->cur;
+	uint32_t len = 0, count = 1;
+	unsigned n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->op = s->op;
+	r->sector = s->sector;
+	r->done = sync_done;
+	r->ctx = s;
+	switch (s->op) {
+	case VIO_BLK_OP_READ:
+	case VIO_BLK_OP_WRITE:
+		len = blk_cut(s->b, &c, piece, &n,
+			      s->b->info.max_sectors << VIRTIO_BLK_SECTOR_SHIFT);
+		if (!len)
+			return VIO_EINVAL; /* too fragmented to carry one block in seg_max pieces */
+		count = len >> VIRTIO_BLK_SECTOR_SHIFT;
+		break;
+	case VIO_BLK_OP_DISCARD:
+	case VIO_BLK_OP_WRITE_ZEROES:
+		count = dwz_count(s);
+		r->count = count;
+		r->unmap = s->unmap;
+		break;
+	case VIO_BLK_OP_GET_ID:
+		r->id = s->id;
+		break;
+	default:
+		break;
+	}
+	rc = blk_enqueue(s->b, s->q, r, piece, n, len);
+	if (rc)
+		return rc;
+	s->pending++;
+	s->cur = c;
+	s->sector += count;
+	s->left -= count;
+	return 0;
+}
+
+static int sync_run(struct sync *s)
+{
+	struct vio_blk_req reqs[SYNC_WINDOW];
+	struct vio_device *dev = s->b->dev;
+	int rc;
+
+	memset(reqs, 0, sizeof(reqs));
+	for (;;) {
+		while (!s->error && s->left) {
+			struct vio_blk_req *r = NULL;
+
+			for (unsigned i = 0; i < SYNC_WINDOW && !r; i++)
+				if (!reqs[i].busy)
+					r = &reqs[i];
+			if (!r)
+				break;
+			rc = sync_next(s, r);
+			/* A full ring makes room as requests complete. */
+			if (rc == VIO_ENOSPC && s->q->nfree != s->q->size)
+				break;
+			if (rc) {
+				s->error = rc;
+				break;
+			}
+		}
+		vio_vq_kick(s->q->vq);
+		if (!s->pending && (s->error || !s->left))
+			break;
+		rc = blk_wait_progress(s->b, s->q, s->b->timeout_ns);
+		if (!rc)
+			continue;
+		if (rc == VIO_ETIMEDOUT && s->pending) {
+			/*
+			 * Requests on this stack frame are still the device's: it
+			 * cannot be allowed to complete them after we return.
+			 */
+			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
+				dev->name, s->q->index,
+				(unsigned long long)(s->b->timeout_ns / 1000000u));
+			vio_dev_fail(dev, VIO_ETIMEDOUT);
+		}
+		if (!s->error)
+			s->error = rc;
+		/* A failed device: this ends every request still in flight. */
+		blk_drain(s->b, s->q);
+		if (s->pending)
+			break; /* unreachable: the drain ended them all */
+	}
+	return s->error;
+}
+
+/* Begin a blocking call on queue qi. */
+static int sync_start(struct vio_device *dev, unsigned qi, enum vio_blk_op op, struct sync *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->op = op;
+	rc = vio_blk_check(dev);
+	if (!rc)
+		rc = blk_lookup(dev, qi, &s->b, &s->q);
+	return rc;
+}
+
+static int rw(struct vio_device *dev, unsigned queue, enum vio_blk_op op, uint64_t sector,
+	      const struct vio_sg *sg, unsigned nsg)
+{
+	const struct vio_port *port;
+	uint64_t total;
+	struct sync s;
+	int rc;
+
+	rc = sync_start(dev, queue, op, &s);
+	if (rc)
+		return rc;
+	if (op == VIO_BLK_OP_WRITE && s.b->info.read_only)
+		return VIO_EROFS;
+	rc = blk_check_sg(sg, nsg, &total);
+	if (rc)
+		return rc;
+	if (total % s.b->info.block_size)
+		return VIO_EINVAL;
+	rc = blk_check_range(s.b, sector, total >> VIRTIO_BLK_SECTOR_SHIFT);
+	if (rc)
+		return rc;
+	s.sector = sector;
+	s.left = total >> VIRTIO_BLK_SECTOR_SHIFT;
+	s.cur = (struct blk_cursor){ sg, nsg, 0, 0 };
+	rc = sync_run(&s);
+	/* The CPU may have pulled stale lines in while the device wrote. */
+	port = vio_port();
+	if (op == VIO_BLK_OP_READ && port->cache_invalidate)
+		for (unsigned i = 0; i < nsg; i++)
+			port->cache_invalidate(port->ctx, sg[i].buf, sg[i].len);
+	return rc;
+}
+
+int vio_blk_readv(struct vio_device *dev, unsigned queue, uint64_t sector,
+		  const struct vio_sg *sg, unsigned nsg)
+{
+	return rw(dev, queue, VIO_BLK_OP_READ, sector, sg, nsg);
+}
+
+int vio_blk_writev(struct vio_device *dev, unsigned queue, uint64_t sector,
+		   const struct vio_sg *sg, unsigned nsg)
+{
+	return rw(dev, queue, VIO_BLK_OP_WRITE, sector, sg, nsg);
+}
+
+/* A flat buffer: one list entry at a time (an entry's length is 32 bits). */
+static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, void *buf,
+		   uint32_t count)
+{
+	int rc = vio_blk_check(dev);
+
+	if (rc)
+		return rc;
+	if (!buf || !count)
+		return VIO_EINVAL;
+	while (count) {
+		uint32_t n = count < FLAT_CHUNK_SECTORS ? count : FLAT_CHUNK_SECTORS;
+		struct vio_sg sg = { buf, n << VIRTIO_BLK_SECTOR_SHIFT };
+
+		rc = rw(dev, 0, op, sector, &sg, 1);
+		if (rc)
+			return rc;
+		buf = (uint8_t *)buf + sg.len;
+		sector += n;
+		count -= n;
+	}
+	return 0;
+}
+
+int vio_blk_read(struct vio_device *dev, uint64_t sector, void *buf, uint32_t count)
+{
+	return rw_flat(dev, VIO_BLK_OP_READ, sector, buf, count);
+}
+
+int vio_blk_write(struct vio_device *dev, uint64_t sector, const void *buf, uint32_t count)
+{
+	/* The device only reads the buffer of a write. */
+	return rw_flat(dev, VIO_BLK_OP_WRITE, sector, (void *)(uintptr_t)buf, count);
+}
+
+int vio_blk_flush(struct vio_device *dev)
+{
+	struct sync s;
+	int rc;
+
+	rc = sync_start(dev, 0, VIO_BLK_OP_FLUSH, &s);
+	if (rc)
+		return rc;
+	/* 5.2.6.2: without a write-back cache a completed write is stable */
+	if (!s.b->info.flush || !s.b->info.writeback)
+		return 0;
+	s.left = 1;
+	return sync_run(&s);
+}
+
+static int dwz(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, uint64_t count,
+	       bool unmap)
+{
+	const struct vio_blk_info *in;
+	struct sync s;
+	int rc;
+
+	rc = sync_start(dev, 0, op, &s);
+	if (rc)
+		return rc;
+	in = &s.b->info;
+	if (op == VIO_BLK_OP_DISCARD ? !in->discard : !in->write_zeroes)
+		return VIO_ENOTSUP;
+	if (in->read_only)
+		return VIO_EROFS;
+	rc = blk_check_range(s.b, sector, count);
+	if (rc)
+		return rc;
+	s.sector = sector;
+	s.left = count;
+	s.unmap = unmap;
+	return sync_run(&s);
+}
+
+int vio_blk_discard(struct vio_device *dev, uint64_t sector, uint64_t count)
+{
+	return dwz(dev, VIO_BLK_OP_DISCARD, sector, count, false);
+}
+
+int vio_blk_write_zeroes(struct vio_device *dev, uint64_t sector, uint64_t count, bool unmap)
+{
+	return dwz(dev, VIO_BLK_OP_WRITE_ZEROES, sector, count, unmap);
+}
+
+int vio_blk_get_id(struct vio_device *dev, char *buf, size_t len)
+{
+	struct sync s;
+	int rc;
+
+	rc = sync_start(dev, 0, VIO_BLK_OP_GET_ID, &s);
+	if (rc)
+		return rc;
+	if (!buf || len < VIO_BLK_ID_LEN + 1)
+		return VIO_EINVAL;
+	buf[0] = '\0';
+	s.id = buf;
+	s.left = 1;
+	rc = sync_run(&s);
+	if (rc) {
+		buf[0] = '\0';
+		return rc;
+	}
+	return (int)strlen(buf);
+}
+
+int vio_blk_set_writeback(struct vio_device *dev, bool writeback)
+{
+	const unsigned off = (unsigned)offsetof(struct virtio_blk_config, writeback);
+	struct sync s;
+	uint64_t v;
+	int rc;
+
+	rc = sync_start(dev, 0, VIO_BLK_OP_FLUSH, &s);
+	if (rc)
+		return rc;
+	if (!s.b->info.wce_config)
+		return VIO_ENOTSUP;
+	/*
+	 * 5.2.6.1: after writing 0 the driver may not assume earlier volatile
+	 * writes were committed; flush them first so they are.
+	 */
+	if (!writeback && s.b->info.writeback) {
+		rc = vio_blk_flush(dev);
+		if (rc)
+			return rc;
+	}
+	rc = vio_dev_config_write(dev, off, 1, writeback ? 1 : 0);
+	if (!rc)
+		rc = vio_dev_config_read(dev, off, 1, &v);
+	if (rc)
+		return rc;
+	if (v != (writeback ? 1u : 0u)) {
+		vio_err("%s: the device kept writeback %u after %u was written", dev->name,
+			(unsigned)v, writeback ? 1u : 0u);
+		return VIO_EIO;
+	}
+	s.b->info.writeback = writeback;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk driver internals shared by blk.c (probe, configuration, the
+ * request queues) and blk_io.c (the blocking calls).
+ */
+#ifndef VIO_DEV_BLK_PRIV_H
+#define VIO_DEV_BLK_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vio/blk.h>
+#include <vio/spec/virtio_blk.h>
+
+#include "vio_config.h"
+
+/*
+ * What a request needs besides its data, one per ring entry, in DMA memory:
+ * the header the device reads, a discard/write-zeroes range, the ID buffer
+ * and the status byte the device writes. One cache line each, so cleaning
+ * or invalidating one never touches another request's.
+ */
+struct blk_dma {
+	struct virtio_blk_outhdr hdr;
+	struct virtio_blk_discard_write_zeroes dwz;
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+	uint8_t status;
+	uint8_t pad[11];
+};
+
+_Static_assert(sizeof(struct blk_dma) == 64, "struct blk_dma is one 64-byte line");
+
+/* One request queue (5.2.2: requestq1 .. requestqN). */
+struct blk_queue {
+	struct vio_vq *vq;
+	struct blk_dma *dma;        /* size entries */
+	struct vio_blk_req **reqs;  /* size entries: the request holding each slot, or NULL */
+	uint16_t *free;             /* stack of free slots */
+	uint16_t nfree;
+	uint16_t size;              /* slots: one per ring entry */
+	uint8_t index;
+	unsigned waiters;           /* blocking callers waiting on this queue */
+	uint32_t completions;       /* requests completed (or aborted) so far */
+	uint32_t polls;             /* vio_blk_poll calls */
+};
+
+struct blk {
+	struct vio_device *dev;
+	struct vio_blk_info info;
+	struct blk_queue q[CONFIG_VIO_BLK_QUEUES_MAX];
+	unsigned nq;
+	uint32_t block_sectors;     /* info.block_size / 512 */
+	uint64_t timeout_ns;        /* for blocking calls */
+	bool legacy;                /* guest byte order in headers (5.2.6.3) */
+};
+
+/* A position in a caller's scatter-gather list. */
+struct blk_cursor {
+	const struct vio_sg *sg;
+	unsigned nsg;
+	unsigned i;      /* current entry */
+	uint32_t off;    /* bytes of it already taken */
+};
+
+/*
+ * Find dev's driver state and queue qi (q may be NULL when no queue is
+ * wanted), whatever the device's state. Returns 0, VIO_ENODEV (not a blk
+ * device) or VIO_EINVAL (no such queue).
+ */
+int blk_lookup(struct vio_device *dev, unsigned qi, struct blk **b, struct blk_queue **q);
+
+/*
+ * Check an I/O range: a whole number of logical blocks, inside the
+ * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE.
+ */
+int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count);
+
+/*
+ * Check a caller's scatter list (entries with a buffer and a length) and
+ * return its total length in *total. Returns 0 or VIO_EINVAL.
+ */
+int blk_check_sg(const struct vio_sg *sg, unsigned nsg, uint64_t *total);
+
+/*
+ * Cut the next request's data off the cursor: at most info.seg_max pieces of
+ * at most info.size_max bytes and max_bytes in all, trimmed to whole logical
+ * blocks; advances the cursor. Returns the bytes taken (0 when the list is
+ * used up or too fragmented to carry one block).
+ */
+uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *n,
+		 uint32_t max_bytes);
+
+/*
+ * Build req's request (header, data pieces, status) in a free slot of q and
+ * add it to the ring without notifying. req->op, sector, count, unmap and id
+ * are used; data is the READ/WRITE data (n pieces, len bytes), already
+ * within the device's limits. Returns 0, VIO_ENOSPC or VIO_ESHUTDOWN.
+ */
+int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+		const struct vio_sg *data, unsigned n, uint32_t len);
+
+/*
+ * Take q's completed requests off the ring and run their callbacks. When the
+ * device has failed, every request still in flight is completed with its
+ * error. Returns the count completed.
+ */
+unsigned blk_drain(struct blk *b, struct blk_queue *q);
+
+/*
+ * Wait (vio_dev_wait) until a request of q completes, at most timeout_ns.
+ * Returns 0, VIO_ETIMEDOUT or VIO_ESHUTDOWN.
+ */
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns);
+
+#endif

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: Apache-2.0
+# Host build: the library against the simulated device, under sanitizers.
+#
+# One library per configuration: host (the defaults: both interfaces,
+# interrupt-driven completion), legacy (legacy only), modern (modern only)
+# and poll (polled completion). Each test program links one of them with
+# the simulator (tests/sim) and is registered with ctest.
+
+option(VIO_SANITIZE "Build the host tests with AddressSanitizer and UBSan" OFF)
+if(VIO_SANITIZE)
+  set(vio_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  # Before any target is defined, so the libraries get them too.
+  add_compile_options(${vio_san})
+  add_link_options(${vio_san})
+endif()
+
+set(vio_defconfig ${VIO_SOURCE_DIR}/configs/host_defconfig)
+vio_config(host DEFCONFIG ${vio_defconfig})
+vio_config(legacy DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_LEGACY=y)
+vio_config(modern DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_MODERN=y)
+vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
+
+# The simulated devices and the test port; they only need the public headers.
+add_library(vio_sim STATIC
+  ${VIO_SOURCE_DIR}/tests/sim/sim.c
+  ${VIO_SOURCE_DIR}/tests/sim/sim_port.c
+  ${VIO_SOURCE_DIR}/tests/sim/sim_rng.c
+  ${VIO_SOURCE_DIR}/tests/host/test.c)
+target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
+                                   ${VIO_SOURCE_DIR}/include)
+target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
+
+# Each library's register accesses land in the simulator.
+foreach(cfg host legacy modern poll)
+  target_link_libraries(vio_${cfg} PUBLIC vio_sim)
+endforeach()
+
+set(vio_test_env
+  "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1"
+  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+
+# vio_host_test(NAME LIBRARY lib SOURCES files...)
+function(vio_host_test name)
+  cmake_parse_arguments(A "" "LIBRARY" "SOURCES" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_LIBRARY})
+  target_include_directories(${name} PRIVATE ${VIO_SOURCE_DIR}/src)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
+endfunction()
+
+set(t ${VIO_SOURCE_DIR}/tests/host)
+vio_host_test(test_transport LIBRARY vio_host SOURCES ${t}/test_transport.c)
+vio_host_test(test_virtqueue LIBRARY vio_host SOURCES ${t}/test_virtqueue.c)
+vio_host_test(test_device LIBRARY vio_host SOURCES ${t}/test_device.c)
+vio_host_test(test_rng LIBRARY vio_host SOURCES ${t}/test_rng.c)
+vio_host_test(test_rng_poll LIBRARY vio_poll SOURCES ${t}/test_rng.c)
+vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
+vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)
+
+# The boards' device-tree reader on the host, against trees compiled with dtc.
+if(EXISTS ${t}/test_fdt.c)
+  find_program(VIO_DTC dtc REQUIRED)
+  set(dtbs)
+  foreach(tree fdt_test qemu-virt-riscv64 qemu-virt-aarch64)
+    set(out ${CMAKE_CURRENT_BINARY_DIR}/fdt-data/${tree}.dtb)
+    add_custom_command(OUTPUT ${out}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/fdt-data
+      COMMAND ${VIO_DTC} -q -I dts -O dtb -o ${out} ${t}/data/${tree}.dts
+      DEPENDS ${t}/data/${tree}.dts VERBATIM)
+    list(APPEND dtbs ${out})
+  endforeach()
+  add_custom_target(test_fdt_data ALL DEPENDS ${dtbs})
+  add_executable(test_fdt ${t}/test_fdt.c ${VIO_SOURCE_DIR}/boards/common/fdt.c
+                          ${VIO_SOURCE_DIR}/boards/common/dt_board.c)
+  target_include_directories(test_fdt PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+  add_dependencies(test_fdt test_fdt_data)
+  add_test(NAME test_fdt COMMAND test_fdt ${CMAKE_CURRENT_BINARY_DIR}/fdt-data)
+  set_tests_properties(test_fdt PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
+endif()
+
+# The template port only has to compile (warning-free) against the contract.
+add_library(vio_port_template STATIC ${VIO_SOURCE_DIR}/ports/template/vio_port_template.c)
+target_link_libraries(vio_port_template PRIVATE vio_host_config)

@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The device core: the device table, the driver registry and matching,
+ * probe and its failures, queue sizing, feature names, interrupt routing,
+ * configuration changes, DEVICE_NEEDS_RESET and waiting.
+ */
+#include <string.h>
+
+#include <vio/device.h>
+#include <vio/error.h>
+#include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_mmio.h>
+
+#include "sim.h"
+#include "sim_port.h"
+#include "test.h"
+#include "vio_config.h"
+
+#define F(bit) (1ull << (bit))
+#define V1 F(VIRTIO_F_VERSION_1)
+
+/* A driver whose probe sets up the queues the test asks for. */
+static struct {
+	unsigned nq;           /* queues to set up */
+	uint32_t max[4];       /* max_size argument per queue */
+	int rc[4];             /* what vio_dev_vq_setup returned */
+	uint32_t size[4];      /* the size it got */
+	int probe_rc;          /* returned after the queues (0: success) */
+	unsigned probes, removes, config_changes;
+	unsigned priv_bad;     /* probes that found no state, or state not zeroed */
+	struct vio_device *last;
+} td;
+
+struct priv {
+	uint8_t bytes[40];
+};
+
+static int t_probe(struct vio_device *dev)
+{
+	struct priv *p = dev->priv;
+	struct vio_vq *vq;
+
+	td.probes++;
+	td.last = dev;
+	if (dev->driver->priv_size) {
+		bool zero = p != NULL;
+
+		for (unsigned i = 0; p && i < sizeof(p->bytes); i++)
+			zero &= p->bytes[i] == 0;
+		td.priv_bad += !zero;
+	}
+	for (unsigned i = 0; i < td.nq; i++) {
+		vq = NULL;
+		td.rc[i] = vio_dev_vq_setup(dev, i, td.max[i], &vq);
+		td.size[i] = vq ? vq->cfg.size : 0;
+		if (td.rc[i])
+			return td.rc[i];
+	}
+	return td.probe_rc;
+}
+
+static void t_remove(struct vio_device *dev)
+{
+	td.removes++;
+}
+
+static void t_config_changed(struct vio_device *dev)
+{
+	td.config_changes++;
+	td.last = dev;
+}
+
+static const struct vio_feature_name t_names[] = {
+	{ 0, "TEST_A" },
+	{ 5, "TEST_F" },
+	{ 0, NULL },
+};
+
+static const struct vio_driver console_drv = {
+	.name = "console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.features = F(0) | F(5),
+	.feature_names = t_names,
+	.priv_size = sizeof(struct priv),
+	.probe = t_probe,
+	.remove = t_remove,
+	.config_changed = t_config_changed,
+};
+
+static const struct vio_driver net_drv = {
+	.name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.probe = t_probe,
+};
+
+static void init(void)
+{
+	memset(&td, 0, sizeof(td));
+	td.nq = 1;
+	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&console_drv), 0);
+	CHECK_EQ(vio_driver_register(&net_drv), 0);
+}
+
+static struct sim_dev *new_dev(int slot, uint32_t version, uint32_t id)
+{
+	struct sim_dev *d = sim_dev_new(slot, version, id);
+
+	if (version == 2)
+		d->features = V1;
+	return d;
+}
+
+static struct vio_device *add(struct sim_dev *d, int want)
+{
+	struct vio_device *dev = NULL;
+
+	CHECK_EQ(vio_mmio_add(d->base, d->irq, d->slot, &dev), want);
+	return dev;
+}
+
+static void test_init_args(void)
+{
+	struct vio_port p = *sim_port();
+	struct vio_os o = *sim_os();
+
+	CHECK_EQ(vio_init(NULL, NULL), VIO_EINVAL);
+	p.dma_alloc = NULL;
+	CHECK_EQ(vio_init(&p, NULL), VIO_EINVAL);
+	p = *sim_port();
+	p.time_ns = NULL;
+	CHECK_EQ(vio_init(&p, NULL), VIO_EINVAL);
+	o.event_wait = NULL;
+	CHECK_EQ(vio_init(sim_port(), &o), VIO_EINVAL);
+	CHECK_EQ(vio_init(sim_port(), NULL), 0);
+	CHECK(vio_port() == sim_port());
+	CHECK(vio_os() == NULL);
+	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
+	CHECK(vio_os() == sim_os());
+	/* Before any add, a base address gives nothing. */
+	CHECK_EQ(vio_dev_count(), 0);
+	CHECK(vio_dev_at(0) == NULL);
+}
+
+static void test_registry(void)
+{
+	static struct vio_driver many[CONFIG_VIO_MAX_DRIVERS + 1];
+	struct vio_driver bad = console_drv;
+	unsigned ok = 0, full = 0;
+
+	init();
+	CHECK_EQ(vio_driver_register(&console_drv), VIO_EBUSY);
+	bad.device_id = 77;
+	bad.probe = NULL;
+	CHECK_EQ(vio_driver_register(&bad), VIO_EINVAL);
+	CHECK_EQ(vio_driver_register(NULL), VIO_EINVAL);
+	for (unsigned i = 0; i <= CONFIG_VIO_MAX_DRIVERS; i++) {
+		many[i] = console_drv;
+		many[i].device_id = 100 + i;
+		int rc = vio_driver_register(&many[i]);
+
+		ok += rc == 0;
+		full += rc == VIO_ENOSPC;
+	}
+	/* Two are registered already by init(). */
+	CHECK_EQ(ok, CONFIG_VIO_MAX_DRIVERS - 2);
+	CHECK_EQ(full, 3);
+}
+
+static void test_probe_several(void)
+{
+	struct sim_dev *c0 = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *b = new_dev(1, 2, VIRTIO_ID_BLOCK);
+	struct sim_dev *c1 = new_dev(2, 1, VIRTIO_ID_CONSOLE);
+	struct sim_dev *empty = new_dev(3, 2, 0);
+	struct sim_dev *n = new_dev(4, 1, VIRTIO_ID_NET);
+	struct vio_device *dc0, *db, *dc1, *dn;
+
+	init();
+	c0->features |= F(0) | F(3) | F(5);
+	b->features |= F(0) | F(9);
+	dc0 = add(c0, 0);
+	db = add(b, 0);
+	dc1 = add(c1, 0);
+	add(empty, VIO_ENODEV);
+	dn = add(n, 0);
+	CHECK_EQ(vio_dev_count(), 4);
+	CHECK_EQ(td.probes, 3);
+	if (!dc0 || !db || !dc1 || !dn)
+		return;
+
+	/* The table, in the order added; the empty slot is not in it. */
+	CHECK(vio_dev_at(0) == dc0);
+	CHECK(vio_dev_at(1) == db);
+	CHECK(vio_dev_at(2) == dc1);
+	CHECK(vio_dev_at(3) == dn);
+	CHECK(vio_dev_at(4) == NULL);
+	CHECK(vio_dev_find(VIRTIO_ID_CONSOLE, 0) == dc0);
+	CHECK(vio_dev_find(VIRTIO_ID_CONSOLE, 1) == dc1);
+	CHECK(vio_dev_find(VIRTIO_ID_CONSOLE, 2) == NULL);
+	CHECK(vio_dev_find(VIRTIO_ID_BLOCK, 0) == db);
+	CHECK(vio_dev_find(VIRTIO_ID_RNG, 0) == NULL);
+
+	CHECK_EQ(dc0->state, VIO_DEV_READY);
+	CHECK_EQ(dc1->state, VIO_DEV_READY);
+	CHECK_EQ(dn->state, VIO_DEV_READY);
+	CHECK(dc0->driver == &console_drv);
+	CHECK(dn->driver == &net_drv);
+	CHECK_STR(dc0->name, "console0");
+	CHECK_STR(dc1->name, "console1");
+	CHECK_STR(dn->name, "net0");
+	CHECK_EQ(dc0->slot, 0);
+	CHECK_EQ(dc1->slot, 2);
+	CHECK_EQ(dc0->irq, c0->irq);
+	CHECK_STR(vio_dev_interface(dc0), "modern");
+	CHECK_STR(vio_dev_interface(dc1), "legacy");
+	CHECK_EQ(dc0->negotiated, V1 | F(0) | F(5));
+	CHECK_EQ(dc0->offered, c0->features);
+	CHECK_EQ(td.priv_bad, 0);
+	CHECK(dc0->priv != NULL);
+	CHECK(vio_dev_uses_irq(dc0));
+	CHECK(sim_irq_attached(c0->irq));
+
+	/* A device without a driver stays reset and idle, and shows what it offers. */
+	CHECK_EQ(db->state, VIO_DEV_NO_DRIVER);
+	CHECK(db->driver == NULL);
+	CHECK_EQ(db->offered, b->features);
+	CHECK_EQ(db->negotiated, 0);
+	CHECK_EQ(b->status, 0);
+	CHECK_EQ(b->nstatus_log, 1);
+	CHECK(!sim_irq_attached(b->irq));
+	/* device.h: named by type and number, driver or not */
+	CHECK_STR(db->name, "blk0");
+}
+
+static void test_type_and_feature_names(void)
+{
+	struct sim_dev *c = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *b = new_dev(1, 2, VIRTIO_ID_BLOCK);
+	struct vio_device *dc, *db;
+
+	CHECK_STR(vio_dev_type_name(VIRTIO_ID_BLOCK), "blk");
+	CHECK_STR(vio_dev_type_name(VIRTIO_ID_RNG), "rng");
+	CHECK_STR(vio_dev_type_name(VIRTIO_ID_NET), "net");
+	CHECK_STR(vio_dev_type_name(VIRTIO_ID_GPU), "gpu");
+	CHECK_STR(vio_dev_type_name(VIRTIO_ID_INPUT), "input");
+	CHECK(vio_dev_type_name(0x7777) != NULL);
+
+	init();
+	c->features |= F(0) | F(5);
+	dc = add(c, 0);
+	db = add(b, 0);
+	if (!dc || !db)
+		return;
+	CHECK_STR(vio_dev_feature_name(dc, 0), "TEST_A");
+	CHECK_STR(vio_dev_feature_name(dc, 5), "TEST_F");
+	CHECK(vio_dev_feature_name(dc, 3) == NULL);
+	CHECK_STR(vio_dev_feature_name(dc, VIRTIO_F_VERSION_1), "VERSION_1");
+	CHECK(vio_dev_feature_name(dc, VIRTIO_RING_F_INDIRECT_DESC) != NULL);
+	CHECK(vio_dev_feature_name(dc, VIRTIO_RING_F_EVENT_IDX) != NULL);
+	CHECK(vio_dev_feature_name(dc, 63) == NULL);
+	/* Without a driver only the reserved bits have names. */
+	CHECK(vio_dev_feature_name(db, 0) == NULL);
+	CHECK_STR(vio_dev_feature_name(db, VIRTIO_F_VERSION_1), "VERSION_1");
+	/* The negotiated features are logged by name. */
+	CHECK(sim_log_contains("TEST_A"));
+}
+
+/* Queue size for QueueNumMax num_max and the driver's max_size. */
+static int queue_size(uint32_t num_max, uint32_t max_size, uint32_t *size)
+{
+	struct sim_dev *d;
+	int rc;
+
+	sim_reset_all();
+	sim_port_reset();
+	init();
+	d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	d->q[0].num_max = num_max;
+	td.max[0] = max_size;
+	vio_mmio_add(d->base, d->irq, 0, NULL);
+	rc = td.rc[0];
+	*size = td.size[0];
+	if (!rc)
+		CHECK_EQ(d->q[0].num, *size);
+	return rc;
+}
+
+static void test_queue_size(void)
+{
+	uint32_t size = 0;
+
+	CHECK_EQ(queue_size(1024, 0, &size), 0);
+	CHECK_EQ(size, CONFIG_VIO_QUEUE_SIZE_MAX);
+	CHECK_EQ(queue_size(256, 0, &size), 0);
+	CHECK_EQ(size, 256);
+	CHECK_EQ(queue_size(100, 0, &size), 0);
+	CHECK_EQ(size, 64);
+	CHECK_EQ(queue_size(1024, 48, &size), 0);
+	CHECK_EQ(size, 32);
+	CHECK_EQ(queue_size(20, 16, &size), 0);
+	CHECK_EQ(size, 16);
+	CHECK_EQ(queue_size(3, 0, &size), 0);
+	CHECK_EQ(size, 2);
+	CHECK_EQ(queue_size(1, 0, &size), 0);
+	CHECK_EQ(size, 1);
+	CHECK_EQ(queue_size(32768, 32768, &size), 0);
+	CHECK_EQ(size, CONFIG_VIO_QUEUE_SIZE_MAX);
+}
+
+static void test_queue_missing(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	/* 4.2.3.2: QueueNumMax 0 means the queue is not there. */
+	d->q[0].num_max = 0;
+	dev = add(d, VIO_ENODEV);
+	CHECK_EQ(td.rc[0], VIO_ENODEV);
+	if (dev) {
+		CHECK_EQ(dev->state, VIO_DEV_FAILED);
+		CHECK_EQ(dev->error, VIO_ENODEV);
+	}
+	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
+	CHECK(!(d->status & VIRTIO_CONFIG_S_DRIVER_OK));
+	CHECK(sim_log_count(VIO_LOG_ERR) > 0);
+	/* Whatever probe had, it is given back. */
+	CHECK_EQ(sim_dma_live(), 0);
+}
+
+static void test_second_queue(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	td.nq = 3;
+	d->q[0].num_max = 64;
+	d->q[1].num_max = 16;
+	d->q[2].num_max = 8;
+	dev = add(d, 0);
+	CHECK_EQ(td.size[0], 64);
+	CHECK_EQ(td.size[1], 16);
+	CHECK_EQ(td.size[2], 8);
+	CHECK(d->q[2].ready);
+	if (dev)
+		CHECK_EQ(dev->nvqs, 3);
+}
+
+static void test_probe_fails(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	td.nq = 2;
+	d->q[1].num_max = 8;
+	td.probe_rc = VIO_EIO;
+	dev = add(d, VIO_EIO);
+	CHECK_EQ(td.probes, 1);
+	if (dev) {
+		CHECK_EQ(dev->state, VIO_DEV_FAILED);
+		CHECK_EQ(dev->error, VIO_EIO);
+	}
+	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
+	CHECK(!(d->status & VIRTIO_CONFIG_S_DRIVER_OK));
+	/* Rings and driver state are given back, and the device lets go of them. */
+	CHECK_EQ(sim_dma_live(), 0);
+	CHECK(!d->q[0].ready);
+	CHECK(!d->q[1].ready);
+}
+
+static void test_probe_enomem(void)
+{
+	init();
+	for (int n = 0; n < 3; n++) {
+		struct sim_dev *d = new_dev(n, 2, VIRTIO_ID_CONSOLE);
+		struct vio_device *dev;
+
+		sim_dma_fail_after = n;
+		dev = add(d, VIO_ENOMEM);
+		if (dev)
+			CHECK_EQ(dev->state, VIO_DEV_FAILED);
+		CHECK_EQ(sim_dma_live(), 0);
+	}
+	sim_dma_fail_after = -1;
+}
+
+static void test_irq_attach_fails(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	sim_irq_attach_result = VIO_EINVAL;
+	dev = add(d, 0);
+	if (!dev)
+		return;
+	/* Still usable: polled. */
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK(!vio_dev_uses_irq(dev));
+	CHECK(sim_log_count(VIO_LOG_WARN) > 0);
+}
+
+static void test_polled(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *b = new_dev(1, 2, VIRTIO_ID_NET);
+	struct vio_device *da, *db;
+
+	/* No irq_attach in the port: everything is polled. */
+	memset(&td, 0, sizeof(td));
+	td.nq = 1;
+	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&console_drv), 0);
+	CHECK_EQ(vio_driver_register(&net_drv), 0);
+	da = add(a, 0);
+	if (da)
+		CHECK(!vio_dev_uses_irq(da));
+
+	/* An interrupt line of -1: that device is polled. */
+	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&net_drv), 0);
+	CHECK_EQ(vio_mmio_add(b->base, -1, 1, &db), 0);
+	if (db) {
+		CHECK(!vio_dev_uses_irq(db));
+		CHECK_EQ(db->irq, -1);
+	}
+}
+
+static void test_table_full(void)
+{
+	struct sim_dev *b = new_dev(0, 2, VIRTIO_ID_BLOCK);
+
+	init();
+	for (unsigned i = 0; i < CONFIG_VIO_MAX_DEVICES; i++)
+		CHECK_EQ(vio_mmio_add(b->base, -1, (int)i, NULL), 0);
+	CHECK_EQ(vio_dev_count(), CONFIG_VIO_MAX_DEVICES);
+	CHECK_EQ(vio_mmio_add(b->base, -1, 99, NULL), VIO_ENOSPC);
+	CHECK_EQ(vio_dev_count(), CONFIG_VIO_MAX_DEVICES);
+}
+
+static void test_irq_routing(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *b = new_dev(1, 1, VIRTIO_ID_NET);
+	struct vio_device *da, *db;
+	struct vio_sg sg;
+	uint8_t buf[8];
+	void *cookie;
+	uint32_t len;
+
+	init();
+	da = add(a, 0);
+	db = add(b, 0);
+	if (!da || !db)
+		return;
+	CHECK_EQ(da->irq_count, 0);
+	CHECK_EQ(db->irq_count, 0);
+
+	/* A configuration change on b reaches b only. */
+	sim_config_change(b, 0, "x", 1);
+	CHECK_EQ(db->irq_count, 1);
+	CHECK_EQ(da->irq_count, 0);
+	CHECK(db->irq_pending & VIO_IRQ_CONFIG);
+	CHECK_EQ(b->int_status, 0); /* acknowledged by the handler */
+
+	/* A used buffer on a reaches a only. */
+	sg.buf = buf;
+	sg.len = sizeof(buf);
+	CHECK_EQ(vio_vq_enqueue(&da->vqs[0], &sg, 0, 1, buf), 0);
+	vio_vq_kick(&da->vqs[0]);
+	CHECK_EQ(sim_step(a), 1);
+	CHECK_EQ(da->irq_count, 1);
+	CHECK_EQ(db->irq_count, 1);
+	CHECK(da->irq_pending & VIO_IRQ_QUEUE);
+	CHECK(!(da->irq_pending & VIO_IRQ_CONFIG));
+	CHECK_EQ(vio_vq_dequeue(&da->vqs[0], &cookie, &len), 0);
+
+	/* A spurious interrupt (status 0) is not counted. */
+	vio_dev_irq(da);
+	CHECK_EQ(da->irq_count, 1);
+}
+
+static void test_config_changed(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *n = new_dev(1, 2, VIRTIO_ID_NET);
+	struct sim_dev *b = new_dev(2, 2, VIRTIO_ID_BLOCK);
+	struct vio_device *da, *dn, *db;
+	uint64_t v = 0;
+
+	init();
+	sim_config_set(a, 0, 4, 1);
+	da = add(a, 0);
+	dn = add(n, 0);
+	db = add(b, 0);
+	if (!da || !dn || !db)
+		return;
+	uint32_t nv = 0x12345678;
+	sim_config_change(a, 0, &nv, 4);
+	/* The interrupt only notes it; the driver hears of it from vio_dev_service. */
+	CHECK_EQ(td.config_changes, 0);
+	vio_dev_service(da);
+	CHECK_EQ(td.config_changes, 1);
+	CHECK(td.last == da);
+	CHECK_EQ(vio_dev_config_read(da, 0, 4, &v), 0);
+	CHECK_EQ(v, 0x12345678);
+	vio_dev_service(da);
+	CHECK_EQ(td.config_changes, 1);
+	/* A driver without config_changed, and a device without a driver: nothing. */
+	sim_config_change(n, 0, NULL, 0);
+	vio_dev_service(dn);
+	vio_dev_service(db);
+	CHECK_EQ(td.config_changes, 1);
+	CHECK_EQ(dn->state, VIO_DEV_READY);
+}
+
+static bool never(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return false;
+}
+
+static bool at_once(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return true;
+}
+
+static void test_needs_reset(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *da;
+	uint8_t buf[8];
+	struct vio_sg sg = { buf, sizeof(buf) };
+	unsigned calls = 0;
+
+	init();
+	da = add(a, 0);
+	if (!da)
+		return;
+	/* 2.1.2: DEVICE_NEEDS_RESET with a configuration change interrupt. */
+	sim_needs_reset(a);
+	vio_dev_service(da);
+	CHECK_EQ(da->state, VIO_DEV_FAILED);
+	CHECK(da->error < 0);
+	CHECK(a->status & VIRTIO_CONFIG_S_FAILED);
+	CHECK_EQ(td.config_changes, 0);
+	CHECK(sim_log_count(VIO_LOG_ERR) > 0);
+	/* Its queues refuse work; waiting on it ends at once. */
+	CHECK_EQ(vio_vq_enqueue(&da->vqs[0], &sg, 0, 1, buf), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_dev_wait(da, never, &calls, 1000000000ull), VIO_ESHUTDOWN);
+	/* Failing again changes nothing. */
+	vio_dev_fail(da, VIO_EPROTO);
+	CHECK_EQ(da->state, VIO_DEV_FAILED);
+}
+
+static void test_needs_reset_in_wait(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *da;
+	unsigned calls = 0;
+	uint64_t t0;
+
+	init();
+	da = add(a, 0);
+	if (!da)
+		return;
+	/* The device asks for a reset while a driver waits on it. */
+	a->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	sim_raise(a, VIRTIO_MMIO_INT_CONFIG);
+	t0 = sim_now();
+	CHECK_EQ(vio_dev_wait(da, never, &calls, 1000000000ull), VIO_ESHUTDOWN);
+	CHECK(sim_now() - t0 < 1000000000ull);
+	CHECK_EQ(da->state, VIO_DEV_FAILED);
+}
+
+static void test_wait(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *da;
+	unsigned calls = 0;
+	uint64_t t0;
+
+	init();
+	da = add(a, 0);
+	if (!da)
+		return;
+	/* done is asked first, before any wait */
+	CHECK_EQ(vio_dev_wait(da, at_once, &calls, 1000), 0);
+	CHECK_EQ(calls, 1);
+	CHECK_EQ(sim_waits, 0);
+	/* a condition that never comes true: a timeout, bounded by the clock */
+	calls = 0;
+	t0 = sim_now();
+	CHECK_EQ(vio_dev_wait(da, never, &calls, 20000000), VIO_ETIMEDOUT);
+	CHECK(sim_now() - t0 >= 20000000);
+	CHECK(sim_now() - t0 < 40000000);
+	CHECK(calls >= 2);
+	/* vio_dev_fail marks it failed for good */
+	vio_dev_fail(da, VIO_EPROTO);
+	CHECK_EQ(da->state, VIO_DEV_FAILED);
+	CHECK_EQ(da->error, VIO_EPROTO);
+	CHECK(a->status & VIRTIO_CONFIG_S_FAILED);
+	CHECK_EQ(vio_dev_wait(da, never, &calls, 20000000), VIO_ESHUTDOWN);
+}
+
+int main(void)
+{
+	RUN(test_init_args);
+	RUN(test_registry);
+	RUN(test_probe_several);
+	RUN(test_type_and_feature_names);
+	RUN(test_queue_size);
+	RUN(test_queue_missing);
+	RUN(test_second_queue);
+	RUN(test_probe_fails);
+	RUN(test_probe_enomem);
+	RUN(test_irq_attach_fails);
+	RUN(test_polled);
+	RUN(test_table_full);
+	RUN(test_irq_routing);
+	RUN(test_config_changed);
+	RUN(test_needs_reset);
+	RUN(test_needs_reset_in_wait);
+	RUN(test_wait);
+	return test_report();
+}

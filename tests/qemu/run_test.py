@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Run one QEMU test: boot a vio firmware and check what it shows from the outside.
+
+  run_test.py --arch riscv64|aarch64 --virtio legacy|modern --devices LIST
+              [--boot-suffix .elf|.bin] [--config vio_config.h]
+              [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
+              [--shell] [--timeout SECONDS] FIRMWARE.elf
+
+QEMU is started through scripts/qemu.py's build_command. Every rng device
+reads from a FIFO of its own, fed by a thread with a known pseudo-random
+stream, so the bytes the guest reports can be checked against what went in.
+
+Test firmware (the default): the console must show one `DEV` line per
+attached device with its slot, type and interface, in the state the build
+implies (--config: refused when the build leaves the interface out, ready
+when it has a driver, else nodriver; --expect-state overrides it for every
+device or for one KIND=STATE), the library's message for every refused or
+failed device; an `RNG <i> <hex>` line per ready rng whose bytes are a
+chunk of that rng's stream; no FAIL line; exactly one `RESULT: N passed,
+0 failed`; and QEMU's exit status 0.
+
+--shell: drive the vio shell over the UART (help, list_device, rng 32, an
+unknown command, poweroff) and check each answer and the exit status 0.
+
+--expect-log: a regular expression the console must match (repeatable).
+The whole console log is printed, then what failed.
+"""
+import argparse
+import errno
+import os
+import random
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Keep the source tree free of byte code (it may be read-only).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import qemu  # noqa: E402
+
+PROMPT = "vio> "
+
+
+class RngFeeder(threading.Thread):
+    """Write a reproducible pseudo-random stream into a FIFO QEMU reads from."""
+
+    def __init__(self, path, seed):
+        super().__init__(daemon=True)
+        self.path = path
+        self.rand = random.Random(seed)
+        self.data = bytearray()  # every byte that went into the FIFO
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.error = None
+        os.mkfifo(path)
+
+    def fed(self):
+        with self.lock:
+            return bytes(self.data)
+
+    def run(self):
+        fd = None
+        # Open without blocking: ENXIO until QEMU has opened the read end.
+        while not self.done.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    self.error = str(e)
+                    return
+                time.sleep(0.002)
+        if fd is None:
+            return
+        pending = b""
+        try:
+            while not self.done.is_set():
+                _, w, _ = select.select([], [fd], [], 0.05)
+                if not w:
+                    continue
+                if not pending:
+                    pending = self.rand.randbytes(4096)
+                try:
+                    n = os.write(fd, pending)
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    break
+                with self.lock:
+                    self.data += pending[:n]
+                pending = pending[n:]
+        finally:
+            os.close(fd)
+
+
+class Console:
+    """QEMU's stdout (the UART), collected by a thread, with waiting for text."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buf = ""
+        self.err = ""
+        self.cond = threading.Condition()
+        self.closed = False
+        self.t_out = threading.Thread(target=self._pump, args=(proc.stdout, False), daemon=True)
+        self.t_err = threading.Thread(target=self._pump, args=(proc.stderr, True), daemon=True)
+        self.t_out.start()
+        self.t_err.start()
+
+    def _pump(self, f, is_err):
+        while True:
+            chunk = os.read(f.fileno(), 4096)
+            with self.cond:
+                if not chunk:
+                    if not is_err:
+                        self.closed = True
+                    self.cond.notify_all()
+                    return
+                text = chunk.decode("utf-8", "replace")
+                if is_err:
+                    self.err += text
+                else:
+                    self.buf += text
+                self.cond.notify_all()
+
+    def wait_for(self, text, start, deadline):
+        """Index just past the first text at or after start, or None on timeout / EOF."""
+        with self.cond:
+            while True:
+                i = self.buf.find(text, start)
+                if i >= 0:
+                    return i + len(text)
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return None
+                self.cond.wait(left)
+
+    def log(self):
+        with self.cond:
+            return self.buf
+
+    def join(self):
+        self.t_out.join(2)
+        self.t_err.join(2)
+
+
+class Failures(list):
+    def check(self, ok, msg):
+        if not ok:
+            self.append(msg)
+        return ok
+
+
+# The build option of the driver for each kind of device.
+DRIVER_OPTION = {
+    "rng": "RNG", "blk": "BLK", "net": "NET", "console": "CONSOLE", "gpu": "GPU",
+    "keyboard": "INPUT", "mouse": "INPUT", "tablet": "INPUT",
+}
+
+
+def read_config(path):
+    """The #define CONFIG_... values of a generated vio_config.h."""
+    if not path:
+        return {"CONFIG_VIO_IFACE_AUTO": "1", "CONFIG_VIO_DRIVER_RNG": "1"}
+    config = {}
+    with open(path) as f:
+        for ln in f:
+            m = re.match(r"#define (CONFIG_\w+) (.*)$", ln.strip())
+            if m:
+                config[m.group(1)] = m.group(2)
+    return config
+
+
+def expected_state(dev, args, config):
+    """What the firmware must report for dev: an --expect-state, else what the build implies."""
+    overall = None
+    for item in args.expect_state:
+        kind, eq, state = item.rpartition("=")
+        if not eq:
+            overall = state
+        elif kind == dev.kind:
+            return state
+    if overall:
+        return overall
+    if config.get("CONFIG_VIO_IFACE_LEGACY") == "1" and args.virtio == "modern":
+        return "refused"
+    if config.get("CONFIG_VIO_IFACE_MODERN") == "1" and args.virtio == "legacy":
+        return "refused"
+    if config.get(f"CONFIG_VIO_DRIVER_{DRIVER_OPTION[dev.kind]}") == "1":
+        return "ready"
+    return "nodriver"
+
+
+def rng_ok(fails, what, data, feeder):
+    """data must be exactly a chunk of what feeder put into QEMU."""
+    fed = feeder.fed()
+    off = fed.find(data)
+    if fails.check(off >= 0, f"{what}: {data.hex()} is not in the {len(fed)} bytes fed to QEMU"):
+        note = "its first bytes" if off == 0 else f"offset {off}"
+        print(f"ok: {what} matches the fed stream at {note}")
+
+
+def check_firmware(args, cmd, con, rc, feeders, fails, config):
+    lines = con.log().replace("\r", "").split("\n")
+    results = [ln for ln in lines if ln.startswith("RESULT:")]
+    if fails.check(len(results) == 1, f"{len(results)} RESULT lines, want exactly one"):
+        m = re.fullmatch(r"RESULT: (\d+) passed, (\d+) failed", results[0])
+        if fails.check(m is not None, f"malformed '{results[0]}'"):
+            fails.check(int(m.group(1)) > 0, "no check passed")
+            fails.check(int(m.group(2)) == 0, f"the firmware reports {m.group(2)} failed")
+    for ln in lines:
+        if ln.startswith("FAIL "):
+            fails.append(f"firmware: {ln}")
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+
+    devs = {}
+    for ln in lines:
+        if ln.startswith("DEV "):
+            f = dict(kv.split("=", 1) for kv in ln.split()[1:] if "=" in kv)
+            if fails.check("slot" in f, f"malformed '{ln}'"):
+                fails.check(int(f["slot"]) not in devs, f"slot {f['slot']} listed twice")
+                devs[int(f["slot"])] = f
+    want = {d.slot: d for d in cmd.devices}
+    fails.check(set(devs) == set(want),
+                f"device slots {sorted(devs)}, attached {sorted(want)}")
+    for slot, d in sorted(want.items()):
+        f = devs.get(slot)
+        if not f:
+            continue
+        for key, val in (("type", d.type_name), ("iface", args.virtio),
+                         ("state", expected_state(d, args, config))):
+            fails.check(f.get(key) == val,
+                        f"slot {slot} ({d.id}): {key}={f.get(key)}, want {val}")
+        if f.get("state") in ("refused", "failed"):
+            # The library says why on the console.
+            what = f.get("state")
+            fails.check(re.search(rf"\b{f.get('name')}: {what}", con.log()) is not None,
+                        f"slot {slot}: no '{f.get('name')}: {what}' message on the console")
+
+    # RNG <index> <hex>: index is the guest's rngN; the DEV line names its slot.
+    by_name = {f.get("name"): slot for slot, f in devs.items()}
+    seen = set()
+    for ln in lines:
+        m = re.fullmatch(r"RNG (\d+) ([0-9a-f]{64})", ln)
+        if not m:
+            continue
+        name = f"rng{m.group(1)}"
+        seen.add(name)
+        slot = by_name.get(name)
+        d = want.get(slot)
+        if fails.check(d is not None and d.kind == "rng", f"'{ln}': {name} is no attached rng"):
+            rng_ok(fails, f"{name} (slot {slot})", bytes.fromhex(m.group(2)), feeders[d.id])
+    for slot, f in devs.items():
+        if f.get("type") == "rng" and f.get("state") == "ready":
+            fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
+
+
+def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
+    def send(line):
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+
+    def step(line):
+        """Send a command; return its output up to the next prompt (None on timeout)."""
+        start = len(con.log())
+        send(line)
+        end = con.wait_for(PROMPT, start, deadline)
+        if not fails.check(end is not None, f"no prompt after '{line}'"):
+            return None
+        return con.log()[start:end - len(PROMPT)].replace("\r", "")
+
+    pos = con.wait_for(PROMPT, 0, deadline)
+    if not fails.check(pos is not None, "no prompt"):
+        return
+    banner = con.log()[:pos].replace("\r", "")
+    fails.check(f"qemu-virt-{args.arch}" in banner, "the banner does not name the board")
+    fails.check(re.search(rf"\b{len(cmd.devices)} virtio devices?\b", banner) is not None,
+                f"the banner does not count {len(cmd.devices)} devices")
+
+    out = step("help")
+    if out is None:
+        return
+    for name in ("help", "list_device", "rng", "poweroff"):
+        fails.check(re.search(rf"^\s+{name}\b", out, re.M) is not None, f"help lacks {name}")
+
+    out = step("list_device")
+    if out is None:
+        return
+    rows = {}
+    for ln in out.split("\n"):
+        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(legacy|modern)\s+(-?\d+)\s+(.*)$", ln)
+        if m:
+            rows[int(m.group(1))] = m
+    want = {d.slot: d for d in cmd.devices}
+    fails.check(set(rows) == set(want), f"list_device shows slots {sorted(rows)}, "
+                f"attached {sorted(want)}")
+    for slot, d in want.items():
+        m = rows.get(slot)
+        if not m:
+            continue
+        state = expected_state(d, args, config)
+        if state == "nodriver":
+            state = "no driver"
+        fails.check(m.group(3) == d.type_name and m.group(4) == args.virtio
+                    and m.group(6).strip().split(":")[0] == state,
+                    f"list_device slot {slot}: '{m.group(0).strip()}', want {d.type_name} "
+                    f"{args.virtio} {state}")
+    if args.virtio == "modern":
+        fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+
+    out = step("rng 32")
+    if out is None:
+        return
+    hexs = "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+    rngs = sorted((d for d in cmd.devices if d.kind == "rng"), key=lambda d: d.slot)
+    if rngs and expected_state(rngs[0], args, config) == "ready":
+        if fails.check(len(hexs) == 64, f"rng 32 printed {len(hexs) // 2} bytes: {out!r}"):
+            rng_ok(fails, "rng 32", bytes.fromhex(hexs), feeders[rngs[0].id])
+        out = step("rng -n 8")
+        if out is None:
+            return
+        fails.check(re.search(r"^0000: [0-9a-f]{2,16}$", out, re.M) is not None
+                    or "nothing delivered yet" in out, f"rng -n 8: {out!r}")
+    else:
+        fails.check(not hexs and out.startswith("rng 32\nrng: "),
+                    f"rng 32 without a ready rng: {out!r}")
+
+    out = step("frobnicate")
+    if out is None:
+        return
+    fails.check("unknown command 'frobnicate'" in out, f"unknown command: {out!r}")
+
+    send("poweroff")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
+    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--devices", default="rng")
+    p.add_argument("--boot-suffix", default=None)
+    p.add_argument("--config", help="the firmware's vio_config.h (drivers, interfaces)")
+    p.add_argument("--expect-state", action="append", default=[], metavar="[KIND=]STATE",
+                   help="ready, nodriver, refused or failed (default: what --config implies)")
+    p.add_argument("--expect-log", action="append", default=[])
+    p.add_argument("--shell", action="store_true")
+    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
+    p.add_argument("firmware")
+    args = p.parse_args()
+
+    for item in args.expect_state:
+        if item.rpartition("=")[2] not in ("ready", "nodriver", "refused", "failed"):
+            p.error(f"bad --expect-state {item}")
+    config = read_config(args.config)
+    tmp = tempfile.mkdtemp(prefix="vio-qemu-")
+    feeders = {}
+    proc = None
+    fails = Failures()
+    try:
+        plan = qemu.plan_devices(args.arch, args.devices)
+        rng_files = []
+        for d in sorted((d for d in plan if d.kind == "rng"), key=lambda d: d.index):
+            feeders[d.id] = RngFeeder(os.path.join(tmp, f"{d.id}.fifo"), f"vio-{d.id}-{d.slot}")
+            rng_files.append(feeders[d.id].path)
+        cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices,
+                                 boot_suffix=args.boot_suffix, interactive=False,
+                                 rng_files=rng_files, qemu=args.qemu)
+        if not os.path.exists(cmd.boot_image):
+            print(f"FAIL: {cmd.boot_image} not found")
+            return 1
+        print("$ " + " ".join(cmd.argv))
+        print("devices: " + ", ".join(f"{d.id}@{d.slot}" for d in cmd.devices))
+        sys.stdout.flush()
+
+        for f in feeders.values():
+            f.start()
+        deadline = time.monotonic() + args.timeout
+        stdin = subprocess.PIPE if args.shell else subprocess.DEVNULL
+        proc = subprocess.Popen(cmd.argv, stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        con = Console(proc)
+        if args.shell:
+            check_shell(args, cmd, con, proc, feeders, fails, deadline, config)
+        try:
+            rc = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+            fails.append(f"QEMU still running after {args.timeout:g} s; killed")
+        con.join()
+        if args.shell:
+            fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+        else:
+            check_firmware(args, cmd, con, rc, feeders, fails, config)
+        log = con.log()
+        for rx in args.expect_log:
+            fails.check(re.search(rx, log, re.M) is not None, f"console lacks /{rx}/")
+        for name, f in feeders.items():
+            fails.check(f.error is None, f"{name} feeder: {f.error}")
+
+        print("---- console " + "-" * 60)
+        print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
+        if con.err:
+            print("---- QEMU stderr " + "-" * 56)
+            print(con.err, end="" if con.err.endswith("\n") else "\n")
+        print("-" * 73)
+        if fails:
+            for msg in fails:
+                print(f"FAIL: {msg}")
+            return 1
+        print(f"PASS ({'shell' if args.shell else 'firmware'}, exit status {rc})")
+        return 0
+    except qemu.QemuError as e:
+        print(f"FAIL: {e}")
+        return 1
+    finally:
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for f in feeders.values():
+            f.done.set()
+        for f in feeders.values():
+            if f.is_alive():
+                f.join(2)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

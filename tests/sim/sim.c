@@ -1,0 +1,1149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The simulated virtio-mmio devices: register file (VirtIO 1.2 section 4.2.2
+ * for version 2, 4.2.4 for the legacy version 1) and the device side of the
+ * split virtqueue (section 2.7). See sim.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vio/io.h>
+#include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_mmio.h>
+#include <vio/spec/virtio_ring.h>
+
+#include "sim.h"
+#include "sim_port.h"
+
+bool sim_verbose = true;
+
+static struct sim_dev devs[SIM_MAX_DEVS];
+static unsigned nerrors;
+static char last_error[256];
+
+void sim_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	nerrors++;
+	if (sim_verbose)
+		fprintf(stderr, "sim: driver error: %s\n", last_error);
+}
+
+unsigned sim_take_errors(void)
+{
+	unsigned n = nerrors;
+
+	nerrors = 0;
+	return n;
+}
+
+unsigned sim_errors(void)
+{
+	return nerrors;
+}
+
+const char *sim_last_error(void)
+{
+	return last_error;
+}
+
+/* A bug in a test or a model, not in the library: stop at once. */
+static void sim_bug(const char *what)
+{
+	fprintf(stderr, "sim: test bug: %s\n", what);
+	abort();
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static void *ptr(uint64_t addr)
+{
+	return (void *)(uintptr_t)addr;
+}
+
+/*
+ * Ring and config fields: little-endian on a modern device, the guest's
+ * native order on a legacy one (2.7, legacy interface).
+ */
+static uint16_t rd16(const struct sim_dev *d, const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return sim_is_legacy(d) ? v : vio_le16_to_cpu(v);
+}
+
+static uint32_t rd32(const struct sim_dev *d, const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return sim_is_legacy(d) ? v : vio_le32_to_cpu(v);
+}
+
+static uint64_t rd64(const struct sim_dev *d, const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return sim_is_legacy(d) ? v : vio_le64_to_cpu(v);
+}
+
+static void wr16(const struct sim_dev *d, void *p, uint16_t v)
+{
+	if (!sim_is_legacy(d))
+		v = vio_cpu_to_le16(v);
+	memcpy(p, &v, 2);
+}
+
+static void wr32(const struct sim_dev *d, void *p, uint32_t v)
+{
+	if (!sim_is_legacy(d))
+		v = vio_cpu_to_le32(v);
+	memcpy(p, &v, 4);
+}
+
+static bool has_feature(const struct sim_dev *d, unsigned bit)
+{
+	return (d->driver_features >> bit) & 1u;
+}
+
+static bool event_idx(const struct sim_dev *d)
+{
+	return has_feature(d, VIRTIO_RING_F_EVENT_IDX);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device table */
+
+static void queue_free(struct sim_queue *q)
+{
+	free(q->segs);
+	free(q->didx);
+	free(q->held);
+	free(q->busy);
+	q->segs = NULL;
+	q->didx = NULL;
+	q->held = NULL;
+	q->busy = NULL;
+}
+
+/* Take the queue away from the device (reset, QueueReady 0, QueuePFN 0). */
+static void queue_disable(struct sim_queue *q)
+{
+	queue_free(q);
+	q->ready = false;
+	q->pfn = 0;
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->nheld = 0;
+	q->broken = false;
+}
+
+void sim_reset_all(void)
+{
+	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++)
+			queue_free(&devs[i].q[j]);
+		memset(&devs[i], 0, sizeof(devs[i]));
+	}
+	nerrors = 0;
+	last_error[0] = 0;
+}
+
+static int null_handle(struct sim_dev *dev, unsigned q, const struct sim_chain *chain)
+{
+	return 0;
+}
+
+const struct sim_model sim_null_model = {
+	.name = "null",
+	.handle = null_handle,
+};
+
+struct sim_dev *sim_dev_new(int slot, uint32_t version, uint32_t device_id)
+{
+	struct sim_dev *d;
+
+	if (slot < 0 || slot >= SIM_MAX_DEVS || devs[slot].used)
+		sim_bug("sim_dev_new: bad or taken slot");
+	d = &devs[slot];
+	memset(d, 0, sizeof(*d));
+	d->used = true;
+	d->slot = slot;
+	d->base = sim_base(slot);
+	d->irq = slot + 1;
+	d->magic = VIRTIO_MMIO_MAGIC;
+	d->version = version;
+	d->device_id = device_id;
+	d->vendor_id = 0x554d4551; /* "QEMU", as QEMU reports it */
+	d->q[0].num_max = 256;
+	d->avail_event = -1;
+	d->model = &sim_null_model;
+	return d;
+}
+
+void sim_dev_del(struct sim_dev *d)
+{
+	for (unsigned j = 0; j < SIM_MAX_QUEUES; j++)
+		queue_free(&d->q[j]);
+	memset(d, 0, sizeof(*d));
+}
+
+struct sim_dev *sim_dev_at_slot(int slot)
+{
+	if (slot < 0 || slot >= SIM_MAX_DEVS || !devs[slot].used)
+		return NULL;
+	return &devs[slot];
+}
+
+struct sim_dev *sim_dev_by_base(uintptr_t addr)
+{
+	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		if (devs[i].used && addr >= devs[i].base && addr - devs[i].base < SIM_STRIDE)
+			return &devs[i];
+	}
+	return NULL;
+}
+
+int sim_status_logged(const struct sim_dev *d, uint8_t status)
+{
+	for (unsigned i = 0; i < d->nstatus_log && i < SIM_STATUS_LOG; i++) {
+		if (d->status_log[i] == status)
+			return (int)i;
+	}
+	return -1;
+}
+
+void sim_config_set(struct sim_dev *d, unsigned off, unsigned width, uint64_t val)
+{
+	uint8_t b[8];
+
+	if (width > 8 || off + width > SIM_CONFIG_MAX)
+		sim_bug("sim_config_set out of range");
+	for (unsigned i = 0; i < width; i++) {
+		/* Little-endian; a legacy device is native, and hosts are little-endian. */
+		b[i] = (uint8_t)(val >> (8 * i));
+	}
+	memcpy(d->config + off, b, width);
+	if (off + width > d->config_size)
+		d->config_size = off + width;
+}
+
+/* ------------------------------------------------------------------ */
+/* Interrupts */
+
+void sim_raise(struct sim_dev *d, uint32_t bits)
+{
+	d->int_status |= bits;
+	d->irqs++;
+	sim_irq_line(d->irq);
+}
+
+void sim_config_change(struct sim_dev *d, unsigned off, const void *data, unsigned len)
+{
+	if (off + len > SIM_CONFIG_MAX)
+		sim_bug("sim_config_change out of range");
+	if (len)
+		memcpy(d->config + off, data, len);
+	if (off + len > d->config_size)
+		d->config_size = off + len;
+	/* 2.5.1: the generation changes with every change of the config. */
+	d->config_gen++;
+	sim_raise(d, VIRTIO_MMIO_INT_CONFIG);
+}
+
+void sim_needs_reset(struct sim_dev *d)
+{
+	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	/* 2.1.2: a live device signals it with a configuration change notification. */
+	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		sim_raise(d, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reset and status */
+
+static void device_reset(struct sim_dev *d)
+{
+	d->status = 0;
+	d->dev_feat_sel = 0;
+	d->drv_feat_sel = 0;
+	d->driver_features = 0;
+	d->queue_sel = 0;
+	d->int_status = 0;
+	d->fok_pending = false;
+	for (unsigned i = 0; i < SIM_MAX_QUEUES; i++) {
+		queue_disable(&d->q[i]);
+		d->q[i].num = 0;
+		d->q[i].align = 0;
+		d->q[i].desc = d->q[i].driver = d->q[i].device = 0;
+	}
+	if (d->model->reset)
+		d->model->reset(d);
+}
+
+static uint32_t status_read(struct sim_dev *d)
+{
+	if (d->reset_left) {
+		if (d->reset_left > 0)
+			d->reset_left--;
+		return d->reset_shadow;
+	}
+	/* 3.1.1 step 6: the driver re-reads the status after FEATURES_OK. */
+	if (d->fok_pending) {
+		d->fok_pending = false;
+		d->features_ok_reread = true;
+	}
+	return d->status;
+}
+
+static void features_ok(struct sim_dev *d, uint8_t *v)
+{
+	bool ok = !d->refuse_features_ok;
+
+	if (d->driver_features & ~d->features) {
+		sim_error("dev%d: FEATURES_OK with features not offered: %#llx of %#llx", d->slot,
+			  (unsigned long long)d->driver_features, (unsigned long long)d->features);
+		ok = false;
+	}
+	if (!has_feature(d, VIRTIO_F_VERSION_1)) {
+		sim_error("dev%d: modern device: FEATURES_OK without VERSION_1", d->slot);
+		ok = false;
+	}
+	/* 3.1.1 step 5-6: a device that does not accept them leaves the bit clear. */
+	if (!ok)
+		*v &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
+	d->fok_pending = true;
+}
+
+static void status_write(struct sim_dev *d, uint32_t val)
+{
+	uint8_t old = d->status;
+	uint8_t v = (uint8_t)val;
+
+	if (val > 0xff)
+		sim_error("dev%d: status %#x does not fit 8 bits", d->slot, val);
+	if (d->nstatus_log < SIM_STATUS_LOG)
+		d->status_log[d->nstatus_log] = v;
+	d->nstatus_log++;
+
+	if (v == 0) {
+		uint8_t shown = old ? old : VIRTIO_CONFIG_S_ACKNOWLEDGE;
+
+		d->resets++;
+		device_reset(d);
+		/* A slow (or stuck) device shows the old status for a while. */
+		d->reset_left = d->reset_delay;
+		d->reset_shadow = shown;
+		return;
+	}
+	if (d->reset_left) {
+		sim_error("dev%d: status %#x written before the reset completed", d->slot, v);
+		return;
+	}
+	/* Only a reset clears bits (NEEDS_RESET is the device's; a write-back is fine). */
+	if ((v & old & (uint8_t)~VIRTIO_CONFIG_S_NEEDS_RESET) !=
+	    (old & (uint8_t)~VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		sim_error("dev%d: status %#x clears bits of %#x without a reset", d->slot, v, old);
+		return;
+	}
+	v |= old & VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (!(v & VIRTIO_CONFIG_S_FAILED)) {
+		/* 3.1.1: ACKNOWLEDGE, DRIVER, FEATURES_OK (not legacy), DRIVER_OK. */
+		if ((v & VIRTIO_CONFIG_S_DRIVER) && !(v & VIRTIO_CONFIG_S_ACKNOWLEDGE))
+			sim_error("dev%d: DRIVER before ACKNOWLEDGE", d->slot);
+		if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(v & VIRTIO_CONFIG_S_DRIVER))
+			sim_error("dev%d: FEATURES_OK before DRIVER", d->slot);
+		if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(v & VIRTIO_CONFIG_S_DRIVER))
+			sim_error("dev%d: DRIVER_OK before DRIVER", d->slot);
+		if (!sim_is_legacy(d) && (v & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		    !(v & VIRTIO_CONFIG_S_FEATURES_OK))
+			sim_error("dev%d: DRIVER_OK without FEATURES_OK on a modern device", d->slot);
+	}
+	if (!sim_is_legacy(d) && (v & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(old & VIRTIO_CONFIG_S_FEATURES_OK))
+		features_ok(d, &v);
+	d->status = v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue set-up */
+
+static struct sim_queue *cur_queue(struct sim_dev *d)
+{
+	if (d->queue_sel >= SIM_MAX_QUEUES || !d->q[d->queue_sel].num_max)
+		return NULL;
+	return &d->q[d->queue_sel];
+}
+
+static size_t avail_size(const struct sim_dev *d, uint32_t num)
+{
+	return 4 + 2 * (size_t)num + (event_idx(d) ? 2 : 0);
+}
+
+static size_t used_size(const struct sim_dev *d, uint32_t num)
+{
+	return 4 + 8 * (size_t)num + (event_idx(d) ? 2 : 0);
+}
+
+static bool queue_alloc(struct sim_queue *q)
+{
+	q->segs = calloc(q->num, sizeof(*q->segs));
+	q->didx = calloc(q->num, sizeof(*q->didx));
+	q->held = calloc(q->num, sizeof(*q->held));
+	q->busy = calloc(q->num, sizeof(*q->busy));
+	if (!q->segs || !q->didx || !q->held || !q->busy)
+		sim_bug("out of memory");
+	return true;
+}
+
+static void queue_go(struct sim_queue *q)
+{
+	queue_alloc(q);
+	q->ready = true;
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->nheld = 0;
+	q->broken = false;
+}
+
+/* Checks shared by both interfaces; false leaves the queue off. */
+static bool queue_check(struct sim_dev *d, unsigned qi, struct sim_queue *q)
+{
+	if (!q->num) {
+		sim_error("dev%d: queue %u enabled without QueueNum", d->slot, qi);
+		return false;
+	}
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) || (d->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		sim_error("dev%d: queue %u enabled in status %#x (3.1.1 step 7)", d->slot, qi,
+			  d->status);
+		return false;
+	}
+	if (!sim_is_legacy(d) && !(d->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		sim_error("dev%d: queue %u enabled before FEATURES_OK", d->slot, qi);
+		return false;
+	}
+	return true;
+}
+
+/* 4.2.2: QueueReady = 1 with the addresses in QueueDesc/QueueDriver/QueueDevice. */
+static void queue_enable_modern(struct sim_dev *d)
+{
+	unsigned qi = d->queue_sel;
+	struct sim_queue *q = cur_queue(d);
+
+	if (!q) {
+		sim_error("dev%d: QueueReady on missing queue %u", d->slot, qi);
+		return;
+	}
+	if (q->ready) {
+		sim_error("dev%d: QueueReady 1 on a live queue %u", d->slot, qi);
+		return;
+	}
+	if (!queue_check(d, qi, q))
+		return;
+	/* 2.7: alignment of the three parts. */
+	if (!q->desc || q->desc % VIRTQ_DESC_ALIGN || !q->driver || q->driver % VIRTQ_AVAIL_ALIGN ||
+	    !q->device || q->device % VIRTQ_USED_ALIGN) {
+		sim_error("dev%d: queue %u: bad ring addresses %#llx %#llx %#llx", d->slot, qi,
+			  (unsigned long long)q->desc, (unsigned long long)q->driver,
+			  (unsigned long long)q->device);
+		return;
+	}
+	if (!sim_dma_owns(ptr(q->desc), 16 * (size_t)q->num) ||
+	    !sim_dma_owns(ptr(q->driver), avail_size(d, q->num)) ||
+	    !sim_dma_owns(ptr(q->device), used_size(d, q->num))) {
+		sim_error("dev%d: queue %u: ring not inside DMA memory", d->slot, qi);
+		return;
+	}
+	queue_go(q);
+}
+
+/* 4.2.4: QueuePFN with GuestPageSize, QueueNum and QueueAlign written before. */
+static void queue_enable_legacy(struct sim_dev *d, uint32_t pfn)
+{
+	unsigned qi = d->queue_sel;
+	struct sim_queue *q = cur_queue(d);
+	uint32_t align;
+	uint64_t end;
+
+	if (!q) {
+		sim_error("dev%d: QueuePFN on missing queue %u", d->slot, qi);
+		return;
+	}
+	if (q->ready) {
+		sim_error("dev%d: QueuePFN on a live queue %u", d->slot, qi);
+		return;
+	}
+	if (!d->guest_page_size) {
+		sim_error("dev%d: QueuePFN before GuestPageSize", d->slot);
+		return;
+	}
+	if (!queue_check(d, qi, q))
+		return;
+	/* QEMU's default when the driver does not write QueueAlign. */
+	align = q->align ? q->align : 4096;
+	q->pfn = pfn;
+	/* 2.7.2 (legacy): descriptors, then avail, then used at the alignment. */
+	q->desc = (uint64_t)pfn * d->guest_page_size;
+	q->driver = q->desc + 16ull * q->num;
+	q->device = align_up(q->driver + 2ull * (3 + q->num), align);
+	end = q->device + 2ull * 3 + 8ull * q->num;
+	if (!sim_dma_owns(ptr(q->desc), (size_t)(end - q->desc))) {
+		sim_error("dev%d: queue %u: legacy ring %#llx..%#llx not inside DMA memory", d->slot,
+			  qi, (unsigned long long)q->desc, (unsigned long long)end);
+		q->pfn = 0;
+		return;
+	}
+	queue_go(q);
+}
+
+void sim_queue_attach(struct sim_dev *d, unsigned qi, uint32_t num, void *desc, void *avail,
+		      void *used)
+{
+	struct sim_queue *q = &d->q[qi];
+
+	if (qi >= SIM_MAX_QUEUES || !is_pow2(num))
+		sim_bug("sim_queue_attach: bad queue");
+	queue_disable(q);
+	if (q->num_max < num)
+		q->num_max = num;
+	q->num = num;
+	q->desc = (uintptr_t)desc;
+	q->driver = (uintptr_t)avail;
+	q->device = (uintptr_t)used;
+	d->bypass = true;
+	queue_go(q);
+}
+
+/* ------------------------------------------------------------------ */
+/* Config space */
+
+static bool config_access_ok(struct sim_dev *d, unsigned off, unsigned width, const char *what)
+{
+	if (width != 1 && width != 2 && width != 4) {
+		sim_error("dev%d: config %s of width %u", d->slot, what, width);
+		return false;
+	}
+	/* 4.2.2.2: naturally aligned accesses to the config space. */
+	if (off % width) {
+		sim_error("dev%d: unaligned config %s at %u width %u", d->slot, what, off, width);
+		return false;
+	}
+	if (off + width > d->config_size) {
+		sim_error("dev%d: config %s at %u width %u beyond the %u config bytes", d->slot,
+			  what, off, width, d->config_size);
+		return false;
+	}
+	return true;
+}
+
+static uint32_t config_read(struct sim_dev *d, unsigned off, unsigned width)
+{
+	uint32_t v = 0;
+
+	if (!config_access_ok(d, off, width, "read"))
+		return 0xffffffffu;
+	d->config_reads++;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint32_t)d->config[off + i] << (8 * i);
+	if (d->config_changes) {
+		if (d->config_changes > 0)
+			d->config_changes--;
+		/* As if the device changed the field between the driver's reads. */
+		v ^= ((d->config_reads & 0x7fu) + 1) * 0x01010101u;
+	}
+	if (width < 4)
+		v &= (1u << (8 * width)) - 1;
+	return v;
+}
+
+static void config_write(struct sim_dev *d, unsigned off, unsigned width, uint32_t v)
+{
+	if (!config_access_ok(d, off, width, "write"))
+		return;
+	d->config_writes++;
+	for (unsigned i = 0; i < width; i++)
+		d->config[off + i] = (uint8_t)(v >> (8 * i));
+	if (d->model->config_write)
+		d->model->config_write(d, off, width);
+}
+
+/* ------------------------------------------------------------------ */
+/* Register file */
+
+static struct sim_dev *lookup(uintptr_t addr, const char *what, unsigned width)
+{
+	struct sim_dev *d = sim_dev_by_base(addr);
+
+	if (!d)
+		sim_error("%s%u of unmapped address %#lx", what, width * 8, (unsigned long)addr);
+	return d;
+}
+
+static bool modern_only(struct sim_dev *d, unsigned off)
+{
+	if (sim_is_legacy(d)) {
+		sim_error("dev%d: legacy device: access to modern register %#x", d->slot, off);
+		return false;
+	}
+	return true;
+}
+
+static bool legacy_only(struct sim_dev *d, unsigned off)
+{
+	if (!sim_is_legacy(d)) {
+		sim_error("dev%d: modern device: access to legacy register %#x", d->slot, off);
+		return false;
+	}
+	return true;
+}
+
+uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
+{
+	struct sim_dev *d = lookup(addr, "read", width);
+	struct sim_queue *q;
+	unsigned off;
+
+	if (!d)
+		return 0xffffffffu;
+	off = (unsigned)(addr - d->base);
+	if (off >= VIRTIO_MMIO_CONFIG)
+		return config_read(d, off - VIRTIO_MMIO_CONFIG, width);
+	/* 4.2.2.2: control registers are read and written 32 bits wide, aligned. */
+	if (width != 4 || off % 4) {
+		sim_error("dev%d: read of register %#x width %u", d->slot, off, width);
+		return 0;
+	}
+	d->reads[off / 4]++;
+	q = cur_queue(d);
+
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return d->magic;
+	case VIRTIO_MMIO_VERSION:
+		return d->version;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return d->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return d->vendor_id;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		/* 4.2.4: a legacy device has 32 feature bits (QEMU shows 0 for word 1). */
+		if (d->dev_feat_sel == 0)
+			return (uint32_t)d->features;
+		if (d->dev_feat_sel == 1 && !sim_is_legacy(d))
+			return (uint32_t)(d->features >> 32);
+		return 0;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return q ? q->num_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY:
+		if (!modern_only(d, off))
+			return 0;
+		return q ? q->ready : 0;
+	case VIRTIO_MMIO_QUEUE_PFN:
+		if (!legacy_only(d, off))
+			return 0;
+		return q ? q->pfn : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return d->int_status;
+	case VIRTIO_MMIO_STATUS:
+		return status_read(d);
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		if (!modern_only(d, off))
+			return 0;
+		d->gen_reads++;
+		if (d->config_gen_changes) {
+			if (d->config_gen_changes > 0)
+				d->config_gen_changes--;
+			d->config_gen++;
+		}
+		return d->config_gen;
+	default:
+		sim_error("dev%d: read of write-only or unknown register %#x", d->slot, off);
+		return 0;
+	}
+}
+
+static void features_write(struct sim_dev *d, uint32_t v)
+{
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) || (d->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		sim_error("dev%d: DriverFeatures written in status %#x", d->slot, d->status);
+		return;
+	}
+	/* 3.1.1 step 5: no change of features once FEATURES_OK is set. */
+	if (d->status & VIRTIO_CONFIG_S_FEATURES_OK) {
+		sim_error("dev%d: DriverFeatures written after FEATURES_OK", d->slot);
+		return;
+	}
+	if (d->drv_feat_sel == 0) {
+		d->driver_features = (d->driver_features & ~0xffffffffull) | v;
+	} else if (d->drv_feat_sel == 1 && !sim_is_legacy(d)) {
+		d->driver_features = (d->driver_features & 0xffffffffull) | ((uint64_t)v << 32);
+	} else if (v) {
+		sim_error("dev%d: DriverFeatures word %u = %#x on a %s device", d->slot,
+			  d->drv_feat_sel, v, sim_is_legacy(d) ? "legacy" : "modern");
+	}
+}
+
+static void queue_addr_write(struct sim_dev *d, unsigned off, uint32_t v)
+{
+	struct sim_queue *q = cur_queue(d);
+	uint64_t *field;
+	bool high = off & 4;
+
+	if (!q) {
+		sim_error("dev%d: ring address for missing queue %u", d->slot, d->queue_sel);
+		return;
+	}
+	/* 4.2.2.2: addresses only while the queue is not ready. */
+	if (q->ready) {
+		sim_error("dev%d: ring address written to live queue %u", d->slot, d->queue_sel);
+		return;
+	}
+	if (off < VIRTIO_MMIO_QUEUE_DRIVER_LOW)
+		field = &q->desc;
+	else if (off < VIRTIO_MMIO_QUEUE_DEVICE_LOW)
+		field = &q->driver;
+	else
+		field = &q->device;
+	if (high)
+		*field = (*field & 0xffffffffull) | ((uint64_t)v << 32);
+	else
+		*field = (*field & ~0xffffffffull) | v;
+}
+
+void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
+{
+	struct sim_dev *d = lookup(addr, "write", width);
+	struct sim_queue *q;
+	unsigned off;
+
+	if (!d)
+		return;
+	off = (unsigned)(addr - d->base);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		config_write(d, off - VIRTIO_MMIO_CONFIG, width, v);
+		return;
+	}
+	if (width != 4 || off % 4) {
+		sim_error("dev%d: write of register %#x width %u", d->slot, off, width);
+		return;
+	}
+	d->writes[off / 4]++;
+	d->last_write[off / 4] = v;
+	q = cur_queue(d);
+
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		d->dev_feat_sel = v;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		features_write(d, v);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		d->drv_feat_sel = v;
+		break;
+	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+		if (!legacy_only(d, off))
+			break;
+		if (!is_pow2(v))
+			sim_error("dev%d: GuestPageSize %u", d->slot, v);
+		else
+			d->guest_page_size = v;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		d->queue_sel = v;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		if (!q) {
+			sim_error("dev%d: QueueNum for missing queue %u", d->slot, d->queue_sel);
+		} else if (q->ready) {
+			sim_error("dev%d: QueueNum on live queue %u", d->slot, d->queue_sel);
+		} else if (!v || v > q->num_max || !is_pow2(v)) {
+			/* 2.7: a split queue's size is a power of two, at most QueueNumMax. */
+			sim_error("dev%d: QueueNum %u (max %u)", d->slot, v, q->num_max);
+		} else {
+			q->num = v;
+		}
+		break;
+	case VIRTIO_MMIO_QUEUE_ALIGN:
+		if (!legacy_only(d, off))
+			break;
+		if (!q)
+			sim_error("dev%d: QueueAlign for missing queue %u", d->slot, d->queue_sel);
+		else if (!is_pow2(v))
+			sim_error("dev%d: QueueAlign %u", d->slot, v);
+		else
+			q->align = v;
+		break;
+	case VIRTIO_MMIO_QUEUE_PFN:
+		if (!legacy_only(d, off))
+			break;
+		if (v)
+			queue_enable_legacy(d, v);
+		else if (q)
+			queue_disable(q);
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		if (!modern_only(d, off))
+			break;
+		if (v == 1)
+			queue_enable_modern(d);
+		else if (v == 0 && q)
+			queue_disable(q);
+		else
+			sim_error("dev%d: QueueReady %u", d->slot, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		if (v >= SIM_MAX_QUEUES || !d->q[v].ready) {
+			sim_error("dev%d: notify of queue %u which is not live", d->slot, v);
+			break;
+		}
+		if (!d->bypass && !(d->status & VIRTIO_CONFIG_S_DRIVER_OK))
+			sim_error("dev%d: notify before DRIVER_OK", d->slot);
+		d->q[v].notifies++;
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		d->int_status &= ~v;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		status_write(d, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		if (modern_only(d, off))
+			queue_addr_write(d, off, v);
+		break;
+	default:
+		sim_error("dev%d: write of read-only or unknown register %#x", d->slot, off);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The device side of the split ring (2.7) */
+
+/*
+ * Walk the chain at head as a device would (2.7.4, 2.7.5): every index in
+ * range, no loop, no longer than the queue, readable before writable,
+ * indirect only when negotiated. Returns false on a bad chain.
+ */
+static bool walk(struct sim_dev *d, unsigned qi, uint16_t head, struct sim_chain *c,
+		 bool check_busy)
+{
+	struct sim_queue *q = &d->q[qi];
+	const uint8_t *tab = ptr(q->desc);
+	unsigned tabn = q->num, i = head, steps = 0, nseg = 0, ndirect = 0;
+	bool indirect = false, seen_write = false;
+
+	memset(c, 0, sizeof(*c));
+	c->head = head;
+	if (head >= q->num) {
+		sim_error("dev%d q%u: avail head %u >= size %u", d->slot, qi, head, q->num);
+		return false;
+	}
+	for (;;) {
+		const uint8_t *desc = tab + 16 * (size_t)i;
+		uint64_t addr = rd64(d, desc);
+		uint32_t len = rd32(d, desc + 8);
+		uint16_t flags = rd16(d, desc + 12);
+		uint16_t next = rd16(d, desc + 14);
+
+		if (++steps > tabn) {
+			sim_error("dev%d q%u: descriptor loop in chain %u", d->slot, qi, head);
+			return false;
+		}
+		if (!indirect) {
+			if (check_busy && q->busy[i]) {
+				sim_error("dev%d q%u: descriptor %u reused while the device owns it",
+					  d->slot, qi, i);
+				return false;
+			}
+			q->didx[ndirect++] = (uint16_t)i;
+		}
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			/* 2.7.5.3 */
+			if (!has_feature(d, VIRTIO_RING_F_INDIRECT_DESC) || indirect ||
+			    (flags & VIRTQ_DESC_F_NEXT) || !len || len % 16 ||
+			    !sim_dma_owns(ptr(addr), len)) {
+				sim_error("dev%d q%u: bad indirect descriptor in chain %u", d->slot,
+					  qi, head);
+				return false;
+			}
+			tab = ptr(addr);
+			tabn = len / 16;
+			i = 0;
+			steps = 0;
+			indirect = true;
+			continue;
+		}
+		if (!len || !addr || addr + len < addr) {
+			sim_error("dev%d q%u: chain %u: descriptor %u addr %#llx len %u", d->slot, qi,
+				  head, i, (unsigned long long)addr, len);
+			return false;
+		}
+		/* 2.7.4.2: a chain is no longer than the queue. */
+		if (nseg >= q->num) {
+			sim_error("dev%d q%u: chain %u longer than the queue", d->slot, qi, head);
+			return false;
+		}
+		if (flags & VIRTQ_DESC_F_WRITE) {
+			seen_write = true;
+			c->nin++;
+			c->in_len += len;
+		} else {
+			/* 2.7.4.2: device-readable descriptors come first. */
+			if (seen_write) {
+				sim_error("dev%d q%u: chain %u: readable after writable", d->slot,
+					  qi, head);
+				return false;
+			}
+			c->nout++;
+			c->out_len += len;
+		}
+		q->segs[nseg].buf = ptr(addr);
+		q->segs[nseg].len = len;
+		nseg++;
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			break;
+		if (next >= tabn) {
+			sim_error("dev%d q%u: chain %u: next %u >= %u", d->slot, qi, head, next,
+				  tabn);
+			return false;
+		}
+		i = next;
+	}
+	c->out = q->segs;
+	c->in = q->segs + c->nout;
+	if (nseg > q->max_chain)
+		q->max_chain = nseg;
+	/* Remember the descriptors so busy marks can be set and cleared. */
+	for (unsigned k = ndirect; k < q->num; k++)
+		q->didx[k] = 0xffff;
+	return true;
+}
+
+static void mark_busy(struct sim_queue *q, uint8_t val)
+{
+	for (unsigned k = 0; k < q->num && q->didx[k] != 0xffff; k++)
+		q->busy[q->didx[k]] = val;
+}
+
+static void used_write(struct sim_dev *d, struct sim_queue *q, uint32_t id, uint32_t len)
+{
+	uint8_t *used = ptr(q->device);
+	uint8_t *elem = used + 4 + 8 * (size_t)(q->used_idx % q->num);
+
+	wr32(d, elem, id);
+	wr32(d, elem + 4, len);
+	q->used_idx++;
+}
+
+static void used_publish(struct sim_dev *d, struct sim_queue *q)
+{
+	/* 2.7.8.2: the entry is written before the index that exposes it. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	wr16(d, (uint8_t *)ptr(q->device) + 2, q->used_idx);
+}
+
+static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
+		     uint32_t in_len)
+{
+	enum sim_evil evil = d->evil;
+	uint32_t id = head;
+
+	if (!d->evil_sticky)
+		d->evil = SIM_EVIL_NONE;
+	switch (evil) {
+	case SIM_EVIL_ID_TWICE:
+		id = q->last_id;
+		break;
+	case SIM_EVIL_ID_RANGE:
+		id = q->num + 7;
+		break;
+	case SIM_EVIL_ID_FREE:
+		/* Meant for a single chain of one descriptor in flight. */
+		id = (head + 1u) % q->num;
+		break;
+	case SIM_EVIL_LEN:
+		len = in_len + 1;
+		break;
+	default:
+		break;
+	}
+	used_write(d, q, id, len);
+	if (evil == SIM_EVIL_EXTRA)
+		used_write(d, q, id, len);
+	q->last_id = head;
+	if (evil == SIM_EVIL_IDX_JUMP)
+		q->used_idx = (uint16_t)(q->used_idx + q->num + 1);
+	used_publish(d, q);
+	q->completed++;
+}
+
+/* Serve the chain at head. Returns false when the model holds it. */
+static bool serve(struct sim_dev *d, unsigned qi, uint16_t head, bool first)
+{
+	struct sim_queue *q = &d->q[qi];
+	struct sim_chain c;
+	int r;
+
+	if (!walk(d, qi, head, &c, first)) {
+		q->broken = true;
+		return true;
+	}
+	r = d->model->handle(d, qi, &c);
+	if (r == SIM_HOLD) {
+		if (first)
+			mark_busy(q, 1);
+		return false;
+	}
+	if (r < 0 || (uint32_t)r > c.in_len)
+		sim_bug("model returned a bad length");
+	if (!first)
+		mark_busy(q, 0);
+	complete(d, q, head, (uint32_t)r, c.in_len);
+	return true;
+}
+
+static unsigned process_queue(struct sim_dev *d, unsigned qi)
+{
+	struct sim_queue *q = &d->q[qi];
+	uint8_t *avail = ptr(q->driver);
+	uint8_t *used = ptr(q->device);
+	uint16_t old_used = q->used_idx, aidx;
+	unsigned before = q->completed;
+
+	if (!q->ready || q->broken)
+		return 0;
+
+	/* Held chains first, in the order they came. */
+	while (q->nheld && !q->broken) {
+		if (!serve(d, qi, q->held[0], false))
+			break;
+		q->nheld--;
+		memmove(q->held, q->held + 1, q->nheld * sizeof(*q->held));
+	}
+
+	aidx = rd16(d, avail + 2);
+	if ((uint16_t)(aidx - q->last_avail) > q->num) {
+		sim_error("dev%d q%u: avail idx %u ran %u ahead of %u", d->slot, qi, aidx,
+			  (uint16_t)(aidx - q->last_avail), q->last_avail);
+		q->broken = true;
+		return 0;
+	}
+	/* 2.7.13: read the ring entries only after the index. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	while (q->last_avail != aidx && !q->broken) {
+		uint16_t head = rd16(d, avail + 4 + 2 * (size_t)(q->last_avail % q->num));
+
+		q->last_avail++;
+		if (q->nheld) {
+			struct sim_chain c;
+
+			/* Keep the order: the chain waits behind the held ones. */
+			if (!walk(d, qi, head, &c, true)) {
+				q->broken = true;
+				break;
+			}
+			mark_busy(q, 1);
+			q->held[q->nheld++] = head;
+			continue;
+		}
+		if (!serve(d, qi, head, true))
+			q->held[q->nheld++] = head;
+	}
+	if (q->broken)
+		return q->completed - before;
+
+	/* 2.7.10: what the device asks of the driver's notifications. */
+	wr16(d, used, d->used_flags);
+	if (event_idx(d)) {
+		uint16_t ev = d->avail_event >= 0 ? (uint16_t)d->avail_event : q->last_avail;
+
+		wr16(d, used + 4 + 8 * (size_t)q->num, ev);
+	}
+
+	if (q->used_idx != old_used) {
+		bool want;
+
+		/* 2.7.7.2 / 2.7.10: does the driver want this interrupt? */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (event_idx(d)) {
+			uint16_t used_event = rd16(d, avail + 4 + 2 * (size_t)q->num);
+
+			want = virtq_need_event(used_event, q->used_idx, old_used);
+		} else {
+			want = !(rd16(d, avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		}
+		if (want || d->irq_always) {
+			q->irqs++;
+			sim_raise(d, VIRTIO_MMIO_INT_VRING);
+		} else {
+			q->irqs_suppressed++;
+		}
+	}
+	return q->completed - before;
+}
+
+unsigned sim_step(struct sim_dev *d)
+{
+	unsigned n = 0;
+
+	if (!d || !d->used)
+		return 0;
+	if (!d->bypass) {
+		if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || d->reset_left ||
+		    (d->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)))
+			return 0;
+	}
+	for (unsigned i = 0; i < SIM_MAX_QUEUES; i++)
+		n += process_queue(d, i);
+	return n;
+}
+
+unsigned sim_step_all(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		if (devs[i].used)
+			n += sim_step(&devs[i]);
+	}
+	return n;
+}
+
+unsigned sim_held(const struct sim_dev *d, unsigned qi)
+{
+	return qi < SIM_MAX_QUEUES ? d->q[qi].nheld : 0;
+}
+
+void sim_used_push(struct sim_dev *d, unsigned qi, uint32_t id, uint32_t len, uint16_t idx_step)
+{
+	struct sim_queue *q = &d->q[qi];
+
+	if (qi >= SIM_MAX_QUEUES || !q->ready)
+		sim_bug("sim_used_push on a queue that is not live");
+	used_write(d, q, id, len);
+	q->used_idx = (uint16_t)(q->used_idx + idx_step - 1);
+	used_publish(d, q);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The port the host tests hand to vio_init: the port contract
+ * (include/vio/port.h) implemented for the simulator, with no threads.
+ *
+ * - DMA memory comes from a pool low in the address space (a legacy device
+ *   takes a 32-bit page number), poisoned for AddressSanitizer outside the
+ *   live blocks. Blocks are tracked, so a test can check that everything
+ *   allocated was given back with the same size, and the simulator can
+ *   check that rings lie inside DMA memory.
+ * - virt_to_dma is the identity.
+ * - The clock is fake. It advances by sim_time_tick_ns at every time_ns
+ *   call (and, when sim_step_in_time is set, the simulated devices run: the
+ *   device works while the CPU spins) and by a whole wait when an
+ *   event_wait finds nothing to do, so timeouts are reached at once.
+ * - irq_attach records the handler; the simulator "raises a line" by
+ *   calling it, unless the OS lock is held, in which case the interrupt is
+ *   delivered at unlock, as an interrupt controller would.
+ * - event_wait runs the simulated devices (which may raise an interrupt,
+ *   whose handler signals the event) before it blocks: blocking calls
+ *   complete deterministically.
+ */
+#ifndef VIO_SIM_PORT_H
+#define VIO_SIM_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vio/port.h>
+
+/* The port with interrupts (irq_attach set) and the one without (polled). */
+const struct vio_port *sim_port(void);
+const struct vio_port *sim_port_polled(void);
+const struct vio_os *sim_os(void);
+
+/*
+ * Free all DMA memory and events, detach every interrupt, reset the clock
+ * and every knob below to its default, clear the log.
+ */
+void sim_port_reset(void);
+
+/* DMA */
+unsigned sim_dma_live(void);             /* allocations not freed */
+size_t sim_dma_live_bytes(void);
+unsigned sim_dma_allocs(void);           /* allocations made since the reset */
+bool sim_dma_owns(const void *p, size_t len); /* [p, p+len) inside one live allocation */
+extern int sim_dma_fail_after;           /* knob: allocations that succeed before all
+					  * fail; -1 (default) never fail */
+
+/* Clock */
+uint64_t sim_now(void);
+void sim_advance(uint64_t ns);
+extern uint64_t sim_time_tick_ns;        /* knob: per time_ns call (default 1 us) */
+extern uint64_t sim_idle_ns;             /* knob: an empty wait lasts at most this (1 ms) */
+extern bool sim_step_in_time;            /* knob: time_ns runs the devices (default true) */
+
+/* Interrupts */
+void sim_irq_line(int irq);              /* the simulator raises line irq */
+bool sim_irq_attached(int irq);
+unsigned sim_irqs_delivered(void);
+extern int sim_irq_attach_result;        /* knob: what irq_attach returns (default 0) */
+
+/* Waiting */
+extern unsigned sim_waits;               /* event_wait calls since the reset */
+extern unsigned sim_wait_timeouts;       /* ... that returned VIO_ETIMEDOUT */
+extern unsigned sim_runs;                /* times the devices ran while the CPU waited */
+/*
+ * Called each time the devices are about to run while the CPU waits (in
+ * event_wait, or in time_ns when sim_step_in_time), with sim_runs: a test
+ * scripts what a device does during a blocking call here.
+ */
+extern void (*sim_on_run)(unsigned nrun);
+
+/* Log */
+bool sim_log_contains(const char *needle);
+unsigned sim_log_count(enum vio_log_level level);
+extern bool sim_log_print;               /* knob: echo log lines to stderr (default true) */
+
+#endif
