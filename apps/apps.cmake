@@ -25,3 +25,4 @@ endfunction()
 
 add_subdirectory(${VIO_SOURCE_DIR}/apps/shell ${CMAKE_BINARY_DIR}/apps/shell)
 add_subdirectory(${VIO_SOURCE_DIR}/tests/qemu ${CMAKE_BINARY_DIR}/tests/qemu)
+include(${VIO_SOURCE_DIR}/tests/qemu/trap.cmake)
