@@ -241,7 +241,7 @@ int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns);
  *   VIO_ENOSPC   the queue is full now: kick, complete some and retry
  *                (vio_blk_wait waits for room);
  *   VIO_ESHUTDOWN / VIO_ENODEV as above.
- * A FLUSH covers the writes completed before it was queued (5.2.6.4).
+ * A FLUSH covers the writes completed before it was queued (5.2.6.2).
  */
 int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *req);
 

@@ -330,8 +330,17 @@ int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 	slot = &vq->slots[id];
 	if (!slot->cookie)
 		return vq_fail(vq, "used id not in flight", id, 0);
-	if (written > slot->in_len)
-		return vq_fail(vq, "used length beyond the writable buffers", written, slot->in_len);
+	if (written > slot->in_len) {
+		/*
+		 * 2.7.8.1 (legacy interface): many legacy devices set len
+		 * wrongly, and drivers are told to ignore it; clamp it so it can
+		 * never index past the buffers. A modern device is held to it.
+		 */
+		if (!vq->cfg.legacy)
+			return vq_fail(vq, "used length beyond the writable buffers", written,
+				       slot->in_len);
+		written = slot->in_len;
+	}
 
 	*cookie = slot->cookie;
 	if (len)

@@ -227,12 +227,21 @@ int vio_blk_writev(struct vio_device *dev, unsigned queue, uint64_t sector,
 static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, void *buf,
 		   uint32_t count)
 {
+	struct blk *b;
 	int rc = vio_blk_check(dev);
 
+	if (!rc)
+		rc = blk_lookup(dev, 0, &b, NULL);
 	if (rc)
 		return rc;
 	if (!buf || !count)
 		return VIO_EINVAL;
+	/* The whole range is checked before the first piece reaches the device. */
+	if (op == VIO_BLK_OP_WRITE && b->info.read_only)
+		return VIO_EROFS;
+	rc = blk_check_range(b, sector, count);
+	if (rc)
+		return rc;
 	while (count) {
 		uint32_t n = count < FLAT_CHUNK_SECTORS ? count : FLAT_CHUNK_SECTORS;
 		struct vio_sg sg = { buf, n << VIRTIO_BLK_SECTOR_SHIFT };

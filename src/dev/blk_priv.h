@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * virtio-blk driver internals shared by blk.c (probe, configuration, the
- * request queues) and blk_io.c (the blocking calls).
+ * virtio-blk driver internals shared by blk.c (the request queues),
+ * blk_probe.c (probe and configuration) and blk_io.c (the blocking calls).
  */
 #ifndef VIO_DEV_BLK_PRIV_H
 #define VIO_DEV_BLK_PRIV_H
@@ -13,6 +13,9 @@
 #include <vio/spec/virtio_blk.h>
 
 #include "vio_config.h"
+
+/* How long a blocking call waits for a completion unless told otherwise. */
+#define BLK_TIMEOUT_DEFAULT_NS ((uint64_t)CONFIG_VIO_TIMEOUT_MS * 1000000u)
 
 /*
  * What a request needs besides its data, one per ring entry, in DMA memory:

@@ -671,6 +671,26 @@ static void test_evil_len(void)
 	evil(SIM_EVIL_LEN);
 }
 
+/* 2.7.8.1: a legacy device's too-long used length is clamped, not trusted. */
+static void test_legacy_len_clamped(void)
+{
+	uint8_t b[16];
+	struct vio_sg sg = { b, sizeof(b) };
+	void *cookie = NULL;
+	uint32_t len = 0;
+
+	if (fx_setup(8, FX_LEGACY, 0))
+		return;
+	CHECK_EQ(vio_vq_enqueue(&fx.vq, &sg, 0, 1, b), 0);
+	vio_vq_kick(&fx.vq);
+	sim_used_push(fx.d, 0, 0, 4096, 1);
+	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK(cookie == b);
+	CHECK_EQ(len, sizeof(b));
+	CHECK(!fx.vq.broken);
+	fx_teardown();
+}
+
 static void test_evil_idx_jump(void)
 {
 	evil(SIM_EVIL_IDX_JUMP);
@@ -744,6 +764,7 @@ int main(void)
 	RUN(test_evil_extra);
 	RUN(test_evil_id_free);
 	RUN(test_evil_len);
+	RUN(test_legacy_len_clamped);
 	RUN(test_evil_idx_jump);
 	RUN(test_evil_raw);
 	return test_report();

@@ -8,8 +8,12 @@
 
 int main(void)
 {
-	/* No memory, code or device answers at address 8 on either board. */
-	volatile uint32_t *nowhere = (volatile uint32_t *)(uintptr_t)8;
+	/*
+	 * No memory, code or device answers at address 8 on either board. The
+	 * address goes through a volatile so the compiler cannot see it.
+	 */
+	volatile uintptr_t addr = 8;
+	volatile uint32_t *nowhere = (volatile uint32_t *)addr;
 
 	printf("trap test: loading from %p\n", (void *)nowhere);
 	printf("read %u (the board failed to trap)\n", (unsigned)*nowhere);

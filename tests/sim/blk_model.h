@@ -14,8 +14,10 @@
  * write-zeroes limits. A violation is a driver error (sim_error); the
  * request then gets the status QEMU would give it.
  *
- * Knobs make the device misbehave: hold or defer requests, I/O errors at a
- * sector, a forced or missing status byte, odd used lengths.
+ * Knobs make the device misbehave: hold requests, I/O errors at a sector, a
+ * forced or missing status byte, odd used lengths. (The simulator serves a
+ * queue in order; a test that wants completions out of order writes them
+ * itself with sim_used_push.)
  */
 #ifndef VIO_SIM_BLK_MODEL_H
 #define VIO_SIM_BLK_MODEL_H
@@ -26,7 +28,6 @@
 #include "sim.h"
 
 #define SIM_BLK_TRACE 256   /* requests remembered, in arrival order */
-#define SIM_BLK_DEFER_MAX 64
 
 /* What the used length of a completion says. */
 enum sim_blk_len {
@@ -54,7 +55,6 @@ struct sim_blk {
 
 	/* knobs */
 	bool hold;             /* keep every request pending until cleared */
-	bool defer;            /* serve requests but complete them only in sim_blk_complete */
 	int status;            /* -1: the real status; else written for every request */
 	int status_once;       /* -1: none; else the next request's status byte */
 	bool no_status;        /* never write the status byte */
@@ -71,15 +71,6 @@ struct sim_blk {
 	uint32_t max_bytes;    /* longest read or write */
 	struct sim_blk_op trace[SIM_BLK_TRACE];
 	unsigned ntrace;       /* requests served (the trace keeps the first SIM_BLK_TRACE) */
-
-	/* deferred completions, in arrival order */
-	struct {
-		uint16_t head;
-		uint8_t queue;
-		bool done;
-		uint32_t len;
-	} deferred[SIM_BLK_DEFER_MAX];
-	unsigned ndeferred;
 	uint8_t wce;           /* the cache mode as the device keeps it */
 };
 
@@ -95,12 +86,5 @@ extern const struct sim_model sim_blk_model;
  * d->features and sim_config_set before the driver probes. b is zeroed.
  */
 void sim_blk_attach(struct sim_dev *d, struct sim_blk *b, uint8_t *disk, uint64_t sectors);
-
-/*
- * Complete deferred requests (b->defer) in the order given: order[i] is the
- * index of a request in arrival order. The chains stay with the simulator
- * afterwards, so a test ends its use of the queue here.
- */
-void sim_blk_complete(struct sim_dev *d, const unsigned *order, unsigned n);
 
 #endif
