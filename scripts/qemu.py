@@ -6,7 +6,8 @@ Command line:
 
   qemu.py run [--arch riscv64|aarch64] [--virtio legacy|modern] [--devices LIST]
               [--extra "QEMU ARGS"] [--boot-suffix .elf|.bin] [--rng-file PATH]...
-              [--blk-file PATH]... [--console-socket PATH]... [--dry-run] FIRMWARE.elf
+              [--blk-file PATH]... [--blk SPEC]... [--console-socket PATH]...
+              [--dry-run] FIRMWARE.elf
 
       Run QEMU with the firmware's UART on this terminal (-nographic: Ctrl-A X
       quits, Ctrl-A H lists the other keys). --dry-run prints the command line
@@ -31,6 +32,26 @@ Command line:
               through an rng-random backend; repeat for the next rng.
   --blk-file  back the N-th blk with a raw image at PATH instead of a null
               device; repeat for the next blk.
+  --blk       the N-th blk in full, as comma-separated KEY=VALUE (repeat for
+              the next blk; it wins over --blk-file):
+                file=PATH         raw image (default: a 64 MiB null device)
+                readonly=on       the drive is read-only (the device offers RO)
+                serial=TEXT       what VIRTIO_BLK_T_GET_ID returns (no commas)
+                num-queues=N      request queues (VIRTIO_BLK_F_MQ when N > 1)
+                queue-size=N      QEMU's queue size; on virtio-mmio it only sets
+                                  seg_max (N - 2): QueueNumMax stays 1024
+                discard=on|off    offer VIRTIO_BLK_F_DISCARD; on also lets the
+                                  drive unmap (discard=unmap), so discarded
+                                  ranges of a file read back as zeroes
+                write-zeroes=on|off  offer VIRTIO_BLK_F_WRITE_ZEROES
+                block-size=N      logical and physical block size in bytes
+                blkdebug=CFG      put QEMU's blkdebug driver between the format
+                                  and the file, with config file CFG (needs
+                                  file=), to inject I/O errors
+                errors=POLICY     rerror and werror of the device: report (the
+                                  default with blkdebug) hands errors to the
+                                  guest, stop pauses the VM, ignore, enospc
+                props=A:B         more -device properties, ':' for ','
   --console-socket  put the N-th console's port on a Unix socket server at PATH.
 
 The backends touch nothing outside QEMU unless asked: blk is a 64 MiB null
@@ -96,6 +117,101 @@ class Command:
 
 class QemuError(Exception):
     pass
+
+
+@dataclass
+class Blk:
+    """How to back and configure one virtio-blk device (every field optional)."""
+    file: str = None           # raw image; None: a 64 MiB null device reading zeroes
+    readonly: bool = False     # read-only drive: QEMU offers VIRTIO_BLK_F_RO
+    serial: str = None         # the device ID (GET_ID); QEMU sends at most 20 bytes
+    num_queues: int = None     # request queues (QEMU's default on virtio-mmio: 1)
+    queue_size: int = None     # QEMU's queue-size: seg_max = N - 2 (virtio-mmio offers 1024)
+    discard: bool = None       # offer DISCARD (True: the drive unmaps too); None: QEMU's default
+    write_zeroes: bool = None  # offer WRITE_ZEROES; None: QEMU's default
+    block_size: int = None     # logical (and physical) block size, bytes
+    blkdebug: str = None       # blkdebug config file between the raw format and the file
+    errors: str = None         # rerror/werror policy; None: report with blkdebug, else QEMU's
+    props: str = ""            # more -device properties, comma-separated
+
+
+BLK_KEYS = ("file", "readonly", "serial", "num-queues", "queue-size", "discard",
+            "write-zeroes", "block-size", "blkdebug", "errors", "props")
+
+
+def _on_off(key, val):
+    if val in ("on", "yes", "true", "1", ""):
+        return True
+    if val in ("off", "no", "false", "0"):
+        return False
+    raise QemuError(f"blk {key}={val}: want on or off")
+
+
+def parse_blk(spec):
+    """Parse a --blk value ("file=IMG,readonly=on,serial=S,...") into a Blk."""
+    b = Blk()
+    for item in (spec or "").split(","):
+        if not item.strip():
+            continue
+        key, _, val = item.strip().partition("=")
+        if key not in BLK_KEYS:
+            raise QemuError(f"unknown blk option '{key}' (one of: {', '.join(BLK_KEYS)})")
+        try:
+            if key in ("num-queues", "queue-size", "block-size"):
+                setattr(b, key.replace("-", "_"), int(val, 0))
+            elif key in ("readonly", "discard", "write-zeroes"):
+                setattr(b, key.replace("-", "_"), _on_off(key, val))
+            elif key == "props":
+                b.props = val.replace(":", ",")
+            else:
+                setattr(b, key, val)
+        except ValueError:
+            raise QemuError(f"blk {key}={val}: not a number") from None
+    return b
+
+
+def _qarg(text):
+    """A value inside a QEMU option list: a comma is written twice."""
+    return str(text).replace(",", ",,")
+
+
+def _blk_args(d, blk, bus, extra):
+    """-drive and -device for blk device d backed as blk (a Blk) says."""
+    drive = [f"if=none,id={d.id}"]
+    if blk.file and blk.blkdebug:
+        # raw -> blkdebug -> file: the raw format's read_aio/write_aio events reach
+        # blkdebug, which can then fail the request that follows.
+        drive.append(f"driver=raw,file.driver=blkdebug,file.config={_qarg(blk.blkdebug)}"
+                     f",file.image.driver=file,file.image.filename={_qarg(blk.file)}")
+    elif blk.blkdebug:
+        raise QemuError(f"{d.id}: blkdebug needs an image file")
+    elif blk.file:
+        drive.append(f"file={_qarg(blk.file)},format=raw")
+    else:
+        drive.append("driver=null-co,size=64M,read-zeroes=on")
+    if blk.readonly:
+        drive.append("readonly=on")
+    if blk.discard:
+        drive.append("discard=unmap")
+    dev = [f"virtio-blk-device,drive={d.id}"]
+    if blk.serial is not None:
+        dev.append(f"serial={_qarg(blk.serial)}")
+    if blk.num_queues is not None:
+        dev.append(f"num-queues={blk.num_queues}")
+    if blk.queue_size is not None:
+        dev.append(f"queue-size={blk.queue_size}")
+    if blk.discard is not None:
+        dev.append(f"discard={'on' if blk.discard else 'off'}")
+    if blk.write_zeroes is not None:
+        dev.append(f"write-zeroes={'on' if blk.write_zeroes else 'off'}")
+    if blk.block_size is not None:
+        dev.append(f"logical_block_size={blk.block_size},physical_block_size={blk.block_size}")
+    errors = blk.errors or ("report" if blk.blkdebug else None)
+    if errors:
+        dev.append(f"rerror={errors},werror={errors}")
+    if blk.props:
+        dev.append(blk.props)
+    return ["-drive", ",".join(drive), "-device", ",".join(dev) + bus + extra]
 
 
 def parse_devices(spec):
@@ -164,7 +280,7 @@ def boot_image(firmware, suffix):
     return root + suffix
 
 
-def _device_args(d, rng_files, blk_files, console_sockets, net_backends, props):
+def _device_args(d, rng_files, blks, console_sockets, net_backends, props):
     bus = f",bus=virtio-mmio-bus.{d.slot}" if d.pinned else ""
     extra = props.get(d.id, "")
     if extra and not extra.startswith(","):
@@ -176,12 +292,8 @@ def _device_args(d, rng_files, blk_files, console_sockets, net_backends, props):
                     "-device", f"virtio-rng-device,rng={d.id}src{bus}{extra}"]
         return ["-device", f"virtio-rng-device{bus}{extra}"]
     if d.kind == "blk":
-        path = blk_files[d.index] if d.index < len(blk_files) else None
-        if path:
-            drive = f"if=none,id={d.id},file={path},format=raw"
-        else:
-            drive = f"if=none,id={d.id},driver=null-co,size=64M,read-zeroes=on"
-        return ["-drive", drive, "-device", f"virtio-blk-device,drive={d.id}{bus}{extra}"]
+        blk = blks[d.index] if d.index < len(blks) else None
+        return _blk_args(d, blk or Blk(), bus, extra)
     if d.kind == "net":
         backend = net_backends[d.index] if d.index < len(net_backends) else None
         backend = backend or "user,restrict=on"
@@ -204,7 +316,7 @@ def _device_args(d, rng_files, blk_files, console_sockets, net_backends, props):
 
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
-                  console_sockets=(), net_backends=(), props=None, qemu=None):
+                  blks=(), console_sockets=(), net_backends=(), props=None, qemu=None):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -214,7 +326,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     -display none -serial stdio -monitor none (plain pipe, for tests) when
     false. rng_files / blk_files / console_sockets / net_backends: per-index
     backends of the n-th device of that kind (None or missing: the default
-    backend); a net backend is a -netdev value without the id
+    backend); blks: per-index Blk for the n-th blk (wins over blk_files); a
+    net backend is a -netdev value without the id
     ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
     "prop=value,..."} appended to that -device. Returns a Command.
     """
@@ -238,9 +351,14 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         argv += ["-nic", "none"]
     argv += ["-kernel", image]
     props = props or {}
+    blks = list(blks)
+    for i, path in enumerate(blk_files):
+        if path and (i >= len(blks) or blks[i] is None):
+            blks += [None] * (i + 1 - len(blks))
+            blks[i] = Blk(file=path)
     # Pinned devices first, so the unpinned ones find exactly the slots the plan gave them.
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
-        argv += _device_args(d, list(rng_files), list(blk_files), list(console_sockets),
+        argv += _device_args(d, list(rng_files), blks, list(console_sockets),
                              list(net_backends), props)
     if isinstance(extra, str):
         extra = shlex.split(extra)
@@ -259,15 +377,18 @@ def main(argv=None):
     r.add_argument("--boot-suffix", default=None)
     r.add_argument("--rng-file", action="append", default=[])
     r.add_argument("--blk-file", action="append", default=[])
+    r.add_argument("--blk", action="append", default=[], metavar="SPEC")
     r.add_argument("--console-socket", action="append", default=[])
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
 
     try:
+        blks = [parse_blk(spec) for spec in args.blk]
         cmd = build_command(args.arch, args.firmware, args.virtio, args.devices, args.extra,
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
-                            blk_files=args.blk_file, console_sockets=args.console_socket)
+                            blk_files=args.blk_file, blks=blks,
+                            console_sockets=args.console_socket)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

@@ -166,7 +166,7 @@ int vio_snprintf(char *buf, size_t size, const char *fmt, ...)
 void vio_log(enum vio_log_level level, const char *fmt, ...)
 {
 	const struct vio_port *port = vio_port();
-	char line[160];
+	char line[256];
 	va_list ap;
 
 	if (!port || !port->log)

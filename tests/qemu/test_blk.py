@@ -1,0 +1,700 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Run one virtio-blk QEMU test case and check the disk images from the host.
+
+  test_blk.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
+              [--boot-suffix .elf|.bin] [--timeout SECONDS] [--keep] FIRMWARE.elf
+
+Each case makes its own raw images in a temporary directory, boots FIRMWARE
+with them (scripts/qemu.py), tells the firmware the scenario over the UART
+(tests/qemu/blk_test.c: `CASE <name> s=<seed> ...` once it printed READY),
+waits for QEMU to exit and only then reads the images back. The disk content
+is the pattern of apps/common/pattern.h, computed here too (pattern()), so
+the host knows what every byte must be.
+
+Cases (FIRMWARE is vio-blk-test unless noted):
+
+  read      every shape of read (one sector, odd counts, across seg_max pages
+            and the driver's largest request, the last sector, the whole disk,
+            scatter lists); each CSUM line the guest prints must be the CRC-32
+            of those sectors of the image, and the image is unchanged
+  smallq    (FIRMWARE vio-blk-test-smallq: rings of 8 entries) the same with
+            QEMU's queue-size=8 (seg_max 6), no indirect descriptors and no
+            event index: every long request fills the ring
+  write     pattern t over known ranges, a write-through stretch, a flush: the
+            image must be pattern t exactly where the guest says it wrote
+            (WROTE lines) and the host's pattern s everywhere else
+  readonly  readonly=on: writes, discards, write-zeroes are refused with
+            VIO_EROFS (VIO_ENOTSUP for a feature not offered) and the image's
+            hash is unchanged
+  dwz       discard=on, write-zeroes=on, small per-request limits: the ranges
+            read back as zeroes in the image, the rest is pattern s; a modern
+            device must offer both features
+  id        four devices: an 18-character serial, a 20-character one (no NUL
+            on the wire), a 24-character one (QEMU sends 20) and none
+  mq        num-queues=4: requests in flight on every queue at once; the
+            guest must use 4 queues, QEMU's trace must show notifications on
+            each of them, and the written data must be in the image
+  mq-poll   the same with the polled build (FIRMWARE vio-blk-test-poll)
+  eio       blkdebug fails a short read, a long read, an asynchronous read,
+            a write and a flush once each: the guest must see VIO_EIO for
+            each and then succeed; the image holds the retried write
+  badinput  a 4 KiB-block device: ranges beyond the capacity, zero counts,
+            misaligned sectors, counts and buffer lengths are refused before
+            reaching the device; QEMU's trace must show exactly as many
+            notifications as the guest made valid requests
+  shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
+            discard, flush, bench and a bad sector number, over the UART; the
+            image must show the writes
+"""
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_test  # noqa: E402  (also puts scripts/ on the path)
+import qemu  # noqa: E402
+
+SECTOR = 512
+MIB = 1 << 20
+
+# Feature bits the checks look at (VirtIO 1.2 5.2.3, 6).
+F_RO = 5
+F_MQ = 12
+F_DISCARD = 13
+F_WRITE_ZEROES = 14
+F_VERSION_1 = 32
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+# ---------------------------------------------------------------------------
+# The disk pattern of apps/common/pattern.h
+
+def pattern(seed, off, n):
+    """The n pattern bytes for seed at disk byte offset off."""
+    w0 = off // 8
+    nw = (off + n + 7) // 8 - w0
+    x = (seed + (w0 + 1) * GOLDEN) & MASK
+    words = []
+    for _ in range(nw):
+        z = x
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        words.append(z ^ (z >> 31))
+        x = (x + GOLDEN) & MASK
+    raw = struct.pack(f"<{nw}Q", *words)
+    start = off - w0 * 8
+    return raw[start:start + n]
+
+
+def make_image(path, size, seed):
+    """A raw image of size bytes holding pattern seed (None: zeroes). Returns its bytes."""
+    data = pattern(seed, 0, size) if seed is not None else bytes(size)
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
+def read_image(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def compare_image(fails, what, got, want):
+    """got must equal want byte for byte; on a difference name its first byte and run."""
+    if not fails.check(len(got) == len(want), f"{what}: {len(got)} bytes, want {len(want)}"):
+        return False
+    if got == want:
+        print(f"ok: {what}: {len(got)} bytes as expected")
+        return True
+    step = 4096
+    for base in range(0, len(got), step):
+        if got[base:base + step] != want[base:base + step]:
+            i = next(k for k in range(base, base + step) if got[k] != want[k])
+            j = i
+            while j < len(got) and got[j] != want[j]:
+                j += 1
+            fails.append(f"{what}: byte {i} (sector {i // SECTOR} + {i % SECTOR}) is "
+                         f"{got[i]:#04x}, want {want[i]:#04x}; {j - i} bytes differ from there")
+            return False
+    return False
+
+
+def seed_for(*parts):
+    """A fixed 64-bit seed per case, so every run is reproducible."""
+    h = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "little")
+
+
+# ---------------------------------------------------------------------------
+# What the firmware printed
+
+class Output:
+    """The lines of one run of blk_test.c, parsed."""
+
+    def __init__(self, log, rc):
+        self.log = log
+        self.rc = rc
+        self.lines = log.replace("\r", "").split("\n")
+        self.devs = {}      # slot -> {key: value}
+        self.info = {}      # blk name -> {key: int}
+        self.csums = []     # (sector, count, crc)
+        self.wrote = []     # (sector, count)
+        self.zeroed = []    # (op, sector, count)
+        self.errs = {}      # op -> error name
+        self.ids = {}       # slot -> (len, id)
+        self.mq = {}        # queue -> requests
+        self.values = {}    # QUEUES used, VALID requests, CACHE ...
+        for ln in self.lines:
+            words = ln.split()
+            if not words:
+                continue
+            kv = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+            if words[0] == "DEV" and "slot" in kv:
+                self.devs[int(kv["slot"])] = kv
+            elif words[0] == "INFO" and "name" in kv:
+                self.info[kv["name"]] = {k: int(v) for k, v in kv.items() if v.isdigit()}
+            elif words[0] == "CSUM" and len(words) == 4:
+                self.csums.append((int(words[1]), int(words[2]), int(words[3], 16)))
+            elif words[0] == "WROTE" and len(words) == 3:
+                self.wrote.append((int(words[1]), int(words[2])))
+            elif words[0] == "ZEROED" and len(words) == 4:
+                self.zeroed.append((words[1], int(words[2]), int(words[3])))
+            elif words[0] == "ERR" and len(words) == 3:
+                self.errs[words[1]] = words[2]
+            elif words[0] == "ID":
+                m = re.fullmatch(r"ID slot=(\d+) len=(\d+) id=(.*)", ln)
+                if m:
+                    self.ids[int(m.group(1))] = (int(m.group(2)), m.group(3))
+            elif words[0] == "MQ":
+                self.mq[int(kv.get("queue", -1))] = int(kv.get("requests", -1))
+            elif words[0] in ("QUEUES", "VALID", "CACHE"):
+                for k, v in kv.items():
+                    self.values[f"{words[0]}.{k}"] = int(v)
+
+    def features(self, slot):
+        return int(self.devs.get(slot, {}).get("features", "0"), 16)
+
+
+# ---------------------------------------------------------------------------
+# Booting
+
+class Case:
+    def __init__(self, args, tmp):
+        self.args = args
+        self.tmp = tmp
+        self.fails = run_test.Failures()
+        self.cmd = None
+        self.logs = []
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def command(self, devices, blks, extra=(), firmware=None):
+        self.cmd = qemu.build_command(self.args.arch, firmware or self.args.firmware,
+                                      self.args.virtio, devices, list(extra),
+                                      boot_suffix=self.args.boot_suffix, interactive=False,
+                                      blks=blks, qemu=self.args.qemu)
+        if not os.path.exists(self.cmd.boot_image):
+            raise qemu.QemuError(f"{self.cmd.boot_image} not found")
+        print("$ " + " ".join(self.cmd.argv))
+        print("devices: " + ", ".join(f"{d.id}@{d.slot}" for d in self.cmd.devices))
+        sys.stdout.flush()
+        return self.cmd
+
+    def start(self, devices, blks, extra=(), firmware=None):
+        """Start QEMU; returns (process, console)."""
+        cmd = self.command(devices, blks, extra, firmware)
+        proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        return proc, run_test.Console(proc)
+
+    def finish(self, proc, con, deadline):
+        """Wait for QEMU to exit by itself (killed at the deadline); returns its status."""
+        try:
+            rc = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+            self.fails.append(f"QEMU still running after {self.args.timeout:g} s; killed")
+        con.join()
+        self.logs.append((con.log(), con.err))
+        return rc
+
+    def boot(self, devices, blks, line, extra=()):
+        """Run blk_test.c with the scenario line; returns its parsed Output after QEMU exits."""
+        proc, con = self.start(devices, blks, extra)
+        deadline = time.monotonic() + self.args.timeout
+        try:
+            # The UART turns "\n" into "\r\n".
+            if self.fails.check(con.wait_for("\nREADY\r", 0, deadline) is not None,
+                                "the firmware never printed READY"):
+                print(f"> {line}")
+                proc.stdin.write((line + "\n").encode())
+                proc.stdin.flush()
+            rc = self.finish(proc, con, deadline)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        out = Output(con.log(), rc)
+        self.check_firmware(out)
+        return out
+
+    def check_firmware(self, out):
+        """What every run must show: each blk ready on the right interface, no FAIL."""
+        fails = self.fails
+        results = [ln for ln in out.lines if ln.startswith("RESULT:")]
+        if fails.check(len(results) == 1, f"{len(results)} RESULT lines, want exactly one"):
+            m = re.fullmatch(r"RESULT: (\d+) passed, (\d+) failed", results[0])
+            if fails.check(m is not None, f"malformed '{results[0]}'"):
+                fails.check(int(m.group(1)) > 0, "no check passed")
+                fails.check(int(m.group(2)) == 0, f"the firmware reports {m.group(2)} failed")
+        for ln in out.lines:
+            if ln.startswith("FAIL "):
+                fails.append(f"firmware: {ln}")
+        fails.check(out.rc == 0, f"QEMU exit status {out.rc}, want 0")
+        for d in self.cmd.devices:
+            f = out.devs.get(d.slot)
+            if not fails.check(f is not None, f"no DEV line for {d.id} in slot {d.slot}"):
+                continue
+            fails.check(f.get("state") == "ready" and f.get("iface") == self.args.virtio,
+                        f"{d.id} (slot {d.slot}): state={f.get('state')} "
+                        f"iface={f.get('iface')}, want ready {self.args.virtio}")
+            has_v1 = bool(out.features(d.slot) >> F_VERSION_1 & 1)
+            fails.check(has_v1 == (self.args.virtio == "modern"),
+                        f"{d.id}: VERSION_1 {'' if has_v1 else 'not '}negotiated on a "
+                        f"{self.args.virtio} device")
+
+    def blk0(self, out):
+        """INFO of the first blk, and its slot."""
+        info = out.info.get("blk0", {})
+        self.fails.check(bool(info), "no INFO line for blk0")
+        return info, info.get("slot", -1)
+
+    def check_csums(self, out, image, at_least):
+        """Every CSUM line must be the CRC-32 of those sectors of the image."""
+        fails = self.fails
+        fails.check(len(out.csums) >= at_least,
+                    f"{len(out.csums)} checksummed reads, want at least {at_least}")
+        bad = 0
+        for sector, count, crc in out.csums:
+            chunk = image[sector * SECTOR:(sector + count) * SECTOR]
+            if len(chunk) != count * SECTOR:
+                fails.append(f"CSUM {sector} {count}: beyond the {len(image)}-byte image")
+                bad += 1
+            elif zlib.crc32(chunk) != crc:
+                fails.append(f"CSUM {sector} {count}: guest {crc:08x}, image "
+                             f"{zlib.crc32(chunk):08x}")
+                bad += 1
+        if not bad:
+            print(f"ok: {len(out.csums)} read checksums match the image")
+
+    def expected_image(self, size, s, t, wrote=(), zeroed=()):
+        want = bytearray(pattern(s, 0, size))
+        for sector, count in wrote:
+            want[sector * SECTOR:(sector + count) * SECTOR] = pattern(t, sector * SECTOR,
+                                                                      count * SECTOR)
+        for sector, count in zeroed:
+            want[sector * SECTOR:(sector + count) * SECTOR] = bytes(count * SECTOR)
+        return bytes(want)
+
+    def trace_count(self, path, event):
+        """How many times QEMU logged trace event."""
+        if not os.path.exists(path):
+            return 0
+        with open(path, errors="replace") as f:
+            return sum(1 for ln in f if re.match(rf"(\d+@\S+ )?{event} ", ln))
+
+    def trace_notifies(self, path):
+        """The queue index of every virtio_queue_notify QEMU logged."""
+        qs = []
+        if not self.fails.check(os.path.exists(path), "QEMU wrote no trace"):
+            return qs
+        with open(path, errors="replace") as f:
+            for ln in f:
+                m = re.search(r"virtio_queue_notify vdev \S+ n (\d+)", ln)
+                if m:
+                    qs.append(int(m.group(1)))
+        return qs
+
+
+# ---------------------------------------------------------------------------
+# The cases
+
+def case_read(c, smallq=False):
+    size = 4 * MIB
+    s = seed_for("read", c.args.arch, c.args.virtio)
+    img = c.path("read.img")
+    image = make_image(img, size, s)
+    blk = qemu.Blk(file=img)
+    if smallq:
+        blk.queue_size = 8
+        blk.props = "indirect_desc=off,event_idx=off"
+    out = c.boot("blk", [blk], f"CASE read s={s}")
+    info, _ = c.blk0(out)
+    cap = size // SECTOR
+    c.fails.check(info.get("capacity") == cap, f"capacity {info.get('capacity')}, want {cap}")
+    if smallq:
+        # 8 entries: header, 6 data segments and the status fill the ring.
+        c.fails.check(info.get("queue_size") == 8 and info.get("seg_max") == 6,
+                      f"queue_size {info.get('queue_size')} seg_max {info.get('seg_max')}, "
+                      f"want 8 and 6")
+    c.check_csums(out, image, 25)
+    c.fails.check(any(sec == cap - 1 and n == 1 for sec, n, _ in out.csums),
+                  "no read of the last sector")
+    c.fails.check(any(sec == 0 and n == cap for sec, n, _ in out.csums),
+                  "no read of the whole disk")
+    c.fails.check(sha(read_image(img)) == sha(image), "reads changed the image")
+
+
+def case_smallq(c):
+    case_read(c, smallq=True)
+
+
+def case_write(c):
+    size = 4 * MIB
+    s = seed_for("write-s", c.args.arch, c.args.virtio)
+    t = seed_for("write-t", c.args.arch, c.args.virtio)
+    img = c.path("write.img")
+    make_image(img, size, s)
+    out = c.boot("blk", [qemu.Blk(file=img)], f"CASE write s={s} t={t}")
+    cap = size // SECTOR
+    c.fails.check(len(out.wrote) >= 8, f"{len(out.wrote)} WROTE lines, want at least 8")
+    c.fails.check((0, 1) in out.wrote and (cap - 1, 1) in out.wrote,
+                  "no write of the first and the last sector")
+    if out.values.get("CACHE.wce"):
+        c.fails.check((4000, 5) in out.wrote, "no write-through write (the device has CONFIG_WCE)")
+    compare_image(c.fails, "image after the writes", read_image(img),
+                  c.expected_image(size, s, t, wrote=out.wrote))
+
+
+def case_readonly(c):
+    size = 1 * MIB
+    s = seed_for("readonly", c.args.arch, c.args.virtio)
+    img = c.path("ro.img")
+    image = make_image(img, size, s)
+    before = sha(image)
+    out = c.boot("blk", [qemu.Blk(file=img, readonly=True)],
+                 f"CASE readonly s={s} t={seed_for('ro-t')}")
+    _, slot = c.blk0(out)
+    feats = out.features(slot)
+    c.fails.check(feats >> F_RO & 1, "BLK_RO not negotiated on a read-only drive")
+    want = {"write": "VIO_EROFS", "writev": "VIO_EROFS", "queue-write": "VIO_EROFS"}
+    for op, bit in (("discard", F_DISCARD), ("zero", F_WRITE_ZEROES),
+                    ("zero-unmap", F_WRITE_ZEROES)):
+        want[op] = "VIO_EROFS" if feats >> bit & 1 else "VIO_ENOTSUP"
+    for op, err in want.items():
+        c.fails.check(out.errs.get(op) == err, f"{op} returned {out.errs.get(op)}, want {err}")
+    after = sha(read_image(img))
+    if c.fails.check(after == before, f"image hash {before} before, {after} after"):
+        print(f"ok: image unchanged (sha256 {before}...)")
+
+
+def case_dwz(c):
+    size = 4 * MIB
+    s = seed_for("dwz", c.args.arch, c.args.virtio)
+    img = c.path("dwz.img")
+    make_image(img, size, s)
+    blk = qemu.Blk(file=img, discard=True, write_zeroes=True,
+                   props="max-discard-sectors=256,max-write-zeroes-sectors=128")
+    out = c.boot("blk", [blk], f"CASE dwz s={s}")
+    info, slot = c.blk0(out)
+    feats = out.features(slot)
+    has_d, has_z = bool(feats >> F_DISCARD & 1), bool(feats >> F_WRITE_ZEROES & 1)
+    print(f"{c.args.virtio} device: DISCARD {'offered' if has_d else 'not offered'}, "
+          f"WRITE_ZEROES {'offered' if has_z else 'not offered'}")
+    if c.args.virtio == "modern":
+        c.fails.check(has_d and has_z, "a modern device with discard=on,write-zeroes=on must "
+                      "negotiate DISCARD and WRITE_ZEROES")
+    ops = {op for op, _, _ in out.zeroed}
+    if has_d:
+        c.fails.check(info.get("max_discard") == 256, f"max_discard {info.get('max_discard')}, "
+                      "want 256 (max-discard-sectors)")
+        c.fails.check("discard" in ops, "no discard done")
+    else:
+        c.fails.check(out.errs.get("discard") == "VIO_ENOTSUP", "discard without the feature: "
+                      f"{out.errs.get('discard')}, want VIO_ENOTSUP")
+    if has_z:
+        c.fails.check(info.get("max_wz") == 128, f"max_wz {info.get('max_wz')}, "
+                      "want 128 (max-write-zeroes-sectors)")
+        c.fails.check({"zero", "zero-unmap"} <= ops,
+                      "no write-zeroes done (with and without unmap)")
+    else:
+        c.fails.check(out.errs.get("zero") == "VIO_ENOTSUP", "write-zeroes without the feature: "
+                      f"{out.errs.get('zero')}, want VIO_ENOTSUP")
+    compare_image(c.fails, "image after discard and write-zeroes", read_image(img),
+                  c.expected_image(size, s, None,
+                                   zeroed=[(sec, n) for _, sec, n in out.zeroed]))
+
+
+def case_id(c):
+    serials = ["vio-test-serial-01", "ABCDEFGHIJKLMNOPQRST", "0123456789abcdefghijklmn", None]
+    blks = [qemu.Blk(serial=sn) for sn in serials]
+    out = c.boot(",".join(["blk"] * len(serials)), blks, "CASE id")
+    for d in c.cmd.devices:
+        sn = serials[d.index]
+        want = (sn or "")[:20]  # 5.2.6: 20 bytes on the wire, NUL-padded only when shorter
+        got = out.ids.get(d.slot)
+        if c.fails.check(got is not None, f"no ID line for {d.id} (slot {d.slot})"):
+            if c.fails.check(got == (len(want), want), f"{d.id} serial={sn!r}: the guest read "
+                             f"{got[1]!r} (len {got[0]}), want {want!r}"):
+                print(f"ok: {d.id} serial={sn!r} reads back as {want!r}")
+
+
+def case_mq(c, poll=False):
+    size = 4 * MIB
+    s = seed_for("mq-s", c.args.arch, c.args.virtio)
+    t = seed_for("mq-t", c.args.arch, c.args.virtio)
+    img = c.path("mq.img")
+    make_image(img, size, s)
+    trace = c.path("trace.log")
+    out = c.boot("blk", [qemu.Blk(file=img, num_queues=4)], f"CASE mq s={s} t={t}",
+                 extra=["-trace", "virtio_queue_notify", "-D", trace])
+    info, slot = c.blk0(out)
+    c.fails.check(out.features(slot) >> F_MQ & 1, "BLK_MQ not negotiated with num-queues=4")
+    c.fails.check(out.values.get("QUEUES.used") == 4,
+                  f"the guest used {out.values.get('QUEUES.used')} queues, want 4")
+    c.fails.check(info.get("irq") == (0 if poll else 1),
+                  f"completion by {'interrupt' if info.get('irq') else 'polling'}, "
+                  f"want {'polling' if poll else 'interrupt'}")
+    for q in range(4):
+        c.fails.check(out.mq.get(q, 0) > 0, f"no request completed on queue {q}")
+    notified = sorted(set(c.trace_notifies(trace)))
+    if c.fails.check(notified == [0, 1, 2, 3], f"QEMU saw notifications on queues {notified}, "
+                     "want 0 1 2 3"):
+        print("ok: QEMU's trace shows notifications on queues 0 1 2 3")
+    c.fails.check(len(out.wrote) == 1, f"{len(out.wrote)} WROTE lines, want 1")
+    compare_image(c.fails, "image after writes on 4 queues", read_image(img),
+                  c.expected_image(size, s, t, wrote=out.wrote))
+
+
+def case_mq_poll(c):
+    case_mq(c, poll=True)
+
+
+def case_eio(c):
+    size = 4 * MIB
+    s = seed_for("eio-s", c.args.arch, c.args.virtio)
+    t = seed_for("eio-t", c.args.arch, c.args.virtio)
+    img = c.path("eio.img")
+    make_image(img, size, s)
+    e, e2, e3, w = 1000, 2000, 6000, 3000
+    cfg = c.path("blkdebug.cfg")
+    rules = [("read_aio", 5, e), ("read_aio", 5, e2), ("read_aio", 5, e3),
+             ("write_aio", 28, w), ("flush_to_disk", 5, None)]
+    with open(cfg, "w") as f:
+        for event, err, sector in rules:
+            f.write(f'[inject-error]\nevent = "{event}"\nerrno = "{err}"\nonce = "on"\n')
+            if sector is not None:
+                f.write(f'sector = "{sector}"\n')
+            f.write("\n")
+    out = c.boot("blk", [qemu.Blk(file=img, blkdebug=cfg, errors="report")],
+                 f"CASE eio s={s} t={t} e={e} e2={e2} e3={e3} w={w} f=1")
+    for op in ("read-eio", "long-read-eio", "queue-read-eio", "write-eio", "flush-eio"):
+        c.fails.check(out.errs.get(op) == "VIO_EIO",
+                      f"{op}: the guest got {out.errs.get(op)}, want VIO_EIO")
+    c.fails.check(out.wrote == [(w, 4)], f"WROTE {out.wrote}, want [({w}, 4)]")
+    compare_image(c.fails, "image after the failed and retried write", read_image(img),
+                  c.expected_image(size, s, t, wrote=out.wrote))
+
+
+def case_badinput(c):
+    size = 1 * MIB
+    s = seed_for("badinput", c.args.arch, c.args.virtio)
+    img = c.path("bad.img")
+    image = make_image(img, size, s)
+    trace = c.path("trace.log")
+    out = c.boot("blk", [qemu.Blk(file=img, block_size=4096)], f"CASE badinput s={s}",
+                 extra=["-trace", "virtio_queue_notify", "-trace", "virtio_blk_req_complete",
+                        "-D", trace])
+    info, _ = c.blk0(out)
+    c.fails.check(info.get("block") == 4096, f"block size {info.get('block')}, want 4096")
+    want = {
+        "read-beyond": "VIO_ERANGE", "read-across-end": "VIO_ERANGE", "read-wrap": "VIO_ERANGE",
+        "write-beyond": "VIO_ERANGE", "queue-beyond": "VIO_ERANGE",
+        "queue-too-large": "VIO_ERANGE",
+        "read-count0": "VIO_EINVAL", "write-count0": "VIO_EINVAL", "read-null": "VIO_EINVAL",
+        "readv-nsg0": "VIO_EINVAL", "read-misaligned-sector": "VIO_EINVAL",
+        "read-misaligned-count": "VIO_EINVAL", "readv-misaligned-buffer": "VIO_EINVAL",
+        "readv-misaligned-buffer2": "VIO_EINVAL", "readv-empty-segment": "VIO_EINVAL",
+        "readv-too-fragmented": "VIO_EINVAL", "queue-too-many-segments": "VIO_ERANGE",
+        "queue-misaligned": "VIO_EINVAL", "queue-bad-op": "VIO_EINVAL",
+        "queue-bad-queue": "VIO_EINVAL", "queue-busy": "VIO_EBUSY", "not-a-blk": "VIO_ENODEV",
+    }
+    for op, err in want.items():
+        c.fails.check(out.errs.get(op) == err, f"{op}: the guest got {out.errs.get(op)}, "
+                      f"want {err}")
+    # Each valid request was kicked alone after the previous one completed, so
+    # with event index every one of them notifies (QEMU re-arms avail_event
+    # before it handles a batch); the device completed exactly those.
+    valid = out.values.get("VALID.requests")
+    notifies = c.trace_notifies(trace)
+    completes = c.trace_count(trace, "virtio_blk_req_complete")
+    if c.fails.check(valid is not None and len(notifies) == valid and completes == valid,
+                     f"QEMU saw {len(notifies)} notifications and completed {completes} "
+                     f"requests; the guest made {valid} valid requests"):
+        print(f"ok: {len(notifies)} notifications and {completes} requests for {valid} "
+              "valid requests")
+    c.fails.check(sha(read_image(img)) == sha(image), "the image changed")
+
+
+def case_shell(c):
+    size = 4 * MIB
+    s = seed_for("shell-s", c.args.arch, c.args.virtio) & 0xFFFFFFFF
+    t = seed_for("shell-t", c.args.arch, c.args.virtio) & 0xFFFFFFFF
+    img = c.path("shell.img")
+    image = make_image(img, size, s)
+    serial = "vio-shell-disk-01"
+    cap = size // SECTOR
+    fails = c.fails
+    proc, con = c.start("blk", [qemu.Blk(file=img, serial=serial, discard=True)])
+    deadline = time.monotonic() + c.args.timeout
+
+    def step(line):
+        """Send a command; its output up to the next prompt (None on timeout)."""
+        start = len(con.log())
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        end = con.wait_for(run_test.PROMPT, start, deadline)
+        if not fails.check(end is not None, f"no prompt after '{line}'"):
+            return None
+        out = con.log()[start:end - len(run_test.PROMPT)].replace("\r", "")
+        return out
+
+    def expect(line, *regexes):
+        out = step(line)
+        if out is None:
+            return None
+        for rx in regexes:
+            fails.check(re.search(rx, out, re.M) is not None,
+                        f"'{line}': no /{rx}/ in {out!r}")
+        return out
+
+    try:
+        if not fails.check(con.wait_for(run_test.PROMPT, 0, deadline) is not None, "no prompt"):
+            raise TimeoutError
+        for cmd_line, rxs in (
+            ("help", [r"^\s+blk\b"]),
+            ("blk info", [rf"capacity\s+{cap} sectors \(4 MiB\)", rf"serial\s+{serial}$",
+                          r"features\s+.*BLK_FLUSH",
+                          "VERSION_1" if c.args.virtio == "modern" else r"blk0: slot \d+, legacy",
+                          r"discard\s+max \d+"]),
+            (f"blk verify 0 {cap} gen:{s}", [rf"^ok: {cap} sectors at 0 match gen:{s}"]),
+        ):
+            if expect(cmd_line, *rxs) is None:
+                raise TimeoutError
+
+        out = expect("blk read 0 1", r"^blk0 sector 0, 1 sector:")
+        if out is None:
+            raise TimeoutError
+        dump = bytes.fromhex("".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M)))
+        if fails.check(dump == image[:SECTOR], f"blk read 0 1 shows {dump[:16].hex()}..., "
+                       f"the image starts {image[:16].hex()}"):
+            print("ok: blk read 0 1 shows the image's first sector")
+
+        off = 100 * SECTOR
+        # The first byte where gen:t (written at sector 100) and gen:s differ.
+        bad = next(i for i in range(off, off + SECTOR) if pattern(s, i, 1) != pattern(t, i, 1))
+        for cmd_line, rxs in (
+            (f"blk write 100 9 gen:{t}", [rf"^wrote 9 sectors at 100 \(gen:{t}\)"]),
+            (f"blk verify 100 9 gen:{t}", [r"^ok: 9 sectors at 100"]),
+            # The first byte that differs: sector 100, where gen:t begins.
+            (f"blk verify 99 3 gen:{s}", [rf"^mismatch at sector 100 byte {bad - off} \(disk "
+                                          rf"offset {bad}\): read 0x{pattern(t, bad, 1).hex()}, "
+                                          rf"want 0x{pattern(s, bad, 1).hex()}"]),
+            ("blk write 300 2 0x5a", [r"^wrote 2 sectors at 300 \(0x5a\)"]),
+            ("blk verify 300 2 0x5a", [r"^ok: 2 sectors at 300 match 0x5a"]),
+            ("blk zero 400 8", [r"^zeroed 8 sectors at 400$"]),
+            ("blk zero 408 8 unmap", [r"^zeroed 8 sectors at 408 \(unmap allowed\)"]),
+            ("blk verify 400 16 0", [r"^ok: 16 sectors at 400 match 0x00"]),
+            ("blk discard 500 8", [r"^discarded 8 sectors at 500$"]),
+            ("blk flush", [r"^flushed blk0$"]),
+            # Errors: each says what and why, and the shell goes on.
+            ("blk read 99999999", [r"^blk read: blk0: sector 99999999: out of range "
+                                   rf"\(capacity {cap} sectors\)"]),
+            (f"blk write {cap - 1} 2 1", [rf"sectors {cap - 1}\.\.{cap}: out of range"]),
+            ("blk read 0 0", [r"^blk read: blk0: 0 sectors at 0: invalid argument"]),
+            ("blk -d blk9 info", [r"^blk: no device blk9"]),
+            ("blk frobnicate", [r"unknown subcommand 'frobnicate'"]),
+            (f"blk verify 100 9 gen:{t}", [r"^ok: 9 sectors at 100"]),
+            ("blk bench", [r"depth +1: +[1-9]\d* IOPS +\d+\.\d MiB/s",
+                           r"depth 32: +[1-9]\d* IOPS +\d+\.\d MiB/s"]),
+            ("uptime", [r"^up \d+\.\d+ s"]),
+        ):
+            if expect(cmd_line, *rxs) is None:
+                raise TimeoutError
+        proc.stdin.write(b"poweroff\n")
+        proc.stdin.flush()
+    except (TimeoutError, BrokenPipeError):
+        proc.kill()  # the dialogue broke off; what went wrong is in fails already
+    rc = c.finish(proc, con, deadline)
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    want = bytearray(c.expected_image(size, s, t, wrote=[(100, 9)], zeroed=[(400, 16), (500, 8)]))
+    want[300 * SECTOR:302 * SECTOR] = b"\x5a" * (2 * SECTOR)
+    compare_image(fails, "image after the shell's writes", read_image(img), bytes(want))
+
+
+CASES = {
+    "read": case_read, "smallq": case_smallq, "write": case_write,
+    "readonly": case_readonly, "dwz": case_dwz, "id": case_id, "mq": case_mq,
+    "mq-poll": case_mq_poll, "eio": case_eio, "badinput": case_badinput,
+    "shell": case_shell,
+}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
+    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--case", required=True, choices=sorted(CASES))
+    p.add_argument("--boot-suffix", default=None)
+    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
+    p.add_argument("--keep", action="store_true", help="keep the images and traces")
+    p.add_argument("firmware")
+    args = p.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix=f"vio-blk-{args.case}-")
+    c = Case(args, tmp)
+    try:
+        CASES[args.case](c)
+    except qemu.QemuError as e:
+        c.fails.append(str(e))
+    finally:
+        for log, err in c.logs:
+            print("---- console " + "-" * 60)
+            print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
+            if err:
+                print("---- QEMU stderr " + "-" * 56)
+                print(err, end="" if err.endswith("\n") else "\n")
+        print("-" * 73)
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if c.fails:
+        for msg in c.fails:
+            print(f"FAIL: {msg}")
+        return 1
+    print(f"PASS (blk {args.case}, {args.arch} {args.virtio})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
