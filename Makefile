@@ -25,9 +25,13 @@ build: setup
 	@cmake --preset $(ARCH) >/dev/null
 	@cmake --build --preset $(ARCH) -j $(JOBS)
 
+# The first blk device is backed by a disk image that persists between runs.
+RUN_DISK ?= build/run-disk.img
+
 run: build
+	@[ -f $(RUN_DISK) ] || truncate -s 64M $(RUN_DISK)
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
-		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" \
+		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
 		$(BUILD_DIR)/apps/shell/vio-shell.elf
 
 test: setup
@@ -54,3 +58,18 @@ savedefconfig: setup
 
 clean:
 	rm -rf build
+
+# make bench [BENCH_ARGS="--quick" ...]: the virtio-blk benchmark. Builds the
+# bench firmwares of both boards, fetches the reference guests (U-Boot, a
+# Linux kernel and busybox from Debian) into build/bench/refs, then runs
+# bench/run_bench.py, which prints the tables (also in build/bench/results.md).
+# A program, not a test: it never fails on a timing.
+.PHONY: bench
+bench: setup
+	@for a in riscv64 aarch64; do \
+		cmake --preset $$a >/dev/null && \
+		cmake --build --preset $$a -j $(JOBS) --target vio-blk-bench vio-blk-bench-poll \
+			|| exit 1; \
+	done
+	@sh bench/fetch_refs.sh
+	@python3 bench/run_bench.py $(BENCH_ARGS)

@@ -324,7 +324,7 @@ static int start(struct vio_device *dev)
 
 static void log_features(const struct vio_device *dev)
 {
-	char line[120];
+	char line[200];
 	size_t n = 0;
 
 	for (unsigned bit = 0; bit < 64 && n < sizeof(line); bit++) {
