@@ -45,6 +45,7 @@
 
 #include "app.h"
 #include "board.h"
+#include "report.h"
 #include "pattern.h"
 
 #define MS 1000000ull
@@ -61,7 +62,6 @@
 static uint8_t data[DATA_BYTES] __attribute__((aligned(PAGE)));
 static struct vio_sg sg[SG_MAX];
 
-static unsigned passed, failed;
 
 /* The scenario's parameters from the host's CASE line. */
 static struct {
@@ -71,24 +71,6 @@ static struct {
 	uint64_t f;      /* 1: the host made the first flush fail */
 } arg;
 
-static void pass(const char *name)
-{
-	printf("PASS %s\n", name);
-	passed++;
-}
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	failed++;
-}
 
 /* The error's name, for the host to match (vio_strerror is for people). */
 static const char *errname(int err)
@@ -730,9 +712,8 @@ static void mq_complete(struct vio_blk_req *req)
 {
 	mq_done[req->queue]++;
 	if (req->result) {
-		printf("FAIL mq-request: queue %u sector %llu: %s\n", req->queue,
-		       (unsigned long long)req->sector, vio_strerror(req->result));
-		failed++;
+		fail("mq-request", "queue %u sector %llu: %s", req->queue,
+		     (unsigned long long)req->sector, vio_strerror(req->result));
 		mq_errors++;
 	}
 }
@@ -1194,7 +1175,5 @@ int main(void)
 		fail("case", "no CASE line from the host");
 	else
 		run_case(line);
-	printf("RESULT: %u passed, %u failed\n", passed, failed);
-	fflush(stdout);
-	board_exit(failed ? 1 : 0);
+	report_finish();
 }

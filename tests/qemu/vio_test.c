@@ -30,30 +30,12 @@
 
 #include "app.h"
 #include "board.h"
+#include "report.h"
 
 #define MS 1000000ull
 #define TIMEOUT_NS ((uint64_t)CONFIG_VIO_TIMEOUT_MS * MS)
 
-static unsigned passed, failed;
 
-static void pass(const char *name)
-{
-	printf("PASS %s\n", name);
-	passed++;
-}
-
-static void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	failed++;
-}
 
 static const char *state_name(enum vio_dev_state s)
 {
@@ -358,7 +340,5 @@ int main(void)
 #if CONFIG_VIO_DRIVER_RNG
 	check_rngs();
 #endif
-	printf("RESULT: %u passed, %u failed\n", passed, failed);
-	fflush(stdout);
-	board_exit(failed ? 1 : 0);
+	report_finish();
 }
