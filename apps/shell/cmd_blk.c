@@ -31,8 +31,6 @@
 #define BENCH_IO 4096u       /* bytes a benchmark read */
 #define BENCH_NS 1000000000ull
 #define NS_PER_MS 1000000ull
-#define FEATURE_INDENT "                "
-#define FEATURE_WIDTH 78
 
 static uint8_t buf[CHUNK_SECTORS * SECTOR] __attribute__((aligned(64)));
 
@@ -196,32 +194,6 @@ static int io_error(const struct vio_device *dev, const char *what, uint64_t sec
 /* ------------------------------------------------------------------ */
 /* Subcommands. argv[0] is the subcommand's name. */
 
-static void print_features(const struct vio_device *dev)
-{
-	size_t col = sizeof(FEATURE_INDENT) - 1;
-
-	fputs("  features      ", stdout);
-	for (unsigned bit = 0; bit < 64; bit++) {
-		const char *name;
-		char num[8];
-
-		if (!vio_dev_has(dev, bit))
-			continue;
-		name = vio_dev_feature_name(dev, bit);
-		if (!name) {
-			snprintf(num, sizeof(num), "bit%u", bit);
-			name = num;
-		}
-		if (col > sizeof(FEATURE_INDENT) - 1 && col + 1 + strlen(name) > FEATURE_WIDTH) {
-			printf("\n" FEATURE_INDENT);
-			col = sizeof(FEATURE_INDENT) - 1;
-		}
-		printf("%s%s", col > sizeof(FEATURE_INDENT) - 1 ? " " : "", name);
-		col += 1 + strlen(name);
-	}
-	putchar('\n');
-}
-
 static int sub_info(struct vio_device *dev, const struct vio_blk_info *in, int argc, char **argv)
 {
 	char id[VIO_BLK_ID_LEN + 1];
@@ -272,7 +244,7 @@ static int sub_info(struct vio_device *dev, const struct vio_blk_info *in, int a
 		printf("  serial        (%s)\n", vio_strerror(r));
 	else
 		printf("  serial        %s\n", r ? id : "(none)");
-	print_features(dev);
+	shell_print_features(dev, "  features     ");
 	return 0;
 }
 

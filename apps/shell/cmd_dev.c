@@ -8,8 +8,6 @@
 
 #include "shell.h"
 
-#define FEATURE_INDENT "     "
-#define FEATURE_WIDTH 78
 
 static void print_state(const struct vio_device *dev)
 {
@@ -35,37 +33,17 @@ static void print_state(const struct vio_device *dev)
 /* The negotiated features by name, wrapped on indented lines. */
 static void print_features(const struct vio_device *dev)
 {
-	static const char head[] = FEATURE_INDENT "features:";
-	size_t col = sizeof(head) - 1;
+	static const char head[] = "     features:";
 
-	fputs(head, stdout);
 	if (!dev->negotiated) {
 		/* Nothing negotiated (no driver, refused): what it offered, as a hint. */
 		if (dev->offered)
-			printf(" none (offered %#llx)\n", (unsigned long long)dev->offered);
+			printf("%s none (offered %#llx)\n", head, (unsigned long long)dev->offered);
 		else
-			printf(" none\n");
+			printf("%s none\n", head);
 		return;
 	}
-	for (unsigned bit = 0; bit < 64; bit++) {
-		const char *name;
-		char num[8];
-
-		if (!vio_dev_has(dev, bit))
-			continue;
-		name = vio_dev_feature_name(dev, bit);
-		if (!name) {
-			snprintf(num, sizeof(num), "bit%u", bit);
-			name = num;
-		}
-		if (col + 1 + strlen(name) > FEATURE_WIDTH) {
-			printf("\n" FEATURE_INDENT "         ");
-			col = sizeof(head) - 1;
-		}
-		printf(" %s", name);
-		col += 1 + strlen(name);
-	}
-	putchar('\n');
+	shell_print_features(dev, head);
 }
 
 static int cmd_list_device(int argc, char **argv)

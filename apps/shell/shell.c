@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vio/device.h>
+
 #include "vio_config.h"
 
 #include "shell.h"
@@ -146,6 +148,33 @@ static int split(char *line, char **argv)
 		if (*p)
 			*p++ = '\0';
 	}
+}
+
+void shell_print_features(const struct vio_device *dev, const char *head)
+{
+	const size_t width = 78, indent = strlen(head);
+	size_t col = indent;
+
+	fputs(head, stdout);
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const char *name;
+		char num[8];
+
+		if (!vio_dev_has(dev, bit))
+			continue;
+		name = vio_dev_feature_name(dev, bit);
+		if (!name) {
+			snprintf(num, sizeof(num), "bit%u", bit);
+			name = num;
+		}
+		if (col > indent && col + 1 + strlen(name) > width) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		}
+		printf(" %s", name);
+		col += 1 + strlen(name);
+	}
+	putchar('\n');
 }
 
 void shell_run(void)

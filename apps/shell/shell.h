@@ -35,4 +35,11 @@ void shell_for_each(void (*fn)(const struct shell_cmd *cmd));
 /* Print len bytes as hex, 32 a line, each line led by its offset. */
 void shell_hexdump(const uint8_t *buf, size_t len);
 
+struct vio_device;
+/*
+ * Print head, then dev's negotiated features by name, wrapped at 78
+ * columns; continuation lines are indented as wide as head.
+ */
+void shell_print_features(const struct vio_device *dev, const char *head);
+
 #endif
