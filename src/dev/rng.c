@@ -78,14 +78,23 @@ static bool ready(void *arg)
 	return r->error || !r->busy;
 }
 
-/* 0 when dev is an rng that can take requests. */
-static int check_live(const struct vio_device *dev)
+/*
+ * The checks both reads start with: dev is a live rng, the arguments are
+ * sane, and what the device completed meanwhile is collected.
+ */
+static int begin(struct vio_device *dev, const void *buf, size_t len)
 {
+	struct rng *r;
+
 	if (!dev || dev->driver != &vio_rng_driver)
 		return VIO_ENODEV;
 	if (dev->state != VIO_DEV_READY)
 		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
-	return 0;
+	if (!buf || len > INT32_MAX)
+		return VIO_EINVAL;
+	r = dev->priv;
+	collect(r);
+	return r->error;
 }
 
 int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns)
@@ -96,17 +105,14 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 	uint64_t start;
 	int rc;
 
-	rc = check_live(dev);
+	rc = begin(dev, buf, len);
 	if (rc)
 		return rc;
-	if (!buf || len > INT32_MAX)
-		return VIO_EINVAL;
 	r = dev->priv;
 	start = port->time_ns(port->ctx);
-	while (done < len) {
+	for (;;) {
 		uint64_t elapsed;
 
-		collect(r);
 		if (r->error)
 			return r->error;
 		done += take(r, (uint8_t *)buf + done, len - done);
@@ -133,15 +139,10 @@ int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
 	size_t n;
 	int rc;
 
-	rc = check_live(dev);
+	rc = begin(dev, buf, len);
 	if (rc)
 		return rc;
-	if (!buf || len > INT32_MAX)
-		return VIO_EINVAL;
 	r = dev->priv;
-	collect(r);
-	if (r->error)
-		return r->error;
 	n = take(r, buf, len);
 	rc = request(r);
 	if (rc)
