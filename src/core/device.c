@@ -279,16 +279,24 @@ static int attach_irq(struct vio_device *dev)
 
 	if (!CONFIG_VIO_COMPLETION_IRQ || dev->irq < 0 || !port->irq_attach || !os)
 		return 0; /* polled */
-	rc = os->event_create(os->ctx, &dev->event);
-	if (rc)
-		return rc;
+	/*
+	 * The line first: the port has no way to free an event, so one is made
+	 * only for a line we got. Until dev->event is set the handler only
+	 * acknowledges, and nobody waits yet.
+	 */
 	rc = port->irq_attach(port->ctx, dev->irq, vio_dev_irq, dev);
 	if (rc) {
 		vio_warn("%s: interrupt %d not available (%s); polling", dev->name, dev->irq,
 			 vio_strerror(rc));
-		dev->event = NULL;
+		return 0;
 	}
-	return 0;
+	rc = os->event_create(os->ctx, &dev->event);
+	if (rc) {
+		dev->event = NULL;
+		if (port->irq_detach)
+			port->irq_detach(port->ctx, dev->irq);
+	}
+	return rc;
 }
 
 /* 3.1.1: the driver initialization sequence, for a device with a driver. */
