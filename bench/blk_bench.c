@@ -42,9 +42,8 @@
  *   quit
  *       leaves QEMU with status 0.
  *
- * Notifications are counted by wrapping the queue's notify hook (what
- * vio_vq_kick calls when the device wants to hear of new buffers);
- * interrupts are the device's irq_count.
+ * Notifications are the device's notify_count (kicks that reached the
+ * device); interrupts are its irq_count.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -81,16 +80,6 @@ static uint8_t *sync_buf;   /* BYTES_MAX */
 static uint8_t *async_buf;  /* DEPTH_MAX * ASYNC_BYTES_MAX */
 static uint64_t span;       /* sectors the workloads walk */
 static uint64_t cursor;     /* next sector */
-
-/* The queue's notify hook, wrapped to count notifications. */
-static void (*real_notify)(void *ctx, unsigned index);
-static volatile uint32_t kicks;
-
-static void counting_notify(void *ctx, unsigned index)
-{
-	kicks++;
-	real_notify(ctx, index);
-}
 
 static uint64_t now(void)
 {
@@ -316,7 +305,7 @@ static int run_prof(bool write, uint32_t bytes, uint32_t count, struct result *r
  */
 static int run_bare(uint32_t bytes, uint32_t count, struct result *r)
 {
-	struct vio_vq *vq = &dev->vqs[0];
+	struct vio_vq *vq = vio_dev_vq(dev, 0);
 	struct {
 		struct virtio_blk_outhdr hdr;
 		uint8_t status;
@@ -325,7 +314,7 @@ static int run_bare(uint32_t bytes, uint32_t count, struct result *r)
 		{ &h->hdr, sizeof(h->hdr) }, { async_buf, bytes }, { &h->status, 1 },
 	};
 	uint64_t e = 0, k = 0, s = 0, d = 0, t0, t1, t2;
-	bool irq_was_off = vq->irq_off;
+	bool irq_was_off = !vio_dev_uses_irq(dev);
 	int rc = 0;
 
 	if (vio_blk_in_flight(dev, 0))
@@ -422,7 +411,7 @@ static void cmd_run(char *args)
 	}
 
 	irq0 = dev->irq_count;
-	kick0 = kicks;
+	kick0 = dev->notify_count;
 	if (strcmp(kind, "sync") == 0) {
 		rc = run_sync(write, bytes, count, &r);
 	} else if (strcmp(kind, "async") == 0 && bytes <= ASYNC_BYTES_MAX) {
@@ -443,7 +432,7 @@ static void cmd_run(char *args)
 	t0 = now();
 	tclock = now() - t0;
 	printf("RES kind=%s op=%s bytes=%u depth=%u n=%u ns=%llu irqs=%u kicks=%u", kind, op,
-	       bytes, depth, r.n, (unsigned long long)r.ns, dev->irq_count - irq0, kicks - kick0);
+	       bytes, depth, r.n, (unsigned long long)r.ns, dev->irq_count - irq0, dev->notify_count - kick0);
 	for (unsigned i = 0; i < 4; i++)
 		if (r.names[i])
 			printf(" %s=%llu", r.names[i], (unsigned long long)r.phase[i]);
@@ -476,7 +465,6 @@ static void read_line(char *buf, size_t size)
 static int setup(void)
 {
 	const struct vio_port *port = vio_port();
-	struct vio_vq *vq;
 	int rc;
 
 	dev = vio_dev_find(VIRTIO_ID_BLOCK, 0);
@@ -498,9 +486,6 @@ static int setup(void)
 	span = SPAN_BYTES / VIO_BLK_SECTOR_SIZE;
 	if (info.capacity < span)
 		span = info.capacity;
-	vq = &dev->vqs[0];
-	real_notify = vq->cfg.notify;
-	vq->cfg.notify = counting_notify;
 	return 0;
 }
 

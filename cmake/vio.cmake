@@ -36,6 +36,7 @@ function(vio_config name)
   set(src
     ${VIO_SOURCE_DIR}/src/core/error.c
     ${VIO_SOURCE_DIR}/src/core/log.c
+    ${VIO_SOURCE_DIR}/src/core/virtqueue.c
     ${VIO_SOURCE_DIR}/src/core/virtqueue_split.c
     ${VIO_SOURCE_DIR}/src/core/device.c
     ${VIO_SOURCE_DIR}/src/core/feature_names.c)

@@ -42,7 +42,7 @@ int app_vio_start(void)
 		return err;
 	}
 	for (unsigned i = 0; drivers[i]; i++) {
-		err = vio_driver_register(drivers[i]);
+		err = vio_driver_register(drivers[i], NULL);
 		if (err)
 			printf("vio: cannot register driver %s: %s\n", drivers[i]->name,
 			       vio_strerror(err));

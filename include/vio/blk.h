@@ -33,11 +33,16 @@
  * marks the device failed (VIO_EPROTO); every request in flight then
  * completes with that error, and later calls return VIO_ESHUTDOWN.
  *
- * Locking: each request queue has a single owner at a time; the caller
- * serializes every call that names a queue (blocking calls use the queue
- * they are given, or queue 0). Different queues may be used from different
- * threads at the same time. No function may be called from an interrupt
- * handler.
+ * Completions are handled by each request queue's completion handler, which
+ * the device core runs in task context: in the application's service loop
+ * (vio_service) or in a thread blocked in a call on the same device. The
+ * callbacks of asynchronous requests run there.
+ *
+ * Threads: every function may be called from several threads at once, on
+ * the same queue or on different ones; queue and request-table updates are
+ * made under vio_lock, and a blocking call waits on its queue's own event.
+ * No function may be called from an interrupt handler, and none with
+ * vio_lock held.
  */
 #ifndef VIO_BLK_H
 #define VIO_BLK_H
@@ -53,21 +58,30 @@
 #define VIO_BLK_ID_LEN 20        /* longest device ID string, without its NUL */
 
 /*
- * Data segments the driver puts in one request at most (the device's
- * seg_max may lower it). It sizes the indirect descriptor tables: one of
- * VIO_BLK_SEGS_MAX + 2 entries per ring entry when the device offers them.
+ * Run-time parameters, given with the driver's registration
+ * (vio_driver_register(&vio_blk_driver, &params)); every field 0 means its
+ * default, and the device's own limits lower them further.
  */
-#ifndef VIO_BLK_SEGS_MAX
-#define VIO_BLK_SEGS_MAX 16
-#endif
+struct vio_blk_params {
+	/* Request queues per device (VIRTIO_BLK_F_MQ); default CONFIG_VIO_BLK_QUEUES_MAX. */
+	uint16_t max_queues;
+	/* Entries per request queue; default CONFIG_VIO_QUEUE_SIZE_MAX. */
+	uint32_t queue_size;
+	/*
+	 * Data segments in one request, at most VIO_BLK_SEGS_LIMIT; default
+	 * VIO_BLK_SEGS_DEFAULT. It sizes the indirect descriptor tables: one of
+	 * segments + 2 entries per ring entry when the device offers them.
+	 */
+	uint16_t max_segments;
+	/* Largest read or write request built, in sectors; default VIO_BLK_REQ_SECTORS_DEFAULT. */
+	uint32_t max_request_sectors;
+	/* Timeout of the blocking calls, ms; default CONFIG_VIO_TIMEOUT_MS. */
+	uint32_t timeout_ms;
+};
 
-/*
- * Largest read or write request the driver builds, in sectors (1 MiB), so a
- * long transfer is pipelined over several requests.
- */
-#ifndef VIO_BLK_REQ_SECTORS_MAX
-#define VIO_BLK_REQ_SECTORS_MAX 2048u
-#endif
+#define VIO_BLK_SEGS_DEFAULT 16
+#define VIO_BLK_SEGS_LIMIT 32           /* a request's segments sit on the stack */
+#define VIO_BLK_REQ_SECTORS_DEFAULT 2048u /* 1 MiB: a long transfer is pipelined */
 
 extern const struct vio_driver vio_blk_driver;
 
@@ -129,8 +143,9 @@ struct vio_blk_req {
 	char *id;                  /* in: GET_ID: receives the ID, VIO_BLK_ID_LEN + 1 bytes */
 	/*
 	 * in: called once when the request is done, with result set; may be
-	 * NULL. Runs in the context that polls (vio_blk_poll, vio_blk_wait or a
-	 * blocking call on the same queue) and may queue new requests.
+	 * NULL. Runs in task context where the device's deferred work runs
+	 * (vio_service, vio_blk_poll, vio_blk_wait or a blocking call on the
+	 * same device) and may queue new requests.
 	 */
 	void (*done)(struct vio_blk_req *req);
 	void *ctx;                 /* in: for the caller */
@@ -142,6 +157,7 @@ struct vio_blk_req {
 	uint16_t slot;
 	uint8_t queue;
 	bool busy;
+	bool internal;             /* a blocking call's own request */
 };
 
 /* 0 when dev is a live blk device (else VIO_ENODEV or VIO_ESHUTDOWN). */
@@ -252,8 +268,10 @@ void vio_blk_kick(struct vio_device *dev, unsigned queue);
 int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *req);
 
 /*
- * Take the completed requests of queue off the ring and run their callbacks,
- * without waiting. Returns how many completed (0 when none), or
+ * Look at the device's rings now and run its deferred work (vio_dev_poll): the completed
+ * requests of every queue are taken off the rings and their callbacks run,
+ * without waiting. Returns how many requests of queue completed since the
+ * last vio_blk_poll or vio_blk_wait on it counted them (0 when none), or
  * VIO_ESHUTDOWN / VIO_ENODEV; if the device failed, every request still in
  * flight on the queue is completed with the device's error first.
  */
@@ -261,8 +279,9 @@ int vio_blk_poll(struct vio_device *dev, unsigned queue);
 
 /*
  * Kick queue, then wait up to timeout_ns until at least one of its requests
- * completes, and run the callbacks. Returns how many completed (0 at once
- * when none is in flight), VIO_ETIMEDOUT, or an error as for vio_blk_poll.
+ * has completed that vio_blk_poll / vio_blk_wait did not count yet, running
+ * the callbacks. Returns how many (0 at once when none is in flight),
+ * VIO_ETIMEDOUT, or an error as for vio_blk_poll.
  * The requests stay the driver's after a timeout.
  */
 int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns);

@@ -2,17 +2,37 @@
 /*
  * The device core: the device table, the driver registry, the status
  * handshake and feature negotiation (VirtIO 1.2 section 3.1.1), queue set-up,
- * interrupt dispatch and waiting, reset and failure.
+ * interrupt routing, deferred work, waiting, reset and failure.
  *
  * Typical start-up (task context, single-threaded):
  *
- *     vio_init(&port, &os);             // or NULL for no OS
- *     vio_driver_register(&vio_rng_driver);
- *     vio_mmio_add(base, irq, slot);    // once per virtio-mmio node
+ *     vio_init(&port, &os);                  // or NULL for no OS
+ *     vio_driver_register(&vio_rng_driver, NULL);
+ *     vio_mmio_add(base, irq, slot, NULL);   // once per virtio-mmio node
  *
  * Each added device is identified, matched to a registered driver by device
  * id, negotiated and set up; the driver's probe runs and the device is live
  * (DRIVER_OK). Devices without a driver stay in the table, reset and idle.
+ *
+ * Work that arrives unasked. A device's interrupt handler (vio_dev_irq) only
+ * reads and acknowledges the interrupt status, notes it and wakes whoever
+ * sleeps; the work itself (a queue's completion handler, a configuration
+ * change, DEVICE_NEEDS_RESET) is deferred to task context:
+ *
+ *     for (;;) {                       // a bare-metal main loop, or an
+ *         vio_service_wait(timeout);   // RTOS service thread
+ *         vio_service();
+ *     }
+ *
+ * A thread blocked in a driver's blocking call (vio_blk_read, ...) runs its
+ * own device's deferred work while it waits, so a single-threaded program
+ * needs vio_service only for devices nobody waits on. Polled devices (a
+ * polling build, no interrupt line, no irq_attach) take the same path:
+ * vio_service and the waiters look at their rings instead of an interrupt.
+ * docs/threading.md has the whole model.
+ *
+ * Contexts: every function here is task context unless it says otherwise;
+ * vio_dev_irq and vio_dev_irq_queue are interrupt context.
  */
 #ifndef VIO_DEVICE_H
 #define VIO_DEVICE_H
@@ -25,11 +45,8 @@
 #include "transport.h"
 #include "virtqueue.h"
 
-#ifndef VIO_MAX_VQS
-#define VIO_MAX_VQS 8 /* queues per device the core tracks */
-#endif
-
 struct vio_device;
+struct vio_dev_queue; /* the core's per-queue state */
 
 /* A feature bit with its name, for logs and list_device. */
 struct vio_feature_name {
@@ -43,7 +60,8 @@ struct vio_driver {
 	/*
 	 * Device-specific features the driver can use. The core adds the ring
 	 * and transport features the build enables (VERSION_1 on modern
-	 * devices, INDIRECT_DESC when indirect_max > 1, EVENT_IDX).
+	 * devices, ANY_LAYOUT on legacy ones, INDIRECT_DESC when
+	 * uses_indirect, EVENT_IDX).
 	 */
 	uint64_t features;
 	/* Names of the device-specific feature bits (terminated by name NULL). */
@@ -51,22 +69,28 @@ struct vio_driver {
 	/* Bytes of driver state the core allocates (zeroed) for each device. */
 	size_t priv_size;
 	/*
-	 * Segments in the driver's longest chain, for indirect descriptor
-	 * tables (VIRTIO_RING_F_INDIRECT_DESC); 0 or 1: the driver needs none
-	 * and the feature is not negotiated.
+	 * The driver builds chains of several segments, so indirect
+	 * descriptor tables (VIRTIO_RING_F_INDIRECT_DESC) are negotiated; each
+	 * queue says how long its chains are (struct vio_vq_opts).
 	 */
-	uint16_t indirect_max;
+	bool uses_indirect;
 
 	/*
 	 * Set up queues and state after features are negotiated. Returning an
-	 * error fails the device (status FAILED). Task context.
+	 * error resets and fails the device. Task context.
 	 */
 	int (*probe)(struct vio_device *dev);
-	/* Tear down after the device was reset. Optional. Task context. */
+	/*
+	 * Tear down driver state. The device was reset and its queues are
+	 * still there (vio_vq_detach_unused gives back what they held); they
+	 * are freed after remove returns. Optional. Task context.
+	 */
 	void (*remove)(struct vio_device *dev);
 	/*
-	 * The device's configuration changed (config interrupt). Optional.
-	 * Called from task context, from vio_dev_service.
+	 * The device's configuration changed (a configuration change
+	 * interrupt, or found by polling). Optional. Task context, from the
+	 * deferred work: never at the same time as this device's queue
+	 * handlers or another config_changed.
 	 */
 	void (*config_changed)(struct vio_device *dev);
 };
@@ -76,7 +100,7 @@ enum vio_dev_state {
 	VIO_DEV_NO_DRIVER,   /* identified; no driver registered for its id */
 	VIO_DEV_REFUSED,     /* its interface or features cannot be used */
 	VIO_DEV_READY,       /* driver probed, DRIVER_OK set */
-	VIO_DEV_FAILED,      /* handshake failed or the device broke the protocol */
+	VIO_DEV_FAILED,      /* handshake failed or the device broke the protocol; reset */
 };
 
 struct vio_device {
@@ -89,50 +113,86 @@ struct vio_device {
 	int error;                   /* why REFUSED / FAILED (VIO_E...) */
 	struct vio_transport t;      /* how to reach it */
 	const struct vio_driver *driver;
+	const void *params;          /* the driver's run-time parameters (registration), or NULL */
 	void *priv;                  /* driver state, priv_size bytes */
-	struct vio_vq vqs[VIO_MAX_VQS];
-	unsigned nvqs;
-	void *event;                 /* from os->event_create, NULL when polling */
-	volatile uint32_t irq_pending; /* VIO_IRQ_* bits seen by the handler */
 	uint32_t irq_count;          /* interrupts taken */
+	uint32_t notify_count;       /* notifications sent (queue kicks that reached the device) */
+
+	/* The core's own; drivers use the functions below. */
+	struct vio_dev_queue *queues;
+	unsigned nqueues;
+	uint32_t pending;            /* deferred work noted by the interrupt handler */
+	uint32_t empty_irqs;         /* interrupts with nothing to report since the last service */
+	uint32_t polls;              /* service passes of a polled device */
+	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
+	bool irq_attached;
+	bool busy;                   /* a thread runs this device's deferred work */
+	bool rerun;                  /* more work was noted meanwhile */
+	bool resetting;              /* vio_dev_fail is resetting it */
+	bool reset_done;             /* the failure's reset has been done */
+};
+
+/* Per-queue options for vio_dev_vq_setup. */
+struct vio_vq_opts {
+	/* Most entries the driver wants (0: the build's CONFIG_VIO_QUEUE_SIZE_MAX). */
+	uint32_t max_size;
+	/*
+	 * Segments of the driver's longest chain on this queue, for indirect
+	 * tables when they were negotiated (0 or 1: none).
+	 */
+	uint16_t indirect_max;
+	/*
+	 * The completion handler: called in task context whenever the queue
+	 * may have used buffers (after an interrupt, or when a polled queue
+	 * has some), whether or not anyone waits. It drains the queue with
+	 * vio_vq_dequeue until VIO_EAGAIN. Never called twice at once, nor at
+	 * the same time as the device's other handlers and config_changed.
+	 * NULL: the driver drains the queue itself from its wait loops.
+	 */
+	void (*handler)(struct vio_device *dev, struct vio_vq *vq, void *arg);
+	void *arg;
 };
 
 /*
  * Set up the library with a platform port (required) and OS hooks (NULL
  * for none). Both must outlive the library. Resets the device table.
- * Returns 0 or VIO_EINVAL. Task context, once, before anything else.
+ * Returns 0, VIO_EINVAL (a required hook is missing) or VIO_ENOMEM.
+ * Task context, once, before anything else.
  */
 int vio_init(const struct vio_port *port, const struct vio_os *os);
 
-/* The port and OS hooks given to vio_init (os may be NULL). */
+/* The port and OS hooks given to vio_init (os may be NULL). Any context. */
 const struct vio_port *vio_port(void);
 const struct vio_os *vio_os(void);
 
 /*
- * Make drv available to devices added after this call. Returns 0,
- * VIO_EBUSY (a driver for that id is registered) or VIO_ENOSPC.
- * Task context.
+ * Make drv available to devices added after this call, with its run-time
+ * parameters params (the driver's own struct, e.g. struct vio_blk_params;
+ * NULL for its defaults; it must outlive the devices). Returns 0,
+ * VIO_EINVAL, VIO_EBUSY (a driver for that id is registered) or VIO_ENOSPC.
+ * Task context, start-up.
  */
-int vio_driver_register(const struct vio_driver *drv);
+int vio_driver_register(const struct vio_driver *drv, const void *params);
 
 /*
- * Add the virtio-mmio device at base, with interrupt line irq (-1 for none)
- * and the board's slot number. An empty slot (device id 0) is not added and
- * returns VIO_ENODEV. Otherwise the device enters the table whatever
- * happens next (a refused or failed device shows why) and, on success,
- * *out (if not NULL) points at it. Returns 0 when the device is READY or
- * has no driver, else the error that stopped it. Task context.
+ * Add the device a transport found (t filled by it: ops, identification,
+ * interrupt line) with the board's slot number. The device enters the table
+ * whatever happens next (a refused or failed device shows why) and *out
+ * (if not NULL) points at it. Returns 0 when the device is READY or has no
+ * driver, else the error that stopped it; VIO_ENODEV for an empty slot
+ * (device id 0, not added), VIO_ENOSPC when the table is full. Task context,
+ * start-up.
  */
-int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out);
+int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out);
 
-/* The device table: entries 0 .. vio_dev_count()-1, in the order added. */
+/* The device table: entries 0 .. vio_dev_count()-1, in the order added. Any context. */
 unsigned vio_dev_count(void);
 struct vio_device *vio_dev_at(unsigned i);
 
-/* The index-th device (0-based) of a device id, or NULL. */
+/* The index-th device (0-based) of a device id, or NULL. Any context. */
 struct vio_device *vio_dev_find(uint32_t device_id, unsigned index);
 
-/* Whether feature bit is negotiated. */
+/* Whether feature bit is negotiated. Any context. */
 static inline bool vio_dev_has(const struct vio_device *dev, unsigned bit)
 {
 	return (dev->negotiated >> bit) & 1u;
@@ -148,54 +208,110 @@ const char *vio_dev_type_name(uint32_t device_id);
 const char *vio_dev_feature_name(const struct vio_device *dev, unsigned bit);
 
 /*
- * For drivers, in probe: create queue index with at most max_size entries
- * (0: the build's CONFIG_VIO_QUEUE_SIZE_MAX), sized to the largest power of
- * two the device and the build allow, and give it to the device. Returns 0
- * with *vq set, VIO_ENODEV (the device has no such queue: QueueNumMax 0),
- * VIO_ENOMEM or a transport error. Task context.
+ * For drivers, in probe: create queue index as opts says (NULL: defaults),
+ * sized within what the device, the driver and the build allow, and give it
+ * to the device. Queue numbers need not be dense; the core keeps as many
+ * records as the highest index needs. Returns 0 with *vq set, VIO_ENODEV
+ * (the device has no such queue), VIO_EBUSY (already set up), VIO_ENOMEM or
+ * a transport error. Task context, probe time.
  */
-int vio_dev_vq_setup(struct vio_device *dev, unsigned index, uint32_t max_size,
+int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq_opts *opts,
 		     struct vio_vq **vq);
+
+/* Queue index of dev, or NULL when it was not set up. Any context. */
+struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index);
 
 /*
  * Read device-specific config at offset off (1, 2, 4 or 8 bytes), converted
  * to CPU order, retried until the config generation is stable (section
  * 2.5.1; on legacy devices, which have no generation, an 8-byte field is
- * read until two reads agree). Returns 0 or VIO_EPROTO
- * when the device never gives a stable value. Task context.
+ * read until two reads agree). Returns 0, VIO_EINVAL or VIO_EPROTO when the
+ * device never gives a stable value. Task context.
  */
 int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, uint64_t *val);
 int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, uint64_t val);
 
 /*
- * Mark the device failed: status FAILED, state FAILED, error err; every
- * queue refuses new work. Idempotent. Task context.
+ * The port's interrupt-safe lock (os->lock), for the short critical
+ * sections a driver shares between threads: every call on a queue, the
+ * driver's request tables. Not recursive; never held while waiting, logging
+ * or calling back into an application. Without OS hooks it does nothing.
+ * Any context.
+ */
+uintptr_t vio_lock(void);
+void vio_unlock(uintptr_t state);
+
+/*
+ * Give up on the device: every queue refuses new work, the device is told
+ * (FAILED) and reset, with a bounded wait, so it can no longer touch any
+ * buffer; only then does this return, and only then may the driver give
+ * buffers back to their owners (vio_vq_detach_unused). Waiters wake and see
+ * VIO_ESHUTDOWN. Idempotent: a second call, from any thread, returns once
+ * the first one's reset is done. Task context; never with vio_lock held.
  */
 void vio_dev_fail(struct vio_device *dev, int err);
 
 /*
- * Interrupt entry: acknowledge the device's interrupt status, note it and
- * wake a waiter. Does not touch any ring. Interrupt context (or polled).
+ * Interrupt entry for a device's line (the transport's shared interrupt):
+ * acknowledge the device's interrupt status, note it and wake the waiters
+ * and the service. Touches no ring, logs nothing. Interrupt context.
  */
 void vio_dev_irq(void *dev);
 
 /*
- * Handle what the interrupt handler noted: a configuration change is passed
- * to the driver's config_changed; NEEDS_RESET fails the device. Drivers call
- * it from their wait loops. Task context.
+ * Interrupt entry for a transport with a vector per queue (or one for the
+ * configuration, index VIO_DEV_IRQ_CONFIG): the interrupt itself says what
+ * happened, nothing is read. Interrupt context.
+ */
+#define VIO_DEV_IRQ_CONFIG 0xffffu
+void vio_dev_irq_queue(struct vio_device *dev, unsigned index);
+
+/*
+ * Run dev's deferred work now, in the caller's thread: configuration
+ * changes, DEVICE_NEEDS_RESET, interrupt storms, and the completion handler
+ * of every queue that may have used buffers. If another thread is running
+ * it already, that thread does the work (including what was noted after it
+ * started) and this returns at once. Task context.
  */
 void vio_dev_service(struct vio_device *dev);
 
 /*
- * Wait until done(arg) returns true, at most timeout_ns. done is called
- * first before any wait, and after every interrupt (interrupt mode) or in a
- * loop (polling mode: no interrupt line, no irq_attach, or a polling build);
- * it is where the driver drains its queues. Returns 0, VIO_ETIMEDOUT, or
- * VIO_ESHUTDOWN when the device failed meanwhile. Task context.
+ * Look at every queue of dev now, as if the device had interrupted, and run
+ * its deferred work (vio_dev_service): for a caller that polls for
+ * completions whatever the interrupts say. Task context.
  */
-int vio_dev_wait(struct vio_device *dev, bool (*done)(void *arg), void *arg, uint64_t timeout_ns);
+void vio_dev_poll(struct vio_device *dev);
 
-/* Whether completions come by interrupt (true) or polling (false). */
+/*
+ * Run the deferred work of every device (vio_dev_service on each). The one
+ * call an application's main loop or service thread makes. Returns how
+ * many devices had work. Task context.
+ */
+unsigned vio_service(void);
+
+/*
+ * Sleep until some device has deferred work, at most timeout_ns. Returns 0
+ * when there is work (or may be: spurious returns are allowed) or
+ * VIO_ETIMEDOUT. With polled devices it spins, looking at their rings.
+ * Task context.
+ */
+int vio_service_wait(uint64_t timeout_ns);
+
+/*
+ * Wait until done(arg) returns true, at most timeout_ns, for work on queue
+ * vq of dev. While it waits it runs dev's deferred work (vio_dev_service),
+ * so the handlers that complete the caller's requests run even without a
+ * service thread. done is called first before any wait and after every
+ * wake-up. Only one thread waits on a queue at a time (a second one sleeps
+ * on the queue's mutex until the first returns, when the OS hooks have
+ * one); waiters on different queues never take each other's wake-ups.
+ * Returns 0, VIO_ETIMEDOUT, or VIO_ESHUTDOWN when the device failed
+ * meanwhile. Task context; never with vio_lock held.
+ */
+int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *arg), void *arg,
+		 uint64_t timeout_ns);
+
+/* Whether completions come by interrupt (true) or polling (false). Any context. */
 bool vio_dev_uses_irq(const struct vio_device *dev);
 
 #endif

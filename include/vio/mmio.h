@@ -7,16 +7,29 @@
 #define VIO_MMIO_H
 
 #include <stdint.h>
+
+#include "device.h"
 #include "transport.h"
 
 extern const struct vio_transport_ops vio_mmio_ops;
 
 /*
- * Identify the device at base: check MagicValue, read Version, DeviceID and
- * VendorID into t. Returns 0 (t->device_id is 0 for an empty slot),
- * VIO_ENODEV on a wrong magic value, VIO_ENOTSUP on an unknown version or an
- * interface the build leaves out (CONFIG_VIO_IFACE_*). Task context.
+ * Identify the device at base and fill t for vio_dev_add: check
+ * MagicValue, read Version and DeviceID and, for a slot that holds a
+ * device, VendorID (4.2.3.1.1: a slot with DeviceID 0 gets no other
+ * access). irq is the device's interrupt line (-1 for none). Returns 0
+ * (t->device_id is 0 for an empty slot; t->unsupported for a version this
+ * transport does not know) or VIO_ENODEV on a wrong magic value. Task
+ * context.
  */
-int vio_mmio_identify(struct vio_transport *t, uintptr_t base);
+int vio_mmio_identify(struct vio_transport *t, uintptr_t base, int irq);
+
+/*
+ * Identify the virtio-mmio device at base and add it (vio_dev_add) with
+ * interrupt line irq (-1 for none) and the board's slot number. Returns
+ * what vio_dev_add returns; VIO_ENODEV for a wrong magic value (logged) or
+ * an empty slot. Task context, start-up.
+ */
+int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out);
 
 #endif

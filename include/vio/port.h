@@ -67,6 +67,14 @@ struct vio_port {
 	void (*irq_detach)(void *ctx, int irq);
 
 	/*
+	 * Optional. Stop interrupt line irq from being delivered, from inside
+	 * its own handler: vio masks a line whose device keeps interrupting
+	 * with nothing to report (an interrupt storm would otherwise keep the
+	 * CPU from ever running a task). Any context.
+	 */
+	void (*irq_mask)(void *ctx, int irq);
+
+	/*
 	 * Required. A monotonic clock in nanoseconds, for timeouts and
 	 * benchmarks. Any context.
 	 */
@@ -82,6 +90,7 @@ struct vio_port {
 /*
  * The operating-system hooks. Optional as a whole: without it vio assumes a
  * single thread of control, spins while it waits and takes no locks.
+ * docs/threading.md says which thread calls what.
  */
 struct vio_os {
 	void *ctx;
@@ -110,6 +119,23 @@ struct vio_os {
 
 	/* Signal event. Interrupt or task context. */
 	void (*event_signal)(void *ctx, void *event);
+
+	/* Optional: free an event from event_create (NULL: events are never freed). Task context. */
+	void (*event_destroy)(void *ctx, void *event);
+
+	/*
+	 * Optional, all three or none: a sleeping mutex (a mutex or binary
+	 * semaphore on an RTOS), for callers that may block while holding it.
+	 * vio holds one around a blocking wait on a queue so that two threads
+	 * never wait on the same queue's event at once, and around a device's
+	 * reset after a failure. Without them vio assumes one thread per
+	 * device. Task context.
+	 */
+	int (*mutex_create)(void *ctx, void **mutex);
+	void (*mutex_lock)(void *ctx, void *mutex);
+	void (*mutex_unlock)(void *ctx, void *mutex);
+	/* Optional: free a mutex from mutex_create. Task context. */
+	void (*mutex_destroy)(void *ctx, void *mutex);
 };
 
 #endif

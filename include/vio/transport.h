@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport interface: how the device core reaches a device, whatever
- * the bus. A transport knows registers and queue addresses; it never parses
- * a device's requests. virtio-mmio (versions 1 and 2) is in src/transport/.
+ * the bus. A transport knows registers, queue addresses and how a device
+ * interrupts; it never parses a device's requests. virtio-mmio (versions 1
+ * and 2) is src/transport/mmio.c.
  *
- * All operations are called from task context with the device owned by the
- * caller, except ack_irq, which is called from the interrupt handler.
+ * A transport identifies a device and fills a struct vio_transport (its ops,
+ * the identification and its own private state), then hands it to
+ * vio_dev_add (<vio/device.h>), which does everything else: the status
+ * handshake, feature negotiation, queue set-up and interrupt routing.
+ *
+ * All operations are called from task context by the device core, which
+ * serializes them per device, except ack_irq (interrupt context) and notify
+ * (task context, under the device's queue lock).
  */
 #ifndef VIO_TRANSPORT_H
 #define VIO_TRANSPORT_H
@@ -16,7 +23,7 @@
 struct vio_port;
 struct vio_transport;
 
-/* Bits returned by ack_irq (the same values as virtio-mmio's). */
+/* Bits returned by ack_irq (the same values as virtio-mmio's and PCI's ISR). */
 #define VIO_IRQ_QUEUE 1u
 #define VIO_IRQ_CONFIG 2u
 
@@ -27,7 +34,7 @@ struct vio_queue_addrs {
 };
 
 struct vio_transport_ops {
-	const char *name;
+	const char *name; /* "virtio-mmio", ... */
 
 	/*
 	 * Write 0 to the status and wait (bounded by timeout_ns, measured with
@@ -52,34 +59,51 @@ struct vio_transport_ops {
 	/* Largest size queue index accepts; 0 when the queue does not exist. */
 	uint32_t (*queue_max)(struct vio_transport *t, unsigned index);
 	/*
-	 * The alignment the used ring (device area) needs. The virtqueue always
-	 * lays its three parts out as one contiguous block (section 2.7.2), so
-	 * this is the only thing a transport has to say: 4 on a modern
-	 * interface, the legacy page size on the legacy one.
+	 * The alignment the used ring (device area) needs. The split ring
+	 * always lays its three parts out as one contiguous block (section
+	 * 2.7.2), so this is the only thing a transport has to say: 4 on a
+	 * modern interface, the legacy page size on the legacy one.
 	 */
 	uint32_t (*ring_align)(struct vio_transport *t);
 	/* Give queue index of size entries at addrs to the device and enable it. */
 	int (*queue_enable)(struct vio_transport *t, unsigned index, uint32_t size,
 			    const struct vio_queue_addrs *addrs);
-	/* Take the queue back (only valid after a reset on legacy). */
-	void (*queue_disable)(struct vio_transport *t, unsigned index);
-	/* Tell the device queue index has new buffers. Any context. */
+	/*
+	 * Take the queue back (on legacy only valid after a reset). Returns 0,
+	 * or VIO_ETIMEDOUT when the device never shows the queue disabled.
+	 */
+	int (*queue_disable)(struct vio_transport *t, unsigned index);
+	/* Tell the device queue index has new buffers. Task context. */
 	void (*notify)(struct vio_transport *t, unsigned index);
-	/* Read and acknowledge the interrupt status: VIO_IRQ_* bits. IRQ context. */
+	/*
+	 * Read and acknowledge the interrupt status: VIO_IRQ_* bits. Interrupt
+	 * context; reads and acknowledges, nothing else.
+	 */
 	uint32_t (*ack_irq)(struct vio_transport *t);
+	/* Optional: free the transport's private state (the device is gone). */
+	void (*release)(struct vio_transport *t);
 };
 
 /*
- * One transport instance. Its storage lives in the device table entry; the
- * fields are the transport's own business.
+ * One transport instance: filled by the transport, copied into the device
+ * table by vio_dev_add. The core reads the identification; priv and base
+ * are the transport's own business.
  */
 struct vio_transport {
 	const struct vio_transport_ops *ops;
-	uintptr_t base;     /* register block */
+	void *priv;         /* the transport's private state, or NULL */
+	uintptr_t base;     /* where the device is, as the board named it (logs, tables) */
+	int irq;            /* interrupt line of the whole device, -1 for none */
 	uint32_t version;   /* interface version as the transport reports it */
 	bool legacy;        /* legacy interface: native byte order, 32 feature bits */
 	uint32_t device_id; /* 0: no device behind this transport */
 	uint32_t vendor_id;
+	/*
+	 * The transport cannot drive this device (an interface version it does
+	 * not know): it enters the table refused, and nothing but the
+	 * identification was touched.
+	 */
+	bool unsupported;
 };
 
 #endif

@@ -1,32 +1,58 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device core: device table, driver registry, the initialization
- * sequence of VirtIO 1.2 section 3.1.1, queue set-up, interrupts, waiting.
+ * sequence of VirtIO 1.2 section 3.1.1, queue set-up, interrupt routing,
+ * deferred work, waiting, reset and failure. Everything device-type
+ * specific is the driver's, everything bus-specific the transport's.
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include <vio/device.h>
 #include <vio/error.h>
-#include <vio/mmio.h>
 #include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_types.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "vio_config.h"
 
 #define RESET_TIMEOUT_NS 1000000000ull /* 1 s for a device to finish reset */
 #define CONFIG_READ_TRIES 64           /* 2.5.1: generation changes before giving up */
-#define NS_PER_MS 1000000ull
+#define IRQ_STORM_LIMIT 1000u          /* empty interrupts without a service pass between */
+#define POLL_STATUS_EVERY 256u         /* service passes of a polled device per status read */
+
+/* Deferred work bits in dev->pending, beside VIO_IRQ_QUEUE / VIO_IRQ_CONFIG. */
+#define PENDING_STORM 0x100u  /* the line was masked: an interrupt storm */
+#define PENDING_BROKEN 0x200u /* a queue saw the device break the protocol */
+
+struct vio_dev_queue {
+	struct vio_vq *vq;
+	void (*handler)(struct vio_device *dev, struct vio_vq *vq, void *arg);
+	void *arg;
+	void *event;      /* its waiter sleeps here (interrupt mode) */
+	void *mutex;      /* one waiter at a time (os->mutex_*) */
+	uint32_t waiters; /* threads in vio_dev_wait on it (0 or 1, or 2 briefly) */
+	bool pending;     /* may have used buffers: run the handler */
+};
+
+struct driver_entry {
+	const struct vio_driver *drv;
+	const void *params;
+};
 
 /* The registry: the library's only global state. */
 static struct {
 	const struct vio_port *port;
 	const struct vio_os *os;
-	const struct vio_driver *drivers[CONFIG_VIO_MAX_DRIVERS];
+	struct driver_entry drivers[CONFIG_VIO_MAX_DRIVERS];
 	unsigned ndrivers;
 	struct vio_device devices[CONFIG_VIO_MAX_DEVICES];
 	unsigned ndevices;
+	void *service_event; /* vio_service_wait sleeps here */
+	uint32_t work;       /* some interrupt noted work since the last vio_service */
 } reg;
+
+static const struct vio_vq_opts default_opts;
 
 int vio_init(const struct vio_port *port, const struct vio_os *os)
 {
@@ -35,9 +61,15 @@ int vio_init(const struct vio_port *port, const struct vio_os *os)
 	if (os && (!os->lock || !os->unlock || !os->event_create || !os->event_wait ||
 		   !os->event_signal))
 		return VIO_EINVAL;
+	if (os && (!os->mutex_create != !os->mutex_lock || !os->mutex_lock != !os->mutex_unlock))
+		return VIO_EINVAL;
 	memset(&reg, 0, sizeof(reg));
 	reg.port = port;
 	reg.os = os;
+	if (os && os->event_create(os->ctx, &reg.service_event)) {
+		reg.service_event = NULL;
+		return VIO_ENOMEM;
+	}
 	return 0;
 }
 
@@ -51,24 +83,43 @@ const struct vio_os *vio_os(void)
 	return reg.os;
 }
 
-int vio_driver_register(const struct vio_driver *drv)
+uintptr_t vio_lock(void)
+{
+	return reg.os ? reg.os->lock(reg.os->ctx) : 0;
+}
+
+void vio_unlock(uintptr_t state)
+{
+	if (reg.os)
+		reg.os->unlock(reg.os->ctx, state);
+}
+
+static void signal_event(void *event)
+{
+	if (event)
+		reg.os->event_signal(reg.os->ctx, event);
+}
+
+int vio_driver_register(const struct vio_driver *drv, const void *params)
 {
 	if (!drv || !drv->name || !drv->probe || !drv->device_id)
 		return VIO_EINVAL;
 	for (unsigned i = 0; i < reg.ndrivers; i++)
-		if (reg.drivers[i]->device_id == drv->device_id)
+		if (reg.drivers[i].drv->device_id == drv->device_id)
 			return VIO_EBUSY;
 	if (reg.ndrivers == CONFIG_VIO_MAX_DRIVERS)
 		return VIO_ENOSPC;
-	reg.drivers[reg.ndrivers++] = drv;
+	reg.drivers[reg.ndrivers].drv = drv;
+	reg.drivers[reg.ndrivers].params = params;
+	reg.ndrivers++;
 	return 0;
 }
 
-static const struct vio_driver *find_driver(uint32_t device_id)
+static const struct driver_entry *find_driver(uint32_t device_id)
 {
 	for (unsigned i = 0; i < reg.ndrivers; i++)
-		if (reg.drivers[i]->device_id == device_id)
-			return reg.drivers[i];
+		if (reg.drivers[i].drv->device_id == device_id)
+			return &reg.drivers[i];
 	return NULL;
 }
 
@@ -100,7 +151,12 @@ const char *vio_dev_interface(const struct vio_device *dev)
 
 bool vio_dev_uses_irq(const struct vio_device *dev)
 {
-	return CONFIG_VIO_COMPLETION_IRQ && dev->event != NULL;
+	return CONFIG_VIO_COMPLETION_IRQ && dev->irq_attached;
+}
+
+struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index)
+{
+	return index < dev->nqueues ? dev->queues[index].vq : NULL;
 }
 
 /* "rng0", "rng1", ...: numbered among the devices of the same type. */
@@ -114,116 +170,289 @@ static void name_device(struct vio_device *dev)
 	vio_snprintf(dev->name, sizeof(dev->name), "%s%u", vio_dev_type_name(dev->t.device_id), n);
 }
 
-void vio_dev_fail(struct vio_device *dev, int err)
+/* ------------------------------------------------------------------ */
+/* Deferred work: noting it (interrupt context) */
+
+/*
+ * Note work for dev and wake whoever should do it: the waiters of the
+ * queues concerned and the service. index is a queue, or every queue
+ * (VIO_DEV_IRQ_CONFIG + 1 stands for "all"), or none (bits only).
+ */
+#define ALL_QUEUES 0x10000u
+#define NO_QUEUE 0x20000u
+
+static void note(struct vio_device *dev, uint32_t bits, unsigned index)
 {
-	if (dev->state == VIO_DEV_FAILED)
-		return;
-	/* 3.1.1: tell the device we gave up on it */
-	dev->t.ops->set_status(&dev->t, dev->t.ops->get_status(&dev->t) | VIRTIO_CONFIG_S_FAILED);
-	dev->state = VIO_DEV_FAILED;
-	dev->error = err;
-	for (unsigned i = 0; i < dev->nvqs; i++)
-		dev->vqs[i].broken = true;
-	vio_err("%s: failed: %s", dev->name, vio_strerror(err));
+	uintptr_t s = vio_lock();
+
+	__atomic_fetch_or(&dev->pending, bits, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		struct vio_dev_queue *q = &dev->queues[i];
+
+		if (!q->vq || (index != ALL_QUEUES && index != i))
+			continue;
+		q->pending = true;
+		if (q->waiters)
+			signal_event(q->event);
+	}
+	/* A configuration change concerns every waiter (NEEDS_RESET ends their waits). */
+	if (bits & (VIO_IRQ_CONFIG | PENDING_STORM)) {
+		for (unsigned i = 0; i < dev->nqueues; i++)
+			if (dev->queues[i].waiters)
+				signal_event(dev->queues[i].event);
+	}
+	__atomic_store_n(&reg.work, 1, __ATOMIC_RELEASE);
+	if (reg.os)
+		signal_event(reg.service_event);
+	vio_unlock(s);
 }
 
+void vio_dev_irq(void *arg)
+{
+	struct vio_device *dev = arg;
+	uint32_t isr = dev->t.ops->ack_irq(&dev->t);
+
+	if (!isr) {
+		/*
+		 * Nothing to report (a shared line, or a late duplicate). A
+		 * device that keeps interrupting with nothing to report would
+		 * never let a task run: mask its line and let the service fail
+		 * it. Every service pass clears the count, so only interrupts
+		 * back to back with no task in between add up.
+		 */
+		if (++dev->empty_irqs == IRQ_STORM_LIMIT) {
+			if (reg.port->irq_mask)
+				reg.port->irq_mask(reg.port->ctx, dev->irq);
+			note(dev, PENDING_STORM, NO_QUEUE);
+		}
+		return;
+	}
+	dev->irq_count++;
+	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
+}
+
+void vio_dev_irq_queue(struct vio_device *dev, unsigned index)
+{
+	dev->irq_count++;
+	if (index == VIO_DEV_IRQ_CONFIG)
+		note(dev, VIO_IRQ_CONFIG, NO_QUEUE);
+	else
+		note(dev, VIO_IRQ_QUEUE, index);
+}
+
+/* ------------------------------------------------------------------ */
+/* Failure */
+
+void vio_dev_fail(struct vio_device *dev, int err)
+{
+	const struct vio_os *os = reg.os;
+	struct vio_transport *t = &dev->t;
+	bool first;
+	uintptr_t s;
+	int rc;
+
+	/* Whoever comes second waits here until the first one's reset is done. */
+	if (dev->mutex)
+		os->mutex_lock(os->ctx, dev->mutex);
+	s = vio_lock();
+	first = !dev->reset_done && !dev->resetting;
+	if (first) {
+		dev->resetting = true;
+		dev->state = VIO_DEV_FAILED;
+		if (!dev->error)
+			dev->error = err;
+		for (unsigned i = 0; i < dev->nqueues; i++)
+			if (dev->queues[i].vq)
+				vio_vq_break(dev->queues[i].vq);
+	}
+	vio_unlock(s);
+	if (!first) {
+		if (dev->mutex)
+			os->mutex_unlock(os->ctx, dev->mutex);
+		return;
+	}
+
+	/* 3.1.1: tell the device we gave up on it ... */
+	t->ops->set_status(t, t->ops->get_status(t) | VIRTIO_CONFIG_S_FAILED);
+	/*
+	 * ... and stop it (3.3.1): after the reset it no longer reads or
+	 * writes any buffer, so the driver may give them back.
+	 */
+	rc = t->ops->reset(t, reg.port, RESET_TIMEOUT_NS);
+	if (rc)
+		vio_err("%s: failed: %s; the device did not confirm its reset", dev->name,
+			vio_strerror(dev->error));
+	else
+		vio_err("%s: failed: %s; device reset", dev->name, vio_strerror(dev->error));
+	if (!rc)
+		t->ops->set_status(t, VIRTIO_CONFIG_S_FAILED); /* for the host to see */
+
+	s = vio_lock();
+	dev->resetting = false;
+	dev->reset_done = true;
+	vio_unlock(s);
+	/* Every handler runs once more to end what is in flight; every waiter wakes. */
+	note(dev, VIO_IRQ_QUEUE, ALL_QUEUES);
+	note(dev, VIO_IRQ_CONFIG, NO_QUEUE);
+	if (dev->mutex)
+		os->mutex_unlock(os->ctx, dev->mutex);
+}
+
+/* The virtqueue's failure hook runs under the driver's lock: only note it. */
 static void vq_failed(void *ctx)
 {
-	vio_dev_fail(ctx, VIO_EPROTO);
+	struct vio_device *dev = ctx;
+
+	__atomic_fetch_or(&dev->pending, PENDING_BROKEN, __ATOMIC_RELAXED);
+	__atomic_store_n(&reg.work, 1, __ATOMIC_RELEASE);
 }
 
 static void vq_notify(void *ctx, unsigned index)
 {
 	struct vio_device *dev = ctx;
 
+	dev->notify_count++;
 	dev->t.ops->notify(&dev->t, index);
 }
 
-static uint32_t pow2_floor(uint32_t v)
-{
-	uint32_t p = 1;
+/* ------------------------------------------------------------------ */
+/* Queues */
 
-	while (p <= v / 2)
-		p *= 2;
-	return p;
+/* Make room for queue records up to index (probe time). */
+static int grow_queues(struct vio_device *dev, unsigned index)
+{
+	const struct vio_port *port = reg.port;
+	struct vio_dev_queue *old = dev->queues, *q;
+	unsigned n = index + 1, was;
+	uintptr_t s;
+
+	if (index < dev->nqueues)
+		return 0;
+	q = port->dma_alloc(port->ctx, sizeof(*q) * n, sizeof(void *));
+	if (!q)
+		return VIO_ENOMEM;
+	memset(q, 0, sizeof(*q) * n);
+	if (old)
+		memcpy(q, old, sizeof(*q) * dev->nqueues);
+	/* The interrupt handler walks the records: swap them under the lock. */
+	s = vio_lock();
+	was = dev->nqueues;
+	dev->queues = q;
+	dev->nqueues = n;
+	vio_unlock(s);
+	if (old)
+		port->dma_free(port->ctx, old, sizeof(*old) * was);
+	return 0;
 }
 
-int vio_dev_vq_setup(struct vio_device *dev, unsigned index, uint32_t max_size,
+static void queue_free(struct vio_dev_queue *q)
+{
+	const struct vio_os *os = reg.os;
+
+	if (q->vq)
+		vio_vq_destroy(q->vq);
+	if (q->event && os->event_destroy)
+		os->event_destroy(os->ctx, q->event);
+	if (q->mutex && os->mutex_destroy)
+		os->mutex_destroy(os->ctx, q->mutex);
+	memset(q, 0, sizeof(*q));
+}
+
+int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq_opts *opts,
 		     struct vio_vq **out)
 {
+	const struct vio_os *os = reg.os;
 	struct vio_transport *t = &dev->t;
+	struct vio_dev_queue nq, *q;
 	struct vio_queue_addrs addrs;
 	struct vio_vq_config cfg;
-	struct vio_vq *vq;
-	uint32_t size;
+	uint32_t max;
+	uintptr_t s;
 	int rc;
 
-	if (index >= VIO_MAX_VQS)
+	if (!opts)
+		opts = &default_opts;
+	if (index >= VIO_DEV_IRQ_CONFIG || !out)
 		return VIO_EINVAL;
-	vq = &dev->vqs[index];
-	if (vq->mem)
+	if (index < dev->nqueues && dev->queues[index].vq)
 		return VIO_EBUSY;
-	size = t->ops->queue_max(t, index);
-	if (size == 0) {
-		vio_err("%s: queue %u does not exist (QueueNumMax 0)", dev->name, index);
+	max = t->ops->queue_max(t, index);
+	if (max == 0) {
+		vio_err("%s: queue %u does not exist", dev->name, index);
 		return VIO_ENODEV;
 	}
-	if (size > CONFIG_VIO_QUEUE_SIZE_MAX)
-		size = CONFIG_VIO_QUEUE_SIZE_MAX;
-	if (max_size && size > max_size)
-		size = max_size;
-	/* 2.7: a split queue's size is a power of two */
-	size = pow2_floor(size > 32768 ? 32768 : size);
+	if (max > CONFIG_VIO_QUEUE_SIZE_MAX)
+		max = CONFIG_VIO_QUEUE_SIZE_MAX;
+	if (opts->max_size && max > opts->max_size)
+		max = opts->max_size;
+	rc = grow_queues(dev, index);
+	if (rc)
+		return rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.index = index;
-	cfg.size = size;
+	cfg.max_size = max;
 	cfg.used_align = t->ops->ring_align(t);
 	cfg.legacy = t->legacy;
 	cfg.event_idx = vio_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
-	if (vio_dev_has(dev, VIRTIO_RING_F_INDIRECT_DESC))
-		cfg.indirect_max = (uint16_t)(dev->driver->indirect_max < size
-						      ? dev->driver->indirect_max : size);
+	if (vio_dev_has(dev, VIRTIO_RING_F_INDIRECT_DESC) && opts->indirect_max > 1)
+		cfg.indirect_max = opts->indirect_max;
 	cfg.notify = vq_notify;
 	cfg.fail = vq_failed;
 	cfg.ctx = dev;
-	rc = vio_vq_create(vq, reg.port, &cfg);
-	if (rc)
-		return rc;
-	addrs.desc = vq->desc_dma;
-	addrs.avail = vq->avail_dma;
-	addrs.used = vq->used_dma;
-	rc = t->ops->queue_enable(t, index, size, &addrs);
+
+	memset(&nq, 0, sizeof(nq));
+	nq.handler = opts->handler;
+	nq.arg = opts->arg;
+	rc = vio_vq_create(reg.port, &cfg, &nq.vq);
+	if (!rc && vio_dev_uses_irq(dev))
+		rc = os->event_create(os->ctx, &nq.event);
+	if (!rc && os && os->mutex_create)
+		rc = os->mutex_create(os->ctx, &nq.mutex);
+	if (!rc) {
+		vio_vq_addrs(nq.vq, &addrs);
+		rc = t->ops->queue_enable(t, index, vio_vq_size(nq.vq), &addrs);
+		if (rc)
+			vio_err("%s: queue %u: the transport refused it: %s", dev->name, index,
+				vio_strerror(rc));
+	}
 	if (rc) {
-		vio_err("%s: queue %u: the transport refused it: %s", dev->name, index,
-			vio_strerror(rc));
-		vio_vq_destroy(vq);
+		queue_free(&nq);
 		return rc;
 	}
 	if (!vio_dev_uses_irq(dev))
-		vio_vq_disable_irq(vq);
-	if (dev->nvqs <= index)
-		dev->nvqs = index + 1;
-	vio_dbg("%s: queue %u: %u entries", dev->name, index, size);
-	*out = vq;
+		vio_vq_disable_irq(nq.vq);
+	q = &dev->queues[index];
+	s = vio_lock();
+	*q = nq;
+	vio_unlock(s);
+	vio_dbg("%s: queue %u: %u entries", dev->name, index, vio_vq_size(nq.vq));
+	*out = nq.vq;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Adding a device */
 
 static void release(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
+	struct vio_transport *t = &dev->t;
 
-	for (unsigned i = 0; i < dev->nvqs; i++) {
-		if (dev->vqs[i].mem) {
-			dev->t.ops->queue_disable(&dev->t, i);
-			vio_vq_destroy(&dev->vqs[i]);
-		}
-	}
-	dev->nvqs = 0;
+	if (dev->irq_attached && port->irq_detach)
+		port->irq_detach(port->ctx, dev->irq);
+	dev->irq_attached = false;
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (dev->queues[i].vq && t->ops->queue_disable(t, i))
+			vio_warn("%s: queue %u never showed disabled", dev->name, i);
 	if (dev->priv && dev->driver->remove)
 		dev->driver->remove(dev);
-	if (dev->event && port->irq_detach)
-		port->irq_detach(port->ctx, dev->irq);
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		queue_free(&dev->queues[i]);
+	if (dev->queues)
+		port->dma_free(port->ctx, dev->queues, sizeof(*dev->queues) * dev->nqueues);
+	dev->queues = NULL;
+	dev->nqueues = 0;
 	if (dev->priv)
 		port->dma_free(port->ctx, dev->priv, dev->driver->priv_size);
 	dev->priv = NULL;
@@ -236,7 +465,10 @@ static uint64_t core_features(const struct vio_device *dev)
 
 	if (!dev->t.legacy)
 		f |= 1ull << VIRTIO_F_VERSION_1;
-	if (CONFIG_VIO_RING_INDIRECT && dev->driver->indirect_max > 1)
+	else
+		/* 6.3 (legacy interface): a transitional driver accepts ANY_LAYOUT */
+		f |= 1ull << VIRTIO_F_ANY_LAYOUT;
+	if (CONFIG_VIO_RING_INDIRECT && dev->driver->uses_indirect)
 		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	if (CONFIG_VIO_RING_EVENT_IDX)
 		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
@@ -274,34 +506,24 @@ static int negotiate(struct vio_device *dev)
 static int attach_irq(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
-	const struct vio_os *os = reg.os;
 	int rc;
 
-	if (!CONFIG_VIO_COMPLETION_IRQ || dev->irq < 0 || !port->irq_attach || !os)
+	if (!CONFIG_VIO_COMPLETION_IRQ || dev->irq < 0 || !port->irq_attach || !reg.os)
 		return 0; /* polled */
-	/*
-	 * The line first: the port has no way to free an event, so one is made
-	 * only for a line we got. Until dev->event is set the handler only
-	 * acknowledges, and nobody waits yet.
-	 */
 	rc = port->irq_attach(port->ctx, dev->irq, vio_dev_irq, dev);
 	if (rc) {
 		vio_warn("%s: interrupt %d not available (%s); polling", dev->name, dev->irq,
 			 vio_strerror(rc));
 		return 0;
 	}
-	rc = os->event_create(os->ctx, &dev->event);
-	if (rc) {
-		dev->event = NULL;
-		if (port->irq_detach)
-			port->irq_detach(port->ctx, dev->irq);
-	}
-	return rc;
+	dev->irq_attached = true;
+	return 0;
 }
 
 /* 3.1.1: the driver initialization sequence, for a device with a driver. */
 static int start(struct vio_device *dev)
 {
+	const struct vio_os *os = reg.os;
 	struct vio_transport *t = &dev->t;
 	int rc;
 
@@ -310,10 +532,15 @@ static int start(struct vio_device *dev)
 	rc = negotiate(dev);
 	if (rc)
 		return rc;
+	if (os && os->mutex_create && !dev->mutex && os->mutex_create(os->ctx, &dev->mutex)) {
+		dev->mutex = NULL;
+		return VIO_ENOMEM;
+	}
 	if (dev->driver->priv_size) {
 		dev->priv = reg.port->dma_alloc(reg.port->ctx, dev->driver->priv_size, 16);
 		if (!dev->priv)
 			return VIO_ENOMEM;
+		memset(dev->priv, 0, dev->driver->priv_size);
 	}
 	rc = attach_irq(dev);
 	if (rc)
@@ -353,49 +580,58 @@ static const char *iface_build(void)
 				       : "modern only (CONFIG_VIO_IFACE_MODERN)";
 }
 
-int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out)
+/* The interface the device speaks is one this build leaves out. */
+static bool iface_excluded(const struct vio_transport *t)
 {
+	return t->legacy ? CONFIG_VIO_IFACE_MODERN : CONFIG_VIO_IFACE_LEGACY;
+}
+
+static void refuse(struct vio_device *dev, int err)
+{
+	dev->state = VIO_DEV_REFUSED;
+	dev->error = err;
+}
+
+int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out)
+{
+	const struct driver_entry *entry;
 	struct vio_device *dev;
-	struct vio_transport t;
 	int rc;
 
-	if (!reg.port)
+	if (!reg.port || !t || !t->ops)
 		return VIO_EINVAL;
-	rc = vio_mmio_identify(&t, base);
-	if (rc == VIO_ENODEV) {
-		vio_err("virtio-mmio@%#lx: bad magic value, not a virtio device", (unsigned long)base);
-		return VIO_ENODEV;
-	}
-	if (t.device_id == 0 && rc == 0)
-		return VIO_ENODEV; /* empty slot */
-	if (reg.ndevices == CONFIG_VIO_MAX_DEVICES) {
-		vio_err("virtio-mmio@%#lx: device table full (CONFIG_VIO_MAX_DEVICES)",
-			(unsigned long)base);
-		return VIO_ENOSPC;
+	if (t->device_id == 0 || reg.ndevices == CONFIG_VIO_MAX_DEVICES) {
+		if (t->device_id)
+			vio_err("%s@%#lx: device table full (CONFIG_VIO_MAX_DEVICES)", t->ops->name,
+				(unsigned long)t->base);
+		if (t->ops->release)
+			t->ops->release((struct vio_transport *)t);
+		return t->device_id ? VIO_ENOSPC : VIO_ENODEV;
 	}
 
 	dev = &reg.devices[reg.ndevices++];
 	memset(dev, 0, sizeof(*dev));
-	dev->t = t;
+	dev->t = *t;
 	dev->slot = slot;
-	dev->irq = irq;
+	dev->irq = t->irq;
 	name_device(dev);
 	if (out)
 		*out = dev;
 
-	if (rc) {
-		dev->state = VIO_DEV_REFUSED;
-		dev->error = rc;
-		if (t.version != 1 && t.version != 2)
-			vio_err("%s: refused: unknown virtio-mmio version %u", dev->name, t.version);
-		else
-			vio_err("%s: refused: %s device (virtio-mmio version %u), but this build "
-				"drives %s", dev->name, t.legacy ? "legacy" : "modern", t.version,
-				iface_build());
-		return rc;
+	if (t->unsupported) {
+		refuse(dev, VIO_ENOTSUP);
+		vio_err("%s: refused: unknown %s version %u", dev->name, t->ops->name, t->version);
+		return VIO_ENOTSUP;
+	}
+	if (iface_excluded(t)) {
+		refuse(dev, VIO_ENOTSUP);
+		vio_err("%s: refused: %s device (%s version %u), but this build drives %s",
+			dev->name, t->legacy ? "legacy" : "modern", t->ops->name, t->version,
+			iface_build());
+		return VIO_ENOTSUP;
 	}
 
-	rc = t.ops->reset(&dev->t, reg.port, RESET_TIMEOUT_NS);
+	rc = dev->t.ops->reset(&dev->t, reg.port, RESET_TIMEOUT_NS);
 	if (rc) {
 		dev->state = VIO_DEV_FAILED;
 		dev->error = rc;
@@ -403,18 +639,21 @@ int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out)
 		return rc;
 	}
 
-	dev->driver = find_driver(t.device_id);
-	if (!dev->driver) {
+	entry = find_driver(t->device_id);
+	if (!entry) {
 		/* Leave it reset; show what it offers. */
 		dev->offered = dev->t.ops->get_features(&dev->t);
 		dev->state = VIO_DEV_NO_DRIVER;
-		vio_info("%s: %s virtio-mmio at %#lx, no driver", dev->name, vio_dev_interface(dev),
-			 (unsigned long)base);
+		vio_info("%s: %s %s at %#lx, no driver", dev->name, vio_dev_interface(dev),
+			 t->ops->name, (unsigned long)t->base);
 		return 0;
 	}
+	dev->driver = entry->drv;
+	dev->params = entry->params;
 
 	rc = start(dev);
 	if (rc) {
+		/* Reset before the rings and buffers are freed (3.3.1). */
 		vio_dev_fail(dev, rc);
 		release(dev);
 		if (rc == VIO_ENOTSUP)
@@ -425,6 +664,9 @@ int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out)
 	log_features(dev);
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Configuration space */
 
 int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, uint64_t *val)
 {
@@ -485,26 +727,46 @@ int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, u
 	return 0;
 }
 
-void vio_dev_irq(void *arg)
-{
-	struct vio_device *dev = arg;
-	uint32_t isr = dev->t.ops->ack_irq(&dev->t);
+/* ------------------------------------------------------------------ */
+/* Deferred work: doing it (task context) */
 
-	if (!isr)
-		return; /* shared line, or already handled */
-	__atomic_fetch_or(&dev->irq_pending, isr, __ATOMIC_RELAXED);
-	dev->irq_count++;
-	if (dev->event)
-		reg.os->event_signal(reg.os->ctx, dev->event);
-}
-
-void vio_dev_service(struct vio_device *dev)
+/*
+ * Take the work noted for dev; a polled device looks at its rings and at
+ * its status (every time when status is set, else now and then).
+ */
+static uint32_t take_work(struct vio_device *dev, bool polled, bool status)
 {
 	uint32_t pending;
+	uintptr_t s;
 
-	if (!vio_dev_uses_irq(dev))
-		vio_dev_irq(dev); /* polled: read the status ourselves */
-	pending = __atomic_exchange_n(&dev->irq_pending, 0, __ATOMIC_RELAXED);
+	if (polled && dev->state == VIO_DEV_READY) {
+		s = vio_lock();
+		for (unsigned i = 0; i < dev->nqueues; i++) {
+			struct vio_dev_queue *q = &dev->queues[i];
+
+			if (q->vq && !q->pending && q->handler && vio_vq_has_used(q->vq))
+				q->pending = true;
+		}
+		vio_unlock(s);
+		if (++dev->polls % POLL_STATUS_EVERY == 0 || status) {
+			uint32_t isr = dev->t.ops->ack_irq(&dev->t);
+
+			__atomic_fetch_or(&dev->pending, isr & VIO_IRQ_CONFIG, __ATOMIC_RELAXED);
+		}
+	}
+	pending = __atomic_exchange_n(&dev->pending, 0, __ATOMIC_ACQUIRE);
+	return pending;
+}
+
+static void handle_device_events(struct vio_device *dev, uint32_t pending)
+{
+	if (pending & PENDING_STORM) {
+		vio_err("%s: %u interrupts in a row with nothing to report; line %d masked",
+			dev->name, IRQ_STORM_LIMIT, dev->irq);
+		vio_dev_fail(dev, VIO_EIO);
+	}
+	if (pending & PENDING_BROKEN)
+		vio_dev_fail(dev, VIO_EPROTO);
 	if (!(pending & VIO_IRQ_CONFIG) || dev->state != VIO_DEV_READY)
 		return;
 	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */
@@ -513,30 +775,211 @@ void vio_dev_service(struct vio_device *dev)
 		vio_dev_fail(dev, VIO_EIO);
 		return;
 	}
-	if (dev->driver->config_changed)
+	if (dev->driver && dev->driver->config_changed)
 		dev->driver->config_changed(dev);
 }
 
-int vio_dev_wait(struct vio_device *dev, bool (*done)(void *arg), void *arg, uint64_t timeout_ns)
+static void run_queues(struct vio_device *dev)
+{
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		struct vio_dev_queue *q = &dev->queues[i];
+		bool run;
+		uintptr_t s;
+
+		s = vio_lock();
+		run = q->pending;
+		q->pending = false;
+		vio_unlock(s);
+		if (!run)
+			continue;
+		if (q->handler)
+			q->handler(dev, q->vq, q->arg);
+		/* Its waiter (if any) looks at what the handler did. */
+		s = vio_lock();
+		if (q->waiters)
+			signal_event(q->event);
+		vio_unlock(s);
+	}
+}
+
+static bool more_work(struct vio_device *dev)
+{
+	if (dev->rerun || __atomic_load_n(&dev->pending, __ATOMIC_RELAXED))
+		return true;
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (dev->queues[i].pending)
+			return true;
+	return false;
+}
+
+static void service(struct vio_device *dev, bool status)
+{
+	bool polled = !vio_dev_uses_irq(dev);
+	uintptr_t s;
+
+	if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+		return;
+	s = vio_lock();
+	dev->empty_irqs = 0; /* a task runs: no storm */
+	if (dev->busy) {
+		dev->rerun = true; /* the thread that is at it takes this too */
+		vio_unlock(s);
+		return;
+	}
+	dev->busy = true;
+	vio_unlock(s);
+
+	for (;;) {
+		uint32_t pending;
+		bool again;
+
+		s = vio_lock();
+		dev->rerun = false;
+		vio_unlock(s);
+		pending = take_work(dev, polled, status);
+		status = false;
+		if (pending & ~VIO_IRQ_QUEUE)
+			handle_device_events(dev, pending);
+		run_queues(dev);
+		s = vio_lock();
+		again = more_work(dev);
+		if (!again)
+			dev->busy = false;
+		vio_unlock(s);
+		if (!again)
+			break;
+	}
+}
+
+void vio_dev_service(struct vio_device *dev)
+{
+	service(dev, true);
+}
+
+void vio_dev_poll(struct vio_device *dev)
+{
+	if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+		return;
+	note(dev, VIO_IRQ_QUEUE, ALL_QUEUES);
+	service(dev, false);
+}
+
+unsigned vio_service(void)
+{
+	unsigned n = 0;
+
+	__atomic_store_n(&reg.work, 0, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < reg.ndevices; i++) {
+		struct vio_device *dev = &reg.devices[i];
+		if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+			continue;
+		if (__atomic_load_n(&dev->pending, __ATOMIC_RELAXED) || !vio_dev_uses_irq(dev) ||
+		    more_work(dev)) {
+			vio_dev_service(dev);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* A polled device with completions waiting. */
+static bool polled_work(void)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < reg.ndevices && !any; i++) {
+		struct vio_device *dev = &reg.devices[i];
+		uintptr_t s;
+
+		if (dev->state != VIO_DEV_READY || vio_dev_uses_irq(dev))
+			continue;
+		s = vio_lock();
+		for (unsigned j = 0; j < dev->nqueues && !any; j++)
+			any = dev->queues[j].vq && vio_vq_has_used(dev->queues[j].vq);
+		vio_unlock(s);
+	}
+	return any;
+}
+
+static bool any_polled(void)
+{
+	for (unsigned i = 0; i < reg.ndevices; i++)
+		if (reg.devices[i].state == VIO_DEV_READY && !vio_dev_uses_irq(&reg.devices[i]))
+			return true;
+	return false;
+}
+
+int vio_service_wait(uint64_t timeout_ns)
 {
 	const struct vio_port *port = reg.port;
 	uint64_t start = port->time_ns(port->ctx);
-	unsigned spins = 0;
+	bool polled = any_polled();
 
 	for (;;) {
-		if (done(arg))
+		uint64_t elapsed;
+
+		if (__atomic_load_n(&reg.work, __ATOMIC_ACQUIRE))
 			return 0;
-		if (dev->state != VIO_DEV_READY)
-			return VIO_ESHUTDOWN;
-		uint64_t elapsed = port->time_ns(port->ctx) - start;
+		if (polled && polled_work())
+			return 0;
+		elapsed = port->time_ns(port->ctx) - start;
 		if (elapsed >= timeout_ns)
-			return done(arg) ? 0 : VIO_ETIMEDOUT;
-		if (vio_dev_uses_irq(dev)) {
-			if (dev->irq_pending & VIO_IRQ_CONFIG)
-				vio_dev_service(dev);
-			reg.os->event_wait(reg.os->ctx, dev->event, timeout_ns - elapsed);
-		} else if (++spins % 256 == 0) {
-			vio_dev_service(dev); /* now and then: config changes, NEEDS_RESET */
-		}
+			return VIO_ETIMEDOUT;
+		if (!polled && reg.os)
+			reg.os->event_wait(reg.os->ctx, reg.service_event, timeout_ns - elapsed);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Waiting */
+
+int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *arg), void *arg,
+		 uint64_t timeout_ns)
+{
+	const struct vio_port *port = reg.port;
+	const struct vio_os *os = reg.os;
+	unsigned index = vq ? vio_vq_index(vq) : 0;
+	struct vio_dev_queue *q;
+	uint64_t start;
+	uintptr_t s;
+	int rc;
+
+	if (!vq || index >= dev->nqueues || dev->queues[index].vq != vq || !done)
+		return VIO_EINVAL;
+	q = &dev->queues[index];
+	if (q->mutex)
+		os->mutex_lock(os->ctx, q->mutex);
+	s = vio_lock();
+	q->waiters++;
+	vio_unlock(s);
+
+	start = port->time_ns(port->ctx);
+	for (;;) {
+		uint64_t elapsed;
+
+		service(dev, false);
+		if (done(arg)) {
+			rc = 0;
+			break;
+		}
+		if (dev->state != VIO_DEV_READY) {
+			rc = VIO_ESHUTDOWN;
+			break;
+		}
+		elapsed = port->time_ns(port->ctx) - start;
+		if (elapsed >= timeout_ns) {
+			rc = done(arg) ? 0 : VIO_ETIMEDOUT;
+			break;
+		}
+		/* Polled: the next service pass looks at the rings again. */
+		if (vio_dev_uses_irq(dev))
+			os->event_wait(os->ctx, q->event, timeout_ns - elapsed);
+	}
+
+	s = vio_lock();
+	q->waiters--;
+	vio_unlock(s);
+	if (q->mutex)
+		os->mutex_unlock(os->ctx, q->mutex);
+	return rc;
 }

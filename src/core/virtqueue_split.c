@@ -1,73 +1,135 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Split virtqueues (VirtIO 1.2 section 2.7).
+ * Split virtqueues (VirtIO 1.2 section 2.7): the layout, the indices and the
+ * power-of-two size rule, behind the ops of virtqueue_priv.h.
  *
- * The driver-private state (free list, cookies, offered lengths) lives in
- * vq->slots, outside the memory the device can write: nothing read back from
- * the shared rings is trusted until it has been checked against it.
+ * The driver-private state (free list, cookies, offered lengths, where each
+ * chain sits in the available ring) lives in the slots, outside the memory
+ * the device can write: nothing read back from the shared rings is trusted
+ * until it has been checked against it.
+ *
+ * On a platform without cache coherency every field the driver writes is
+ * cleaned before the device may look at it, and every field the device
+ * writes is invalidated before the driver reads it.
  */
 #include <string.h>
 
 #include <vio/error.h>
 #include <vio/io.h>
 #include <vio/port.h>
-#include <vio/virtqueue.h>
+#include <vio/spec/virtio_ring.h>
 
-#include "log.h"
+#include "core/log.h"
+#include "core/virtqueue_priv.h"
 
 #define VQ_SIZE_MAX 32768u /* 2.7: Queue Size is at most 32768 */
 
+/* Per-chain bookkeeping, indexed by the chain's head descriptor. */
+struct slot {
+	void *cookie;      /* NULL when the head is not in flight */
+	uint32_t in_len;   /* bytes the device may write into this chain */
+	uint16_t ndesc;    /* ring descriptors the chain holds */
+	uint16_t next;     /* free-list link, kept out of device-visible memory */
+	uint16_t avail_pos; /* the available-ring position it was given */
+};
+
+struct split {
+	struct vio_vq vq; /* first: the common part */
+
+	/* The shared ring memory, one block from the port's DMA allocator. */
+	void *mem;
+	size_t mem_size;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	uint64_t desc_dma, avail_dma, used_dma;
+
+	struct slot *slots;          /* size entries */
+	struct virtq_desc *indirect; /* size tables of indirect_max entries, or NULL */
+	size_t indirect_size;
+
+	uint16_t mask;         /* size - 1 */
+	uint16_t free_head;    /* first free descriptor */
+	uint16_t avail_idx;    /* our copy of avail->idx */
+	uint16_t kicked_idx;   /* avail_idx as last published */
+	uint16_t last_used;    /* next used-ring entry to consume */
+	uint16_t used_event;   /* the value last written to used_event */
+};
+
+static inline struct split *to_split(struct vio_vq *vq)
+{
+	return (struct split *)vq;
+}
+
+static inline const struct split *to_csplit(const struct vio_vq *vq)
+{
+	return (const struct split *)vq;
+}
+
 /* Legacy devices use the guest's byte order, modern ones little-endian (2.7.1). */
-static inline uint16_t to_dev16(const struct vio_vq *vq, uint16_t v)
+static inline uint16_t to_dev16(const struct split *s, uint16_t v)
 {
-	return vq->cfg.legacy ? v : vio_cpu_to_le16(v);
+	return s->vq.cfg.legacy ? v : vio_cpu_to_le16(v);
 }
 
-static inline uint32_t to_dev32(const struct vio_vq *vq, uint32_t v)
+static inline uint32_t to_dev32(const struct split *s, uint32_t v)
 {
-	return vq->cfg.legacy ? v : vio_cpu_to_le32(v);
+	return s->vq.cfg.legacy ? v : vio_cpu_to_le32(v);
 }
 
-static inline uint64_t to_dev64(const struct vio_vq *vq, uint64_t v)
+static inline uint64_t to_dev64(const struct split *s, uint64_t v)
 {
-	return vq->cfg.legacy ? v : vio_cpu_to_le64(v);
+	return s->vq.cfg.legacy ? v : vio_cpu_to_le64(v);
 }
 
-static inline uint16_t from_dev16(const struct vio_vq *vq, uint16_t v)
+static inline uint16_t from_dev16(const struct split *s, uint16_t v)
 {
-	return vq->cfg.legacy ? v : vio_le16_to_cpu(v);
+	return s->vq.cfg.legacy ? v : vio_le16_to_cpu(v);
 }
 
-static inline uint32_t from_dev32(const struct vio_vq *vq, uint32_t v)
+static inline uint32_t from_dev32(const struct split *s, uint32_t v)
 {
-	return vq->cfg.legacy ? v : vio_le32_to_cpu(v);
+	return s->vq.cfg.legacy ? v : vio_le32_to_cpu(v);
 }
 
-/* Shared fields the device writes are read exactly once, through volatile. */
-static inline uint16_t read_shared16(const uint16_t *p)
+static inline void clean(const struct split *s, const void *p, size_t len)
 {
-	return *(const volatile uint16_t *)p;
+	const struct vio_port *port = s->vq.port;
+
+	if (port->cache_clean)
+		port->cache_clean(port->ctx, p, len);
 }
 
-static inline uint32_t read_shared32(const uint32_t *p)
+static inline void invalidate(const struct split *s, const void *p, size_t len)
 {
-	return *(const volatile uint32_t *)p;
-}
+	const struct vio_port *port = s->vq.port;
 
-static inline void write_shared16(uint16_t *p, uint16_t v)
-{
-	*(volatile uint16_t *)p = v;
+	if (port->cache_invalidate)
+		port->cache_invalidate(port->ctx, p, len);
 }
 
 /* 2.7.6 / 2.7.8: the event fields sit right after each ring. */
-static inline uint16_t *used_event(struct vio_vq *vq)
+static inline uint16_t *used_event_field(struct split *s)
 {
-	return &vq->avail->ring[vq->cfg.size];
+	return &s->avail->ring[s->vq.size];
 }
 
-static inline uint16_t *avail_event(struct vio_vq *vq)
+static inline uint16_t *avail_event_field(struct split *s)
 {
-	return (uint16_t *)&vq->used->ring[vq->cfg.size];
+	return (uint16_t *)&s->used->ring[s->vq.size];
+}
+
+/* A driver-written 16-bit ring field: store it and make it visible to the device. */
+static inline void publish16(struct split *s, uint16_t *field, uint16_t v)
+{
+	vio_shared_write16(field, to_dev16(s, v));
+	clean(s, field, sizeof(*field));
+}
+
+static inline uint16_t used_idx(const struct split *s)
+{
+	invalidate(s, &s->used->idx, sizeof(uint16_t));
+	return from_dev16(s, vio_shared_read16(&s->used->idx));
 }
 
 static size_t align_up(size_t v, size_t a)
@@ -87,75 +149,86 @@ static size_t ring_layout(uint32_t size, uint32_t used_align, size_t *avail_off,
 	return *used_off + used_bytes;
 }
 
-int vio_vq_create(struct vio_vq *vq, const struct vio_port *port, const struct vio_vq_config *cfg)
+static void split_destroy(struct vio_vq *vq)
 {
-	size_t avail_off, used_off, align;
+	struct split *s = to_split(vq);
+	const struct vio_port *port = vq->port;
+
+	if (s->mem)
+		port->dma_free(port->ctx, s->mem, s->mem_size);
+	if (s->slots)
+		port->dma_free(port->ctx, s->slots, sizeof(*s->slots) * vq->size);
+	if (s->indirect)
+		port->dma_free(port->ctx, s->indirect, s->indirect_size);
+	port->dma_free(port->ctx, s, sizeof(*s));
+}
+
+static int split_create(const struct vio_port *port, const struct vio_vq_config *cfg,
+			struct vio_vq **out)
+{
 	uint32_t used_align = cfg->used_align < VIRTQ_USED_ALIGN ? VIRTQ_USED_ALIGN : cfg->used_align;
+	uint32_t size = 1;
+	size_t avail_off, used_off, align;
+	struct split *s;
 
-	memset(vq, 0, sizeof(*vq));
-	if (!port || !cfg->size || cfg->size > VQ_SIZE_MAX || (cfg->size & (cfg->size - 1)) ||
-	    (used_align & (used_align - 1)) || !cfg->notify || cfg->indirect_max > cfg->size)
+	if (used_align & (used_align - 1))
 		return VIO_EINVAL;
+	/* 2.7: a split queue's size is a power of two, at most 32768 */
+	while (size * 2 <= cfg->max_size && size * 2 <= VQ_SIZE_MAX)
+		size *= 2;
 
-	vq->port = port;
-	vq->cfg = *cfg;
-	vq->cfg.used_align = used_align;
-	vq->mem_size = ring_layout(cfg->size, used_align, &avail_off, &used_off);
+	s = port->dma_alloc(port->ctx, sizeof(*s), sizeof(void *));
+	if (!s)
+		return VIO_ENOMEM;
+	memset(s, 0, sizeof(*s));
+	s->vq.ops = &vio_vq_split_ops;
+	s->vq.port = port;
+	s->vq.cfg = *cfg;
+	s->vq.cfg.used_align = used_align;
+	s->vq.size = size;
+	s->mask = (uint16_t)(size - 1);
+	if (s->vq.cfg.indirect_max > size)
+		s->vq.cfg.indirect_max = (uint16_t)size;
+
+	s->mem_size = ring_layout(size, used_align, &avail_off, &used_off);
 	align = used_align > VIRTQ_DESC_ALIGN ? used_align : VIRTQ_DESC_ALIGN;
-	vq->mem = port->dma_alloc(port->ctx, vq->mem_size, align);
-	vq->slots = port->dma_alloc(port->ctx, sizeof(*vq->slots) * cfg->size, sizeof(void *));
-	if (cfg->indirect_max > 1) {
-		vq->indirect_size = sizeof(struct virtq_desc) * cfg->indirect_max * cfg->size;
-		vq->indirect = port->dma_alloc(port->ctx, vq->indirect_size, VIRTQ_DESC_ALIGN);
+	s->mem = port->dma_alloc(port->ctx, s->mem_size, align);
+	s->slots = port->dma_alloc(port->ctx, sizeof(*s->slots) * size, sizeof(void *));
+	if (s->vq.cfg.indirect_max > 1) {
+		s->indirect_size = sizeof(struct virtq_desc) * s->vq.cfg.indirect_max * size;
+		s->indirect = port->dma_alloc(port->ctx, s->indirect_size, VIRTQ_DESC_ALIGN);
 	} else {
-		vq->cfg.indirect_max = 0;
+		s->vq.cfg.indirect_max = 0;
 	}
-	if (!vq->mem || !vq->slots || (vq->indirect_size && !vq->indirect)) {
-		vio_vq_destroy(vq);
+	if (!s->mem || !s->slots || (s->indirect_size && !s->indirect)) {
+		split_destroy(&s->vq);
 		return VIO_ENOMEM;
 	}
-	memset(vq->mem, 0, vq->mem_size);
-	memset(vq->slots, 0, sizeof(*vq->slots) * cfg->size);
+	memset(s->mem, 0, s->mem_size);
+	memset(s->slots, 0, sizeof(*s->slots) * size);
 
-	vq->desc = vq->mem;
-	vq->avail = (struct virtq_avail *)((char *)vq->mem + avail_off);
-	vq->used = (struct virtq_used *)((char *)vq->mem + used_off);
-	vq->desc_dma = port->virt_to_dma(port->ctx, vq->desc);
-	vq->avail_dma = port->virt_to_dma(port->ctx, vq->avail);
-	vq->used_dma = port->virt_to_dma(port->ctx, vq->used);
+	s->desc = s->mem;
+	s->avail = (struct virtq_avail *)((char *)s->mem + avail_off);
+	s->used = (struct virtq_used *)((char *)s->mem + used_off);
+	s->desc_dma = port->virt_to_dma(port->ctx, s->desc);
+	s->avail_dma = port->virt_to_dma(port->ctx, s->avail);
+	s->used_dma = port->virt_to_dma(port->ctx, s->used);
 
-	for (uint32_t i = 0; i < cfg->size; i++)
-		vq->slots[i].next = (uint16_t)(i + 1);
-	vq->free_head = 0;
-	vq->num_free = (uint16_t)cfg->size;
-	if (port->cache_clean)
-		port->cache_clean(port->ctx, vq->mem, vq->mem_size);
+	for (uint32_t i = 0; i < size; i++)
+		s->slots[i].next = (uint16_t)(i + 1);
+	s->vq.num_free = size;
+	clean(s, s->mem, s->mem_size);
+	*out = &s->vq;
 	return 0;
 }
 
-void vio_vq_destroy(struct vio_vq *vq)
+static void split_addrs(const struct vio_vq *vq, struct vio_queue_addrs *a)
 {
-	const struct vio_port *port = vq->port;
+	const struct split *s = to_csplit(vq);
 
-	if (port && vq->mem)
-		port->dma_free(port->ctx, vq->mem, vq->mem_size);
-	if (port && vq->slots)
-		port->dma_free(port->ctx, vq->slots, sizeof(*vq->slots) * vq->cfg.size);
-	if (port && vq->indirect)
-		port->dma_free(port->ctx, vq->indirect, vq->indirect_size);
-	memset(vq, 0, sizeof(*vq));
-}
-
-/* The device broke the protocol on this queue: stop using it for good. */
-static int vq_fail(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
-{
-	if (!vq->broken) {
-		vq->broken = true;
-		vio_err("virtqueue %u: %s (%u, %u); queue stopped", vq->cfg.index, what, a, b);
-		if (vq->cfg.fail)
-			vq->cfg.fail(vq->cfg.ctx);
-	}
-	return VIO_EPROTO;
+	a->desc = s->desc_dma;
+	a->avail = s->avail_dma;
+	a->used = s->used_dma;
 }
 
 /*
@@ -163,15 +236,15 @@ static int vq_fail(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
  * or into an indirect table, linked in order. Returns the last ring
  * descriptor used and adds the device-writable bytes to *in_len.
  */
-static uint16_t fill(struct vio_vq *vq, struct virtq_desc *table, const struct vio_sg *sg,
+static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio_sg *sg,
 		     unsigned out, unsigned n, uint64_t *in_len)
 {
-	const struct vio_port *port = vq->port;
-	uint16_t idx = table ? 0 : vq->free_head;
+	const struct vio_port *port = s->vq.port;
+	uint16_t idx = table ? 0 : s->free_head;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct virtq_desc *d = table ? &table[i] : &vq->desc[idx];
-		uint16_t next = table ? (uint16_t)(i + 1) : vq->slots[idx].next;
+		struct virtq_desc *d = table ? &table[i] : &s->desc[idx];
+		uint16_t next = table ? (uint16_t)(i + 1) : s->slots[idx].next;
 		uint16_t flags = 0;
 
 		if (i >= out) {
@@ -180,10 +253,10 @@ static uint16_t fill(struct vio_vq *vq, struct virtq_desc *table, const struct v
 		}
 		if (i + 1 < n)
 			flags |= VIRTQ_DESC_F_NEXT;
-		d->addr = to_dev64(vq, port->virt_to_dma(port->ctx, sg[i].buf));
-		d->len = to_dev32(vq, sg[i].len);
-		d->flags = to_dev16(vq, flags);
-		d->next = to_dev16(vq, next);
+		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, sg[i].buf));
+		d->len = to_dev32(s, sg[i].len);
+		d->flags = to_dev16(s, flags);
+		d->next = to_dev16(s, next);
 		if (port->cache_clean) {
 			if (i < out)
 				port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
@@ -195,141 +268,163 @@ static uint16_t fill(struct vio_vq *vq, struct virtq_desc *table, const struct v
 	return idx;
 }
 
-int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
-		   void *cookie)
+static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
+			 void *cookie)
 {
+	struct split *s = to_split(vq);
 	const struct vio_port *port = vq->port;
 	unsigned n = out + in;
-	uint16_t head, last, mask = (uint16_t)(vq->cfg.size - 1);
-	bool indirect;
 	uint64_t in_len = 0;
+	uint16_t head, last;
+	bool indirect = vq->cfg.indirect_max && n > 1 && n <= vq->cfg.indirect_max;
 
-	if (vq->broken)
-		return VIO_ESHUTDOWN;
-	if (!cookie || n == 0 || n < out)
-		return VIO_EINVAL;
-	/* 2.7.5.3.1: a chain, indirect or not, is at most the queue size */
-	indirect = vq->cfg.indirect_max && n > 1 && n <= vq->cfg.indirect_max;
-	if (n > vq->cfg.size)
-		return VIO_EINVAL;
-	for (unsigned i = 0; i < n; i++)
-		if (!sg[i].len || !sg[i].buf)
-			return VIO_EINVAL;
 	if ((indirect ? 1 : n) > vq->num_free)
 		return VIO_ENOSPC;
 
-	head = vq->free_head;
+	head = s->free_head;
 	if (indirect) {
 		/* 2.7.5.3: one ring descriptor points at this head's own table */
-		struct virtq_desc *table = vq->indirect + (size_t)head * vq->cfg.indirect_max;
-		struct virtq_desc *d = &vq->desc[head];
+		struct virtq_desc *table = s->indirect + (size_t)head * vq->cfg.indirect_max;
+		struct virtq_desc *d = &s->desc[head];
 
-		fill(vq, table, sg, out, n, &in_len);
-		d->addr = to_dev64(vq, port->virt_to_dma(port->ctx, table));
-		d->len = to_dev32(vq, (uint32_t)(sizeof(*table) * n));
-		d->flags = to_dev16(vq, VIRTQ_DESC_F_INDIRECT);
-		if (port->cache_clean)
-			port->cache_clean(port->ctx, d, sizeof(*d));
+		fill(s, table, sg, out, n, &in_len);
+		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, table));
+		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * n));
+		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
+		clean(s, d, sizeof(*d));
 		last = head;
 		n = 1;
 	} else {
-		last = fill(vq, NULL, sg, out, n, &in_len);
+		last = fill(s, NULL, sg, out, n, &in_len);
 	}
-	vq->free_head = vq->slots[last].next;
-	vq->num_free = (uint16_t)(vq->num_free - n);
+	s->free_head = s->slots[last].next;
+	vq->num_free -= n;
+	vq->in_flight++;
 
-	vq->slots[head].cookie = cookie;
-	vq->slots[head].ndesc = (uint16_t)n;
-	vq->slots[head].in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
+	s->slots[head].cookie = cookie;
+	s->slots[head].ndesc = (uint16_t)n;
+	s->slots[head].in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
+	s->slots[head].avail_pos = s->avail_idx;
 
 	/* 2.7.13.2: the head goes into the next free avail ring entry */
-	vq->avail->ring[vq->avail_idx & mask] = to_dev16(vq, head);
-	vq->avail_idx++;
+	s->avail->ring[s->avail_idx & s->mask] = to_dev16(s, head);
+	s->avail_idx++;
 	return 0;
 }
 
-bool vio_vq_kick(struct vio_vq *vq)
+static bool split_kick(struct vio_vq *vq)
 {
-	const struct vio_port *port = vq->port;
-	uint16_t old = vq->kicked_idx, new = vq->avail_idx;
+	struct split *s = to_split(vq);
+	uint16_t old = s->kicked_idx, new = s->avail_idx;
 	bool need;
 
-	if (vq->broken || old == new)
+	if (old == new)
 		return false;
 
+	/* The new ring entries (their descriptors were cleaned as written). */
+	if (vq->port->cache_clean) {
+		for (uint16_t i = old; i != new; i++)
+			clean(s, &s->avail->ring[i & s->mask], sizeof(uint16_t));
+	}
 	/* 2.7.13.3: descriptors and ring entries are visible before the index */
 	vio_wmb();
-	write_shared16(&vq->avail->idx, to_dev16(vq, new));
-	if (port->cache_clean)
-		port->cache_clean(port->ctx, vq->avail, sizeof(uint16_t) * (3 + vq->cfg.size));
-	vq->kicked_idx = new;
+	publish16(s, &s->avail->idx, new);
+	s->kicked_idx = new;
 
 	/* 2.7.13.4: the index is visible before we read the suppression fields */
 	vio_mb();
-	if (port->cache_invalidate)
-		port->cache_invalidate(port->ctx, vq->used, sizeof(uint16_t) * 2);
 	if (vq->cfg.event_idx) {
-		if (port->cache_invalidate)
-			port->cache_invalidate(port->ctx, avail_event(vq), sizeof(uint16_t));
-		need = virtq_need_event(from_dev16(vq, read_shared16(avail_event(vq))), new, old);
+		invalidate(s, avail_event_field(s), sizeof(uint16_t));
+		need = virtq_need_event(from_dev16(s, vio_shared_read16(avail_event_field(s))),
+					new, old);
 	} else {
-		need = !(from_dev16(vq, read_shared16(&vq->used->flags)) & VIRTQ_USED_F_NO_NOTIFY);
+		invalidate(s, &s->used->flags, sizeof(uint16_t));
+		need = !(from_dev16(s, vio_shared_read16(&s->used->flags)) & VIRTQ_USED_F_NO_NOTIFY);
 	}
 	if (need)
 		vq->cfg.notify(vq->cfg.ctx, vq->cfg.index);
 	return need;
 }
 
-static uint16_t used_idx(const struct vio_vq *vq)
+static bool split_has_used(const struct vio_vq *vq)
 {
-	const struct vio_port *port = vq->port;
+	const struct split *s = to_csplit(vq);
 
-	if (port->cache_invalidate)
-		port->cache_invalidate(port->ctx, &vq->used->idx, sizeof(uint16_t));
-	return from_dev16(vq, read_shared16(&vq->used->idx));
+	return used_idx(s) != s->last_used;
 }
 
-bool vio_vq_has_used(const struct vio_vq *vq)
+/*
+ * 2.7.10: with the event index, ask for an interrupt at the next used entry.
+ * The store must be visible before the used index is read again: the device
+ * does the mirror image (stores the index, then reads used_event), and
+ * without a full barrier on both sides each can miss the other's store.
+ * Returns whether entries arrived meanwhile.
+ */
+static bool arm_used_event(struct split *s)
 {
-	return !vq->broken && used_idx(vq) != vq->last_used;
+	if (s->used_event == s->last_used)
+		return false;
+	s->used_event = s->last_used;
+	publish16(s, used_event_field(s), s->last_used);
+	vio_mb();
+	return used_idx(s) != s->last_used;
 }
 
-unsigned vio_vq_in_flight(const struct vio_vq *vq)
+/* Return the chain at head to the free list, following our own links. */
+static void *release(struct split *s, uint16_t head)
 {
-	return (unsigned)(uint16_t)(vq->avail_idx - vq->last_used);
+	struct slot *slot = &s->slots[head];
+	void *cookie = slot->cookie;
+	uint16_t last = head;
+
+	for (uint16_t i = 1; i < slot->ndesc; i++)
+		last = s->slots[last].next;
+	s->slots[last].next = s->free_head;
+	s->free_head = head;
+	s->vq.num_free += slot->ndesc;
+	s->vq.in_flight--;
+	slot->cookie = NULL;
+	slot->ndesc = 0;
+	slot->in_len = 0;
+	return cookie;
 }
 
-int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
+static int split_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 {
-	const struct vio_port *port = vq->port;
-	uint16_t idx, pending, mask = (uint16_t)(vq->cfg.size - 1);
-	struct vio_vq_slot *slot;
+	struct split *s = to_split(vq);
+	uint16_t idx, published;
+	struct virtq_used_elem *e;
+	struct slot *slot;
 	uint32_t id, written;
 
-	if (vq->broken)
-		return VIO_ESHUTDOWN;
-	idx = used_idx(vq);
-	if (idx == vq->last_used)
-		return VIO_EAGAIN;
+	idx = used_idx(s);
+	if (idx == s->last_used) {
+		if (vq->irq_off || !vq->cfg.event_idx || !arm_used_event(s))
+			return VIO_EAGAIN;
+		idx = used_idx(s);
+	}
 
-	/* The device cannot have used more chains than we made available. */
-	pending = (uint16_t)(idx - vq->last_used);
-	if (pending > vio_vq_in_flight(vq))
-		return vq_fail(vq, "used index ran ahead of the available ones", idx, vq->last_used);
+	/* The device cannot have used more chains than were made available. */
+	published = (uint16_t)(s->kicked_idx - s->last_used);
+	if ((uint16_t)(idx - s->last_used) > published)
+		return vio_vq_protocol_error(vq, "used index ran ahead of the available ones", idx,
+					     s->last_used);
 
 	/* 2.7.14: read the entry only after the index that covers it */
 	vio_rmb();
-	struct virtq_used_elem *e = &vq->used->ring[vq->last_used & mask];
-	if (port->cache_invalidate)
-		port->cache_invalidate(port->ctx, e, sizeof(*e));
-	id = from_dev32(vq, read_shared32(&e->id));
-	written = from_dev32(vq, read_shared32(&e->len));
+	e = &s->used->ring[s->last_used & s->mask];
+	invalidate(s, e, sizeof(*e));
+	id = from_dev32(s, vio_shared_read32(&e->id));
+	written = from_dev32(s, vio_shared_read32(&e->len));
 
-	if (id >= vq->cfg.size)
-		return vq_fail(vq, "used id out of range", id, vq->cfg.size);
-	slot = &vq->slots[id];
+	if (id >= vq->size)
+		return vio_vq_protocol_error(vq, "used id out of range", id, vq->size);
+	slot = &s->slots[id];
 	if (!slot->cookie)
-		return vq_fail(vq, "used id not in flight", id, 0);
+		return vio_vq_protocol_error(vq, "used id not in flight", id, 0);
+	/* 2.7.13: a chain is the device's only once its avail index was published */
+	if ((uint16_t)(s->avail_idx - slot->avail_pos) <= (uint16_t)(s->avail_idx - s->kicked_idx))
+		return vio_vq_protocol_error(vq, "used id never made available", id, 0);
 	if (written > slot->in_len) {
 		/*
 		 * 2.7.8.1 (legacy interface): many legacy devices set len
@@ -337,52 +432,67 @@ int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 		 * never index past the buffers. A modern device is held to it.
 		 */
 		if (!vq->cfg.legacy)
-			return vq_fail(vq, "used length beyond the writable buffers", written,
-				       slot->in_len);
+			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
+						     written, slot->in_len);
 		written = slot->in_len;
 	}
 
-	*cookie = slot->cookie;
+	*cookie = release(s, (uint16_t)id);
 	if (len)
 		*len = written;
-
-	/* Return the chain to the free list, following our own links. */
-	uint16_t last = (uint16_t)id;
-	for (uint16_t i = 1; i < slot->ndesc; i++)
-		last = vq->slots[last].next;
-	vq->slots[last].next = vq->free_head;
-	vq->free_head = (uint16_t)id;
-	vq->num_free = (uint16_t)(vq->num_free + slot->ndesc);
-	slot->cookie = NULL;
-	slot->ndesc = 0;
-	slot->in_len = 0;
-	vq->last_used++;
-
-	/* 2.7.10: with the event index, ask to be interrupted at the next entry */
-	if (vq->cfg.event_idx && !vq->irq_off)
-		write_shared16(used_event(vq), to_dev16(vq, vq->last_used));
+	s->last_used++;
 	return 0;
 }
 
-void vio_vq_disable_irq(struct vio_vq *vq)
+static void split_disable_irq(struct vio_vq *vq)
 {
+	struct split *s = to_split(vq);
+
 	vq->irq_off = true;
 	if (vq->cfg.event_idx) {
 		/* 2.7.10: flags must stay 0; move the event index out of reach */
-		write_shared16(used_event(vq), to_dev16(vq, (uint16_t)(vq->last_used - 1)));
+		s->used_event = (uint16_t)(s->last_used - 1);
+		publish16(s, used_event_field(s), s->used_event);
 	} else {
-		write_shared16(&vq->avail->flags, to_dev16(vq, VIRTQ_AVAIL_F_NO_INTERRUPT));
+		publish16(s, &s->avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 	}
 }
 
-bool vio_vq_enable_irq(struct vio_vq *vq)
+static bool split_enable_irq(struct vio_vq *vq)
 {
+	struct split *s = to_split(vq);
+
 	vq->irq_off = false;
-	if (vq->cfg.event_idx)
-		write_shared16(used_event(vq), to_dev16(vq, vq->last_used));
-	else
-		write_shared16(&vq->avail->flags, 0);
-	/* The flag store is visible before we look for completions (2.7.10). */
+	if (vq->cfg.event_idx) {
+		s->used_event = s->last_used;
+		publish16(s, used_event_field(s), s->last_used);
+	} else {
+		publish16(s, &s->avail->flags, 0);
+	}
+	/* The store is visible before we look for completions (2.7.10). */
 	vio_mb();
-	return vio_vq_has_used(vq);
+	return !vq->broken && used_idx(s) != s->last_used;
 }
+
+static void *split_detach_unused(struct vio_vq *vq)
+{
+	struct split *s = to_split(vq);
+
+	for (uint32_t i = 0; i < vq->size; i++)
+		if (s->slots[i].cookie)
+			return release(s, (uint16_t)i);
+	return NULL;
+}
+
+const struct vio_vq_ops vio_vq_split_ops = {
+	.create = split_create,
+	.destroy = split_destroy,
+	.addrs = split_addrs,
+	.enqueue = split_enqueue,
+	.kick = split_kick,
+	.dequeue = split_dequeue,
+	.has_used = split_has_used,
+	.disable_irq = split_disable_irq,
+	.enable_irq = split_enable_irq,
+	.detach_unused = split_detach_unused,
+};

@@ -74,7 +74,7 @@ int vio_blk_check(const struct vio_device *dev)
 
 int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
 {
-	uint64_t cap = b->info.capacity;
+	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
 
 	if (!count || sector % b->block_sectors || count % b->block_sectors)
 		return VIO_EINVAL;
@@ -168,14 +168,18 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		const struct vio_sg *data, unsigned n, uint32_t len)
 {
 	const struct vio_port *port = vio_port();
-	struct vio_sg sg[VIO_BLK_SEGS_MAX + 2];
+	struct vio_sg sg[VIO_BLK_SEGS_LIMIT + 2];
 	unsigned out = 1, in = 1, k = 1;
 	struct blk_dma *d;
 	uint16_t slot;
+	uintptr_t s;
 	int rc;
 
-	if (!q->nfree)
-		return VIO_ENOSPC;
+	s = vio_lock();
+	if (req->busy || !q->nfree) {
+		vio_unlock(s);
+		return req->busy ? VIO_EBUSY : vio_vq_is_broken(q->vq) ? VIO_ESHUTDOWN : VIO_ENOSPC;
+	}
 	slot = q->free[q->nfree - 1];
 	d = &q->dma[slot];
 
@@ -235,16 +239,19 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 	}
 
 	rc = vio_vq_enqueue(q->vq, sg, out, in, req);
-	if (rc)
-		return rc == VIO_EINVAL ? VIO_ERANGE : rc; /* a chain the ring cannot hold */
-	q->nfree--;
-	q->reqs[slot] = req;
-	req->slot = slot;
-	req->queue = q->index;
-	req->data_len = len;
-	req->result = 0;
-	req->busy = true;
-	return 0;
+	if (!rc) {
+		q->nfree--;
+		q->reqs[slot] = req;
+		req->slot = slot;
+		req->queue = (uint8_t)q->index;
+		req->data_len = len;
+		req->result = 0;
+		req->busy = true;
+	}
+	vio_unlock(s);
+	if (rc == VIO_EINVAL)
+		return VIO_ERANGE; /* a chain the ring cannot hold */
+	return rc;
 }
 
 /* Copy the ID out of DMA memory: NUL-terminated, printable (5.2.6: NUL-padded, max 20). */
@@ -257,21 +264,33 @@ static void copy_id(char *dst, const uint8_t *src)
 	dst[i] = '\0';
 }
 
-/* Give the slot back and run the callback. */
-static void finish(struct blk_queue *q, struct vio_blk_req *req, int result)
+/* Give the slot back (under vio_lock): the request is the caller's again. */
+static void release_slot(struct blk_queue *q, struct vio_blk_req *req, int result)
 {
 	q->reqs[req->slot] = NULL;
 	q->free[q->nfree++] = req->slot;
-	q->completions++;
 	req->busy = false;
 	req->result = result;
-	if (req->done)
-		req->done(req);
 }
 
-/* Judge a completed request by its status byte and used length. */
+/* Outside the lock: the callback, then the count the waiters watch. */
+static void finish(struct blk_queue *q, struct vio_blk_req *req)
+{
+	bool counted = !req->internal; /* req may be the caller's again after done */
+
+	if (req->done)
+		req->done(req);
+	if (counted)
+		__atomic_fetch_add(&q->async_done, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&q->completions, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Judge a completed request by its status byte and used length; say why a
+ * protocol violation is one when say is set (not under vio_lock: it logs).
+ */
 static int judge(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, uint8_t status,
-		 uint32_t len)
+		 uint32_t len, bool say)
 {
 	switch (status) {
 	case VIRTIO_BLK_S_OK:
@@ -282,80 +301,115 @@ static int judge(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, ui
 		return VIO_ENOTSUP;
 	default:
 		/* 5.2.6: only three values exist; 0xff means it was never written */
-		vio_err("%s: queue %u: request status %u is not a VirtIO status%s", b->dev->name,
-			q->index, status, status == STATUS_UNSET ? " (never written)" : "");
+		if (say)
+			vio_err("%s: queue %u: request status %u is not a VirtIO status%s", b->dev->name,
+				q->index, status, status == STATUS_UNSET ? " (never written)" : "");
 		return VIO_EPROTO;
 	}
 	/*
-	 * 2.7.8: the used length counts the bytes written, status included.
-	 * A modern device that read successfully wrote all the data; a shorter
-	 * length says some of it is not there. Legacy devices are known to
-	 * report lengths that mean nothing (5.2.6.3: the driver SHOULD ignore
-	 * them). The virtqueue has already refused lengths beyond the buffers,
-	 * and nothing here indexes memory with it.
+	 * 2.7.8: the used length counts the bytes written, status included. A
+	 * modern device wrote the status byte after all the data it wrote: a
+	 * used length that does not cover the data of a read, the ID of a
+	 * GET_ID or even the status byte says the device did not write what it
+	 * claims. Legacy devices are known to report lengths that mean nothing
+	 * (5.2.6.3: the driver SHOULD ignore them). The virtqueue has already
+	 * refused lengths beyond the buffers, and nothing here indexes memory
+	 * with it.
 	 */
-	if (!b->legacy && req->op == VIO_BLK_OP_READ && len < (uint64_t)req->data_len + 1) {
-		vio_err("%s: queue %u: read of %u bytes completed with used length %u",
-			b->dev->name, q->index, req->data_len, len);
-		return VIO_EPROTO;
+	if (!b->legacy) {
+		uint64_t need = 1;
+
+		if (req->op == VIO_BLK_OP_READ)
+			need += req->data_len;
+		else if (req->op == VIO_BLK_OP_GET_ID)
+			need += VIRTIO_BLK_ID_BYTES;
+		if (len < need) {
+			if (say)
+				vio_err("%s: queue %u: request of type %u completed with used length "
+					"%u, less than the %u bytes it must have written", b->dev->name,
+					q->index, (unsigned)req->op, len, (unsigned)need);
+			return VIO_EPROTO;
+		}
 	}
 	return 0;
 }
 
-static void complete(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, uint32_t len)
-{
-	const struct vio_port *port = vio_port();
-	struct blk_dma *d = &q->dma[req->slot];
-	uint8_t status;
-	int rc;
-
-	if (port->cache_invalidate) {
-		port->cache_invalidate(port->ctx, d, sizeof(*d));
-		if (req->op == VIO_BLK_OP_READ && req->sg)
-			for (unsigned i = 0; i < req->nsg; i++)
-				port->cache_invalidate(port->ctx, req->sg[i].buf, req->sg[i].len);
-	}
-	status = *(volatile uint8_t *)&d->status;
-	rc = judge(b, q, req, status, len);
-	if (rc == VIO_EPROTO)
-		vio_dev_fail(b->dev, VIO_EPROTO); /* before the callback: no new work */
-	if (!rc && req->op == VIO_BLK_OP_GET_ID)
-		copy_id(req->id, d->id);
-	finish(q, req, rc);
-}
-
-/* The device failed: every request still in flight on q ends with its error. */
+/* The device failed and was reset: every request still in flight on q ends with its error. */
 static unsigned abort_all(struct blk *b, struct blk_queue *q)
 {
 	int err = b->dev->error ? b->dev->error : VIO_ESHUTDOWN;
 	unsigned n = 0;
 
-	for (unsigned slot = 0; slot < q->size; slot++) {
-		struct vio_blk_req *req = q->reqs[slot];
+	for (;;) {
+		struct vio_blk_req *req;
+		uintptr_t s = vio_lock();
 
-		if (req) {
-			finish(q, req, err);
-			n++;
-		}
+		req = vio_vq_detach_unused(q->vq);
+		if (req)
+			release_slot(q, req, err);
+		vio_unlock(s);
+		if (!req)
+			return n;
+		finish(q, req);
+		n++;
 	}
-	return n;
 }
 
 unsigned blk_drain(struct blk *b, struct blk_queue *q)
 {
+	const struct vio_port *port = vio_port();
 	unsigned n = 0;
-	void *cookie;
-	uint32_t len;
 	int rc;
 
-	while ((rc = vio_vq_dequeue(q->vq, &cookie, &len)) == 0) {
-		complete(b, q, cookie, len);
+	for (;;) {
+		struct vio_blk_req *req;
+		struct blk_dma *d;
+		void *cookie;
+		uint32_t len;
+		uint8_t status;
+		uintptr_t s;
+
+		s = vio_lock();
+		rc = vio_vq_dequeue(q->vq, &cookie, &len);
+		if (rc) {
+			vio_unlock(s);
+			break;
+		}
+		req = cookie;
+		d = &q->dma[req->slot];
+		if (port->cache_invalidate) {
+			port->cache_invalidate(port->ctx, d, sizeof(*d));
+			if (req->op == VIO_BLK_OP_READ && req->sg)
+				for (unsigned i = 0; i < req->nsg; i++)
+					port->cache_invalidate(port->ctx, req->sg[i].buf,
+							       req->sg[i].len);
+		}
+		status = *(volatile uint8_t *)&d->status;
+		rc = judge(b, q, req, status, len, false);
+		if (!rc && req->op == VIO_BLK_OP_GET_ID)
+			copy_id(req->id, d->id);
+		release_slot(q, req, rc);
+		vio_unlock(s);
+		if (rc == VIO_EPROTO) {
+			judge(b, q, req, status, len, true); /* says why, outside the lock */
+			vio_dev_fail(b->dev, VIO_EPROTO); /* reset before any other buffer goes back */
+		}
+		finish(q, req);
 		n++;
 	}
-	/* VIO_EPROTO / VIO_ESHUTDOWN: the queue is broken and the device failed */
-	if (rc != VIO_EAGAIN || b->dev->state != VIO_DEV_READY)
+	/* VIO_EPROTO / VIO_ESHUTDOWN: the queue is broken and the device failing */
+	if (rc != VIO_EAGAIN || b->dev->state != VIO_DEV_READY) {
+		vio_dev_fail(b->dev, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 		n += abort_all(b, q);
+	}
 	return n;
+}
+
+void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
+{
+	struct blk_queue *q = arg;
+
+	blk_drain(q->b, q);
 }
 
 struct progress {
@@ -367,36 +421,17 @@ struct progress {
 static bool progressed(void *arg)
 {
 	struct progress *p = arg;
-	const struct vio_os *os = vio_os();
-	struct blk *b = p->b;
 
-	blk_drain(b, p->q);
-	/*
-	 * The device has one interrupt for all its queues, and the OS event
-	 * wakes one waiter. A waiter that finds completions for another
-	 * queue's waiter passes the wake-up on.
-	 */
-	if (os && vio_dev_uses_irq(b->dev)) {
-		for (unsigned i = 0; i < b->nq; i++) {
-			struct blk_queue *o = &b->q[i];
-
-			if (o != p->q && o->waiters && vio_vq_has_used(o->vq)) {
-				os->event_signal(os->ctx, b->dev->event);
-				break;
-			}
-		}
-	}
-	return p->q->completions != p->seen || b->dev->state != VIO_DEV_READY;
+	return __atomic_load_n(&p->q->completions, __ATOMIC_ACQUIRE) != p->seen ||
+	       p->b->dev->state != VIO_DEV_READY;
 }
 
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns)
 {
-	struct progress p = { b, q, q->completions };
+	struct progress p = { b, q, __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE) };
 	int rc;
 
-	q->waiters++;
-	rc = vio_dev_wait(b->dev, progressed, &p, timeout_ns);
-	q->waiters--;
+	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
 	if (!rc && b->dev->state != VIO_DEV_READY)
 		rc = VIO_ESHUTDOWN;
 	return rc;
@@ -459,7 +494,7 @@ static int check_req(struct blk *b, struct vio_blk_req *req, struct vio_sg *piec
 
 int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *req)
 {
-	struct vio_sg piece[VIO_BLK_SEGS_MAX];
+	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
 	struct blk_queue *q;
 	struct blk *b;
 	uint32_t len;
@@ -473,8 +508,6 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 		return rc;
 	if (!req)
 		return VIO_EINVAL;
-	if (req->busy)
-		return VIO_EBUSY;
 	rc = check_req(b, req, piece, &n, &len);
 	if (rc)
 		return rc;
@@ -485,9 +518,13 @@ void vio_blk_kick(struct vio_device *dev, unsigned queue)
 {
 	struct blk_queue *q;
 	struct blk *b;
+	uintptr_t s;
 
-	if (!blk_lookup(dev, queue, &b, &q))
-		vio_vq_kick(q->vq);
+	if (blk_lookup(dev, queue, &b, &q))
+		return;
+	s = vio_lock();
+	vio_vq_kick(q->vq);
+	vio_unlock(s);
 }
 
 int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *req)
@@ -499,41 +536,56 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
 	return rc;
 }
 
+/* Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now counted. */
+static int take_reported(struct blk_queue *q)
+{
+	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
+	uintptr_t s = vio_lock();
+	uint32_t n = now - q->reported;
+
+	q->reported = now;
+	vio_unlock(s);
+	return (int)n;
+}
+
 int vio_blk_poll(struct vio_device *dev, unsigned queue)
 {
 	struct blk_queue *q;
 	struct blk *b;
-	unsigned n;
 	int rc;
 
 	rc = blk_lookup(dev, queue, &b, &q);
 	if (rc)
 		return rc;
-	/* Polled: now and then look for config changes and NEEDS_RESET too. */
-	if (dev->state == VIO_DEV_READY && !vio_dev_uses_irq(dev) && ++q->polls % 256 == 0)
-		vio_dev_service(dev);
-	n = blk_drain(b, q);
-	if (dev->state != VIO_DEV_READY)
+	vio_dev_poll(dev);
+	if (dev->state != VIO_DEV_READY) {
+		blk_drain(b, q); /* end what is left with the device's error */
 		return VIO_ESHUTDOWN;
-	return (int)n;
+	}
+	return take_reported(q);
 }
 
 int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 {
 	struct blk_queue *q;
 	struct blk *b;
-	uint32_t before;
-	int rc;
+	bool idle, news;
+	uintptr_t s;
+	int rc = 0;
 
 	rc = blk_lookup(dev, queue, &b, &q);
 	if (rc)
 		return rc;
-	before = q->completions;
 	if (dev->state == VIO_DEV_READY) {
+		s = vio_lock();
 		vio_vq_kick(q->vq);
-		if (q->nfree == q->size)
+		idle = q->nfree == q->size;
+		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) != q->reported;
+		vio_unlock(s);
+		if (!news && idle)
 			return 0; /* nothing to wait for */
-		rc = blk_wait_progress(b, q, timeout_ns);
+		if (!news)
+			rc = blk_wait_progress(b, q, timeout_ns);
 	}
 	if (dev->state != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */
@@ -541,22 +593,28 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	}
 	if (rc)
 		return rc;
-	return (int)(q->completions - before);
+	return take_reported(q);
 }
 
 unsigned vio_blk_in_flight(struct vio_device *dev, unsigned queue)
 {
 	struct blk_queue *q;
 	struct blk *b;
+	unsigned n;
+	uintptr_t s;
 
 	if (blk_lookup(dev, queue, &b, &q))
 		return 0;
-	return (unsigned)(q->size - q->nfree);
+	s = vio_lock();
+	n = (unsigned)(q->size - q->nfree);
+	vio_unlock(s);
+	return n;
 }
 
 int vio_blk_get_info(struct vio_device *dev, struct vio_blk_info *info)
 {
 	struct blk *b;
+	uintptr_t s;
 	int rc;
 
 	rc = vio_blk_check(dev);
@@ -566,7 +624,9 @@ int vio_blk_get_info(struct vio_device *dev, struct vio_blk_info *info)
 		return rc;
 	if (!info)
 		return VIO_EINVAL;
+	s = vio_lock(); /* capacity and writeback change with the configuration */
 	*info = b->info;
+	vio_unlock(s);
 	return 0;
 }
 
@@ -580,7 +640,7 @@ int vio_blk_writeback(struct vio_device *dev)
 		rc = blk_lookup(dev, 0, &b, NULL);
 	if (rc)
 		return rc;
-	return b->info.writeback ? 1 : 0;
+	return __atomic_load_n(&b->info.writeback, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
 int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns)

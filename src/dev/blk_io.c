@@ -35,17 +35,27 @@ struct sync {
 	struct blk_cursor cur;  /* READ, WRITE: the data still to queue */
 	bool unmap;             /* WRITE_ZEROES */
 	char *id;               /* GET_ID */
+	struct vio_blk_req reqs[SYNC_WINDOW];
+	/* Under vio_lock (the completions run in whatever thread runs the handler): */
+	unsigned busy;          /* bit i: reqs[i] is queued and its callback has not run */
 	unsigned pending;       /* requests in flight */
 	int error;              /* the first error */
 };
 
+/*
+ * A request of the call completed: in whatever thread runs the queue's
+ * handler, so the call's state changes under vio_lock.
+ */
 static void sync_done(struct vio_blk_req *r)
 {
 	struct sync *s = r->ctx;
+	uintptr_t l = vio_lock();
 
 	s->pending--;
+	s->busy &= ~(1u << (r - s->reqs));
 	if (r->result && !s->error)
 		s->error = r->result;
+	vio_unlock(l);
 }
 
 /*
@@ -72,10 +82,11 @@ static uint32_t dwz_count(const struct sync *s)
 /* Build and queue the next request of the transfer in r. */
 static int sync_next(struct sync *s, struct vio_blk_req *r)
 {
-	struct vio_sg piece[VIO_BLK_SEGS_MAX];
+	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
 	struct blk_cursor c = s->cur;
 	uint32_t len = 0, count = 1;
 	unsigned n = 0;
+	uintptr_t l;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -83,6 +94,7 @@ static int sync_next(struct sync *s, struct vio_blk_req *r)
 	r->sector = s->sector;
 	r->done = sync_done;
 	r->ctx = s;
+	r->internal = true;
 	switch (s->op) {
 	case VIO_BLK_OP_READ:
 	case VIO_BLK_OP_WRITE:
@@ -104,65 +116,106 @@ static int sync_next(struct sync *s, struct vio_blk_req *r)
 	default:
 		break;
 	}
+	l = vio_lock();
+	s->pending++; /* before it can complete */
+	s->busy |= 1u << (r - s->reqs);
+	vio_unlock(l);
 	rc = blk_enqueue(s->b, s->q, r, piece, n, len);
-	if (rc)
+	if (rc) {
+		l = vio_lock();
+		s->pending--;
+		s->busy &= ~(1u << (r - s->reqs));
+		vio_unlock(l);
 		return rc;
-	s->pending++;
+	}
 	s->cur = c;
 	s->sector += count;
 	s->left -= count;
 	return 0;
 }
 
+/* A request of the window whose callback has run, or NULL. */
+static struct vio_blk_req *free_req(struct sync *s)
+{
+	struct vio_blk_req *r = NULL;
+	uintptr_t l = vio_lock();
+
+	for (unsigned i = 0; i < SYNC_WINDOW && !r; i++)
+		if (!(s->busy & (1u << i)))
+			r = &s->reqs[i];
+	vio_unlock(l);
+	return r;
+}
+
+/* The call's state as the completions left it. */
+static void sync_state(struct sync *s, unsigned *pending, int *error)
+{
+	uintptr_t l = vio_lock();
+
+	*pending = s->pending;
+	*error = s->error;
+	vio_unlock(l);
+}
+
 static int sync_run(struct sync *s)
 {
-	struct vio_blk_req reqs[SYNC_WINDOW];
 	struct vio_device *dev = s->b->dev;
-	int rc;
+	unsigned pending;
+	int rc, error;
+	uintptr_t l;
 
-	memset(reqs, 0, sizeof(reqs));
 	for (;;) {
-		while (!s->error && s->left) {
-			struct vio_blk_req *r = NULL;
+		sync_state(s, &pending, &error);
+		while (!error && s->left) {
+			struct vio_blk_req *r = free_req(s);
 
-			for (unsigned i = 0; i < SYNC_WINDOW && !r; i++)
-				if (!reqs[i].busy)
-					r = &reqs[i];
 			if (!r)
 				break;
 			rc = sync_next(s, r);
 			/* A full ring makes room as requests complete. */
-			if (rc == VIO_ENOSPC && s->q->nfree != s->q->size)
+			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, s->q->index))
 				break;
 			if (rc) {
-				s->error = rc;
+				l = vio_lock();
+				if (!s->error)
+					s->error = rc;
+				vio_unlock(l);
 				break;
 			}
+			sync_state(s, &pending, &error);
 		}
+		l = vio_lock();
 		vio_vq_kick(s->q->vq);
-		if (!s->pending && (s->error || !s->left))
+		vio_unlock(l);
+		sync_state(s, &pending, &error);
+		if (!pending && (error || !s->left))
 			break;
 		rc = blk_wait_progress(s->b, s->q, s->b->timeout_ns);
 		if (!rc)
 			continue;
-		if (rc == VIO_ETIMEDOUT && s->pending) {
+		sync_state(s, &pending, &error);
+		if (rc == VIO_ETIMEDOUT && pending) {
 			/*
 			 * Requests on this stack frame are still the device's: it
-			 * cannot be allowed to complete them after we return.
+			 * is reset (vio_dev_fail) before they are taken back, so it
+			 * cannot write into the caller's buffers after we return.
 			 */
 			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
 				dev->name, s->q->index,
 				(unsigned long long)(s->b->timeout_ns / 1000000u));
 			vio_dev_fail(dev, VIO_ETIMEDOUT);
 		}
+		l = vio_lock();
 		if (!s->error)
 			s->error = rc;
+		vio_unlock(l);
 		/* A failed device: this ends every request still in flight. */
 		blk_drain(s->b, s->q);
-		if (s->pending)
+		sync_state(s, &pending, &error);
+		if (pending)
 			break; /* unreachable: the drain ended them all */
 	}
-	return s->error;
+	return error;
 }
 
 /* Begin a blocking call on queue qi. */
@@ -276,7 +329,7 @@ int vio_blk_flush(struct vio_device *dev)
 	if (rc)
 		return rc;
 	/* 5.2.6.2: without a write-back cache a completed write is stable */
-	if (!s.b->info.flush || !s.b->info.writeback)
+	if (!s.b->info.flush || !__atomic_load_n(&s.b->info.writeback, __ATOMIC_RELAXED))
 		return 0;
 	s.left = 1;
 	return sync_run(&s);
@@ -353,7 +406,7 @@ int vio_blk_set_writeback(struct vio_device *dev, bool writeback)
 	 * 5.2.6.1: after writing 0 the driver may not assume earlier volatile
 	 * writes were committed; flush them first so they are.
 	 */
-	if (!writeback && s.b->info.writeback) {
+	if (!writeback && __atomic_load_n(&s.b->info.writeback, __ATOMIC_RELAXED)) {
 		rc = vio_blk_flush(dev);
 		if (rc)
 			return rc;
@@ -368,6 +421,6 @@ int vio_blk_set_writeback(struct vio_device *dev, bool writeback)
 			(unsigned)v, writeback ? 1u : 0u);
 		return VIO_EIO;
 	}
-	s.b->info.writeback = writeback;
+	__atomic_store_n(&s.b->info.writeback, writeback, __ATOMIC_RELAXED);
 	return 0;
 }

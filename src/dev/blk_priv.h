@@ -33,27 +33,34 @@ struct blk_dma {
 
 _Static_assert(sizeof(struct blk_dma) == 64, "struct blk_dma is one 64-byte line");
 
+struct blk;
+
 /* One request queue (5.2.2: requestq1 .. requestqN). */
 struct blk_queue {
+	struct blk *b;
 	struct vio_vq *vq;
 	struct blk_dma *dma;        /* size entries */
+	/* Under vio_lock: */
 	struct vio_blk_req **reqs;  /* size entries: the request holding each slot, or NULL */
 	uint16_t *free;             /* stack of free slots */
 	uint16_t nfree;
 	uint16_t size;              /* slots: one per ring entry */
-	uint8_t index;
-	unsigned waiters;           /* blocking callers waiting on this queue */
-	uint32_t completions;       /* requests completed (or aborted) so far */
-	uint32_t polls;             /* vio_blk_poll calls */
+	uint16_t index;
+	uint32_t completions;       /* requests completed (or aborted) so far; atomic */
+	uint32_t async_done;        /* of them, asynchronous API requests; atomic */
+	uint32_t reported;          /* async_done as vio_blk_poll / vio_blk_wait counted it */
 };
 
 struct blk {
 	struct vio_device *dev;
-	struct vio_blk_info info;
-	struct blk_queue q[CONFIG_VIO_BLK_QUEUES_MAX];
+	struct vio_blk_info info;   /* capacity and writeback under vio_lock after probe */
+	struct blk_queue *q;        /* nq entries */
 	unsigned nq;
+	unsigned nq_alloc;          /* entries of q allocated */
 	uint32_t block_sectors;     /* info.block_size / 512 */
 	uint64_t timeout_ns;        /* for blocking calls */
+	uint16_t max_segments;      /* the driver's cap on data segments per request */
+	uint32_t max_request_sectors;
 	bool legacy;                /* guest byte order in headers (5.2.6.3) */
 };
 
@@ -104,10 +111,12 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 
 /*
  * Take q's completed requests off the ring and run their callbacks. When the
- * device has failed, every request still in flight is completed with its
- * error. Returns the count completed.
+ * device has failed, it is reset (vio_dev_fail) and every request still in
+ * flight is completed with its error. Returns the count completed. The
+ * queue's completion handler; any thread may call it.
  */
 unsigned blk_drain(struct blk *b, struct blk_queue *q);
+void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg);
 
 /*
  * Wait (vio_dev_wait) until a request of q completes, at most timeout_ns.

@@ -189,10 +189,8 @@ static int read_limits(struct blk *b)
 		if (!v)
 			return nonsense(b, "num_queues", v, "leaves no request queue");
 		b->nq = (unsigned)v;
-		if (b->nq > CONFIG_VIO_BLK_QUEUES_MAX)
-			b->nq = CONFIG_VIO_BLK_QUEUES_MAX;
-		if (b->nq > VIO_MAX_VQS)
-			b->nq = VIO_MAX_VQS;
+		if (b->nq > b->nq_alloc)
+			b->nq = b->nq_alloc;
 	}
 	return 0;
 }
@@ -251,24 +249,32 @@ static int read_dwz(struct blk *b)
 	return 0;
 }
 
-static int setup_queue(struct blk *b, unsigned i)
+static int setup_queue(struct blk *b, unsigned i, uint32_t queue_size)
 {
 	const struct vio_port *port = vio_port();
 	struct blk_queue *q = &b->q[i];
+	struct vio_vq_opts opts = {
+		.max_size = queue_size,
+		/* header + data segments + status in one ring entry */
+		.indirect_max = (uint16_t)(b->max_segments + 2),
+		.handler = blk_queue_handler,
+		.arg = q,
+	};
 	uint32_t size;
 	int rc;
 
-	rc = vio_dev_vq_setup(b->dev, i, 0, &q->vq);
+	q->b = b;
+	rc = vio_dev_vq_setup(b->dev, i, &opts, &q->vq);
 	if (rc)
 		return rc;
-	size = q->vq->cfg.size;
+	size = vio_vq_size(q->vq);
 	/* Header, one data segment and status: the shortest read or write. */
 	if (size < 3) {
 		vio_err("%s: refused: queue %u has %u entries, a request needs 3", b->dev->name, i,
 			(unsigned)size);
 		return VIO_ENOTSUP;
 	}
-	q->index = (uint8_t)i;
+	q->index = (uint16_t)i;
 	q->dma = port->dma_alloc(port->ctx, sizeof(*q->dma) * size, sizeof(*q->dma));
 	q->reqs = port->dma_alloc(port->ctx, sizeof(*q->reqs) * size, sizeof(void *));
 	q->free = port->dma_alloc(port->ctx, sizeof(*q->free) * size, sizeof(uint16_t));
@@ -295,14 +301,14 @@ static void free_queue(struct blk_queue *q)
 	memset(q, 0, sizeof(*q));
 }
 
-static int setup_queues(struct blk *b)
+static int setup_queues(struct blk *b, uint32_t queue_size)
 {
 	unsigned want = b->nq, i;
 	int rc;
 
 	b->nq = 0; /* not usable until every queue is set up */
 	for (i = 0; i < want; i++) {
-		rc = setup_queue(b, i);
+		rc = setup_queue(b, i, queue_size);
 		if (rc == VIO_ENODEV && i > 0) {
 			/* num_queues promised more than there are: use what exists */
 			vio_warn("%s: num_queues says %u, but queue %u does not exist", b->dev->name,
@@ -332,10 +338,10 @@ static int settle_limits(struct blk *b)
 	 * 2.7.5.3.1 / 2.7.13.1: a chain, indirect or not, is at most the queue
 	 * size; the driver's own cap sizes its indirect tables.
 	 */
-	in->seg_max = min32(min32(in->seg_max, VIO_BLK_SEGS_MAX), qmin - 2);
+	in->seg_max = min32(min32(in->seg_max, b->max_segments), qmin - 2);
 	bytes = (uint64_t)in->seg_max * in->size_max;
-	if (bytes > (uint64_t)VIO_BLK_REQ_SECTORS_MAX << VIRTIO_BLK_SECTOR_SHIFT)
-		bytes = (uint64_t)VIO_BLK_REQ_SECTORS_MAX << VIRTIO_BLK_SECTOR_SHIFT;
+	if (bytes > (uint64_t)b->max_request_sectors << VIRTIO_BLK_SECTOR_SHIFT)
+		bytes = (uint64_t)b->max_request_sectors << VIRTIO_BLK_SECTOR_SHIFT;
 	bytes -= bytes % in->block_size;
 	if (!bytes) {
 		vio_err("%s: refused: %u segments of size_max %u cannot carry one %u-byte block",
@@ -359,21 +365,50 @@ static void log_info(const struct blk *b)
 		 in->discard ? ", discard" : "", in->write_zeroes ? ", write-zeroes" : "");
 }
 
+/* The run-time parameters, each 0 replaced by its default. */
+static struct vio_blk_params params_of(const struct vio_device *dev)
+{
+	struct vio_blk_params p = { 0 };
+
+	if (dev->params)
+		p = *(const struct vio_blk_params *)dev->params;
+	if (!p.max_queues)
+		p.max_queues = CONFIG_VIO_BLK_QUEUES_MAX;
+	if (!p.max_segments)
+		p.max_segments = VIO_BLK_SEGS_DEFAULT;
+	if (p.max_segments > VIO_BLK_SEGS_LIMIT)
+		p.max_segments = VIO_BLK_SEGS_LIMIT;
+	if (!p.max_request_sectors)
+		p.max_request_sectors = VIO_BLK_REQ_SECTORS_DEFAULT;
+	if (!p.timeout_ms)
+		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
+	return p;
+}
+
 static int blk_probe(struct vio_device *dev)
 {
+	const struct vio_port *port = vio_port();
+	struct vio_blk_params p = params_of(dev);
 	struct blk *b = dev->priv;
 	int rc;
 
 	b->dev = dev;
 	b->legacy = dev->t.legacy;
-	b->timeout_ns = BLK_TIMEOUT_DEFAULT_NS;
+	b->timeout_ns = (uint64_t)p.timeout_ms * 1000000u;
+	b->max_segments = p.max_segments;
+	b->max_request_sectors = p.max_request_sectors;
+	b->q = port->dma_alloc(port->ctx, sizeof(*b->q) * p.max_queues, sizeof(void *));
+	if (!b->q)
+		return VIO_ENOMEM;
+	memset(b->q, 0, sizeof(*b->q) * p.max_queues);
+	b->nq_alloc = p.max_queues;
 	rc = read_geometry(b);
 	if (!rc)
 		rc = read_limits(b);
 	if (!rc)
 		rc = read_dwz(b);
 	if (!rc)
-		rc = setup_queues(b);
+		rc = setup_queues(b, p.queue_size);
 	if (!rc)
 		rc = settle_limits(b);
 	if (rc) {
@@ -386,10 +421,15 @@ static int blk_probe(struct vio_device *dev)
 
 static void blk_remove(struct vio_device *dev)
 {
+	const struct vio_port *port = vio_port();
 	struct blk *b = dev->priv;
 
-	for (unsigned i = 0; i < CONFIG_VIO_BLK_QUEUES_MAX; i++)
+	if (!b->q)
+		return;
+	for (unsigned i = 0; i < b->nq_alloc; i++)
 		free_queue(&b->q[i]);
+	port->dma_free(port->ctx, b->q, sizeof(*b->q) * b->nq_alloc);
+	b->q = NULL;
 	b->nq = 0;
 }
 
@@ -408,13 +448,18 @@ static void blk_config_changed(struct vio_device *dev)
 		return;
 	}
 	if (v != b->info.capacity) {
+		uintptr_t s;
+
 		vio_info("%s: capacity %llu -> %llu sectors", dev->name,
 			 (unsigned long long)b->info.capacity, (unsigned long long)v);
-		b->info.capacity = v;
+		/* The I/O paths read it without waiting for this handler. */
+		s = vio_lock();
+		__atomic_store_n(&b->info.capacity, v, __ATOMIC_RELAXED);
+		vio_unlock(s);
 	}
 	if (vio_dev_has(dev, VIRTIO_BLK_F_CONFIG_WCE) && !cfg_read(b, CFG(writeback), 1, &v) &&
 	    v <= 1)
-		b->info.writeback = v == 1;
+		__atomic_store_n(&b->info.writeback, v == 1, __ATOMIC_RELAXED);
 }
 
 const struct vio_driver vio_blk_driver = {
@@ -429,8 +474,7 @@ const struct vio_driver vio_blk_driver = {
 		    (1ull << VIRTIO_BLK_F_WRITE_ZEROES),
 	.feature_names = blk_feature_names,
 	.priv_size = sizeof(struct blk),
-	/* header + data segments + status in one ring slot */
-	.indirect_max = VIO_BLK_SEGS_MAX + 2,
+	.uses_indirect = true, /* header + data segments + status in one ring entry */
 	.probe = blk_probe,
 	.remove = blk_remove,
 	.config_changed = blk_config_changed,

@@ -22,36 +22,52 @@ struct rng {
 	struct vio_device *dev;
 	struct vio_vq *vq;
 	uint8_t *buf;   /* RNG_CHUNK bytes of DMA memory */
+	/* Under vio_lock: */
 	uint32_t have;  /* bytes in buf not yet handed out, from pos */
 	uint32_t pos;
 	bool busy;      /* a request is with the device */
 	int error;      /* set when the queue broke */
 };
 
-/* Take completed requests off the queue. */
-static void collect(struct rng *r)
+/*
+ * The queue's completion handler (task context, from the core's deferred
+ * work): take completed requests off the queue.
+ */
+static void rng_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
+	const struct vio_port *port = vio_port();
+	struct rng *r = arg;
 	void *cookie;
 	uint32_t len;
+	uintptr_t s;
 	int rc;
 
-	while ((rc = vio_vq_dequeue(r->vq, &cookie, &len)) == 0) {
+	s = vio_lock();
+	while ((rc = vio_vq_dequeue(vq, &cookie, &len)) == 0) {
+		/* The device wrote the bytes: drop whatever the cache holds of them. */
+		if (port->cache_invalidate && len)
+			port->cache_invalidate(port->ctx, r->buf, len);
 		r->busy = false;
 		r->have = len;
 		r->pos = 0;
 	}
 	if (rc != VIO_EAGAIN)
 		r->error = rc;
+	vio_unlock(s);
 }
 
-/* Ask the device for a buffer full, unless a request is out already. */
+/* Ask the device for a buffer full, unless a request is out already. Under vio_lock. */
 static int request(struct rng *r)
 {
+	const struct vio_port *port = vio_port();
 	struct vio_sg sg = { r->buf, RNG_CHUNK };
 	int rc;
 
 	if (r->busy || r->have)
 		return 0;
+	/* No dirty line may be written back over what the device writes. */
+	if (port->cache_clean)
+		port->cache_clean(port->ctx, r->buf, RNG_CHUNK);
 	rc = vio_vq_enqueue(r->vq, &sg, 0, 1, r);
 	if (rc)
 		return rc;
@@ -60,6 +76,7 @@ static int request(struct rng *r)
 	return 0;
 }
 
+/* Copy out what the device delivered. Under vio_lock. */
 static size_t take(struct rng *r, uint8_t *dst, size_t len)
 {
 	size_t n = len < r->have ? len : r->have;
@@ -73,28 +90,23 @@ static size_t take(struct rng *r, uint8_t *dst, size_t len)
 static bool ready(void *arg)
 {
 	struct rng *r = arg;
+	uintptr_t s = vio_lock();
+	bool done = r->error || !r->busy;
 
-	collect(r);
-	return r->error || !r->busy;
+	vio_unlock(s);
+	return done;
 }
 
-/*
- * The checks both reads start with: dev is a live rng, the arguments are
- * sane, and what the device completed meanwhile is collected.
- */
+/* dev is a live rng and the arguments are sane. */
 static int begin(struct vio_device *dev, const void *buf, size_t len)
 {
-	struct rng *r;
-
 	if (!dev || dev->driver != &vio_rng_driver)
 		return VIO_ENODEV;
 	if (dev->state != VIO_DEV_READY)
 		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	if (!buf || len > INT32_MAX)
 		return VIO_EINVAL;
-	r = dev->priv;
-	collect(r);
-	return r->error;
+	return 0;
 }
 
 int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns)
@@ -103,6 +115,7 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 	struct rng *r;
 	size_t done = 0;
 	uint64_t start;
+	uintptr_t s;
 	int rc;
 
 	rc = begin(dev, buf, len);
@@ -113,29 +126,36 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 	for (;;) {
 		uint64_t elapsed;
 
-		if (r->error)
-			return r->error;
-		done += take(r, (uint8_t *)buf + done, len - done);
-		if (done == len)
-			break;
-		rc = request(r);
+		s = vio_lock();
+		rc = r->error;
+		if (!rc) {
+			done += take(r, (uint8_t *)buf + done, len - done);
+			if (done < len)
+				rc = request(r);
+		}
+		vio_unlock(s);
 		if (rc)
 			return rc;
+		if (done == len)
+			break;
 		elapsed = port->time_ns(port->ctx) - start;
 		if (elapsed >= timeout_ns)
 			return VIO_ETIMEDOUT;
-		rc = vio_dev_wait(dev, ready, r, timeout_ns - elapsed);
+		rc = vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
 		if (rc)
 			return rc;
 	}
 	/* Keep one request out so the next read finds bytes waiting. */
+	s = vio_lock();
 	request(r);
+	vio_unlock(s);
 	return (int)len;
 }
 
 int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
 {
 	struct rng *r;
+	uintptr_t s;
 	size_t n;
 	int rc;
 
@@ -143,8 +163,13 @@ int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
 	if (rc)
 		return rc;
 	r = dev->priv;
-	n = take(r, buf, len);
-	rc = request(r);
+	vio_dev_poll(dev); /* what the device completed meanwhile */
+	s = vio_lock();
+	rc = r->error;
+	n = rc ? 0 : take(r, buf, len);
+	if (!rc)
+		rc = request(r);
+	vio_unlock(s);
 	if (rc)
 		return rc;
 	return n ? (int)n : VIO_EAGAIN;
@@ -154,17 +179,14 @@ static int rng_probe(struct vio_device *dev)
 {
 	const struct vio_port *port = vio_port();
 	struct rng *r = dev->priv;
-	int rc;
+	/* 5.4.2: requestq is queue 0; one request is out at a time, a few entries are plenty */
+	struct vio_vq_opts opts = { .max_size = 8, .handler = rng_done, .arg = r };
 
 	r->dev = dev;
-	/* 5.4.2: requestq is queue 0; a few entries are plenty */
-	rc = vio_dev_vq_setup(dev, 0, 8, &r->vq);
-	if (rc)
-		return rc;
 	r->buf = port->dma_alloc(port->ctx, RNG_CHUNK, 64);
 	if (!r->buf)
 		return VIO_ENOMEM;
-	return 0;
+	return vio_dev_vq_setup(dev, 0, &opts, &r->vq);
 }
 
 static void rng_remove(struct vio_device *dev)

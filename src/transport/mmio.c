@@ -16,6 +16,7 @@
 #include <vio/spec/virtio_mmio.h>
 #include <vio/spec/virtio_ring.h>
 
+#include "core/log.h"
 #include "vio_config.h"
 
 /* 4.2.4: the page size we tell a legacy device; QueuePFN counts these. */
@@ -32,26 +33,42 @@ static inline void wr(const struct vio_transport *t, unsigned off, uint32_t v)
 	vio_write32(t->base + off, v);
 }
 
-int vio_mmio_identify(struct vio_transport *t, uintptr_t base)
+int vio_mmio_identify(struct vio_transport *t, uintptr_t base, int irq)
 {
 	memset(t, 0, sizeof(*t));
 	t->ops = &vio_mmio_ops;
 	t->base = base;
+	t->irq = irq;
 
 	/* 4.2.3.1.1: check MagicValue and Version before anything else */
 	if (rd(t, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
 		return VIO_ENODEV;
 	t->version = rd(t, VIRTIO_MMIO_VERSION);
-	t->device_id = rd(t, VIRTIO_MMIO_DEVICE_ID);
-	t->vendor_id = rd(t, VIRTIO_MMIO_VENDOR_ID);
-	if (t->version != 1 && t->version != 2)
-		return VIO_ENOTSUP;
-	t->legacy = t->version == 1;
-	if (t->device_id == 0) /* 4.2.3.1.1: a placeholder slot */
+	if (t->version != 1 && t->version != 2) {
+		t->unsupported = true;
+		t->device_id = rd(t, VIRTIO_MMIO_DEVICE_ID);
 		return 0;
-	if (t->legacy ? CONFIG_VIO_IFACE_MODERN : CONFIG_VIO_IFACE_LEGACY)
-		return VIO_ENOTSUP; /* the build leaves this interface out */
+	}
+	t->legacy = t->version == 1;
+	/* 4.2.3.1.1: DeviceID 0 is a placeholder; no other register may be accessed */
+	t->device_id = rd(t, VIRTIO_MMIO_DEVICE_ID);
+	if (t->device_id == 0)
+		return 0;
+	t->vendor_id = rd(t, VIRTIO_MMIO_VENDOR_ID);
 	return 0;
+}
+
+int vio_mmio_add(uintptr_t base, int irq, int slot, struct vio_device **out)
+{
+	struct vio_transport t;
+
+	if (!vio_port())
+		return VIO_EINVAL;
+	if (vio_mmio_identify(&t, base, irq)) {
+		vio_err("virtio-mmio@%#lx: bad magic value, not a virtio device", (unsigned long)base);
+		return VIO_ENODEV;
+	}
+	return vio_dev_add(&t, slot, out);
 }
 
 static int mmio_reset(struct vio_transport *t, const struct vio_port *port, uint64_t timeout_ns)
@@ -189,13 +206,26 @@ static int mmio_queue_enable(struct vio_transport *t, unsigned index, uint32_t s
 	return t->legacy ? legacy_queue_enable(t, size, addrs) : modern_queue_enable(t, size, addrs);
 }
 
-static void mmio_queue_disable(struct vio_transport *t, unsigned index)
+/* How long a modern device may take to show QueueReady 0. */
+#define QUEUE_DISABLE_TIMEOUT_NS 100000000ull
+
+static int mmio_queue_disable(struct vio_transport *t, unsigned index)
 {
+	const struct vio_port *port = vio_port();
+	uint64_t start;
+
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, index);
-	if (t->legacy)
+	if (t->legacy) {
 		wr(t, VIRTIO_MMIO_QUEUE_PFN, 0);
-	else
-		wr(t, VIRTIO_MMIO_QUEUE_READY, 0);
+		return 0;
+	}
+	/* 4.2.2.2: write 0 to QueueReady, then read it back until it shows 0 */
+	wr(t, VIRTIO_MMIO_QUEUE_READY, 0);
+	start = port->time_ns(port->ctx);
+	while (rd(t, VIRTIO_MMIO_QUEUE_READY) != 0)
+		if (port->time_ns(port->ctx) - start > QUEUE_DISABLE_TIMEOUT_NS)
+			return VIO_ETIMEDOUT;
+	return 0;
 }
 
 static void mmio_notify(struct vio_transport *t, unsigned index)
@@ -207,10 +237,14 @@ static uint32_t mmio_ack_irq(struct vio_transport *t)
 {
 	uint32_t status = rd(t, VIRTIO_MMIO_INTERRUPT_STATUS);
 
-	/* 4.2.3.4: acknowledge exactly what we saw, so a new event re-asserts */
+	/*
+	 * 4.2.3.4: acknowledge exactly what we saw, so a new event re-asserts;
+	 * 4.2.2.2: only the defined bits, whatever else the device shows.
+	 */
+	status &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
 	if (status)
 		wr(t, VIRTIO_MMIO_INTERRUPT_ACK, status);
-	return status & (VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+	return status;
 }
 
 const struct vio_transport_ops vio_mmio_ops = {

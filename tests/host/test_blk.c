@@ -11,7 +11,9 @@
 #include <vio/blk.h>
 #include <vio/device.h>
 #include <vio/error.h>
+#include <vio/mmio.h>
 #include <vio/spec/virtio_blk.h>
+#include <vio/spec/virtio_ring.h>
 #include <vio/spec/virtio_config.h>
 
 #include "blk_model.h"
@@ -55,7 +57,7 @@ static bool same(const uint8_t *p, size_t len, uint64_t off, unsigned seed)
 static void make(uint32_t version)
 {
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&vio_blk_driver), 0);
+	CHECK_EQ(vio_driver_register(&vio_blk_driver, NULL), 0);
 	d = sim_dev_new(0, version, VIRTIO_ID_BLOCK);
 	sim_blk_attach(d, &blk, disk, DISK_SECTORS);
 	fill(disk, sizeof(disk), 0, 1);
@@ -109,9 +111,9 @@ static void probe_defaults(uint32_t version)
 	CHECK_EQ(in.sectors_per_track, 63);
 	CHECK_EQ(in.num_queues, 1);
 	CHECK_EQ(in.queue_size, 256);
-	CHECK_EQ(in.seg_max, VIO_BLK_SEGS_MAX);
+	CHECK_EQ(in.seg_max, VIO_BLK_SEGS_DEFAULT);
 	CHECK_EQ(in.size_max, UINT32_MAX);
-	CHECK_EQ(in.max_sectors, VIO_BLK_REQ_SECTORS_MAX);
+	CHECK_EQ(in.max_sectors, VIO_BLK_REQ_SECTORS_DEFAULT);
 	CHECK(!in.read_only);
 	CHECK(in.flush);
 	CHECK(in.writeback);
@@ -314,7 +316,7 @@ static void rw_roundtrip(uint32_t version)
 	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		uint32_t n = counts[i];
 		unsigned reads = blk.reads, writes = blk.writes;
-		unsigned reqs = (n + VIO_BLK_REQ_SECTORS_MAX - 1) / VIO_BLK_REQ_SECTORS_MAX;
+		unsigned reqs = (n + VIO_BLK_REQ_SECTORS_DEFAULT - 1) / VIO_BLK_REQ_SECTORS_DEFAULT;
 
 		CHECK_EQ(vio_blk_read(dev, sector, buf, n), 0);
 		CHECK(same(buf, (size_t)n * 512, sector * 512, 1));
@@ -335,7 +337,7 @@ static void rw_roundtrip(uint32_t version)
 	CHECK(same(buf, 512, (DISK_SECTORS - 1) * 512ull, 1));
 	CHECK_EQ(vio_blk_read(dev, 0, buf, sizeof(buf) / 512), 0);
 	CHECK(!memcmp(buf, disk, sizeof(buf)));
-	CHECK(blk.max_bytes <= VIO_BLK_REQ_SECTORS_MAX * 512);
+	CHECK(blk.max_bytes <= VIO_BLK_REQ_SECTORS_DEFAULT * 512);
 	CHECK_EQ(dev->state, VIO_DEV_READY);
 	CHECK_EQ(vio_blk_in_flight(dev, 0), 0);
 	/* 5.2.6.4: a request of several segments took one ring entry. */
@@ -722,8 +724,8 @@ static void test_used_len_modern(void)
 
 	if (!dev)
 		return;
-	/* Lengths that say nothing about data are accepted where no data is read. */
-	blk.len = SIM_BLK_LEN_ZERO;
+	/* The status byte alone is enough where no data is read. */
+	blk.len = SIM_BLK_LEN_STATUS;
 	fill(buf, 4096, 0, 3);
 	CHECK_EQ(vio_blk_write(dev, 0, buf, 8), 0);
 	CHECK_EQ(vio_blk_flush(dev), 0);
@@ -732,6 +734,34 @@ static void test_used_len_modern(void)
 	CHECK_EQ(vio_blk_read(dev, 0, buf, 8), VIO_EPROTO);
 	CHECK_EQ(dev->state, VIO_DEV_FAILED);
 	CHECK(sim_log_contains("used length"));
+}
+
+/* 2.7.8: a used length that does not even cover the status byte is not believed. */
+static void test_used_len_no_status(void)
+{
+	struct vio_device *dev = setup(2);
+
+	if (!dev)
+		return;
+	blk.len = SIM_BLK_LEN_ZERO;
+	fill(buf, 4096, 0, 3);
+	CHECK_EQ(vio_blk_write(dev, 0, buf, 8), VIO_EPROTO);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK(sim_log_contains("used length 0"));
+}
+
+/* A GET_ID whose used length leaves out the ID bytes did not write them. */
+static void test_used_len_get_id(void)
+{
+	struct vio_device *dev = setup(2);
+	char id[VIO_BLK_ID_LEN + 1];
+
+	if (!dev)
+		return;
+	blk.len = SIM_BLK_LEN_STATUS;
+	CHECK_EQ(vio_blk_get_id(dev, id, sizeof(id)), VIO_EPROTO);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_STR(id, "");
 }
 
 static void test_used_len_legacy(void)
@@ -925,21 +955,21 @@ static void test_async_all_ops(void)
 	r[5].sector = DISK_SECTORS - 1;
 	CHECK_EQ(vio_blk_submit(dev, 0, &r[5]), VIO_ERANGE);
 	{
-		struct vio_sg big = { buf, (VIO_BLK_REQ_SECTORS_MAX + 8) * 512 };
+		struct vio_sg big = { buf, (VIO_BLK_REQ_SECTORS_DEFAULT + 8) * 512 };
 
 		init_req(&r[5], VIO_BLK_OP_READ, 0, &big, 1);
 		CHECK_EQ(vio_blk_submit(dev, 0, &r[5]), VIO_ERANGE); /* one request only */
 	}
 	{
-		struct vio_sg many[VIO_BLK_SEGS_MAX + 1];
+		struct vio_sg many[VIO_BLK_SEGS_DEFAULT + 1];
 
-		for (unsigned i = 0; i <= VIO_BLK_SEGS_MAX; i++) {
+		for (unsigned i = 0; i <= VIO_BLK_SEGS_DEFAULT; i++) {
 			many[i].buf = buf + i * 512;
 			many[i].len = 512;
 		}
-		init_req(&r[5], VIO_BLK_OP_READ, 0, many, VIO_BLK_SEGS_MAX + 1);
+		init_req(&r[5], VIO_BLK_OP_READ, 0, many, VIO_BLK_SEGS_DEFAULT + 1);
 		CHECK_EQ(vio_blk_submit(dev, 0, &r[5]), VIO_ERANGE);
-		init_req(&r[5], VIO_BLK_OP_READ, 0, many, VIO_BLK_SEGS_MAX);
+		init_req(&r[5], VIO_BLK_OP_READ, 0, many, VIO_BLK_SEGS_DEFAULT);
 		CHECK_EQ(vio_blk_submit(dev, 0, &r[5]), 0);
 		CHECK_EQ(vio_blk_wait(dev, 0, SEC), 1);
 		CHECK_EQ(r[5].result, 0);
@@ -997,14 +1027,26 @@ static void test_async_full(void)
 	CHECK_EQ(vio_blk_in_flight(dev, 0), 0);
 }
 
-/* Find the ring head of an in-flight request (white box: the virtqueue's slots). */
+/*
+ * Find the ring head of an in-flight request as the device sees it: the
+ * descriptor whose chain (or indirect table) starts with the request's
+ * header in the driver's slot.
+ */
 static int head_of(struct vio_device *dev, unsigned q, const struct vio_blk_req *r)
 {
-	struct vio_vq *vq = &dev->vqs[q];
+	struct blk *b = dev->priv;
+	const struct sim_queue *sq = &d->q[q];
+	const struct virtq_desc *desc = (const void *)(uintptr_t)sq->desc;
+	uint64_t hdr = (uintptr_t)&b->q[q].dma[r->slot].hdr;
 
-	for (unsigned i = 0; i < vq->cfg.size; i++)
-		if (vq->slots[i].cookie == r)
+	for (unsigned i = 0; i < sq->num; i++) {
+		uint64_t first = desc[i].addr;
+
+		if (desc[i].flags & VIRTQ_DESC_F_INDIRECT)
+			first = ((const struct virtq_desc *)(uintptr_t)desc[i].addr)[0].addr;
+		if (first == hdr)
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -1137,7 +1179,7 @@ static void test_multiqueue(void)
 		return;
 	CHECK_EQ(info_of(dev).num_queues, 3);
 	CHECK_EQ(info_of(dev).queue_size, 64);
-	CHECK_EQ(dev->nvqs, 3);
+	CHECK_EQ(dev->nqueues, 3);
 	CHECK_EQ(vio_blk_readv(dev, 2, 8, &s0, 1), 0);
 	CHECK_EQ(blk.per_queue[2], 1);
 	CHECK(same(buf, 4096, 8 * 512, 1));
@@ -1150,10 +1192,13 @@ static void test_multiqueue(void)
 	CHECK_EQ(vio_blk_submit(dev, 0, &r0), 0);
 	CHECK_EQ(vio_blk_submit(dev, 2, &r2), 0);
 	CHECK_EQ(sim_step(d), 2);
+	/* Polling one queue runs the device's handlers: both complete, each counted on its queue. */
 	CHECK_EQ(vio_blk_poll(dev, 2), 1);
-	CHECK(done_log.order[0] == &r2);
-	CHECK_EQ(vio_blk_in_flight(dev, 0), 1);
+	CHECK_EQ(done_log.n, 2);
+	CHECK_EQ(vio_blk_in_flight(dev, 0), 0);
+	CHECK_EQ(vio_blk_in_flight(dev, 2), 0);
 	CHECK_EQ(vio_blk_poll(dev, 0), 1);
+	CHECK_EQ(vio_blk_poll(dev, 0), 0);
 	CHECK(same(buf, 4096, 16 * 512, 1));
 	CHECK(same(buf2, 4096, 32 * 512, 1));
 	CHECK_EQ(blk.per_queue[0], 1);
@@ -1262,6 +1307,8 @@ int main(void)
 	RUN(test_bad_status);
 	RUN(test_status_never_written);
 	RUN(test_used_len_modern);
+	RUN(test_used_len_no_status);
+	RUN(test_used_len_get_id);
 	RUN(test_used_len_legacy);
 	RUN(test_evil_ring);
 	RUN(test_timeout);

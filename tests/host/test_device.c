@@ -8,6 +8,7 @@
 
 #include <vio/device.h>
 #include <vio/error.h>
+#include <vio/mmio.h>
 #include <vio/spec/virtio_config.h>
 #include <vio/spec/virtio_mmio.h>
 
@@ -50,9 +51,11 @@ static int t_probe(struct vio_device *dev)
 		td.priv_bad += !zero;
 	}
 	for (unsigned i = 0; i < td.nq; i++) {
+		struct vio_vq_opts opts = { .max_size = td.max[i] };
+
 		vq = NULL;
-		td.rc[i] = vio_dev_vq_setup(dev, i, td.max[i], &vq);
-		td.size[i] = vq ? vq->cfg.size : 0;
+		td.rc[i] = vio_dev_vq_setup(dev, i, &opts, &vq);
+		td.size[i] = vq ? vio_vq_size(vq) : 0;
 		if (td.rc[i])
 			return td.rc[i];
 	}
@@ -98,8 +101,8 @@ static void init(void)
 	memset(&td, 0, sizeof(td));
 	td.nq = 1;
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&console_drv), 0);
-	CHECK_EQ(vio_driver_register(&net_drv), 0);
+	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
+	CHECK_EQ(vio_driver_register(&net_drv, NULL), 0);
 }
 
 static struct sim_dev *new_dev(int slot, uint32_t version, uint32_t id)
@@ -149,15 +152,15 @@ static void test_registry(void)
 	unsigned ok = 0, full = 0;
 
 	init();
-	CHECK_EQ(vio_driver_register(&console_drv), VIO_EBUSY);
+	CHECK_EQ(vio_driver_register(&console_drv, NULL), VIO_EBUSY);
 	bad.device_id = 77;
 	bad.probe = NULL;
-	CHECK_EQ(vio_driver_register(&bad), VIO_EINVAL);
-	CHECK_EQ(vio_driver_register(NULL), VIO_EINVAL);
+	CHECK_EQ(vio_driver_register(&bad, NULL), VIO_EINVAL);
+	CHECK_EQ(vio_driver_register(NULL, NULL), VIO_EINVAL);
 	for (unsigned i = 0; i <= CONFIG_VIO_MAX_DRIVERS; i++) {
 		many[i] = console_drv;
 		many[i].device_id = 100 + i;
-		int rc = vio_driver_register(&many[i]);
+		int rc = vio_driver_register(&many[i], NULL);
 
 		ok += rc == 0;
 		full += rc == VIO_ENOSPC;
@@ -345,7 +348,7 @@ static void test_second_queue(void)
 	CHECK_EQ(td.size[2], 8);
 	CHECK(d->q[2].ready);
 	if (dev)
-		CHECK_EQ(dev->nvqs, 3);
+		CHECK_EQ(dev->nqueues, 3);
 }
 
 static void test_probe_fails(void)
@@ -413,15 +416,15 @@ static void test_polled(void)
 	memset(&td, 0, sizeof(td));
 	td.nq = 1;
 	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&console_drv), 0);
-	CHECK_EQ(vio_driver_register(&net_drv), 0);
+	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
+	CHECK_EQ(vio_driver_register(&net_drv, NULL), 0);
 	da = add(a, 0);
 	if (da)
 		CHECK(!vio_dev_uses_irq(da));
 
 	/* An interrupt line of -1: that device is polled. */
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&net_drv), 0);
+	CHECK_EQ(vio_driver_register(&net_drv, NULL), 0);
 	CHECK_EQ(vio_mmio_add(b->base, -1, 1, &db), 0);
 	if (db) {
 		CHECK(!vio_dev_uses_irq(db));
@@ -463,20 +466,20 @@ static void test_irq_routing(void)
 	sim_config_change(b, 0, "x", 1);
 	CHECK_EQ(db->irq_count, 1);
 	CHECK_EQ(da->irq_count, 0);
-	CHECK(db->irq_pending & VIO_IRQ_CONFIG);
+	CHECK(db->pending & VIO_IRQ_CONFIG);
 	CHECK_EQ(b->int_status, 0); /* acknowledged by the handler */
 
 	/* A used buffer on a reaches a only. */
 	sg.buf = buf;
 	sg.len = sizeof(buf);
-	CHECK_EQ(vio_vq_enqueue(&da->vqs[0], &sg, 0, 1, buf), 0);
-	vio_vq_kick(&da->vqs[0]);
+	CHECK_EQ(vio_vq_enqueue(vio_dev_vq(da, 0), &sg, 0, 1, buf), 0);
+	vio_vq_kick(vio_dev_vq(da, 0));
 	CHECK_EQ(sim_step(a), 1);
 	CHECK_EQ(da->irq_count, 1);
 	CHECK_EQ(db->irq_count, 1);
-	CHECK(da->irq_pending & VIO_IRQ_QUEUE);
-	CHECK(!(da->irq_pending & VIO_IRQ_CONFIG));
-	CHECK_EQ(vio_vq_dequeue(&da->vqs[0], &cookie, &len), 0);
+	CHECK(da->pending & VIO_IRQ_QUEUE);
+	CHECK(!(da->pending & VIO_IRQ_CONFIG));
+	CHECK_EQ(vio_vq_dequeue(vio_dev_vq(da, 0), &cookie, &len), 0);
 
 	/* A spurious interrupt (status 0) is not counted. */
 	vio_dev_irq(da);
@@ -550,8 +553,8 @@ static void test_needs_reset(void)
 	CHECK_EQ(td.config_changes, 0);
 	CHECK(sim_log_count(VIO_LOG_ERR) > 0);
 	/* Its queues refuse work; waiting on it ends at once. */
-	CHECK_EQ(vio_vq_enqueue(&da->vqs[0], &sg, 0, 1, buf), VIO_ESHUTDOWN);
-	CHECK_EQ(vio_dev_wait(da, never, &calls, 1000000000ull), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_vq_enqueue(vio_dev_vq(da, 0), &sg, 0, 1, buf), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 1000000000ull), VIO_ESHUTDOWN);
 	/* Failing again changes nothing. */
 	vio_dev_fail(da, VIO_EPROTO);
 	CHECK_EQ(da->state, VIO_DEV_FAILED);
@@ -572,7 +575,7 @@ static void test_needs_reset_in_wait(void)
 	a->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	sim_raise(a, VIRTIO_MMIO_INT_CONFIG);
 	t0 = sim_now();
-	CHECK_EQ(vio_dev_wait(da, never, &calls, 1000000000ull), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 1000000000ull), VIO_ESHUTDOWN);
 	CHECK(sim_now() - t0 < 1000000000ull);
 	CHECK_EQ(da->state, VIO_DEV_FAILED);
 }
@@ -589,13 +592,13 @@ static void test_wait(void)
 	if (!da)
 		return;
 	/* done is asked first, before any wait */
-	CHECK_EQ(vio_dev_wait(da, at_once, &calls, 1000), 0);
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), at_once, &calls, 1000), 0);
 	CHECK_EQ(calls, 1);
 	CHECK_EQ(sim_waits, 0);
 	/* a condition that never comes true: a timeout, bounded by the clock */
 	calls = 0;
 	t0 = sim_now();
-	CHECK_EQ(vio_dev_wait(da, never, &calls, 20000000), VIO_ETIMEDOUT);
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 20000000), VIO_ETIMEDOUT);
 	CHECK(sim_now() - t0 >= 20000000);
 	CHECK(sim_now() - t0 < 40000000);
 	CHECK(calls >= 2);
@@ -604,7 +607,7 @@ static void test_wait(void)
 	CHECK_EQ(da->state, VIO_DEV_FAILED);
 	CHECK_EQ(da->error, VIO_EPROTO);
 	CHECK(a->status & VIRTIO_CONFIG_S_FAILED);
-	CHECK_EQ(vio_dev_wait(da, never, &calls, 20000000), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 20000000), VIO_ESHUTDOWN);
 }
 
 int main(void)

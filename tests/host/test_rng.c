@@ -12,6 +12,7 @@
 
 #include <vio/device.h>
 #include <vio/error.h>
+#include <vio/mmio.h>
 #include <vio/rng.h>
 #include <vio/spec/virtio_config.h>
 
@@ -32,7 +33,7 @@ static struct vio_device *setup_features(uint32_t version, uint64_t features)
 	struct vio_device *dev = NULL;
 
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&vio_rng_driver), 0);
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
 	d = sim_dev_new(0, version, VIRTIO_ID_RNG);
 	d->features = features;
 	if (version == 2)
@@ -374,7 +375,7 @@ static void test_not_rng(void)
 	uint8_t buf[8];
 
 	dev = setup(2);
-	CHECK_EQ(vio_driver_register(&dummy), 0);
+	CHECK_EQ(vio_driver_register(&dummy, NULL), 0);
 	c->features = 1ull << VIRTIO_F_VERSION_1;
 	CHECK_EQ(vio_mmio_add(c->base, c->irq, 1, &dc), 0);
 	CHECK_EQ(vio_rng_read(NULL, buf, 8, SEC), VIO_ENODEV);
@@ -398,7 +399,7 @@ static void test_queue_missing(void)
 	struct vio_device *dev = NULL;
 
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&vio_rng_driver), 0);
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
 	d = sim_dev_new(0, 2, VIRTIO_ID_RNG);
 	d->features = 1ull << VIRTIO_F_VERSION_1;
 	d->q[0].num_max = 0;

@@ -33,7 +33,7 @@ static unsigned probes;
 static int q0_probe(struct vio_device *dev)
 {
 	probes++;
-	return vio_dev_vq_setup(dev, 0, 0, &probed_vq);
+	return vio_dev_vq_setup(dev, 0, NULL, &probed_vq);
 }
 
 static const struct vio_driver q0_driver = {
@@ -46,7 +46,7 @@ static const struct vio_driver q0_driver = {
 static void init(void)
 {
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&q0_driver), 0);
+	CHECK_EQ(vio_driver_register(&q0_driver, NULL), 0);
 	probed_vq = NULL;
 	probes = 0;
 }
@@ -57,7 +57,7 @@ static void test_identify_modern(void)
 	struct vio_transport t;
 
 	d->vendor_id = 0x1234;
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	CHECK_EQ(t.version, 2);
 	CHECK(!t.legacy);
 	CHECK_EQ(t.device_id, VIRTIO_ID_RNG);
@@ -73,7 +73,7 @@ static void test_identify_legacy(void)
 	struct sim_dev *d = sim_dev_new(1, 1, VIRTIO_ID_BLOCK);
 	struct vio_transport t;
 
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	CHECK_EQ(t.version, 1);
 	CHECK(t.legacy);
 	CHECK_EQ(t.device_id, VIRTIO_ID_BLOCK);
@@ -87,12 +87,13 @@ static void test_identify_bad(void)
 	struct vio_transport t;
 
 	d->magic = 0x12345678;
-	CHECK_EQ(vio_mmio_identify(&t, d->base), VIO_ENODEV);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), VIO_ENODEV);
 	/* 4.2.3.1.1: an unknown version is not driven */
-	CHECK_EQ(vio_mmio_identify(&t, e->base), VIO_ENOTSUP);
+	CHECK_EQ(vio_mmio_identify(&t, e->base, -1), 0);
+	CHECK(t.unsupported);
 	CHECK_EQ(t.version, 3);
 	/* an empty slot: device id 0 */
-	CHECK_EQ(vio_mmio_identify(&t, z->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, z->base, -1), 0);
 	CHECK_EQ(t.device_id, 0);
 
 	init();
@@ -122,7 +123,7 @@ static void test_reset(void)
 	uint64_t t0;
 
 	init();
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	d->status = ACK | DRV;
 
 	/* A device that takes a few reads to finish. */
@@ -259,7 +260,7 @@ static void test_features_64(void)
 	struct vio_transport t, tl;
 
 	d->features = F(0) | F(31) | F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_RESET) | F(63);
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	CHECK_EQ(t.ops->get_features(&t), d->features);
 	t.ops->set_status(&t, ACK);
 	t.ops->set_status(&t, ACK | DRV);
@@ -268,7 +269,7 @@ static void test_features_64(void)
 
 	/* A legacy device has 32 bits; the second word reads as nothing. */
 	l->features = F(0) | F(28) | F(VIRTIO_F_VERSION_1);
-	CHECK_EQ(vio_mmio_identify(&tl, l->base), 0);
+	CHECK_EQ(vio_mmio_identify(&tl, l->base, -1), 0);
 	CHECK_EQ(tl.ops->get_features(&tl), F(0) | F(28));
 	tl.ops->set_status(&tl, ACK);
 	tl.ops->set_status(&tl, ACK | DRV);
@@ -280,6 +281,7 @@ static void test_queue_setup_modern(void)
 {
 	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_CONSOLE);
 	struct vio_device *dev = NULL;
+	struct vio_queue_addrs addrs;
 
 	init();
 	d->features = F(VIRTIO_F_VERSION_1);
@@ -290,9 +292,10 @@ static void test_queue_setup_modern(void)
 		return;
 	CHECK(d->q[0].ready);
 	CHECK_EQ(d->q[0].num, 64);
-	CHECK_EQ(d->q[0].desc, probed_vq->desc_dma);
-	CHECK_EQ(d->q[0].driver, probed_vq->avail_dma);
-	CHECK_EQ(d->q[0].device, probed_vq->used_dma);
+	vio_vq_addrs(probed_vq, &addrs);
+	CHECK_EQ(d->q[0].desc, addrs.desc);
+	CHECK_EQ(d->q[0].driver, addrs.avail);
+	CHECK_EQ(d->q[0].device, addrs.used);
 	CHECK_EQ(d->writes[REG(VIRTIO_MMIO_QUEUE_READY)], 1);
 	CHECK_EQ(d->last_write[REG(VIRTIO_MMIO_QUEUE_READY)], 1);
 	CHECK(d->writes[REG(VIRTIO_MMIO_QUEUE_DESC_HIGH)] >= 1);
@@ -307,6 +310,7 @@ static void test_queue_setup_legacy(void)
 {
 	struct sim_dev *d = sim_dev_new(0, 1, VIRTIO_ID_CONSOLE);
 	struct vio_device *dev = NULL;
+	struct vio_queue_addrs addrs;
 
 	init();
 	d->q[0].num_max = 128;
@@ -323,9 +327,10 @@ static void test_queue_setup_legacy(void)
 	CHECK(d->q[0].pfn != 0);
 	CHECK(d->q[0].ready);
 	/* The device's idea of the layout matches the driver's (2.7.2, legacy). */
-	CHECK_EQ(d->q[0].desc, probed_vq->desc_dma);
-	CHECK_EQ(d->q[0].driver, probed_vq->avail_dma);
-	CHECK_EQ(d->q[0].device, probed_vq->used_dma);
+	vio_vq_addrs(probed_vq, &addrs);
+	CHECK_EQ(d->q[0].desc, addrs.desc);
+	CHECK_EQ(d->q[0].driver, addrs.avail);
+	CHECK_EQ(d->q[0].device, addrs.used);
 	CHECK_EQ(d->q[0].device % 4096, 0);
 	CHECK_EQ(d->writes[REG(VIRTIO_MMIO_QUEUE_READY)], 0);
 	CHECK_EQ(d->reads[REG(VIRTIO_MMIO_CONFIG_GENERATION)], 0);
@@ -338,7 +343,7 @@ static void test_queue_max(void)
 
 	d->q[0].num_max = 32;
 	d->q[2].num_max = 1024;
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	CHECK_EQ(t.ops->queue_max(&t, 0), 32);
 	CHECK_EQ(t.ops->queue_max(&t, 1), 0);
 	CHECK_EQ(t.ops->queue_max(&t, 2), 1024);
@@ -348,7 +353,7 @@ static void test_queue_max(void)
 	struct sim_dev *l = sim_dev_new(1, 1, VIRTIO_ID_RNG);
 	struct vio_transport tl;
 
-	CHECK_EQ(vio_mmio_identify(&tl, l->base), 0);
+	CHECK_EQ(vio_mmio_identify(&tl, l->base, -1), 0);
 	CHECK_EQ(tl.ops->ring_align(&tl), 4096);
 }
 
@@ -432,7 +437,7 @@ static void test_irq_ack(void)
 	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_RNG);
 	struct vio_transport t;
 
-	CHECK_EQ(vio_mmio_identify(&t, d->base), 0);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
 	CHECK_EQ(t.ops->ack_irq(&t), 0);
 	d->int_status = VIRTIO_MMIO_INT_VRING;
 	CHECK_EQ(t.ops->ack_irq(&t), VIO_IRQ_QUEUE);

@@ -10,6 +10,7 @@
 #include <vio/device.h>
 #include <vio/error.h>
 #include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_ring.h>
 #include <vio/virtqueue.h>
 
 #include "sim.h"
@@ -53,7 +54,12 @@ static const struct sim_model echo_model = { .name = "echo", .handle = echo_hand
 
 static struct {
 	struct sim_dev *d;
-	struct vio_vq vq;
+	struct vio_vq *vq;
+	/* The split ring's parts, as the device sees them (a white-box test). */
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	struct vio_queue_addrs addrs;
 	unsigned notifies;
 	unsigned bad_notifies; /* wrong context or queue index */
 	unsigned fails;
@@ -79,7 +85,7 @@ static int fx_setup(uint32_t size, unsigned flags, uint16_t indirect_max)
 {
 	struct vio_vq_config cfg = {
 		.index = 0,
-		.size = size,
+		.max_size = size,
 		.used_align = (flags & FX_LEGACY) ? 4096 : 4,
 		.legacy = (flags & FX_LEGACY) != 0,
 		.event_idx = (flags & FX_EVENT_IDX) != 0,
@@ -100,17 +106,23 @@ static int fx_setup(uint32_t size, unsigned flags, uint16_t indirect_max)
 		fx.d->driver_features |= F(VIRTIO_RING_F_EVENT_IDX);
 	if (indirect_max)
 		fx.d->driver_features |= F(VIRTIO_RING_F_INDIRECT_DESC);
-	rc = vio_vq_create(&fx.vq, sim_port(), &cfg);
+	rc = vio_vq_create(sim_port(), &cfg, &fx.vq);
 	CHECK_EQ(rc, 0);
 	if (rc)
 		return rc;
-	sim_queue_attach(fx.d, 0, size, fx.vq.desc, fx.vq.avail, fx.vq.used);
+	{
+		vio_vq_addrs(fx.vq, &fx.addrs);
+		fx.desc = (void *)(uintptr_t)fx.addrs.desc;
+		fx.avail = (void *)(uintptr_t)fx.addrs.avail;
+		fx.used = (void *)(uintptr_t)fx.addrs.used;
+		sim_queue_attach(fx.d, 0, vio_vq_size(fx.vq), fx.desc, fx.avail, fx.used);
+	}
 	return 0;
 }
 
 static void fx_teardown(void)
 {
-	vio_vq_destroy(&fx.vq);
+	vio_vq_destroy(fx.vq);
 	CHECK_EQ(sim_dma_live(), 0);
 	CHECK_EQ(fx.bad_notifies, 0);
 	sim_dev_del(fx.d);
@@ -120,44 +132,50 @@ static int put1(void *buf, uint32_t len, void *cookie)
 {
 	struct vio_sg sg = { buf, len };
 
-	return vio_vq_enqueue(&fx.vq, &sg, 0, 1, cookie);
+	return vio_vq_enqueue(fx.vq, &sg, 0, 1, cookie);
 }
 
 static void test_create_args(void)
 {
-	struct vio_vq_config cfg = { .size = 8, .used_align = 4, .notify = fx_notify, .ctx = &fx };
-	struct vio_vq vq;
+	struct vio_vq_config cfg = { .max_size = 8, .used_align = 4, .notify = fx_notify, .ctx = &fx };
+	struct vio_vq *vq;
 
-	cfg.size = 0;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), VIO_EINVAL);
-	cfg.size = 3;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), VIO_EINVAL);
-	cfg.size = 65536;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), VIO_EINVAL);
-	cfg.size = 8;
-	cfg.indirect_max = 9;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), VIO_EINVAL);
-	cfg.indirect_max = 0;
+	cfg.max_size = 0;
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), VIO_EINVAL);
+	cfg.max_size = 8;
+	cfg.used_align = 12;
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), VIO_EINVAL);
+	cfg.used_align = 4;
+	cfg.notify = NULL;
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), VIO_EINVAL);
+	cfg.notify = fx_notify;
+	CHECK_EQ(sim_dma_live(), 0);
+
+	/* 2.7: a split ring is a power of two, at most 32768: the largest that fits. */
+	cfg.max_size = 3;
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), 0);
+	CHECK_EQ(vio_vq_size(vq), 2);
+	vio_vq_destroy(vq);
+	cfg.max_size = 65536;
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), 0);
+	CHECK_EQ(vio_vq_size(vq), 32768);
+	CHECK_EQ(vio_vq_num_free(vq), 32768);
+	vio_vq_destroy(vq);
 	CHECK_EQ(sim_dma_live(), 0);
 
 	/* Out of memory at each allocation: an error, and nothing left behind. */
+	cfg.max_size = 8;
 	cfg.indirect_max = 4;
-	for (int n = 0; n < 3; n++) {
+	for (int n = 0; n < 4; n++) {
 		sim_dma_fail_after = n;
-		CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), VIO_ENOMEM);
+		CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), VIO_ENOMEM);
 		CHECK_EQ(sim_dma_live(), 0);
 	}
 	sim_dma_fail_after = -1;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), 0);
+	CHECK_EQ(vio_vq_create(sim_port(), &cfg, &vq), 0);
 	CHECK(sim_dma_live() > 0);
-	vio_vq_destroy(&vq);
+	vio_vq_destroy(vq);
 	CHECK_EQ(sim_dma_live(), 0);
-
-	cfg.size = 32768;
-	cfg.indirect_max = 0;
-	CHECK_EQ(vio_vq_create(&vq, sim_port(), &cfg), 0);
-	CHECK_EQ(vio_vq_num_free(&vq), 32768);
-	vio_vq_destroy(&vq);
 }
 
 static void test_layout(void)
@@ -166,33 +184,33 @@ static void test_layout(void)
 
 	if (fx_setup(256, 0, 0))
 		return;
-	desc = (uintptr_t)fx.vq.desc;
-	avail = (uintptr_t)fx.vq.avail;
-	used = (uintptr_t)fx.vq.used;
+	desc = (uintptr_t)fx.desc;
+	avail = (uintptr_t)fx.avail;
+	used = (uintptr_t)fx.used;
 	/* 2.7: alignment 16 / 2 / 4, and all of it in DMA memory */
 	CHECK_EQ(desc % 16, 0);
 	CHECK_EQ(avail % 2, 0);
 	CHECK_EQ(used % 4, 0);
-	CHECK_EQ(fx.vq.desc_dma, desc);
-	CHECK_EQ(fx.vq.avail_dma, avail);
-	CHECK_EQ(fx.vq.used_dma, used);
-	CHECK(sim_dma_owns(fx.vq.desc, 16 * 256));
-	CHECK(sim_dma_owns(fx.vq.avail, 6 + 2 * 256));
-	CHECK(sim_dma_owns(fx.vq.used, 6 + 8 * 256));
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 256);
-	CHECK_EQ(vio_vq_in_flight(&fx.vq), 0);
+	CHECK_EQ(fx.addrs.desc, desc);
+	CHECK_EQ(fx.addrs.avail, avail);
+	CHECK_EQ(fx.addrs.used, used);
+	CHECK(sim_dma_owns(fx.desc, 16 * 256));
+	CHECK(sim_dma_owns(fx.avail, 6 + 2 * 256));
+	CHECK(sim_dma_owns(fx.used, 6 + 8 * 256));
+	CHECK_EQ(vio_vq_num_free(fx.vq), 256);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 0);
 	fx_teardown();
 
 	/* 2.7.2 (legacy): one block, used ring at the next 4096 boundary. */
 	if (fx_setup(128, FX_LEGACY, 0))
 		return;
-	desc = (uintptr_t)fx.vq.desc;
-	avail = (uintptr_t)fx.vq.avail;
-	used = (uintptr_t)fx.vq.used;
+	desc = (uintptr_t)fx.desc;
+	avail = (uintptr_t)fx.avail;
+	used = (uintptr_t)fx.used;
 	CHECK_EQ(desc % 4096, 0);
 	CHECK_EQ(avail, desc + 16 * 128);
 	CHECK_EQ(used, (avail + 2 * (3 + 128) + 4095) & ~(uintptr_t)4095);
-	CHECK(sim_dma_owns(fx.vq.desc, used + 6 + 8 * 128 - desc));
+	CHECK(sim_dma_owns(fx.desc, used + 6 + 8 * 128 - desc));
 	fx_teardown();
 }
 
@@ -203,27 +221,27 @@ static void basic_round(void)
 	uint32_t len = 0;
 
 	memset(buf, 0, sizeof(buf));
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EAGAIN);
-	CHECK(!vio_vq_kick(&fx.vq)); /* nothing new */
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EAGAIN);
+	CHECK(!vio_vq_kick(fx.vq)); /* nothing new */
 	CHECK_EQ(put1(buf, sizeof(buf), buf), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 7);
-	CHECK_EQ(vio_vq_in_flight(&fx.vq), 1);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 7);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 1);
 	/* Nothing is visible to the device before the kick. */
 	CHECK_EQ(sim_step(fx.d), 0);
-	CHECK(vio_vq_kick(&fx.vq));
+	CHECK(vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 1);
-	CHECK(!vio_vq_has_used(&fx.vq));
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EAGAIN);
+	CHECK(!vio_vq_has_used(fx.vq));
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EAGAIN);
 	CHECK_EQ(sim_step(fx.d), 1);
-	CHECK(vio_vq_has_used(&fx.vq));
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK(vio_vq_has_used(fx.vq));
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == buf);
 	CHECK_EQ(len, 32);
 	CHECK_EQ(buf[0], 0xc0);
 	CHECK_EQ(buf[31], 0xc0 + 31);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EAGAIN);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
-	CHECK_EQ(vio_vq_in_flight(&fx.vq), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EAGAIN);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 0);
 	CHECK_EQ(ms.nout, 0);
 	CHECK_EQ(ms.nin, 1);
 }
@@ -257,9 +275,9 @@ static void test_chain(void)
 
 	if (fx_setup(8, 0, 0))
 		return;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 2, 3, &tag), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 3);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 2, 3, &tag), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 3);
+	vio_vq_kick(fx.vq);
 	CHECK_EQ(sim_step(fx.d), 1);
 	CHECK_EQ(ms.nout, 2);
 	CHECK_EQ(ms.nin, 3);
@@ -267,28 +285,28 @@ static void test_chain(void)
 	CHECK_EQ(ms.in_len, 31);
 	CHECK_EQ(ms.out_first[0], 0x11);
 	CHECK_EQ(ms.out_first[1], 0x22);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == &tag);
 	CHECK_EQ(len, 31);
 	CHECK_EQ(r1[9], 0xc0 + 9);
 	CHECK_EQ(r2[0], 0xc0 + 10);
 	CHECK_EQ(st[0], 0xc0 + 30);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
 
 	/* A device may write less than offered. */
 	ms.fill = 5;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 2, 3, &tag), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 2, 3, &tag), 0);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK_EQ(len, 5);
 
 	/* Out-only chains complete with 0 bytes. */
 	ms.fill = -1;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 2, 0, &tag), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 2, 0, &tag), 0);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK_EQ(len, 0);
 	CHECK_EQ(ms.nin, 0);
 	fx_teardown();
@@ -306,19 +324,19 @@ static void test_enqueue_einval(void)
 		sg[i].buf = b;
 		sg[i].len = sizeof(b);
 	}
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 0, 1, NULL), VIO_EINVAL);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 0, 0, &tag), VIO_EINVAL);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 9, 0, &tag), VIO_EINVAL);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 4, 5, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 0, 1, NULL), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 0, 0, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 9, 0, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 4, 5, &tag), VIO_EINVAL);
 	sg[1].len = 0;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 2, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 2, &tag), VIO_EINVAL);
 	sg[1].len = 8;
 	sg[2].buf = NULL;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 2, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 2, &tag), VIO_EINVAL);
 	/* Nothing was taken. */
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
-	CHECK_EQ(vio_vq_in_flight(&fx.vq), 0);
-	CHECK(!vio_vq_kick(&fx.vq));
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 0);
+	CHECK(!vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 0);
 	fx_teardown();
 }
@@ -334,38 +352,38 @@ static void test_ring_full(void)
 		return;
 	for (unsigned i = 0; i < 8; i++)
 		CHECK_EQ(put1(buf[i], 4, buf[i]), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 0);
 	CHECK_EQ(put1(buf[8], 4, buf[8]), VIO_ENOSPC);
-	CHECK_EQ(vio_vq_in_flight(&fx.vq), 8);
-	CHECK(vio_vq_kick(&fx.vq));
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 8);
+	CHECK(vio_vq_kick(fx.vq));
 	CHECK_EQ(sim_step(fx.d), 8);
 	/* Completed in order, cookies back one by one. */
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == buf[0]);
 	CHECK_EQ(put1(buf[8], 4, buf[8]), 0);
 	CHECK_EQ(put1(buf[8], 4, buf[8]), VIO_ENOSPC);
 	/* A chain of three needs three free descriptors. */
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == buf[1]);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 2);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 2, buf), VIO_ENOSPC);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 2, buf), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 2);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 2, buf), VIO_ENOSPC);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 2, buf), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 0);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	for (unsigned i = 4; i < 8; i++) {
-		CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 		CHECK(cookie == buf[i]);
 	}
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == buf[8]);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == buf);
 	CHECK_EQ(len, 8);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EAGAIN);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EAGAIN);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
 	CHECK_EQ(fx.fails, 0);
 	fx_teardown();
 }
@@ -383,20 +401,20 @@ static void wraparound(unsigned flags)
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < 3; i++)
 			errors += put1(bufs[i], 16, bufs[i]) != 0;
-		vio_vq_kick(&fx.vq);
+		vio_vq_kick(fx.vq);
 		errors += sim_step(fx.d) != 3;
 		for (unsigned i = 0; i < 3; i++) {
-			errors += vio_vq_dequeue(&fx.vq, &cookie, &len) != 0;
+			errors += vio_vq_dequeue(fx.vq, &cookie, &len) != 0;
 			errors += cookie != bufs[i] || len != 16;
 		}
-		errors += vio_vq_dequeue(&fx.vq, &cookie, &len) != VIO_EAGAIN;
+		errors += vio_vq_dequeue(fx.vq, &cookie, &len) != VIO_EAGAIN;
 	}
 	CHECK_EQ(errors, 0);
 	/* 2.7.6 / 2.7.8: the indices are free-running 16-bit counters. */
-	CHECK_EQ(fx.vq.avail_idx, (uint16_t)(3 * rounds));
-	CHECK_EQ(fx.vq.last_used, (uint16_t)(3 * rounds));
+	CHECK_EQ(fx.avail->idx, (uint16_t)(3 * rounds));
+	CHECK_EQ(fx.used->idx, (uint16_t)(3 * rounds));
 	CHECK_EQ(fx.d->q[0].completed, 3 * rounds);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 4);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 4);
 	CHECK_EQ(fx.fails, 0);
 	fx_teardown();
 }
@@ -423,16 +441,16 @@ static void test_no_notify(void)
 	fx.d->used_flags = VIRTQ_USED_F_NO_NOTIFY;
 	sim_step(fx.d);
 	CHECK_EQ(put1(b, 4, b), 0);
-	CHECK(!vio_vq_kick(&fx.vq));
+	CHECK(!vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 0);
 	CHECK_EQ(fx.d->q[0].notifies, 0);
 	CHECK_EQ(sim_step(fx.d), 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 
 	fx.d->used_flags = 0;
 	sim_step(fx.d);
 	CHECK_EQ(put1(b, 4, b), 0);
-	CHECK(vio_vq_kick(&fx.vq));
+	CHECK(vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 1);
 	fx_teardown();
 }
@@ -447,25 +465,25 @@ static void test_event_idx_notify(void)
 		return;
 	/* avail_event is 0: the first buffer is worth a notification. */
 	CHECK_EQ(put1(b[0], 4, b[0]), 0);
-	CHECK(vio_vq_kick(&fx.vq));
+	CHECK(vio_vq_kick(fx.vq));
 	sim_step(fx.d); /* the device now asks for a notification at index 1 */
 	CHECK_EQ(put1(b[1], 4, b[1]), 0);
 	CHECK_EQ(put1(b[2], 4, b[2]), 0);
-	CHECK(vio_vq_kick(&fx.vq));
+	CHECK(vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 2);
 	/* A device that asks to be notified far ahead gets no notification. */
 	fx.d->avail_event = 100;
 	sim_step(fx.d);
 	CHECK_EQ(put1(b[3], 4, b[3]), 0);
-	CHECK(!vio_vq_kick(&fx.vq));
+	CHECK(!vio_vq_kick(fx.vq));
 	CHECK_EQ(fx.notifies, 2);
 	sim_step(fx.d);
 	for (unsigned i = 0; i < 4; i++) {
-		CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 		CHECK(cookie == b[i]);
 	}
 	/* The driver never sets flags with the event index (2.7.10). */
-	CHECK_EQ(fx.vq.avail->flags, 0);
+	CHECK_EQ(fx.avail->flags, 0);
 	fx_teardown();
 }
 
@@ -477,25 +495,25 @@ static void test_irq_suppress(void)
 
 	if (fx_setup(8, 0, 0))
 		return;
-	vio_vq_disable_irq(&fx.vq);
-	CHECK_EQ(fx.vq.avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
+	vio_vq_disable_irq(fx.vq);
+	CHECK_EQ(fx.avail->flags, VIRTQ_AVAIL_F_NO_INTERRUPT);
 	CHECK_EQ(put1(b, 4, b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	CHECK_EQ(fx.d->q[0].irqs, 0);
 	CHECK_EQ(fx.d->q[0].irqs_suppressed, 1);
 	/* Re-enabling reports what completed meanwhile, since no interrupt came. */
-	CHECK(vio_vq_enable_irq(&fx.vq));
-	CHECK_EQ(fx.vq.avail->flags, 0);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
-	CHECK(!vio_vq_enable_irq(&fx.vq));
+	CHECK(vio_vq_enable_irq(fx.vq));
+	CHECK_EQ(fx.avail->flags, 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK(!vio_vq_enable_irq(fx.vq));
 	CHECK_EQ(put1(b, 4, b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	CHECK_EQ(fx.d->q[0].irqs, 1);
 	CHECK_EQ(fx.d->irqs, 1);
 	CHECK_EQ(fx.d->int_status, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	fx_teardown();
 }
 
@@ -508,30 +526,30 @@ static void test_irq_suppress_event_idx(void)
 	if (fx_setup(8, FX_EVENT_IDX, 0))
 		return;
 	CHECK_EQ(put1(b, 4, b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	CHECK_EQ(fx.d->q[0].irqs, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 
-	vio_vq_disable_irq(&fx.vq);
+	vio_vq_disable_irq(fx.vq);
 	/* 2.7.10: with the event index the flags stay 0. */
-	CHECK_EQ(fx.vq.avail->flags, 0);
+	CHECK_EQ(fx.avail->flags, 0);
 	for (unsigned i = 0; i < 3; i++) {
 		CHECK_EQ(put1(b, 4, b), 0);
-		vio_vq_kick(&fx.vq);
+		vio_vq_kick(fx.vq);
 		sim_step(fx.d);
 	}
 	CHECK_EQ(fx.d->q[0].irqs, 1);
 	CHECK_EQ(fx.d->q[0].irqs_suppressed, 3);
-	CHECK(vio_vq_enable_irq(&fx.vq));
+	CHECK(vio_vq_enable_irq(fx.vq));
 	for (unsigned i = 0; i < 3; i++)
-		CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
-	CHECK(!vio_vq_enable_irq(&fx.vq));
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK(!vio_vq_enable_irq(fx.vq));
 	CHECK_EQ(put1(b, 4, b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	CHECK_EQ(fx.d->q[0].irqs, 2);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	fx_teardown();
 }
 
@@ -546,45 +564,44 @@ static void test_indirect(void)
 
 	if (fx_setup(8, 0, 4))
 		return;
-	CHECK(fx.vq.indirect != NULL);
 	/* 2.7.5.3: a chain of three takes one ring descriptor. */
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 2, &tags[0]), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 7);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 2, &tags[0]), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 7);
+	vio_vq_kick(fx.vq);
 	CHECK_EQ(sim_step(fx.d), 1);
 	CHECK_EQ(ms.nout, 1);
 	CHECK_EQ(ms.nin, 2);
 	CHECK_EQ(ms.out_first[0], 0x33);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == &tags[0]);
 	CHECK_EQ(len, 16);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
 
 	/* Eight such chains fill the ring of eight. */
 	for (unsigned i = 0; i < 8; i++)
-		CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 3, &tags[i]), 0);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 3, &tags[8]), VIO_ENOSPC);
-	vio_vq_kick(&fx.vq);
+		CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 3, &tags[i]), 0);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 3, &tags[8]), VIO_ENOSPC);
+	vio_vq_kick(fx.vq);
 	CHECK_EQ(sim_step(fx.d), 8);
 	for (unsigned i = 0; i < 8; i++) {
-		CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 		CHECK(cookie == &tags[i]);
 		CHECK_EQ(len, 24);
 	}
 
 	/* One segment needs no table; more than indirect_max go in the ring. */
 	CHECK_EQ(put1(r[0], 8, &tags[0]), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 7);
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, sg, 1, 5, &tags[1]), 0);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 1);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 7);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, sg, 1, 5, &tags[1]), 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 1);
+	vio_vq_kick(fx.vq);
 	CHECK_EQ(sim_step(fx.d), 2);
 	CHECK_EQ(ms.nin, 5);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == &tags[1]);
 	CHECK_EQ(len, 40);
-	CHECK_EQ(vio_vq_num_free(&fx.vq), 8);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
 	CHECK_EQ(fx.fails, 0);
 	fx_teardown();
 }
@@ -596,12 +613,12 @@ static void check_broken(void)
 	void *cookie;
 	uint32_t len;
 
-	CHECK(fx.vq.broken);
+	CHECK(vio_vq_is_broken(fx.vq));
 	CHECK_EQ(fx.fails, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_ESHUTDOWN);
 	CHECK_EQ(put1(b, 4, b), VIO_ESHUTDOWN);
-	CHECK(!vio_vq_kick(&fx.vq));
-	CHECK(!vio_vq_has_used(&fx.vq));
+	CHECK(!vio_vq_kick(fx.vq));
+	CHECK(!vio_vq_has_used(fx.vq));
 	CHECK_EQ(fx.fails, 1);
 	CHECK(sim_log_count(VIO_LOG_ERR) > 0);
 }
@@ -616,14 +633,14 @@ static void evil(enum sim_evil how)
 	if (fx_setup(8, 0, 0))
 		return;
 	CHECK_EQ(put1(a, sizeof(a), a), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK_EQ(put1(b, sizeof(b), b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	fx.d->evil = how;
 	sim_step(fx.d);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 }
@@ -643,15 +660,15 @@ static void test_evil_id_twice(void)
 	if (fx_setup(8, 0, 0))
 		return;
 	CHECK_EQ(put1(a, sizeof(a), a), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_step(fx.d);
 	CHECK_EQ(put1(b, sizeof(b), b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	fx.d->evil = SIM_EVIL_ID_TWICE;
 	sim_step(fx.d);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == a);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 }
@@ -681,13 +698,13 @@ static void test_legacy_len_clamped(void)
 
 	if (fx_setup(8, FX_LEGACY, 0))
 		return;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, &sg, 0, 1, b), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, &sg, 0, 1, b), 0);
+	vio_vq_kick(fx.vq);
 	sim_used_push(fx.d, 0, 0, 4096, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), 0);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK(cookie == b);
 	CHECK_EQ(len, sizeof(b));
-	CHECK(!fx.vq.broken);
+	CHECK(!vio_vq_is_broken(fx.vq));
 	fx_teardown();
 }
 
@@ -707,9 +724,9 @@ static void test_evil_raw(void)
 	if (fx_setup(8, 0, 0))
 		return;
 	CHECK_EQ(put1(b, sizeof(b), b), 0);
-	vio_vq_kick(&fx.vq);
+	vio_vq_kick(fx.vq);
 	sim_used_push(fx.d, 0, 0, 0, 9);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 
@@ -717,17 +734,17 @@ static void test_evil_raw(void)
 	if (fx_setup(8, 0, 0))
 		return;
 	sim_used_push(fx.d, 0, 0, 0, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 
 	/* a length on a chain with nothing device-writable */
 	if (fx_setup(8, 0, 0))
 		return;
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, &sg, 1, 0, b), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, &sg, 1, 0, b), 0);
+	vio_vq_kick(fx.vq);
 	sim_used_push(fx.d, 0, 0, 1, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 
@@ -735,10 +752,10 @@ static void test_evil_raw(void)
 	if (fx_setup(8, 0, 4))
 		return;
 	struct vio_sg two[2] = { { b, 8 }, { b + 8, 8 } };
-	CHECK_EQ(vio_vq_enqueue(&fx.vq, two, 0, 2, b), 0);
-	vio_vq_kick(&fx.vq);
+	CHECK_EQ(vio_vq_enqueue(fx.vq, two, 0, 2, b), 0);
+	vio_vq_kick(fx.vq);
 	sim_used_push(fx.d, 0, 3, 0, 1);
-	CHECK_EQ(vio_vq_dequeue(&fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
 	check_broken();
 	fx_teardown();
 }

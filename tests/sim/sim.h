@@ -251,6 +251,9 @@ unsigned sim_errors(void);
 /* The last driver error message ("" if none). */
 const char *sim_last_error(void);
 /* Report a driver error (printed, counted). */
+/* Full barriers (vio_mb) the library executed. */
+extern unsigned sim_full_barriers;
+
 void sim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print driver errors as they happen (default true). */
 extern bool sim_verbose;

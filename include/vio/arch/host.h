@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Host build (tests): register accesses are routed to the simulated device in
- * tests/sim, which implements these four functions. Barriers are compiler and
- * CPU fences so the sanitizers see ordered accesses.
+ * tests/sim, which implements the functions declared here. Accesses to shared
+ * ring fields are atomic (acquire loads, release stores) so that the thread
+ * sanitizer sees the device thread's and the driver's accesses ordered the
+ * way the barriers order them on a target; the full barrier also reaches the
+ * simulator, which models when the driver's stores become visible to the
+ * device (sim.h: store visibility).
  */
 #ifndef VIO_ARCH_HOST_H
 #define VIO_ARCH_HOST_H
@@ -11,8 +15,12 @@
 
 uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width);
 void vio_host_mmio_write(uintptr_t addr, uint32_t value, unsigned width);
+/* A full barrier was executed (the simulator's store-visibility model). */
+void vio_host_mb(void);
+/* A shared 16-bit field is loaded (the simulator may let the device run after it). */
+void vio_host_shared_load(const void *p);
 
-#define vio_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define vio_mb() (__atomic_thread_fence(__ATOMIC_SEQ_CST), vio_host_mb())
 #define vio_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define vio_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 
@@ -22,5 +30,25 @@ static inline uint32_t vio_read32(uintptr_t addr) { return vio_host_mmio_read(ad
 static inline void vio_write8(uintptr_t addr, uint8_t v) { vio_host_mmio_write(addr, v, 1); }
 static inline void vio_write16(uintptr_t addr, uint16_t v) { vio_host_mmio_write(addr, v, 2); }
 static inline void vio_write32(uintptr_t addr, uint32_t v) { vio_host_mmio_write(addr, v, 4); }
+
+#define VIO_ARCH_HAS_SHARED_ACCESS 1
+
+static inline uint16_t vio_shared_read16(const uint16_t *p)
+{
+	uint16_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+
+	vio_host_shared_load(p);
+	return v;
+}
+
+static inline uint32_t vio_shared_read32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void vio_shared_write16(uint16_t *p, uint16_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 
 #endif

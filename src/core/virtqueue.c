@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The virtqueue front: the calls of <vio/virtqueue.h>, dispatched to the
+ * ring layout a queue was created with (virtqueue_priv.h).
+ */
+#include <stddef.h>
+
+#include <vio/error.h>
+#include <vio/port.h>
+#include <vio/virtqueue.h>
+
+#include "core/log.h"
+#include "core/virtqueue_priv.h"
+
+int vio_vq_create(const struct vio_port *port, const struct vio_vq_config *cfg,
+		  struct vio_vq **out)
+{
+	if (!port || !cfg || !out || !cfg->max_size || !cfg->notify)
+		return VIO_EINVAL;
+	*out = NULL;
+	return vio_vq_split_ops.create(port, cfg, out);
+}
+
+void vio_vq_destroy(struct vio_vq *vq)
+{
+	if (vq)
+		vq->ops->destroy(vq);
+}
+
+void vio_vq_addrs(const struct vio_vq *vq, struct vio_queue_addrs *addrs)
+{
+	vq->ops->addrs(vq, addrs);
+}
+
+unsigned vio_vq_index(const struct vio_vq *vq)
+{
+	return vq->cfg.index;
+}
+
+unsigned vio_vq_size(const struct vio_vq *vq)
+{
+	return vq->size;
+}
+
+unsigned vio_vq_num_free(const struct vio_vq *vq)
+{
+	return vq->num_free;
+}
+
+unsigned vio_vq_in_flight(const struct vio_vq *vq)
+{
+	return vq->in_flight;
+}
+
+unsigned vio_vq_max_chain(const struct vio_vq *vq)
+{
+	/* 2.7.5.3.1: a chain, indirect or not, is at most the queue size */
+	return vq->size;
+}
+
+int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
+		   void *cookie)
+{
+	unsigned n = out + in;
+
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!cookie || !sg || n == 0 || n < out || n > vq->size)
+		return VIO_EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!sg[i].len || !sg[i].buf)
+			return VIO_EINVAL;
+	return vq->ops->enqueue(vq, sg, out, in, cookie);
+}
+
+bool vio_vq_kick(struct vio_vq *vq)
+{
+	return vq->broken ? false : vq->ops->kick(vq);
+}
+
+int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	return vq->ops->dequeue(vq, cookie, len);
+}
+
+bool vio_vq_has_used(const struct vio_vq *vq)
+{
+	return !vq->broken && vq->ops->has_used(vq);
+}
+
+void vio_vq_disable_irq(struct vio_vq *vq)
+{
+	vq->ops->disable_irq(vq);
+}
+
+bool vio_vq_enable_irq(struct vio_vq *vq)
+{
+	return vq->ops->enable_irq(vq);
+}
+
+void vio_vq_break(struct vio_vq *vq)
+{
+	vq->broken = true;
+}
+
+bool vio_vq_is_broken(const struct vio_vq *vq)
+{
+	return vq->broken;
+}
+
+void *vio_vq_detach_unused(struct vio_vq *vq)
+{
+	return vq->ops->detach_unused(vq);
+}
+
+int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
+{
+	if (!vq->broken) {
+		vq->broken = true;
+		vio_err("virtqueue %u: %s (%u, %u); queue stopped", vq->cfg.index, what, a, b);
+		if (vq->cfg.fail)
+			vq->cfg.fail(vq->cfg.ctx);
+	}
+	return VIO_EPROTO;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What a ring layout implements behind the opaque struct vio_vq of
+ * <vio/virtqueue.h>. The common part (struct vio_vq) is all virtqueue.c
+ * knows; each ring file embeds it first in its own queue struct and keeps
+ * its layout, indices and size rules to itself. A new layout (the packed
+ * ring, section 2.8) is one new file with its ops and one line in
+ * vio_vq_create.
+ */
+#ifndef VIO_CORE_VIRTQUEUE_PRIV_H
+#define VIO_CORE_VIRTQUEUE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vio/virtqueue.h>
+
+struct vio_vq_ops {
+	/* Allocate a queue of this layout for cfg (see vio_vq_create). */
+	int (*create)(const struct vio_port *port, const struct vio_vq_config *cfg,
+		      struct vio_vq **out);
+	void (*destroy)(struct vio_vq *vq);
+	void (*addrs)(const struct vio_vq *vq, struct vio_queue_addrs *addrs);
+	int (*enqueue)(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
+		       void *cookie);
+	bool (*kick)(struct vio_vq *vq);
+	int (*dequeue)(struct vio_vq *vq, void **cookie, uint32_t *len);
+	bool (*has_used)(const struct vio_vq *vq);
+	void (*disable_irq)(struct vio_vq *vq);
+	bool (*enable_irq)(struct vio_vq *vq);
+	void *(*detach_unused)(struct vio_vq *vq);
+};
+
+/* The part every layout shares; the layout's own state follows it. */
+struct vio_vq {
+	const struct vio_vq_ops *ops;
+	const struct vio_port *port;
+	struct vio_vq_config cfg;
+	uint32_t size;      /* entries */
+	uint32_t num_free;  /* free descriptors */
+	uint32_t in_flight; /* chains queued and not yet dequeued */
+	bool irq_off;       /* the driver asked for no interrupts */
+	bool broken;
+};
+
+extern const struct vio_vq_ops vio_vq_split_ops;
+
+/*
+ * The device broke the protocol on this queue: stop it for good, log what
+ * and call the failure hook once. Returns VIO_EPROTO.
+ */
+int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b);
+
+#endif
