@@ -261,6 +261,31 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
             fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
 
 
+def check_list_device(out, args, cmd, fails, config):
+    """list_device's output must show every attached device as the build implies."""
+    rows = {}
+    for ln in out.split("\n"):
+        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(legacy|modern)\s+(-?\d+)\s+(.*)$", ln)
+        if m:
+            rows[int(m.group(1))] = m
+    want = {d.slot: d for d in cmd.devices}
+    fails.check(set(rows) == set(want), f"list_device shows slots {sorted(rows)}, "
+                f"attached {sorted(want)}")
+    for slot, d in want.items():
+        m = rows.get(slot)
+        if not m:
+            continue
+        state = expected_state(d, args, config)
+        if state == "nodriver":
+            state = "no driver"
+        fails.check(m.group(3) == d.type_name and m.group(4) == args.virtio
+                    and m.group(6).strip().split(":")[0] == state,
+                    f"list_device slot {slot}: '{m.group(0).strip()}', want {d.type_name} "
+                    f"{args.virtio} {state}")
+    if args.virtio == "modern":
+        fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+
+
 def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
     def send(line):
         proc.stdin.write((line + "\n").encode())
@@ -292,27 +317,7 @@ def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
     out = step("list_device")
     if out is None:
         return
-    rows = {}
-    for ln in out.split("\n"):
-        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(legacy|modern)\s+(-?\d+)\s+(.*)$", ln)
-        if m:
-            rows[int(m.group(1))] = m
-    want = {d.slot: d for d in cmd.devices}
-    fails.check(set(rows) == set(want), f"list_device shows slots {sorted(rows)}, "
-                f"attached {sorted(want)}")
-    for slot, d in want.items():
-        m = rows.get(slot)
-        if not m:
-            continue
-        state = expected_state(d, args, config)
-        if state == "nodriver":
-            state = "no driver"
-        fails.check(m.group(3) == d.type_name and m.group(4) == args.virtio
-                    and m.group(6).strip().split(":")[0] == state,
-                    f"list_device slot {slot}: '{m.group(0).strip()}', want {d.type_name} "
-                    f"{args.virtio} {state}")
-    if args.virtio == "modern":
-        fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+    check_list_device(out, args, cmd, fails, config)
 
     out = step("rng 32")
     if out is None:
