@@ -25,17 +25,35 @@
 #define CR_TXE (1u << 8)
 #define CR_RXE (1u << 9)
 
+/* The receive FIFO's depth: the most the UART can hold when init runs. */
+#define EARLY_RX_MAX 16
+
 static uintptr_t uart;
+
+/* What the receiver held when init ran, handed out before newer input. */
+static uint8_t early_rx[EARLY_RX_MAX];
+static unsigned early_len, early_pos;
 
 /*
  * 8N1 with FIFOs, no interrupts. The baud rate divisors are left as the
  * firmware before us set them (QEMU ignores them).
+ *
+ * Input typed before this runs is kept. QEMU resets its receive FIFO
+ * whenever UARTLCR_H.FEN changes (and the TRM flushes the transmit FIFO
+ * that way, 3.3.8), so what the receiver holds is copied into a small
+ * buffer first, with nothing between the last read and the UARTLCR_H
+ * write. QEMU hands over no more than the UART holds, so nothing else is
+ * waiting.
  */
 void pl011_init(uintptr_t base)
 {
 	mmio_write32(base + UARTCR, 0);
 	mmio_write32(base + UARTIMSC, 0);
 	mmio_write32(base + UARTICR, 0x7ff);
+	early_len = 0;
+	early_pos = 0;
+	while (early_len < EARLY_RX_MAX && !(mmio_read32(base + UARTFR) & FR_RXFE))
+		early_rx[early_len++] = (uint8_t)mmio_read32(base + UARTDR);
 	mmio_write32(base + UARTLCR_H, LCR_H_FEN | LCR_H_WLEN8);
 	mmio_write32(base + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
 	uart = base;
@@ -81,6 +99,9 @@ void board_console_write(const char *buf, size_t len)
 
 int board_console_getc(void)
 {
+	/* Input that was waiting at init came first. */
+	if (early_pos < early_len)
+		return early_rx[early_pos++];
 	if (!uart || (mmio_read32(uart + UARTFR) & FR_RXFE))
 		return -1;
 	return (int)(mmio_read32(uart + UARTDR) & 0xff);

@@ -5,7 +5,7 @@
   run_test.py --arch riscv64|aarch64 --virtio legacy|modern --devices LIST
               [--boot-suffix .elf|.bin] [--config vio_config.h]
               [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
-              [--shell] [--timeout SECONDS] FIRMWARE.elf
+              [--shell | --typeahead] [--timeout SECONDS] FIRMWARE.elf
 
 QEMU is started through scripts/qemu.py's build_command. Every rng device
 reads from a FIFO of its own, fed by a thread with a known pseudo-random
@@ -23,16 +23,23 @@ chunk of that rng's stream; no FAIL line; exactly one `RESULT: N passed,
 --shell: drive the vio shell over the UART (help, list_device, rng 32, an
 unknown command, poweroff) and check each answer and the exit status 0.
 
+--typeahead: type `list_device` before the shell firmware runs (QEMU starts
+paused with -S; once the UART holds the first byte, QEMU keeping the rest,
+QMP `cont` starts the guest), then check that the shell ran exactly that
+command and that poweroff exits with status 0.
+
 --expect-log: a regular expression the console must match (repeatable).
 The whole console log is printed, then what failed.
 """
 import argparse
 import errno
+import json
 import os
 import random
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +52,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import qemu  # noqa: E402
 
 PROMPT = "vio> "
+
+# What --typeahead types before the firmware runs. The leading Ctrl-U (erase
+# the line) takes the place of the byte the UART holds when the firmware
+# starts: on riscv64, OpenSBI enables the UART's FIFO before the board runs,
+# which clears that byte, and nothing after OpenSBI can bring it back.
+# Erasing an empty line changes nothing, so the shell must read exactly the
+# command whether or not the Ctrl-U arrives.
+TYPEAHEAD = "list_device"
+TYPEAHEAD_BYTES = b"\x15" + TYPEAHEAD.encode() + b"\n"
+
+# How the host sees that the UART holds a received byte: a register read
+# through the monitor's `xp` (no side effect on these registers) and a test
+# of its value. ns16550: LSR.DR set; PL011: UARTFR.RXFE clear.
+UART_RX_READY = {
+    "riscv64": ("xp /1bx 0x10000005", lambda v: (v & 0x01) != 0),
+    "aarch64": ("xp /1wx 0x09000018", lambda v: (v & 0x10) == 0),
+}
 
 
 class RngFeeder(threading.Thread):
@@ -148,6 +172,60 @@ class Console:
     def join(self):
         self.t_out.join(2)
         self.t_err.join(2)
+
+
+class Qmp:
+    """Just enough of a QMP client to run a few commands on a QEMU started with -qmp."""
+
+    def __init__(self, path, deadline):
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                # QEMU has not created the socket yet.
+                self.sock.close()
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no QMP socket at {path}") from None
+                time.sleep(0.01)
+        self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+        self.f = self.sock.makefile("rw")
+        self._reply()  # the greeting
+        self.command("qmp_capabilities")
+
+    def _reply(self):
+        """The next greeting, return or error; events are skipped."""
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise ConnectionError("QEMU closed the QMP socket")
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def command(self, name, **arguments):
+        req = {"execute": name}
+        if arguments:
+            req["arguments"] = arguments
+        self.f.write(json.dumps(req) + "\n")
+        self.f.flush()
+        r = self._reply()
+        if "error" in r:
+            raise RuntimeError(f"QMP {name}: {r['error'].get('desc', r['error'])}")
+        return r.get("return")
+
+    def hmp_value(self, line):
+        """The last number a monitor command such as `xp` prints."""
+        out = self.command("human-monitor-command", **{"command-line": line})
+        m = re.search(r"(0x[0-9a-fA-F]+)\s*$", out or "")
+        if not m:
+            raise RuntimeError(f"'{line}' printed {out!r}")
+        return int(m.group(1), 16)
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
 
 
 class Failures(list):
@@ -261,6 +339,31 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
             fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
 
 
+def check_list_device(out, args, cmd, fails, config):
+    """list_device's output must show every attached device as the build implies."""
+    rows = {}
+    for ln in out.split("\n"):
+        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(legacy|modern)\s+(-?\d+)\s+(.*)$", ln)
+        if m:
+            rows[int(m.group(1))] = m
+    want = {d.slot: d for d in cmd.devices}
+    fails.check(set(rows) == set(want), f"list_device shows slots {sorted(rows)}, "
+                f"attached {sorted(want)}")
+    for slot, d in want.items():
+        m = rows.get(slot)
+        if not m:
+            continue
+        state = expected_state(d, args, config)
+        if state == "nodriver":
+            state = "no driver"
+        fails.check(m.group(3) == d.type_name and m.group(4) == args.virtio
+                    and m.group(6).strip().split(":")[0] == state,
+                    f"list_device slot {slot}: '{m.group(0).strip()}', want {d.type_name} "
+                    f"{args.virtio} {state}")
+    if args.virtio == "modern":
+        fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+
+
 def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
     def send(line):
         proc.stdin.write((line + "\n").encode())
@@ -292,27 +395,7 @@ def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
     out = step("list_device")
     if out is None:
         return
-    rows = {}
-    for ln in out.split("\n"):
-        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(legacy|modern)\s+(-?\d+)\s+(.*)$", ln)
-        if m:
-            rows[int(m.group(1))] = m
-    want = {d.slot: d for d in cmd.devices}
-    fails.check(set(rows) == set(want), f"list_device shows slots {sorted(rows)}, "
-                f"attached {sorted(want)}")
-    for slot, d in want.items():
-        m = rows.get(slot)
-        if not m:
-            continue
-        state = expected_state(d, args, config)
-        if state == "nodriver":
-            state = "no driver"
-        fails.check(m.group(3) == d.type_name and m.group(4) == args.virtio
-                    and m.group(6).strip().split(":")[0] == state,
-                    f"list_device slot {slot}: '{m.group(0).strip()}', want {d.type_name} "
-                    f"{args.virtio} {state}")
-    if args.virtio == "modern":
-        fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+    check_list_device(out, args, cmd, fails, config)
 
     out = step("rng 32")
     if out is None:
@@ -339,6 +422,47 @@ def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
     send("poweroff")
 
 
+def check_typeahead(args, cmd, con, proc, fails, deadline, config, qmp_path):
+    """Type a command while QEMU is paused before the firmware's first instruction."""
+    # QEMU hands the UART what it can hold and keeps the rest in the pipe.
+    proc.stdin.write(TYPEAHEAD_BYTES)
+    proc.stdin.flush()
+    qmp = None
+    try:
+        qmp = Qmp(qmp_path, deadline)
+        reg, ready = UART_RX_READY[args.arch]
+        while not ready(qmp.hmp_value(reg)):
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the UART never received the typed bytes")
+            time.sleep(0.01)
+        fails.check(con.log() == "", f"output before the guest ran: {con.log()!r}")
+        qmp.command("cont")
+    except (OSError, ValueError, RuntimeError) as e:
+        fails.append(f"QMP: {e}")
+        # Paused QEMU would only wait for the timeout.
+        proc.kill()
+        return
+    finally:
+        if qmp:
+            qmp.close()
+
+    pos = con.wait_for(PROMPT, 0, deadline)
+    if not fails.check(pos is not None, "no prompt"):
+        return
+    end = con.wait_for(PROMPT, pos, deadline)
+    if not fails.check(end is not None, f"no prompt after the typed '{TYPEAHEAD}'"):
+        return
+    out = con.log()[pos:end - len(PROMPT)].replace("\r", "")
+    # The shell echoes what it reads: the first line is the command it got.
+    got = out.split("\n", 1)[0]
+    fails.check(got == TYPEAHEAD, f"the shell read '{got}', typed '{TYPEAHEAD}'")
+    fails.check("unknown command" not in out, f"typed command: {out!r}")
+    check_list_device(out, args, cmd, fails, config)
+
+    proc.stdin.write(b"poweroff\n")
+    proc.stdin.flush()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
@@ -349,7 +473,10 @@ def main():
     p.add_argument("--expect-state", action="append", default=[], metavar="[KIND=]STATE",
                    help="ready, nodriver, refused or failed (default: what --config implies)")
     p.add_argument("--expect-log", action="append", default=[])
-    p.add_argument("--shell", action="store_true")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--shell", action="store_true")
+    mode.add_argument("--typeahead", action="store_true",
+                      help=f"type {TYPEAHEAD} before the shell firmware runs")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("firmware")
@@ -369,7 +496,12 @@ def main():
         for d in sorted((d for d in plan if d.kind == "rng"), key=lambda d: d.index):
             feeders[d.id] = RngFeeder(os.path.join(tmp, f"{d.id}.fifo"), f"vio-{d.id}-{d.slot}")
             rng_files.append(feeders[d.id].path)
-        cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices,
+        extra = []
+        qmp_path = os.path.join(tmp, "qmp.sock")
+        if args.typeahead:
+            # Paused until the typed bytes have reached the UART.
+            extra = ["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+        cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices, extra,
                                  boot_suffix=args.boot_suffix, interactive=False,
                                  rng_files=rng_files, qemu=args.qemu)
         if not os.path.exists(cmd.boot_image):
@@ -382,11 +514,14 @@ def main():
         for f in feeders.values():
             f.start()
         deadline = time.monotonic() + args.timeout
-        stdin = subprocess.PIPE if args.shell else subprocess.DEVNULL
+        shell = args.shell or args.typeahead
+        stdin = subprocess.PIPE if shell else subprocess.DEVNULL
         proc = subprocess.Popen(cmd.argv, stdin=stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         con = Console(proc)
-        if args.shell:
+        if args.typeahead:
+            check_typeahead(args, cmd, con, proc, fails, deadline, config, qmp_path)
+        elif args.shell:
             check_shell(args, cmd, con, proc, feeders, fails, deadline, config)
         try:
             rc = proc.wait(max(0.1, deadline - time.monotonic()))
@@ -395,7 +530,7 @@ def main():
             rc = proc.wait()
             fails.append(f"QEMU still running after {args.timeout:g} s; killed")
         con.join()
-        if args.shell:
+        if shell:
             fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
         else:
             check_firmware(args, cmd, con, rc, feeders, fails, config)
@@ -415,7 +550,8 @@ def main():
             for msg in fails:
                 print(f"FAIL: {msg}")
             return 1
-        print(f"PASS ({'shell' if args.shell else 'firmware'}, exit status {rc})")
+        print(f"PASS ({'typeahead' if args.typeahead else 'shell' if args.shell else 'firmware'}"
+              f", exit status {rc})")
         return 0
     except qemu.QemuError as e:
         print(f"FAIL: {e}")
