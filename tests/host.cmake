@@ -25,6 +25,7 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/sim.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_port.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_rng.c
+  ${VIO_SOURCE_DIR}/tests/sim/sim_cache.c
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
