@@ -59,6 +59,7 @@ vio_host_test(test_rng LIBRARY vio_host SOURCES ${t}/test_rng.c)
 vio_host_test(test_rng_poll LIBRARY vio_poll SOURCES ${t}/test_rng.c)
 vio_host_test(test_blk LIBRARY vio_host SOURCES ${t}/test_blk.c)
 vio_host_test(test_blk_poll LIBRARY vio_poll SOURCES ${t}/test_blk.c)
+vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)
 
