@@ -290,6 +290,43 @@ static void test_clean_skips_clean_lines(void)
 	clean(r.buf + 5, 1);
 	sim_cache_dev_read((uintptr_t)r.buf, &got, 1);
 	CHECK_EQ(got, 0);
+	CHECK_EQ(sim_cache_stats.stale_write_backs, 1);
+	CHECK_EQ(sim_take_errors(), 1);
+}
+
+/*
+ * A ring field written into a line the device wrote since the CPU last
+ * read it: the clean puts the CPU's stale used ring back over the device's.
+ */
+static void test_stale_write_back(void)
+{
+	uint16_t got;
+
+	ring_setup(sim_port_noncoherent(), LINE + 16);
+	offer(0, 0);
+	clean(r.mem, 2 * LINE);
+	CHECK_EQ(sim_step(r.d), 1);
+	offer(1, 1);
+	clean(&r.desc[1], sizeof(r.desc[1]));
+	clean(&r.avail->idx, 2);
+	CHECK_EQ(sim_cache_stats.stale_write_backs, 1);
+	CHECK_EQ(sim_take_errors(), 1);
+	CHECK(strstr(sim_last_error(), "the device wrote since") != NULL);
+	sim_cache_dev_read((uintptr_t)&r.used->idx, &got, 2);
+	CHECK_EQ(got, 0);
+	/* Refreshed before it is written, the line goes back with the device's data. */
+	sim_reset_all();
+	sim_port_reset();
+	ring_setup(sim_port_noncoherent(), LINE + 16);
+	offer(0, 0);
+	clean(r.mem, 2 * LINE);
+	CHECK_EQ(sim_step(r.d), 1);
+	invalidate(r.avail, LINE);
+	offer(1, 1);
+	clean(r.mem, 2 * LINE);
+	CHECK_EQ(sim_take_errors(), 0);
+	sim_cache_dev_read((uintptr_t)&r.used->idx, &got, 2);
+	CHECK_EQ(got, 1);
 }
 
 /* Memory outside the DMA pool (a caller's buffer) is unknown to the device until cleaned. */
@@ -398,6 +435,7 @@ int main(void)
 	RUN(test_device_writes_dirty_line);
 	RUN(test_line_granularity);
 	RUN(test_clean_skips_clean_lines);
+	RUN(test_stale_write_back);
 	RUN(test_outside_pool);
 	RUN(test_adopt);
 	RUN(test_coherent_port);

@@ -212,6 +212,25 @@ static bool dirty(const struct view *v)
 /* ------------------------------------------------------------------ */
 /* The port's hooks */
 
+/*
+ * Bytes of a dirty line the CPU did not write but the device did since the
+ * CPU last synced the line: a write-back puts the CPU's stale copy over them.
+ */
+SIM_NO_ASAN static unsigned stale_over_device(const struct view *v, uintptr_t *first)
+{
+	const volatile uint8_t *cpu = v->cpu, *dev = v->dev, *snp = v->snap;
+	unsigned n = 0;
+
+	for (uintptr_t i = 0; i < LINE; i++) {
+		if (cpu[i] == snp[i] && dev[i] != snp[i]) {
+			if (!n)
+				*first = v->addr + i;
+			n++;
+		}
+	}
+	return n;
+}
+
 void sim_cache_clean(void *ctx, const void *p, size_t len)
 {
 	(void)ctx;
@@ -220,11 +239,20 @@ void sim_cache_clean(void *ctx, const void *p, size_t len)
 	sim_cache_stats.cleans++;
 	FOR_LINES(line, (uintptr_t)p, len) {
 		struct view v;
+		uintptr_t first = 0;
+		unsigned stale;
 
 		view_of(line, &v);
 		/* A write-back cache writes back dirty lines only, and whole. */
 		if (!dirty(&v))
 			continue;
+		stale = stale_over_device(&v, &first);
+		if (stale) {
+			sim_cache_stats.stale_write_backs++;
+			sim_error("cache_clean(%p, %zu) writes back line %#lx over %u byte(s) the "
+				  "device wrote since the CPU last read it (first at %#lx)", p, len,
+				  (unsigned long)line, stale, (unsigned long)first);
+		}
 		raw_copy(v.dev, v.cpu, LINE);
 		raw_copy(v.snap, v.cpu, LINE);
 		sim_cache_stats.lines_written_back++;

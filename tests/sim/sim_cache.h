@@ -26,7 +26,10 @@
  *   CPU has written since the line was last cleaned or invalidated (a
  *   "dirty" line), whole: bytes of the line outside the range go too.
  *   A line the CPU has not written is left alone, even when its copy is
- *   stale, as a write-back cache would.
+ *   stale, as a write-back cache would. Writing back a line over bytes the
+ *   device wrote after the CPU last synced it (the CPU wrote a line it had
+ *   not refreshed, such as a ring field next to device-written ones) puts
+ *   stale data over the device's: a driver error too.
  * - cache_invalidate(p, len) replaces the CPU's copy of every line the range
  *   touches by the device's. What the CPU wrote there and never cleaned is
  *   lost: that is reported as a driver error (a "dirty discard"), whether
@@ -85,6 +88,7 @@ struct sim_cache_stats {
 	unsigned lines_invalidated;  /* lines an invalidate refreshed */
 	unsigned dirty_discards;     /* lines whose unclean CPU data an invalidate dropped */
 	unsigned dirty_under_device; /* device writes to lines the CPU held dirty */
+	unsigned stale_write_backs;  /* dirty lines written back over newer device data */
 };
 extern struct sim_cache_stats sim_cache_stats;
 
