@@ -21,7 +21,7 @@
  *
  *     vio_template_init();
  *     vio_init(vio_template_port(), vio_template_os());
- *     vio_driver_register(&vio_rng_driver);
+ *     vio_driver_register(&vio_rng_driver, NULL);
  *     vio_mmio_add(base, irq, slot, NULL);   // for each virtio-mmio node
  *
  * Rules every hook follows:

@@ -23,6 +23,7 @@
 #include "core/virtqueue_priv.h"
 
 #define VQ_SIZE_MAX 32768u /* 2.7: Queue Size is at most 32768 */
+#define CACHE_LINE 64u     /* the largest line a non-coherent port is expected to have */
 
 /* Per-chain bookkeeping, indexed by the chain's head descriptor. */
 struct slot {
@@ -173,6 +174,13 @@ static int split_create(const struct vio_port *port, const struct vio_vq_config 
 
 	if (used_align & (used_align - 1))
 		return VIO_EINVAL;
+	/*
+	 * Without cache coherency the used ring (the device's) must not share
+	 * a cache line with the avail ring (the driver's): a clean of one
+	 * would write stale bytes over the other.
+	 */
+	if (port->cache_clean && used_align < CACHE_LINE)
+		used_align = CACHE_LINE;
 	/* 2.7: a split queue's size is a power of two, at most 32768 */
 	while (size * 2 <= cfg->max_size && size * 2 <= VQ_SIZE_MAX)
 		size *= 2;

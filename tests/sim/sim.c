@@ -15,6 +15,7 @@
 #include <vio/spec/virtio_ring.h>
 
 #include "sim.h"
+#include "sim_cache.h"
 #include "sim_port.h"
 
 bool sim_verbose = true;
@@ -70,9 +71,19 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static void *ptr(uint64_t addr)
+/* A DMA address as the CPU sees it (virt_to_dma is the identity). */
+static void *cpu_ptr(uint64_t addr)
 {
 	return (void *)(uintptr_t)addr;
+}
+
+/*
+ * Ring memory as the device sees it: the memory itself, or on a
+ * non-coherent port its view in the cache model (sim_cache.h).
+ */
+static void *ptr(uint64_t addr)
+{
+	return sim_cache_dev_ptr(addr);
 }
 
 /*
@@ -465,9 +476,9 @@ static void queue_enable_modern(struct sim_dev *d)
 			  (unsigned long long)q->device);
 		return;
 	}
-	if (!sim_dma_owns(ptr(q->desc), 16 * (size_t)q->num) ||
-	    !sim_dma_owns(ptr(q->driver), avail_size(d, q->num)) ||
-	    !sim_dma_owns(ptr(q->device), used_size(d, q->num))) {
+	if (!sim_dma_owns(cpu_ptr(q->desc), 16 * (size_t)q->num) ||
+	    !sim_dma_owns(cpu_ptr(q->driver), avail_size(d, q->num)) ||
+	    !sim_dma_owns(cpu_ptr(q->device), used_size(d, q->num))) {
 		sim_error("dev%d: queue %u: ring not inside DMA memory", d->slot, qi);
 		return;
 	}
@@ -504,7 +515,7 @@ static void queue_enable_legacy(struct sim_dev *d, uint32_t pfn)
 	q->driver = q->desc + 16ull * q->num;
 	q->device = align_up(q->driver + 2ull * (3 + q->num), align);
 	end = q->device + 2ull * 3 + 8ull * q->num;
-	if (!sim_dma_owns(ptr(q->desc), (size_t)(end - q->desc))) {
+	if (!sim_dma_owns(cpu_ptr(q->desc), (size_t)(end - q->desc))) {
 		sim_error("dev%d: queue %u: legacy ring %#llx..%#llx not inside DMA memory", d->slot,
 			  qi, (unsigned long long)q->desc, (unsigned long long)end);
 		q->pfn = 0;
@@ -884,7 +895,7 @@ static bool walk(struct sim_dev *d, unsigned qi, uint16_t head, struct sim_chain
 			/* 2.7.5.3 */
 			if (!has_feature(d, VIRTIO_RING_F_INDIRECT_DESC) || indirect ||
 			    (flags & VIRTQ_DESC_F_NEXT) || !len || len % 16 ||
-			    !sim_dma_owns(ptr(addr), len)) {
+			    !sim_dma_owns(cpu_ptr(addr), len)) {
 				sim_error("dev%d q%u: bad indirect descriptor in chain %u", d->slot,
 					  qi, head);
 				return false;
@@ -920,7 +931,7 @@ static bool walk(struct sim_dev *d, unsigned qi, uint16_t head, struct sim_chain
 			c->nout++;
 			c->out_len += len;
 		}
-		q->segs[nseg].buf = ptr(addr);
+		q->segs[nseg].buf = sim_cache_seg_map(addr, len, flags & VIRTQ_DESC_F_WRITE);
 		q->segs[nseg].len = len;
 		nseg++;
 		if (!(flags & VIRTQ_DESC_F_NEXT))
@@ -950,11 +961,12 @@ static void mark_busy(struct sim_queue *q, uint8_t val)
 
 static void used_write(struct sim_dev *d, struct sim_queue *q, uint32_t id, uint32_t len)
 {
-	uint8_t *used = ptr(q->device);
-	uint8_t *elem = used + 4 + 8 * (size_t)(q->used_idx % q->num);
+	uint64_t at = q->device + 4 + 8 * (uint64_t)(q->used_idx % q->num);
+	uint8_t *elem = ptr(at);
 
 	wr32(d, elem, id);
 	wr32(d, elem + 4, len);
+	sim_cache_dev_wrote(at, 8);
 	q->used_idx++;
 }
 
@@ -963,6 +975,7 @@ static void used_publish(struct sim_dev *d, struct sim_queue *q)
 	/* 2.7.8.2: the entry is written before the index that exposes it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	wr16(d, (uint8_t *)ptr(q->device) + 2, q->used_idx);
+	sim_cache_dev_wrote(q->device + 2, 2);
 }
 
 static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
@@ -1008,10 +1021,13 @@ static bool serve(struct sim_dev *d, unsigned qi, uint16_t head, bool first)
 	int r;
 
 	if (!walk(d, qi, head, &c, first)) {
+		sim_cache_seg_release(false);
 		q->broken = true;
 		return true;
 	}
 	r = d->model->handle(d, qi, &c);
+	/* What the model wrote reaches the device's view only for a served chain. */
+	sim_cache_seg_release(r != SIM_HOLD);
 	if (r == SIM_HOLD) {
 		if (first)
 			mark_busy(q, 1);
@@ -1062,9 +1078,11 @@ static unsigned process_queue(struct sim_dev *d, unsigned qi)
 
 			/* Keep the order: the chain waits behind the held ones. */
 			if (!walk(d, qi, head, &c, true)) {
+				sim_cache_seg_release(false);
 				q->broken = true;
 				break;
 			}
+			sim_cache_seg_release(false);
 			mark_busy(q, 1);
 			q->held[q->nheld++] = head;
 			continue;
@@ -1077,10 +1095,12 @@ static unsigned process_queue(struct sim_dev *d, unsigned qi)
 
 	/* 2.7.10: what the device asks of the driver's notifications. */
 	wr16(d, used, d->used_flags);
+	sim_cache_dev_wrote(q->device, 2);
 	if (event_idx(d)) {
 		uint16_t ev = d->avail_event >= 0 ? (uint16_t)d->avail_event : q->last_avail;
 
 		wr16(d, used + 4 + 8 * (size_t)q->num, ev);
+		sim_cache_dev_wrote(q->device + 4 + 8 * (uint64_t)q->num, 2);
 	}
 
 	if (q->used_idx != old_used) {

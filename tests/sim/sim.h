@@ -7,7 +7,11 @@
  * at fake base addresses (SIM_BASE + slot * SIM_STRIDE, never dereferenced)
  * with the register file of virtio-mmio version 2 (VirtIO 1.2 section 4.2.2)
  * or the legacy version 1 (section 4.2.4). Ring addresses the driver hands
- * over are host pointers (the test port's virt_to_dma is the identity).
+ * over are host pointers (the test port's virt_to_dma is the identity). On a
+ * non-coherent test port (sim_cache.h) the device reaches them, and every
+ * buffer of a chain, through its own view of memory, which the library
+ * keeps up to date with the port's cache hooks; models need not care: the
+ * buffers of a chain they get are that view.
  *
  * Nothing runs by itself: sim_step() plays the device side of the split
  * rings (section 2.7) for everything the driver made available, and the

@@ -13,6 +13,8 @@
 #include <vio/error.h>
 
 #include "sim.h"
+#include "sim_asan.h"
+#include "sim_cache.h"
 #include "sim_port.h"
 
 /*
@@ -27,26 +29,6 @@
 #define POOL_SIZE (64ul << 20)
 #define POOL_REDZONE 64
 #define LEGACY_LIMIT (1ull << 44)
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SIM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SIM_ASAN 1
-#endif
-#endif
-#ifndef SIM_ASAN
-#define SIM_ASAN 0
-#endif
-
-#if SIM_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n) __asan_poison_memory_region((p), (n))
-#define UNPOISON(p, n) __asan_unpoison_memory_region((p), (n))
-#else
-#define POISON(p, n) ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 #define MAX_IRQS 64
 #define LOG_LINES 256
@@ -113,6 +95,7 @@ static void pool_init(void)
 		fprintf(stderr, "sim: DMA pool at %p: beyond a legacy device's reach\n", p);
 	pool = p;
 	POISON(pool, POOL_SIZE);
+	sim_cache_pool(pool, POOL_SIZE);
 }
 
 static void *p_dma_alloc(void *ctx, size_t size, size_t align)
@@ -142,6 +125,7 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align)
 	/* The contract says zeroed; dirty it first so a missing memset would show. */
 	memset(p, 0xa5, size);
 	memset(p, 0, size);
+	sim_cache_alloc(p, size);
 	if (nallocs == cap_allocs) {
 		unsigned cap = cap_allocs ? 2 * cap_allocs : 64;
 		struct alloc *a = realloc(allocs, cap * sizeof(*a));
@@ -172,6 +156,7 @@ static void p_dma_free(void *ctx, void *p, size_t size)
 				  allocs[i].size);
 		/* Not reused before the next reset: a later access is a use after free. */
 		POISON(p, allocs[i].size);
+		sim_cache_free(p, allocs[i].size);
 		allocs[i] = allocs[--nallocs];
 		return;
 	}
@@ -446,6 +431,29 @@ static const struct vio_port port_polled = {
 	.log = p_log,
 };
 
+/* A platform without DMA coherency: the cache model of sim_cache.h. */
+static const struct vio_port port_nc_irq = {
+	.dma_alloc = p_dma_alloc,
+	.dma_free = p_dma_free,
+	.virt_to_dma = p_virt_to_dma,
+	.cache_clean = sim_cache_clean,
+	.cache_invalidate = sim_cache_invalidate,
+	.irq_attach = p_irq_attach,
+	.irq_detach = p_irq_detach,
+	.time_ns = p_time_ns,
+	.log = p_log,
+};
+
+static const struct vio_port port_nc_polled = {
+	.dma_alloc = p_dma_alloc,
+	.dma_free = p_dma_free,
+	.virt_to_dma = p_virt_to_dma,
+	.cache_clean = sim_cache_clean,
+	.cache_invalidate = sim_cache_invalidate,
+	.time_ns = p_time_ns,
+	.log = p_log,
+};
+
 static const struct vio_os os = {
 	.lock = p_lock,
 	.unlock = p_unlock,
@@ -464,6 +472,28 @@ const struct vio_port *sim_port_polled(void)
 	return &port_polled;
 }
 
+/* The hooks are only meaningful with the device on its own view: turn it on. */
+static void cache_model_on(void)
+{
+	if (sim_cache_on())
+		return;
+	sim_cache_enable();
+	for (unsigned i = 0; i < nallocs; i++)
+		sim_cache_adopt(allocs[i].p, allocs[i].size);
+}
+
+const struct vio_port *sim_port_noncoherent(void)
+{
+	cache_model_on();
+	return &port_nc_irq;
+}
+
+const struct vio_port *sim_port_noncoherent_polled(void)
+{
+	cache_model_on();
+	return &port_nc_polled;
+}
+
 const struct vio_os *sim_os(void)
 {
 	return &os;
@@ -476,6 +506,7 @@ void sim_port_reset(void)
 		madvise(pool, POOL_SIZE, MADV_DONTNEED);
 		POISON(pool, POOL_SIZE);
 	}
+	sim_cache_reset();
 	pool_used = 0;
 	nallocs = 0;
 	free(allocs);

@@ -9,6 +9,8 @@
  *   allocated was given back with the same size, and the simulator can
  *   check that rings lie inside DMA memory.
  * - virt_to_dma is the identity.
+ * - cache_clean and cache_invalidate are NULL (a coherent platform), except
+ *   in the non-coherent ports of sim_cache.h, which model a CPU cache.
  * - The clock is fake. It advances by sim_time_tick_ns at every time_ns
  *   call (and, when sim_step_in_time is set, the simulated devices run: the
  *   device works while the CPU spins) and by a whole wait when an
