@@ -124,7 +124,7 @@ class Counter:
         argv = run_bench.base_argv(env.arch, env.iface, "null", None)
         argv += ["-kernel", fw_path, "-plugin", plug]
         env.logs = work
-        self.g = run_bench.VioGuest(tag, argv, work, env)
+        self.g = run_bench.VioGuest(tag, argv, work, env, "count")
         self.g.start()
         self.g.resume()
 
