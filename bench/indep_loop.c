@@ -19,6 +19,9 @@
  *           irqs=<interrupts taken> kicks=<notifications sent>
  *           spins=<empty looks at the used index> t=<one clock read>
  *
+ *     (pollclk, pollisr and irqwfi are variants of the wait, for
+ *     experiments: see the functions that implement them.)
+ *
  *     depth requests of bytes are kept in flight until count are done. Each
  *     round waits for the used index to move (poll: spins on it in memory;
  *     irq: sleeps with wfi until the device's interrupt, as vio's
