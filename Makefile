@@ -68,7 +68,7 @@ clean:
 bench: setup
 	@for a in riscv64 aarch64; do \
 		cmake --preset $$a >/dev/null && \
-		cmake --build --preset $$a -j $(JOBS) --target vio-blk-bench vio-blk-bench-poll \
+		cmake --build --preset $$a -j $(JOBS) --target vio-blk-bench vio-blk-bench-poll blk-indep-loop \
 			|| exit 1; \
 	done
 	@sh bench/fetch_refs.sh

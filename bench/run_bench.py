@@ -4,7 +4,8 @@
 
   run_bench.py [--quick] [--arch A]... [--iface legacy|modern]... [--backend null|file]...
                [--rounds N] [--warmup N] [--scale F] [--workload NAME]...
-               [--build-root DIR] [--refs DIR] [--out DIR] [--no-linux] [--no-uboot]
+               [--build-root DIR] [--baseline DIR] [--refs DIR] [--out DIR]
+               [--no-linux] [--no-uboot] [--no-loop]
 
 For every scenario (board, virtio-mmio interface, block backend) it boots
 each guest once, on the same QEMU command line but for what is booted:
@@ -12,7 +13,15 @@ each guest once, on the same QEMU command line but for what is booted:
   vio irq    bench/blk_bench.c built with the user's configuration
              (interrupt-driven by default);
   vio poll   the same built with the `poll` configuration; it also runs the
-             bare loop (the virtqueue work alone, polled);
+             bare loop (the virtqueue work alone, polled, with vio's own
+             virtqueue functions);
+  loop       bench/indep_loop.c, the independent loop: virtio-mmio and the
+             split ring written from the spec, no vio code at all, polled
+             (spinning on the used index) and interrupt-driven (wfi until
+             the device's interrupt), at every depth;
+  baseline   with --baseline DIR: vio irq and vio poll again, built from
+             another commit (bench/build_baseline.sh puts them in DIR), so a
+             change's before / after ratios come from one interleaved run;
   U-Boot     Debian's u-boot-qemu (its polled virtio driver), block cache
              off (`blkcache configure 0 0`);
   Linux      Debian's arm64 kernel with a busybox initramfs (aarch64 only).
@@ -116,7 +125,9 @@ SEQ_FIRST_COUNT = {"vio": 256, "uboot": 48, "linux": 48}
 COUNT_MAX = 200000
 
 # Columns of the tables: (key, title).
-COLUMNS = [("bare", "bare loop"), ("vio-irq", "vio irq"), ("vio-poll", "vio poll"),
+COLUMNS = [("bare", "bare loop"), ("loop-poll", "indep. loop poll"),
+           ("loop-irq", "indep. loop irq"), ("vio-irq", "vio irq"), ("vio-poll", "vio poll"),
+           ("base-irq", "baseline irq"), ("base-poll", "baseline poll"),
            ("uboot", "U-Boot"), ("linux", "Linux")]
 
 
@@ -341,6 +352,10 @@ def parse_kv(text):
 class VioGuest(Guest):
     kind = "vio"
 
+    def __init__(self, name, argv, work, env, role):
+        super().__init__(name, argv, work, env)
+        self.role = role  # vio-irq, vio-poll, base-irq, base-poll, loop
+
     def boot(self):
         super().boot()
         m, _ = self.command("info", r"^(INFO .*|ERR .*)\n", 10)
@@ -360,6 +375,8 @@ class VioGuest(Guest):
     def measure(self, col, w, n):
         if col == "bare":
             return self.run("bare", w, n)
+        if col.startswith("loop-"):
+            return self.run(col[5:], w, n)  # poll | irq
         return self.run("async" if w.depth > 1 else "sync", w, n)
 
     def quit_command(self):
@@ -490,11 +507,17 @@ def make_guests(args, env, work, disk):
     suffix = qemu.ARCHES[env.arch].boot_suffix
     tag = f"{env.arch}-{env.iface}-{env.backend}"
     guests = []
-    for name, fw in (("vio-irq", "vio-blk-bench"), ("vio-poll", "vio-blk-bench-poll")):
-        image = os.path.join(build, fw + suffix)
+    vios = [("vio-irq", build, "vio-blk-bench"), ("vio-poll", build, "vio-blk-bench-poll")]
+    if not args.no_loop:
+        vios.append(("loop", build, "blk-indep-loop"))
+    if args.baseline:
+        bdir = os.path.join(args.baseline, env.arch, "bench")
+        vios += [("base-irq", bdir, "vio-blk-bench"), ("base-poll", bdir, "vio-blk-bench-poll")]
+    for role, where, fw in vios:
+        image = os.path.join(where, fw + suffix)
         if not os.path.exists(image):
             raise BenchError(f"{image} not found: build the {env.arch} firmware first")
-        guests.append(VioGuest(f"{tag}-{name}", base + ["-kernel", image], work, env))
+        guests.append(VioGuest(f"{tag}-{role}", base + ["-kernel", image], work, env, role))
     if not args.no_uboot:
         if env.arch == "aarch64":
             ub = os.path.join(args.refs, "u-boot", "qemu_arm64", "u-boot.bin")
@@ -519,11 +542,11 @@ def make_guests(args, env, work, disk):
 def columns_for(guest, w):
     """The table columns guest fills for workload w."""
     if isinstance(guest, VioGuest):
-        if guest.name.endswith("vio-irq"):
-            return ["vio-irq"]
-        if w.op == "read" and w.depth == 1 and not w.seq:
+        if guest.role == "loop":
+            return ["loop-poll", "loop-irq"]
+        if guest.role == "vio-poll" and w.op == "read" and w.depth == 1 and not w.seq:
             return ["bare", "vio-poll"]
-        return ["vio-poll"]
+        return [guest.role]
     if isinstance(guest, UBootGuest):
         return ["uboot"] if w.depth == 1 else []  # its driver waits for each request
     # busybox dd cannot do O_DIRECT below a page: it falls back to the page cache.
@@ -635,9 +658,9 @@ def run_scenario(args, env, work, disk, log):
         # Where the time of a 4 KiB read goes, in vio's guests, at depth 1 and 32.
         t = time.monotonic()
         for g in guests:
-            if not isinstance(g, VioGuest):
+            if not isinstance(g, VioGuest) or g.role not in ("vio-irq", "vio-poll"):
                 continue
-            col = "vio-irq" if g.name.endswith("irq") else "vio-poll"
+            col = g.role
             runs = [("prof", w) for w in WORKLOADS if w.name in ("r4kq1", "r4kq32")]
             if col == "vio-poll":
                 runs += [("bare", w) for w in WORKLOADS if w.name == "r4kq1"]
@@ -726,6 +749,10 @@ def report(env, res, workloads, rounds):
     present = [c for c in COLUMNS if any(c[0] in samples.get(w.name, {}) for w in workloads)]
     keys = [c[0] for c in present]
     head = ["workload"] + [c[1] for c in present]
+    if "loop-poll" in keys:
+        head.append("vio ÷ indep. loop (time), irq / poll")
+    if "base-irq" in keys:
+        head.append("vio ÷ baseline (time), irq / poll")
     if "linux" in keys:
         head.append("vio irq ÷ Linux")
     if "uboot" in keys:
@@ -736,6 +763,12 @@ def report(env, res, workloads, rounds):
     for w in workloads:
         s = samples.get(w.name, {})
         row = [w.label] + [cell(c, w, s.get(c)) for c in keys]
+        if "loop-poll" in keys:
+            row.append(f"{fmt_ratio(ratio(s, 'loop-irq', 'vio-irq'))} / "
+                       f"{fmt_ratio(ratio(s, 'loop-poll', 'vio-poll'))}")
+        if "base-irq" in keys:
+            row.append(f"{fmt_ratio(ratio(s, 'base-irq', 'vio-irq'))} / "
+                       f"{fmt_ratio(ratio(s, 'base-poll', 'vio-poll'))}")
         if "linux" in keys:
             row.append(fmt_ratio(ratio(s, "vio-irq", "linux")))
         if "uboot" in keys:
@@ -755,7 +788,9 @@ def report(env, res, workloads, rounds):
     out.append("")
     out.append(f"Best of {rounds} interleaved rounds after a warm-up; in brackets the spread "
                f"(the slowest round against the best). A ratio is how many times the first "
-               f"figure's rate is the second's, both from this run. U-Boot: net of its "
+               f"figure's rate is the second's, both from this run; a \"(time)\" ratio is "
+               f"the other way round, vio's time per request over the reference's. The "
+               f"independent loop shares no code with vio. U-Boot: net of its "
                f"shell loop; \"less its text\": net also of the ~70 characters `virtio "
                f"read` prints per command. Linux: net of an empty dd.\n")
 
@@ -887,6 +922,10 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     p.add_argument("--no-linux", action="store_true")
     p.add_argument("--no-uboot", action="store_true")
+    p.add_argument("--no-loop", action="store_true", help="leave out the independent loop")
+    p.add_argument("--baseline", default=None,
+                   help="also run the vio firmwares under DIR/<arch>/bench, built from "
+                        "another commit by bench/build_baseline.sh")
     args = p.parse_args()
 
     if args.quick:
@@ -903,6 +942,8 @@ def main():
     args.workloads = [w for w in WORKLOADS if not args.workload or w.name in args.workload]
     args.build_root = os.path.abspath(args.build_root)
     args.refs = os.path.abspath(args.refs)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
 
     out = os.path.abspath(args.out)
     logs = os.path.join(out, "logs")
