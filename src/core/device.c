@@ -175,8 +175,8 @@ static void name_device(struct vio_device *dev)
 
 /*
  * Note work for dev and wake whoever should do it: the waiters of the
- * queues concerned and the service. index is a queue, or every queue
- * (VIO_DEV_IRQ_CONFIG + 1 stands for "all"), or none (bits only).
+ * queues concerned and the service. index is a queue, ALL_QUEUES or
+ * NO_QUEUE (bits only).
  */
 #define ALL_QUEUES 0x10000u
 #define NO_QUEUE 0x20000u

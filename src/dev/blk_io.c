@@ -38,7 +38,6 @@ struct sync {
 	struct vio_blk_req reqs[SYNC_WINDOW];
 	/* Under vio_lock (the completions run in whatever thread runs the handler): */
 	unsigned busy;          /* bit i: reqs[i] is queued and its callback has not run */
-	unsigned pending;       /* requests in flight */
 	int error;              /* the first error */
 };
 
@@ -51,7 +50,6 @@ static void sync_done(struct vio_blk_req *r)
 	struct sync *s = r->ctx;
 	uintptr_t l = vio_lock();
 
-	s->pending--;
 	s->busy &= ~(1u << (r - s->reqs));
 	if (r->result && !s->error)
 		s->error = r->result;
@@ -117,13 +115,12 @@ static int sync_next(struct sync *s, struct vio_blk_req *r)
 		break;
 	}
 	l = vio_lock();
-	s->pending++; /* before it can complete */
+	/* before it can complete */
 	s->busy |= 1u << (r - s->reqs);
 	vio_unlock(l);
 	rc = blk_enqueue(s->b, s->q, r, piece, n, len);
 	if (rc) {
 		l = vio_lock();
-		s->pending--;
 		s->busy &= ~(1u << (r - s->reqs));
 		vio_unlock(l);
 		return rc;
@@ -152,7 +149,7 @@ static void sync_state(struct sync *s, unsigned *pending, int *error)
 {
 	uintptr_t l = vio_lock();
 
-	*pending = s->pending;
+	*pending = s->busy; /* nonzero while any request is in flight */
 	*error = s->error;
 	vio_unlock(l);
 }
