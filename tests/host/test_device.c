@@ -23,9 +23,9 @@
 /* A driver whose probe sets up the queues the test asks for. */
 static struct {
 	unsigned nq;           /* queues to set up */
-	uint32_t max[4];       /* max_size argument per queue */
-	int rc[4];             /* what vio_dev_vq_setup returned */
-	uint32_t size[4];      /* the size it got */
+	uint32_t max[SIM_MAX_QUEUES]; /* max_size argument per queue */
+	int rc[SIM_MAX_QUEUES];       /* what vio_dev_vq_setup returned */
+	uint32_t size[SIM_MAX_QUEUES]; /* the size it got */
 	int probe_rc;          /* returned after the queues (0: success) */
 	unsigned probes, removes, config_changes;
 	unsigned priv_bad;     /* probes that found no state, or state not zeroed */
@@ -351,6 +351,37 @@ static void test_second_queue(void)
 		CHECK_EQ(dev->nqueues, 3);
 }
 
+/*
+ * Queue records are sized per device at run time: a driver with many
+ * queues (a multiport console with QEMU's default 31 ports has 64: a
+ * receive/transmit pair per port and the control pair) is not capped by a
+ * build constant, and each queue gets the size the device allows.
+ */
+static void test_many_queues(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	td.nq = SIM_MAX_QUEUES;
+	for (unsigned i = 0; i < td.nq; i++)
+		d->q[i].num_max = 4u << (i % 4);
+	dev = add(d, 0);
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	CHECK_EQ(dev->nqueues, SIM_MAX_QUEUES);
+	for (unsigned i = 0; i < td.nq; i++) {
+		CHECK_EQ(td.rc[i], 0);
+		CHECK_EQ(td.size[i], 4u << (i % 4));
+		CHECK(d->q[i].ready);
+		CHECK(vio_dev_vq(dev, i) != NULL);
+		if (vio_dev_vq(dev, i))
+			CHECK_EQ(vio_vq_index(vio_dev_vq(dev, i)), i);
+	}
+	CHECK(vio_dev_vq(dev, SIM_MAX_QUEUES) == NULL);
+}
+
 static void test_probe_fails(void)
 {
 	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
@@ -619,6 +650,7 @@ int main(void)
 	RUN(test_queue_size);
 	RUN(test_queue_missing);
 	RUN(test_second_queue);
+	RUN(test_many_queues);
 	RUN(test_probe_fails);
 	RUN(test_probe_enomem);
 	RUN(test_irq_attach_fails);

@@ -41,7 +41,7 @@
 #define SIM_BASE 0x10001000u
 #define SIM_STRIDE 0x1000u
 #define SIM_MAX_DEVS 16
-#define SIM_MAX_QUEUES 8
+#define SIM_MAX_QUEUES 64 /* a multiport console with 31 ports needs 64 */
 #define SIM_CONFIG_MAX 256
 #define SIM_STATUS_LOG 32
 #define SIM_REGS (0x100 / 4)
