@@ -789,14 +789,16 @@ static void queue_addr_write(struct sim_dev *d, unsigned off, uint32_t v)
 
 void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 {
-	struct sim_dev *d = lookup(addr, "write", width);
+	struct sim_dev *d;
 	struct sim_queue *q;
 	unsigned off;
 
+	/* <vio/io.h>: a register write is ordered after the memory accesses before it. */
+	sim_store_drain();
+	d = lookup(addr, "write", width);
+
 	if (!d)
 		return;
-	/* 4.2.2.2 / io.h: a register write is ordered after the memory stores before it. */
-	sim_store_drain();
 	off = (unsigned)(addr - d->base);
 	if (!id0_access_ok(d, off, "write"))
 		return;
