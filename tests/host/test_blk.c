@@ -816,6 +816,46 @@ static void test_timeout(void)
 	CHECK(sim_log_contains("no completion in 20 ms"));
 }
 
+/* [p, p+len) still holds the byte it was filled with. */
+static bool untouched(const uint8_t *p, size_t len, uint8_t byte)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != byte)
+			return false;
+	return true;
+}
+
+/*
+ * A device that, like QEMU's, takes no notice of FAILED: it still holds the
+ * request when the driver gives up on it and would complete it later,
+ * writing into the buffer. The driver must reset it (which drops what it
+ * holds) before the buffer goes back to the caller: nothing the device
+ * does afterwards may land there.
+ */
+static void test_timeout_late_device(void)
+{
+	struct vio_device *dev = setup(2);
+
+	if (!dev)
+		return;
+	d->keeps_running = true;
+	CHECK_EQ(vio_blk_set_timeout(dev, 20 * MS), 0);
+	blk.hold = true;
+	memset(buf, 0xa5, 4096);
+	CHECK_EQ(vio_blk_read(dev, 0, buf, 8), VIO_ETIMEDOUT);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	/* Reset before the call returned: the held request is gone with the queue. */
+	CHECK_EQ(d->resets, 2);
+	CHECK_EQ(sim_held(d, 0), 0);
+	CHECK(!d->q[0].ready);
+	/* The device runs again long after: nothing reaches the buffer. */
+	blk.hold = false;
+	sim_advance(SEC);
+	sim_step_all();
+	CHECK(untouched(buf, 4096, 0xa5));
+	CHECK_EQ(blk.reads, 0);
+}
+
 static unsigned reset_at_run;
 
 static void reset_at(unsigned nrun)
@@ -1132,6 +1172,57 @@ static void test_async_abort(void)
 	CHECK_EQ(done_log.n, 3);
 }
 
+static unsigned done_while_live; /* requests ended while the device still had its queue */
+
+static void on_done_check_reset(struct vio_blk_req *req)
+{
+	on_done(req);
+	done_while_live += d->q[0].ready;
+}
+
+/*
+ * The asynchronous requests a failure ends go back to their owners only
+ * after the device was reset: a device that ignores FAILED (like QEMU's)
+ * and serves them later writes nothing into their buffers.
+ */
+static void test_async_abort_late_device(void)
+{
+	struct vio_device *dev = setup(2);
+	struct vio_blk_req reqs[3];
+	struct vio_sg sg[3];
+
+	if (!dev)
+		return;
+	d->keeps_running = true;
+	memset(&done_log, 0, sizeof(done_log));
+	done_while_live = 0;
+	blk.hold = true;
+	memset(buf, 0xa5, 3 * 512);
+	for (unsigned i = 0; i < 3; i++) {
+		sg[i].buf = buf + 512 * i;
+		sg[i].len = 512;
+		init_req(&reqs[i], VIO_BLK_OP_READ, i, &sg[i], 1);
+		reqs[i].done = on_done_check_reset;
+		CHECK_EQ(vio_blk_submit(dev, 0, &reqs[i]), 0);
+	}
+	CHECK_EQ(vio_blk_wait(dev, 0, 5 * MS), VIO_ETIMEDOUT);
+	CHECK_EQ(sim_held(d, 0), 3);
+	/* The driver gives up on the device (any failure takes this path). */
+	vio_dev_fail(dev, VIO_EIO);
+	vio_dev_service(dev);
+	CHECK_EQ(done_log.n, 3);
+	CHECK_EQ(done_while_live, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(reqs[i].result < 0);
+		CHECK(!reqs[i].busy);
+	}
+	CHECK_EQ(sim_held(d, 0), 0);
+	blk.hold = false;
+	sim_step_all();
+	CHECK(untouched(buf, 3 * 512, 0xa5));
+	CHECK_EQ(blk.reads, 0);
+}
+
 static void resubmit(struct vio_blk_req *req)
 {
 	on_done(req);
@@ -1312,12 +1403,14 @@ int main(void)
 	RUN(test_used_len_legacy);
 	RUN(test_evil_ring);
 	RUN(test_timeout);
+	RUN(test_timeout_late_device);
 	RUN(test_needs_reset);
 	RUN(test_async_batch);
 	RUN(test_async_all_ops);
 	RUN(test_async_full);
 	RUN(test_async_out_of_order);
 	RUN(test_async_abort);
+	RUN(test_async_abort_late_device);
 	RUN(test_async_resubmit_from_callback);
 	RUN(test_multiqueue);
 	RUN(test_multiqueue_limits);

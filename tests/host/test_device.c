@@ -405,6 +405,76 @@ static void test_probe_fails(void)
 	CHECK(!d->q[1].ready);
 }
 
+/*
+ * 3.3.1: a probe that fails after setting up a queue resets the device
+ * before the rings go back to the allocator. This device (like QEMU's)
+ * ignores FAILED, and takes a QueueReady 0 only once a reset has happened,
+ * so a driver that frees the rings before the reset frees memory the
+ * device still uses (the simulator reports it).
+ */
+static void test_probe_fails_reset_first(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+	int failed, reset;
+
+	init();
+	td.probe_rc = VIO_EIO;
+	d->keeps_running = true;
+	d->queue_ready_lag = -1;
+	dev = add(d, VIO_EIO);
+	if (dev)
+		CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_EQ(sim_dma_live(), 0);
+	CHECK(!d->q[0].ready);
+	/* FAILED first (3.1.1), then the reset, then FAILED again for the host to see. */
+	failed = sim_status_logged(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+					      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_FAILED);
+	CHECK(failed > 0);
+	reset = -1;
+	for (unsigned i = (unsigned)failed; i < d->nstatus_log && i < SIM_STATUS_LOG; i++)
+		if (d->status_log[i] == 0 && reset < 0)
+			reset = (int)i;
+	CHECK(reset > failed);
+	CHECK_EQ(d->resets, 2); /* the one before probing and this one */
+}
+
+/*
+ * A device that holds its interrupt line high with nothing in
+ * InterruptStatus must not keep the CPU in its handler for ever: after
+ * 1000 such interrupts with no task in between the line is masked, and the
+ * next service pass fails the device with a line in the log.
+ */
+static void test_irq_storm(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	dev = add(d, 0);
+	if (!dev)
+		return;
+	CHECK(vio_dev_uses_irq(dev));
+
+	/* Empty interrupts with a task running in between are no storm. */
+	CHECK_EQ(sim_irq_storm(d->irq, 999), 999);
+	vio_dev_service(dev);
+	CHECK_EQ(sim_irq_storm(d->irq, 999), 999);
+	vio_dev_service(dev);
+	CHECK(!sim_irq_masked(d->irq));
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+
+	CHECK_EQ(sim_irq_storm(d->irq, 100000), 1000);
+	CHECK(sim_irq_masked(d->irq));
+	CHECK_EQ(dev->irq_count, 0);
+	vio_dev_service(dev);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_EQ(dev->error, VIO_EIO);
+	CHECK(sim_log_contains("1000 interrupts in a row with nothing to report; line 1 masked"));
+	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
+	CHECK_EQ(d->resets, 2);
+}
+
 static void test_probe_enomem(void)
 {
 	init();
@@ -652,11 +722,13 @@ int main(void)
 	RUN(test_second_queue);
 	RUN(test_many_queues);
 	RUN(test_probe_fails);
+	RUN(test_probe_fails_reset_first);
 	RUN(test_probe_enomem);
 	RUN(test_irq_attach_fails);
 	RUN(test_polled);
 	RUN(test_table_full);
 	RUN(test_irq_routing);
+	RUN(test_irq_storm);
 	RUN(test_config_changed);
 	RUN(test_needs_reset);
 	RUN(test_needs_reset_in_wait);

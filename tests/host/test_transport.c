@@ -116,6 +116,39 @@ static void test_identify_bad(void)
 	CHECK(sim_log_count(VIO_LOG_ERR) > 0);
 }
 
+/*
+ * 4.2.3.1.1: a slot showing DeviceID 0 holds no device; the driver reads
+ * MagicValue, Version and DeviceID and must not touch any other register
+ * (the simulator reports any other access as a driver error). QEMU's empty
+ * slots look like this, in either interface version.
+ */
+static void test_device_id_0(void)
+{
+	struct sim_dev *z[2] = { sim_dev_new(0, 2, 0), sim_dev_new(1, 1, 0) };
+	struct vio_transport t;
+
+	init();
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned other = 0, writes = 0;
+
+		CHECK_EQ(vio_mmio_identify(&t, z[i]->base, z[i]->irq), 0);
+		CHECK_EQ(t.device_id, 0);
+		CHECK_EQ(vio_mmio_add(z[i]->base, z[i]->irq, i, NULL), VIO_ENODEV);
+		for (unsigned r = 0; r < SIM_REGS; r++) {
+			if (r != REG(VIRTIO_MMIO_MAGIC_VALUE) && r != REG(VIRTIO_MMIO_VERSION) &&
+			    r != REG(VIRTIO_MMIO_DEVICE_ID))
+				other += z[i]->reads[r];
+			writes += z[i]->writes[r];
+		}
+		CHECK_EQ(other, 0);
+		CHECK_EQ(writes, 0);
+		CHECK_EQ(z[i]->config_reads + z[i]->config_writes, 0);
+		CHECK_EQ(z[i]->bad_id0_accesses, 0);
+		CHECK(z[i]->reads[REG(VIRTIO_MMIO_DEVICE_ID)] > 0);
+	}
+	CHECK_EQ(vio_dev_count(), 0);
+}
+
 static void test_reset(void)
 {
 	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_RNG);
@@ -214,6 +247,26 @@ static void test_status_sequence_legacy(void)
 		CHECK_STR(vio_dev_interface(dev), "legacy");
 		CHECK(!vio_dev_has(dev, VIRTIO_F_VERSION_1));
 	}
+}
+
+/*
+ * 6.3 (legacy interface): a transitional driver accepts VIRTIO_F_ANY_LAYOUT
+ * when a legacy device offers it; what counts is what the device read from
+ * DriverFeatures.
+ */
+static void test_legacy_any_layout(void)
+{
+	struct sim_dev *d = sim_dev_new(0, 1, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev = NULL;
+
+	init();
+	d->features = F(0) | F(VIRTIO_F_ANY_LAYOUT);
+	CHECK_EQ(vio_mmio_add(d->base, d->irq, 0, &dev), 0);
+	CHECK(dev && dev->state == VIO_DEV_READY);
+	CHECK_EQ(d->driver_features, F(0) | F(VIRTIO_F_ANY_LAYOUT));
+	CHECK_EQ(d->last_write[REG(VIRTIO_MMIO_DRIVER_FEATURES)], F(0) | F(VIRTIO_F_ANY_LAYOUT));
+	if (dev)
+		CHECK(vio_dev_has(dev, VIRTIO_F_ANY_LAYOUT));
 }
 
 static void test_features_ok_refused(void)
@@ -448,6 +501,68 @@ static void test_irq_ack(void)
 	CHECK_EQ(d->last_write[REG(VIRTIO_MMIO_INTERRUPT_ACK)], 3);
 }
 
+/*
+ * 4.2.2.2: InterruptACK takes only the bits InterruptStatus defines (0 and
+ * 1), whatever else a device shows there; the simulator reports any other
+ * bit written as a driver error.
+ */
+static void test_irq_ack_defined_bits(void)
+{
+	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_RNG);
+	struct vio_transport t;
+	unsigned writes;
+
+	CHECK_EQ(vio_mmio_identify(&t, d->base, -1), 0);
+	d->int_status = 0x7;
+	CHECK_EQ(t.ops->ack_irq(&t), VIO_IRQ_QUEUE | VIO_IRQ_CONFIG);
+	CHECK_EQ(d->last_write[REG(VIRTIO_MMIO_INTERRUPT_ACK)], 3);
+	CHECK_EQ(d->int_status, 0x4);
+	/* Nothing defined to acknowledge: no write at all. */
+	writes = d->writes[REG(VIRTIO_MMIO_INTERRUPT_ACK)];
+	d->int_status = 0xfffffffc;
+	CHECK_EQ(t.ops->ack_irq(&t), 0);
+	CHECK_EQ(d->writes[REG(VIRTIO_MMIO_INTERRUPT_ACK)], writes);
+}
+
+/*
+ * 4.2.2.2: to stop a queue the driver writes QueueReady 0 and reads it back
+ * until the device shows 0; until then the device may still use the ring.
+ * The wait is bounded (100 ms).
+ */
+static void test_queue_disable_readback(void)
+{
+	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *e = sim_dev_new(1, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev = NULL, *dev2 = NULL;
+	unsigned reads;
+	uint64_t t0;
+
+	init();
+	d->features = e->features = F(VIRTIO_F_VERSION_1);
+	CHECK_EQ(vio_mmio_add(d->base, d->irq, 0, &dev), 0);
+	CHECK_EQ(vio_mmio_add(e->base, e->irq, 1, &dev2), 0);
+	if (!dev || !dev2)
+		return;
+
+	/* A device that needs three more reads to show the queue stopped. */
+	d->queue_ready_lag = 3;
+	reads = d->reads[REG(VIRTIO_MMIO_QUEUE_READY)];
+	CHECK_EQ(dev->t.ops->queue_disable(&dev->t, 0), 0);
+	CHECK_EQ(d->last_write[REG(VIRTIO_MMIO_QUEUE_READY)], 0);
+	CHECK_EQ(d->reads[REG(VIRTIO_MMIO_QUEUE_READY)] - reads, 4);
+	CHECK(!d->q[0].ready);
+
+	/* One that never shows it: an error after the bound, not a hang. */
+	e->queue_ready_lag = -1;
+	reads = e->reads[REG(VIRTIO_MMIO_QUEUE_READY)];
+	t0 = sim_now();
+	CHECK_EQ(dev2->t.ops->queue_disable(&dev2->t, 0), VIO_ETIMEDOUT);
+	CHECK(sim_now() - t0 >= 100000000);
+	CHECK(sim_now() - t0 < 200000000);
+	CHECK(e->reads[REG(VIRTIO_MMIO_QUEUE_READY)] - reads > 1);
+	CHECK(e->q[0].ready);
+}
+
 static void test_notify(void)
 {
 	struct sim_dev *d = sim_dev_new(0, 2, VIRTIO_ID_CONSOLE);
@@ -468,10 +583,12 @@ int main(void)
 	RUN(test_identify_modern);
 	RUN(test_identify_legacy);
 	RUN(test_identify_bad);
+	RUN(test_device_id_0);
 	RUN(test_reset);
 	RUN(test_reset_stuck_add);
 	RUN(test_status_sequence_modern);
 	RUN(test_status_sequence_legacy);
+	RUN(test_legacy_any_layout);
 	RUN(test_features_ok_refused);
 	RUN(test_version1_required);
 	RUN(test_features_64);
@@ -481,6 +598,8 @@ int main(void)
 	RUN(test_config_modern);
 	RUN(test_config_legacy);
 	RUN(test_irq_ack);
+	RUN(test_irq_ack_defined_bits);
+	RUN(test_queue_disable_readback);
 	RUN(test_notify);
 	return test_report();
 }

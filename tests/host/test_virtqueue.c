@@ -553,6 +553,82 @@ static void test_irq_suppress_event_idx(void)
 	fx_teardown();
 }
 
+/*
+ * 2.7.10, the event-index race: the driver stores used_event and reads the
+ * used index; the device stores the used index and reads used_event. Each
+ * side needs a full barrier between its store and its load, or both loads
+ * can see the old values: the driver finds nothing and waits, the device
+ * thinks no interrupt is wanted, and the completion waits for a timeout.
+ * The simulator's store buffer keeps the driver's store from the device
+ * until a full barrier, and race_used_event lets the device complete the
+ * chain in exactly that window. Either side must notice: the driver
+ * dequeues the chain, or the device raises the interrupt.
+ */
+static void expect_noticed(int rc, void *cookie, void *want, unsigned irqs_before)
+{
+	void *c = NULL;
+	uint32_t len;
+
+	CHECK(rc == 0 || rc == VIO_EAGAIN);
+	CHECK(rc == 0 ? cookie == want : fx.d->q[0].irqs > irqs_before);
+	CHECK_EQ(fx.d->q[0].completed, 2);
+	if (rc == 0)
+		return;
+	/* What the interrupt's handler would do next. */
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &c, &len), 0);
+	CHECK(c == want);
+}
+
+static void test_event_idx_race(void)
+{
+	uint8_t a[4], b[4];
+	void *cookie = NULL;
+	uint32_t len;
+	unsigned irqs;
+	int rc;
+
+	/* Dequeue finds the ring empty and asks for an interrupt (used_event). */
+	if (fx_setup(8, FX_EVENT_IDX, 0))
+		return;
+	sim_store_buffer = true;
+	fx.d->race_used_event = true;
+	CHECK_EQ(put1(a, 4, a), 0);
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK(cookie == a);
+	CHECK_EQ(put1(b, 4, b), 0);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(sim_stores_buffered(), 0); /* the kick's barrier published avail->idx */
+	irqs = fx.d->q[0].irqs;
+	cookie = NULL;
+	rc = vio_vq_dequeue(fx.vq, &cookie, &len);
+	expect_noticed(rc, cookie, b, irqs);
+	sim_store_drain();
+	fx_teardown();
+
+	/* Interrupts are turned back on while the device completes. */
+	if (fx_setup(8, FX_EVENT_IDX, 0))
+		return;
+	sim_store_buffer = true;
+	fx.d->race_used_event = true;
+	CHECK_EQ(put1(a, 4, a), 0);
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	vio_vq_disable_irq(fx.vq);
+	CHECK_EQ(put1(b, 4, b), 0);
+	vio_vq_kick(fx.vq);
+	irqs = fx.d->q[0].irqs;
+	rc = vio_vq_enable_irq(fx.vq) ? 0 : VIO_EAGAIN;
+	cookie = NULL;
+	if (rc == 0)
+		rc = vio_vq_dequeue(fx.vq, &cookie, &len);
+	expect_noticed(rc, cookie, b, irqs);
+	sim_store_drain();
+	fx_teardown();
+}
+
 static void test_indirect(void)
 {
 	uint8_t h[4] = { 0x33 }, r[8][8];
@@ -708,6 +784,41 @@ static void test_legacy_len_clamped(void)
 	fx_teardown();
 }
 
+/*
+ * 2.7.13: a chain becomes the device's when the avail index that covers it
+ * is published; a used entry for one still being put together (enqueued,
+ * not yet kicked) is a protocol error at once, not a completion. Counting
+ * chains enqueued instead of chains published would accept both below.
+ */
+static void test_evil_never_published(void)
+{
+	uint8_t a[16], b[16];
+	void *cookie = NULL;
+	uint32_t len = 0;
+
+	/* a published, b only enqueued: the device reports b. */
+	if (fx_setup(8, 0, 0))
+		return;
+	CHECK_EQ(put1(a, sizeof(a), a), 0);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(put1(b, sizeof(b), b), 0);
+	sim_used_push(fx.d, 0, 1, 0, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK(cookie == NULL);
+	check_broken();
+	fx_teardown();
+
+	/* Nothing published at all. */
+	if (fx_setup(8, 0, 0))
+		return;
+	CHECK_EQ(put1(a, sizeof(a), a), 0);
+	sim_used_push(fx.d, 0, 0, 0, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
+	CHECK(cookie == NULL);
+	check_broken();
+	fx_teardown();
+}
+
 static void test_evil_idx_jump(void)
 {
 	evil(SIM_EVIL_IDX_JUMP);
@@ -775,6 +886,7 @@ int main(void)
 	RUN(test_event_idx_notify);
 	RUN(test_irq_suppress);
 	RUN(test_irq_suppress_event_idx);
+	RUN(test_event_idx_race);
 	RUN(test_indirect);
 	RUN(test_evil_id_range);
 	RUN(test_evil_id_twice);
@@ -782,6 +894,7 @@ int main(void)
 	RUN(test_evil_id_free);
 	RUN(test_evil_len);
 	RUN(test_legacy_len_clamped);
+	RUN(test_evil_never_published);
 	RUN(test_evil_idx_jump);
 	RUN(test_evil_raw);
 	return test_report();

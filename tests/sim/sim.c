@@ -163,7 +163,12 @@ static void queue_disable(struct sim_queue *q)
 	q->used_idx = 0;
 	q->nheld = 0;
 	q->broken = false;
+	q->disable_left = 0;
+	q->disabling = false;
+	q->race_armed = false;
 }
+
+static void store_buffer_clear(void);
 
 void sim_reset_all(void)
 {
@@ -174,6 +179,8 @@ void sim_reset_all(void)
 	}
 	nerrors = 0;
 	last_error[0] = 0;
+	store_buffer_clear();
+	sim_store_buffer = false;
 }
 
 static int null_handle(struct sim_dev *dev, unsigned q, const struct sim_chain *chain)
@@ -625,6 +632,46 @@ static bool legacy_only(struct sim_dev *d, unsigned off)
 	return true;
 }
 
+/*
+ * 4.2.3.1.1: a slot showing DeviceID 0 has no device behind it; the driver
+ * reads MagicValue, Version and DeviceID and nothing else, ever.
+ */
+static bool id0_access_ok(struct sim_dev *d, unsigned off, const char *what)
+{
+	if (d->device_id != 0 || off == VIRTIO_MMIO_MAGIC_VALUE || off == VIRTIO_MMIO_VERSION ||
+	    off == VIRTIO_MMIO_DEVICE_ID)
+		return true;
+	d->bad_id0_accesses++;
+	sim_error("dev%d: %s of register %#x on a slot with DeviceID 0", d->slot, what, off);
+	return false;
+}
+
+/* 4.2.2.2: the device shows QueueReady 0 once it has stopped using the queue. */
+static uint32_t queue_ready_read(struct sim_queue *q)
+{
+	if (!q->disabling)
+		return q->ready;
+	if (q->disable_left < 0)
+		return 1;
+	if (q->disable_left > 0) {
+		q->disable_left--;
+		return 1;
+	}
+	queue_disable(q);
+	return 0;
+}
+
+static void queue_ready_clear(struct sim_dev *d, struct sim_queue *q)
+{
+	if (!q->ready || !d->queue_ready_lag) {
+		queue_disable(q);
+		return;
+	}
+	/* A slow device: the queue goes on until QueueReady reads 0 (or a reset). */
+	q->disabling = true;
+	q->disable_left = d->queue_ready_lag;
+}
+
 uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
 {
 	struct sim_dev *d = lookup(addr, "read", width);
@@ -634,6 +681,8 @@ uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
 	if (!d)
 		return 0xffffffffu;
 	off = (unsigned)(addr - d->base);
+	if (!id0_access_ok(d, off, "read"))
+		return 0;
 	if (off >= VIRTIO_MMIO_CONFIG)
 		return config_read(d, off - VIRTIO_MMIO_CONFIG, width);
 	/* 4.2.2.2: control registers are read and written 32 bits wide, aligned. */
@@ -665,7 +714,7 @@ uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
 	case VIRTIO_MMIO_QUEUE_READY:
 		if (!modern_only(d, off))
 			return 0;
-		return q ? q->ready : 0;
+		return q ? queue_ready_read(q) : 0;
 	case VIRTIO_MMIO_QUEUE_PFN:
 		if (!legacy_only(d, off))
 			return 0;
@@ -740,13 +789,19 @@ static void queue_addr_write(struct sim_dev *d, unsigned off, uint32_t v)
 
 void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 {
-	struct sim_dev *d = lookup(addr, "write", width);
+	struct sim_dev *d;
 	struct sim_queue *q;
 	unsigned off;
+
+	/* <vio/io.h>: a register write is ordered after the memory accesses before it. */
+	sim_store_drain();
+	d = lookup(addr, "write", width);
 
 	if (!d)
 		return;
 	off = (unsigned)(addr - d->base);
+	if (!id0_access_ok(d, off, "write"))
+		return;
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		config_write(d, off - VIRTIO_MMIO_CONFIG, width, v);
 		return;
@@ -816,7 +871,7 @@ void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 		if (v == 1)
 			queue_enable_modern(d);
 		else if (v == 0 && q)
-			queue_disable(q);
+			queue_ready_clear(d, q);
 		else
 			sim_error("dev%d: QueueReady %u", d->slot, v);
 		break;
@@ -830,6 +885,9 @@ void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 		d->q[v].notifies++;
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
+		/* 4.2.2.2: only the bits InterruptStatus defines (0: used buffer, 1: config). */
+		if (v & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+			sim_error("dev%d: InterruptACK %#x has undefined bits", d->slot, v);
 		d->int_status &= ~v;
 		break;
 	case VIRTIO_MMIO_STATUS:
@@ -1132,8 +1190,12 @@ unsigned sim_step(struct sim_dev *d)
 	if (!d || !d->used)
 		return 0;
 	if (!d->bypass) {
-		if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || d->reset_left ||
-		    (d->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)))
+		uint8_t stop = VIRTIO_CONFIG_S_NEEDS_RESET;
+
+		/* QEMU ignores FAILED: only a reset stops its device (keeps_running). */
+		if (!d->keeps_running)
+			stop |= VIRTIO_CONFIG_S_FAILED;
+		if (!(d->status & VIRTIO_CONFIG_S_DRIVER_OK) || d->reset_left || (d->status & stop))
 			return 0;
 	}
 	for (unsigned i = 0; i < SIM_MAX_QUEUES; i++)
@@ -1169,16 +1231,146 @@ void sim_used_push(struct sim_dev *d, unsigned qi, uint32_t id, uint32_t len, ui
 }
 
 /* ------------------------------------------------------------------ */
-/* The library's barriers and shared-ring loads (include/vio/arch/host.h) */
+/* The library's barriers and shared-ring accesses (include/vio/arch/host.h) */
+
+#define STORE_BUFFER 16 /* entries; a fuller buffer drains its oldest store */
 
 unsigned sim_full_barriers;
+bool sim_store_buffer;
+
+static struct {
+	uint16_t *p;
+	uint16_t v;
+} sb[STORE_BUFFER];
+static unsigned nsb;
+
+static void store_buffer_clear(void)
+{
+	nsb = 0;
+}
+
+unsigned sim_stores_buffered(void)
+{
+	return nsb;
+}
+
+/* The oldest store becomes visible (stores drain in program order, as on TSO). */
+static void drain_one(void)
+{
+	__atomic_store_n(sb[0].p, sb[0].v, __ATOMIC_RELEASE);
+	nsb--;
+	memmove(sb, sb + 1, nsb * sizeof(sb[0]));
+}
+
+void sim_store_drain(void)
+{
+	while (nsb)
+		drain_one();
+}
+
+/*
+ * Where p is for a device with race_used_event: queue q's used_event field
+ * (2.7.8: after the avail ring) or its used index (2.7.8: after the flags).
+ */
+static struct sim_queue *race_queue(const void *p, bool used_event, struct sim_dev **dev)
+{
+	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		struct sim_dev *d = &devs[i];
+
+		if (!d->used || !d->race_used_event || !event_idx(d))
+			continue;
+		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++) {
+			struct sim_queue *q = &d->q[j];
+			uint64_t at = used_event ? q->driver + 4 + 2 * (uint64_t)q->num : q->device + 2;
+
+			if (q->ready && cpu_ptr(at) == p) {
+				*dev = d;
+				return q;
+			}
+		}
+	}
+	return NULL;
+}
 
 void vio_host_mb(void)
 {
 	sim_full_barriers++;
+	/* A full barrier completes every earlier store before any later load. */
+	sim_store_drain();
 }
 
-void vio_host_shared_load(const void *p)
+void vio_host_shared_store16(uint16_t *p, uint16_t v)
 {
-	(void)p;
+	struct sim_dev *d;
+	struct sim_queue *q = race_queue(p, true, &d);
+
+	if (q)
+		q->race_armed = true;
+	if (!sim_store_buffer) {
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+		return;
+	}
+	if (sim_cache_on())
+		sim_bug("the store buffer is for the coherent ports");
+	if (nsb == STORE_BUFFER)
+		drain_one();
+	sb[nsb].p = p;
+	sb[nsb].v = v;
+	nsb++;
+}
+
+uint16_t vio_host_shared_load16(const uint16_t *p, uint16_t v)
+{
+	struct sim_dev *d;
+	struct sim_queue *q;
+
+	/* A CPU reads its own stores, buffered or not (store-to-load forwarding). */
+	for (unsigned i = nsb; i-- > 0;) {
+		if (sb[i].p == p) {
+			v = sb[i].v;
+			break;
+		}
+	}
+	/*
+	 * 2.7.10: the window between the driver's store of used_event and the
+	 * used index it reads next. The device completes what it can right
+	 * now: it writes the used index, executes a full barrier and reads
+	 * used_event, which it sees only if the driver's barrier made it
+	 * visible. The value loaded above stays what the driver gets.
+	 */
+	q = race_queue(p, false, &d);
+	if (q && q->race_armed) {
+		q->race_armed = false;
+		sim_step(d);
+	}
+	return v;
+}
+
+void sim_dma_freeing(const void *p, size_t size)
+{
+	uintptr_t lo = (uintptr_t)p, hi = lo + size;
+
+	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		struct sim_dev *d = &devs[i];
+
+		/* Ring-only tests attach rings by hand and never reset. */
+		if (!d->used || d->bypass)
+			continue;
+		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++) {
+			const struct sim_queue *q = &d->q[j];
+			uint64_t parts[3] = { q->desc, q->driver, q->device };
+
+			if (!q->ready)
+				continue;
+			for (unsigned k = 0; k < 3; k++) {
+				if (parts[k] >= lo && parts[k] < hi) {
+					sim_error("dev%d: ring memory of live queue %u freed (3.3.1: reset "
+						  "or disable the queue first)", d->slot, j);
+					return;
+				}
+			}
+		}
+	}
+	/* The CPU's own stores land before its later reuse of the memory: drain them now. */
+	sim_store_drain();
 }

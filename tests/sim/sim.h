@@ -112,6 +112,9 @@ struct sim_queue {
 	uint16_t *didx;         /* scratch: descriptor indices of the chain walked */
 	uint8_t *busy;          /* descriptors of held chains (the device owns them) */
 	bool broken;            /* the device gave up on this queue (driver error) */
+	int disable_left;       /* QueueReady reads that still show 1 (-1: until a reset) */
+	bool disabling;         /* QueueReady 0 written, not yet shown: the device still runs it */
+	bool race_armed;        /* the driver stored used_event (see race_used_event) */
 
 	/* observed */
 	unsigned notifies;      /* QueueNotify writes */
@@ -164,6 +167,16 @@ struct sim_dev {
 	enum sim_evil evil;        /* next completion misbehaves */
 	bool evil_sticky;          /* ... and every one after it */
 	bool bypass;               /* process queues whatever the status (ring-only tests) */
+	int queue_ready_lag;       /* after a QueueReady 0 write, the next N reads of it still
+				    * show 1 and the device keeps using the queue meanwhile;
+				    * -1: only a reset stops the queue */
+	bool keeps_running;        /* like QEMU: FAILED does not stop the device, it goes on
+				    * serving (held) requests; only a reset makes it drop them */
+	bool race_used_event;      /* 2.7.10: right after the driver stored a queue's used_event,
+				    * its next load of that queue's used index lets the device
+				    * run (sim_step), as a device on another CPU would in that
+				    * window; with the store buffer (sim_store_buffer) this is
+				    * the race a missing full barrier loses */
 
 	/* observed */
 	uint8_t status_log[SIM_STATUS_LOG]; /* every status write, in order */
@@ -174,6 +187,7 @@ struct sim_dev {
 	unsigned reads[SIM_REGS];  /* register reads by offset / 4 */
 	unsigned writes[SIM_REGS]; /* register writes by offset / 4 */
 	uint32_t last_write[SIM_REGS];
+	unsigned bad_id0_accesses; /* registers touched while DeviceID is 0 (4.2.3.1.1) */
 	unsigned config_reads;
 	unsigned config_writes;
 	unsigned gen_reads;
@@ -254,10 +268,32 @@ unsigned sim_take_errors(void);
 unsigned sim_errors(void);
 /* The last driver error message ("" if none). */
 const char *sim_last_error(void);
-/* Report a driver error (printed, counted). */
 /* Full barriers (vio_mb) the library executed. */
 extern unsigned sim_full_barriers;
 
+/*
+ * Store visibility (the knob sim_store_buffer, off by default): the
+ * driver's stores to shared ring fields (vio_shared_write16) wait in a
+ * store buffer, as on x86-TSO or Arm, invisible to the device, until the
+ * driver executes a full barrier (vio_mb) or writes a register (a register
+ * write is ordered after earlier memory accesses, include/vio/io.h). The
+ * driver's own loads see its buffered stores. Only for the coherent test
+ * ports: the cache model would clean the stale value.
+ */
+extern bool sim_store_buffer;
+/* Stores waiting in the buffer. */
+unsigned sim_stores_buffered(void);
+/* Make every buffered store visible (the CPU's buffer drains in time). */
+void sim_store_drain(void);
+
+/*
+ * The simulator's port frees DMA memory: a ring a live queue still uses
+ * must not be freed (3.3.1: the device is reset, or the queue shown
+ * disabled, first). Reports a driver error.
+ */
+void sim_dma_freeing(const void *p, size_t size);
+
+/* Report a driver error (printed, counted). */
 void sim_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print driver errors as they happen (default true). */
 extern bool sim_verbose;

@@ -48,6 +48,7 @@ struct irq_entry {
 	vio_irq_handler handler;
 	void *arg;
 	bool pending;
+	bool masked; /* irq_mask: the controller no longer delivers it */
 };
 
 static uint8_t *pool;
@@ -154,6 +155,7 @@ static void p_dma_free(void *ctx, void *p, size_t size)
 		if (allocs[i].size != size)
 			sim_error("dma_free(%p, %zu) of an allocation of %zu bytes", p, size,
 				  allocs[i].size);
+		sim_dma_freeing(p, allocs[i].size);
 		/* Not reused before the next reset: a later access is a use after free. */
 		POISON(p, allocs[i].size);
 		sim_cache_free(p, allocs[i].size);
@@ -217,20 +219,50 @@ static void deliver(int irq)
 static void deliver_pending(void)
 {
 	for (int i = 0; i < MAX_IRQS; i++) {
-		if (irqs[i].pending && irqs[i].handler && !masked && !in_irq)
+		if (irqs[i].pending && irqs[i].handler && !irqs[i].masked && !masked && !in_irq)
 			deliver(i);
 	}
 }
 
 void sim_irq_line(int irq)
 {
-	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler)
+	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler || irqs[irq].masked)
 		return; /* nobody listens: the status stays set for a poller */
 	if (masked || in_irq) {
 		irqs[irq].pending = true;
 		return;
 	}
 	deliver(irq);
+}
+
+/*
+ * A level-triggered line held high: the controller takes the interrupt
+ * again as soon as the handler returns, whatever the handler did.
+ */
+unsigned sim_irq_storm(int irq, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && sim_irq_attached(irq) && !irqs[irq].masked) {
+		deliver(irq);
+		n++;
+	}
+	return n;
+}
+
+bool sim_irq_masked(int irq)
+{
+	return irq >= 0 && irq < MAX_IRQS && irqs[irq].masked;
+}
+
+static void p_irq_mask(void *ctx, int irq)
+{
+	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler) {
+		sim_error("irq_mask(%d) of a line not attached", irq);
+		return;
+	}
+	irqs[irq].masked = true;
+	irqs[irq].pending = false;
 }
 
 bool sim_irq_attached(int irq)
@@ -419,6 +451,7 @@ static const struct vio_port port_irq = {
 	.virt_to_dma = p_virt_to_dma,
 	.irq_attach = p_irq_attach,
 	.irq_detach = p_irq_detach,
+	.irq_mask = p_irq_mask,
 	.time_ns = p_time_ns,
 	.log = p_log,
 };
@@ -440,6 +473,7 @@ static const struct vio_port port_nc_irq = {
 	.cache_invalidate = sim_cache_invalidate,
 	.irq_attach = p_irq_attach,
 	.irq_detach = p_irq_detach,
+	.irq_mask = p_irq_mask,
 	.time_ns = p_time_ns,
 	.log = p_log,
 };

@@ -17,7 +17,8 @@
  *   event_wait finds nothing to do, so timeouts are reached at once.
  * - irq_attach records the handler; the simulator "raises a line" by
  *   calling it, unless the OS lock is held, in which case the interrupt is
- *   delivered at unlock, as an interrupt controller would.
+ *   delivered at unlock, as an interrupt controller would. irq_mask stops
+ *   a line for good (until it is attached again).
  * - event_wait runs the simulated devices (which may raise an interrupt,
  *   whose handler signals the event) before it blocks: blocking calls
  *   complete deterministically.
@@ -61,6 +62,13 @@ extern bool sim_step_in_time;            /* knob: time_ns runs the devices (defa
 void sim_irq_line(int irq);              /* the simulator raises line irq */
 bool sim_irq_attached(int irq);
 unsigned sim_irqs_delivered(void);
+bool sim_irq_masked(int irq);            /* the library masked it (port irq_mask) */
+/*
+ * The line stays high (a device that keeps interrupting): deliver it back
+ * to back until the library masks it, at most max times. Returns the
+ * deliveries.
+ */
+unsigned sim_irq_storm(int irq, unsigned max);
 extern int sim_irq_attach_result;        /* knob: what irq_attach returns (default 0) */
 
 /* Waiting */

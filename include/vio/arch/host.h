@@ -15,10 +15,16 @@
 
 uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width);
 void vio_host_mmio_write(uintptr_t addr, uint32_t value, unsigned width);
-/* A full barrier was executed (the simulator's store-visibility model). */
+/* A full barrier was executed: the simulator makes the driver's buffered stores visible. */
 void vio_host_mb(void);
-/* A shared 16-bit field is loaded (the simulator may let the device run after it). */
-void vio_host_shared_load(const void *p);
+/*
+ * A shared 16-bit field was loaded as v: returns the value the driver sees
+ * (its own buffered store, if any); the simulator may let the device run
+ * after the load.
+ */
+uint16_t vio_host_shared_load16(const uint16_t *p, uint16_t v);
+/* A shared 16-bit field is stored: at once, or into the simulator's store buffer. */
+void vio_host_shared_store16(uint16_t *p, uint16_t v);
 
 #define vio_mb() (__atomic_thread_fence(__ATOMIC_SEQ_CST), vio_host_mb())
 #define vio_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
@@ -35,10 +41,7 @@ static inline void vio_write32(uintptr_t addr, uint32_t v) { vio_host_mmio_write
 
 static inline uint16_t vio_shared_read16(const uint16_t *p)
 {
-	uint16_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
-
-	vio_host_shared_load(p);
-	return v;
+	return vio_host_shared_load16(p, __atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
 static inline uint32_t vio_shared_read32(const uint32_t *p)
@@ -48,7 +51,7 @@ static inline uint32_t vio_shared_read32(const uint32_t *p)
 
 static inline void vio_shared_write16(uint16_t *p, uint16_t v)
 {
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	vio_host_shared_store16(p, v);
 }
 
 #endif
