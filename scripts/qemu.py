@@ -52,6 +52,8 @@ Command line:
                                   default with blkdebug) hands errors to the
                                   guest, stop pauses the VM, ignore, enospc
                 props=A:B         more -device properties, ':' for ','
+                drive=A:B         more -drive options, ':' for ',' (e.g.
+                                  throttling.iops-total=1 for a slow drive)
   --console-socket  put the N-th console's port on a Unix socket server at PATH.
 
 The backends touch nothing outside QEMU unless asked: blk is a 64 MiB null
@@ -133,10 +135,11 @@ class Blk:
     blkdebug: str = None       # blkdebug config file between the raw format and the file
     errors: str = None         # rerror/werror policy; None: report with blkdebug, else QEMU's
     props: str = ""            # more -device properties, comma-separated
+    drive: str = ""            # more -drive options, comma-separated (throttling.*)
 
 
 BLK_KEYS = ("file", "readonly", "serial", "num-queues", "queue-size", "discard",
-            "write-zeroes", "block-size", "blkdebug", "errors", "props")
+            "write-zeroes", "block-size", "blkdebug", "errors", "props", "drive")
 
 
 def _on_off(key, val):
@@ -161,8 +164,8 @@ def parse_blk(spec):
                 setattr(b, key.replace("-", "_"), int(val, 0))
             elif key in ("readonly", "discard", "write-zeroes"):
                 setattr(b, key.replace("-", "_"), _on_off(key, val))
-            elif key == "props":
-                b.props = val.replace(":", ",")
+            elif key in ("props", "drive"):
+                setattr(b, key, val.replace(":", ","))
             else:
                 setattr(b, key, val)
         except ValueError:
@@ -193,6 +196,8 @@ def _blk_args(d, blk, bus, extra):
         drive.append("readonly=on")
     if blk.discard:
         drive.append("discard=unmap")
+    if blk.drive:
+        drive.append(blk.drive)
     dev = [f"virtio-blk-device,drive={d.id}"]
     if blk.serial is not None:
         dev.append(f"serial={_qarg(blk.serial)}")

@@ -19,6 +19,8 @@ vio_config(host DEFCONFIG ${vio_defconfig})
 vio_config(legacy DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_LEGACY=y)
 vio_config(modern DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_MODERN=y)
 vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
+# No virtio-mmio transport: the core and the drivers must link without it.
+vio_config(nommio DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_MMIO=n)
 
 # The simulated devices and the test port; they only need the public headers.
 add_library(vio_sim STATIC
@@ -33,7 +35,7 @@ target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOUR
 target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
 
 # Each library's register accesses land in the simulator.
-foreach(cfg host legacy modern poll)
+foreach(cfg host legacy modern poll nommio)
   target_link_libraries(vio_${cfg} PUBLIC vio_sim)
 endforeach()
 
@@ -62,6 +64,10 @@ vio_host_test(test_blk_poll LIBRARY vio_poll SOURCES ${t}/test_blk.c)
 vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)
+# Every object of the mmio-less library is linked, used or not, so a call
+# into the mmio transport from any of them is an undefined symbol.
+vio_host_test(test_nommio LIBRARY "$<LINK_LIBRARY:WHOLE_ARCHIVE,vio_nommio>"
+              SOURCES ${t}/test_nommio.c)
 
 # The drivers and the virtqueue on a platform without DMA coherency (the
 # cache model of tests/sim/sim_cache.h; test_cache checks the model itself):

@@ -8,6 +8,10 @@
 #include <vio/mmio.h>
 
 #include "vio_config.h"
+/* The library links without it; these firmwares reach every device through it. */
+#if !CONFIG_VIO_TRANSPORT_MMIO
+#error "the firmwares need CONFIG_VIO_TRANSPORT_MMIO: the boards' devices are virtio-mmio nodes"
+#endif
 #if CONFIG_VIO_DRIVER_RNG
 #include <vio/rng.h>
 #endif

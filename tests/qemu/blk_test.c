@@ -5,7 +5,7 @@
  * naming the scenario and its parameters:
  *
  *     CASE <name> [s=<seed>] [t=<seed>] [e=<sector>] [e2=<sector>] [e3=<sector>]
- *          [w=<sector>] [f=1]
+ *          [w=<sector>] [f=1] [r=<sector>] [ms=<timeout>] [wait=<ms>]
  *
  * s is the seed of the pattern the host filled the images with, t the seed
  * of what the guest writes (apps/common/pattern.h defines both). The
@@ -21,6 +21,14 @@
  *     ID slot=<n> len=<n> id=<text>    the device ID (GET_ID)
  *     QUEUES used=<n>, MQ queue=<i> requests=<n>
  *     VALID requests=<n>               requests that reached the device
+ *     ELAPSED <op> ms=<n>              how long a timed-out call took
+ *     TIMEOUT-WRITE <sector> <count>   a write that timed out (pattern t, then
+ *                                      its buffer was overwritten)
+ *     AFTER read len=<n> at_return_disk=<n> at_return_prefill=<n> changed_later=<n>
+ *                                      a timed-out read's buffer: bytes from the
+ *                                      disk or still the prefill when the call
+ *                                      returned, and bytes changed since
+ *     STATE <blkN> state=<s> status=<hex>  a device after a timeout
  *
  * then a PASS or FAIL line per check and exactly one
  *
@@ -69,6 +77,9 @@ static struct {
 	uint64_t e, e2, e3; /* sectors the host made fail on read */
 	uint64_t w;      /* sector the host made fail on write */
 	uint64_t f;      /* 1: the host made the first flush fail */
+	uint64_t r;      /* sector of the read the host holds back */
+	uint64_t ms;     /* timeout of the held requests, ms */
+	uint64_t wait;   /* ms to wait for held requests that were not stopped */
 } arg;
 
 
@@ -1051,6 +1062,141 @@ static void case_badinput(void)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * Case timeout: requests the host's throttled drives hold past a short
+ * timeout. The driver gives up on the device, and must reset it before the
+ * buffers go back to the caller (3.3.1): once the call has returned, the
+ * device may neither write into a read's buffer nor read a write's buffer.
+ * Both drives hold pattern s; the host throttles each to one request a
+ * second, so a request right after a first one waits about a second. The
+ * read goes to blk0, the write (pattern t) to blk1.
+ */
+
+#define TIMEOUT_PREFILL 0x3c  /* a read's buffer before the call */
+#define TIMEOUT_LATE_FILL 0xc3 /* a write's buffer once the call has returned */
+#define TIMEOUT_SECTORS 8u
+
+/* Sleep ms milliseconds, waking on interrupts only to sleep again. */
+static void idle_ms(uint64_t ms)
+{
+	uint64_t deadline = board_time_ns() + ms * MS;
+
+	while (board_time_ns() < deadline) {
+		uintptr_t irq = board_irq_save();
+
+		board_idle_until(deadline);
+		board_irq_restore(irq);
+	}
+}
+
+/*
+ * Ready dev for a request its throttled drive holds back: a first read
+ * fills the throttle's bucket (it passes at once), then the timeout becomes
+ * arg.ms so that the next request, made right after, outlasts it. Returns
+ * whether the first read passed.
+ */
+static bool timeout_prime(struct vio_device *dev, const char *what)
+{
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "%s-first", what);
+	if (!check_read(dev, name, arg.s, 0, TIMEOUT_SECTORS, GUARD))
+		return false;
+	r = vio_blk_set_timeout(dev, arg.ms * MS);
+	if (r)
+		fail(what, "set_timeout: %s", vio_strerror(r));
+	return !r;
+}
+
+/* What a device shows after it was given up: FAILED to the caller and on the bus. */
+static void timeout_state(struct vio_device *dev, const char *what, void *buf)
+{
+	unsigned status = dev->t.ops->get_status(&dev->t);
+	char name[32];
+
+	printf("STATE %s state=%s status=%#x\n", dev->name, state_name(dev->state), status);
+	snprintf(name, sizeof(name), "%s-failed", what);
+	if (dev->state != VIO_DEV_FAILED || !(status & VIRTIO_CONFIG_S_FAILED))
+		fail(name, "state %s, status %#x: want failed with FAILED set",
+		     state_name(dev->state), status);
+	else
+		pass(name);
+	/* Later calls are refused, not sent to a device that was reset. */
+	snprintf(name, sizeof(name), "%s-after", what);
+	expect_err(name, vio_blk_read(dev, 0, buf, TIMEOUT_SECTORS), VIO_ESHUTDOWN);
+}
+
+static void case_timeout(void)
+{
+	const size_t len = TIMEOUT_SECTORS * SECTOR;
+	/* Clear of the first reads' buffer (sg_flat at data + GUARD) and its guards. */
+	uint8_t *rbuf = data + 4 * PAGE, *snap = data + 8 * PAGE, *wbuf = data + 12 * PAGE;
+	struct vio_sg rsg = { rbuf, TIMEOUT_SECTORS * SECTOR };
+	struct vio_blk_info in;
+	struct vio_device *rdev = blk_dev(0, &in), *wdev = blk_dev(1, &in);
+	unsigned from_disk = 0, prefill = 0, changed = 0;
+	uint64_t t0;
+	int r;
+
+	if (!rdev || !wdev)
+		return;
+	if (!arg.ms || arg.wait < 2 * arg.ms) {
+		fail("timeout-args", "need ms=<timeout> and wait=<ms> of at least twice that");
+		return;
+	}
+	poison_segs(&rsg, 1);
+	memset(rbuf, TIMEOUT_PREFILL, len);
+
+	/* The read: it must time out, and what the buffer holds then is final. */
+	if (!timeout_prime(rdev, "timeout-read"))
+		return;
+	t0 = board_time_ns();
+	r = vio_blk_read(rdev, arg.r, rbuf, TIMEOUT_SECTORS);
+	printf("ELAPSED read ms=%llu\n", (unsigned long long)((board_time_ns() - t0) / MS));
+	expect_err("timeout-read", r, VIO_ETIMEDOUT);
+	memcpy(snap, rbuf, len);
+
+	/* The write: once it returned, the buffer is the caller's to reuse. */
+	pattern_fill(arg.t, arg.w * SECTOR, wbuf, len);
+	if (!timeout_prime(wdev, "timeout-write"))
+		return;
+	t0 = board_time_ns();
+	r = vio_blk_write(wdev, arg.w, wbuf, TIMEOUT_SECTORS);
+	memset(wbuf, TIMEOUT_LATE_FILL, len);
+	printf("ELAPSED write ms=%llu\n", (unsigned long long)((board_time_ns() - t0) / MS));
+	expect_err("timeout-write", r, VIO_ETIMEDOUT);
+	printf("TIMEOUT-WRITE %llu %u\n", (unsigned long long)arg.w, TIMEOUT_SECTORS);
+
+	/*
+	 * Long enough for the throttled requests to have been served had the
+	 * device kept them: any byte of the read's buffer that changes now was
+	 * written by a device the driver claimed to have stopped.
+	 */
+	idle_ms(arg.wait);
+	for (size_t i = 0; i < len; i++) {
+		changed += rbuf[i] != snap[i];
+		if (snap[i] == pattern_byte(arg.s, arg.r * SECTOR + i))
+			from_disk++;
+		else if (snap[i] == TIMEOUT_PREFILL)
+			prefill++;
+	}
+	/* QEMU's reset drains the request, so its data may land before the call returns. */
+	printf("AFTER read len=%u at_return_disk=%u at_return_prefill=%u changed_later=%u\n",
+	       (unsigned)len, from_disk, prefill, changed);
+	if (changed)
+		fail("timeout-read-quiet", "%u of %u bytes of the buffer changed after the call "
+		     "returned", changed, (unsigned)len);
+	else if (from_disk + prefill != len)
+		fail("timeout-read-quiet", "%u bytes are neither the disk's nor the prefill",
+		     (unsigned)len - from_disk - prefill);
+	else if (guards_intact("timeout-read-quiet", &rsg, 1))
+		pass("timeout-read-quiet");
+	timeout_state(rdev, "timeout-read", rbuf);
+	timeout_state(wdev, "timeout-write", wbuf);
+}
+
+/* ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
@@ -1064,6 +1210,7 @@ static const struct {
 	{ "mq", case_mq },
 	{ "eio", case_eio },
 	{ "badinput", case_badinput },
+	{ "timeout", case_timeout },
 };
 
 /* One line from the console, without waiting more than LINE_WAIT_NS. */
@@ -1113,8 +1260,17 @@ static char *next_word(char **p)
 
 static void run_case(char *line)
 {
+	static const struct {
+		const char *name;
+		uint64_t *value;
+	} params[] = {
+		{ "s", &arg.s }, { "t", &arg.t }, { "e", &arg.e }, { "e2", &arg.e2 },
+		{ "e3", &arg.e3 }, { "w", &arg.w }, { "f", &arg.f }, { "r", &arg.r },
+		{ "ms", &arg.ms }, { "wait", &arg.wait },
+	};
 	char *p = line, *word;
 	const char *name;
+	size_t k;
 
 	word = next_word(&p);
 	name = next_word(&p);
@@ -1132,20 +1288,11 @@ static void run_case(char *line)
 		}
 		*eq = '\0';
 		v = strtoull(eq + 1, NULL, 0);
-		if (!strcmp(word, "s"))
-			arg.s = v;
-		else if (!strcmp(word, "t"))
-			arg.t = v;
-		else if (!strcmp(word, "e"))
-			arg.e = v;
-		else if (!strcmp(word, "e2"))
-			arg.e2 = v;
-		else if (!strcmp(word, "e3"))
-			arg.e3 = v;
-		else if (!strcmp(word, "f"))
-			arg.f = v;
-		else if (!strcmp(word, "w"))
-			arg.w = v;
+		for (k = 0; k < sizeof(params) / sizeof(params[0]); k++)
+			if (!strcmp(word, params[k].name))
+				break;
+		if (k < sizeof(params) / sizeof(params[0]))
+			*params[k].value = v;
 		else
 			fail("case", "unknown parameter '%s'", word);
 	}

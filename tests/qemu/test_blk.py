@@ -43,6 +43,12 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             misaligned sectors, counts and buffer lengths are refused before
             reaching the device; QEMU's trace must show exactly as many
             notifications as the guest made valid requests
+  timeout   two drives throttled to one request a second: a read and a write
+            held past a 150 ms timeout return VIO_ETIMEDOUT, the devices are
+            failed (FAILED in the status, later calls VIO_ESHUTDOWN), and after
+            3 s nothing has reached the read's buffer since the call returned,
+            nor the write's later buffer content the image: the driver reset
+            the device before it gave the buffers back
   shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
             discard, flush, bench and a bad sector number, over the UART; the
             image must show the writes
@@ -554,6 +560,80 @@ def case_badinput(c):
     c.fails.check(sha(read_image(img)) == sha(image), "the image changed")
 
 
+# The timeout case: each drive serves one request a second (QEMU's throttling
+# lets a first one through at once, then makes the next wait about a second);
+# the guest gives up after TIMEOUT_MS and waits WAIT_MS, three times the
+# throttle's period, for anything the device did not stop.
+THROTTLE = "throttling.iops-total=1"
+TIMEOUT_MS = 150
+WAIT_MS = 3000
+LATE_FILL = 0xC3   # blk_test.c TIMEOUT_LATE_FILL
+HELD_SECTORS = 8   # blk_test.c TIMEOUT_SECTORS
+
+
+def case_timeout(c):
+    size = 1 * MIB
+    s = seed_for("timeout-s", c.args.arch, c.args.virtio)
+    t = seed_for("timeout-t", c.args.arch, c.args.virtio)
+    rsec, wsec = 512, 640
+    imgs = [c.path("blk0.img"), c.path("blk1.img")]
+    image = make_image(imgs[0], size, s)
+    make_image(imgs[1], size, s)
+    blks = [qemu.Blk(file=img, drive=THROTTLE) for img in imgs]
+    out = c.boot("blk,blk", blks,
+                 f"CASE timeout s={s} t={t} r={rsec} w={wsec} ms={TIMEOUT_MS} wait={WAIT_MS}")
+    fails = c.fails
+    # The guest reads from its blk0 and writes to its blk1, numbered by slot;
+    # QEMU's blk0 takes the higher slot.
+    img_at = {d.slot: imgs[d.index] for d in c.cmd.devices}
+    rimg = img_at.get(out.info.get("blk0", {}).get("slot"))
+    wimg = img_at.get(out.info.get("blk1", {}).get("slot"))
+    if not fails.check(rimg and wimg and rimg != wimg, "no INFO lines naming both drives"):
+        return
+    for op in ("timeout-read", "timeout-write"):
+        fails.check(out.errs.get(op) == "VIO_ETIMEDOUT",
+                    f"{op}: the guest got {out.errs.get(op)}, want VIO_ETIMEDOUT "
+                    "(was the request held by the throttle?)")
+        fails.check(out.errs.get(op + "-after") == "VIO_ESHUTDOWN",
+                    f"{op}: a call after the failure got {out.errs.get(op + '-after')}, "
+                    "want VIO_ESHUTDOWN")
+    after = next((ln.split() for ln in out.lines if ln.startswith("AFTER read ")), None)
+    if fails.check(after is not None, "no AFTER read line"):
+        kv = dict(w.split("=", 1) for w in after[2:])
+        if fails.check(kv.get("changed_later") == "0",
+                       f"{kv.get('changed_later')} bytes of the timed-out read's buffer "
+                       "changed after the call returned: the device still had it"):
+            where = ("the reset drained it into the buffer before the call returned"
+                     if kv.get("at_return_disk") == kv.get("len") else
+                     f"{kv.get('at_return_disk')} bytes from the disk, "
+                     f"{kv.get('at_return_prefill')} still the prefill at return")
+            print(f"ok: nothing reached the read's buffer after the call returned ({where})")
+    states = {ln.split()[1]: ln for ln in out.lines if ln.startswith("STATE ")}
+    for name in ("blk0", "blk1"):
+        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", states.get(name, ""))
+        if fails.check(m is not None, f"no STATE line for {name}"):
+            fails.check(m.group(1) == "failed" and int(m.group(2), 16) & 0x80,
+                        f"{name}: state={m.group(1)} status={m.group(2)}, want failed with "
+                        "FAILED (0x80) in the status")
+    # Reads change nothing; the held write is either done whole (QEMU's reset
+    # drains it, with the data the guest gave) or not at all: never with the
+    # bytes the guest put in its buffer after the call returned.
+    fails.check(sha(read_image(rimg)) == sha(image), "the image the guest only read changed")
+    got = read_image(wimg)
+    held = got[wsec * SECTOR:(wsec + HELD_SECTORS) * SECTOR]
+    if held == pattern(t, wsec * SECTOR, len(held)):
+        print("ok: the held write was done whole (QEMU's reset drained it)")
+        wrote = [(wsec, HELD_SECTORS)]
+    else:
+        late = sum(1 for b in held if b == LATE_FILL)
+        fails.check(held == pattern(s, wsec * SECTOR, len(held)),
+                    f"the held write's sectors hold neither its data nor the old data "
+                    f"({late} bytes of the buffer's later content {LATE_FILL:#04x})")
+        wrote = []
+    compare_image(fails, "image after the held write", got,
+                  c.expected_image(size, s, t, wrote=wrote))
+
+
 def case_shell(c):
     size = 4 * MIB
     s = seed_for("shell-s", c.args.arch, c.args.virtio) & 0xFFFFFFFF
@@ -654,7 +734,7 @@ CASES = {
     "read": case_read, "smallq": case_smallq, "write": case_write,
     "readonly": case_readonly, "dwz": case_dwz, "id": case_id, "mq": case_mq,
     "mq-poll": case_mq_poll, "eio": case_eio, "badinput": case_badinput,
-    "shell": case_shell,
+    "shell": case_shell, "timeout": case_timeout,
 }
 
 
