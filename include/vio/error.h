@@ -20,6 +20,7 @@ enum vio_err {
 	VIO_EROFS = -30,      /* the medium is read-only */
 	VIO_ERANGE = -34,     /* beyond the device's capacity or limits */
 	VIO_EPROTO = -71,     /* the device broke the protocol; it is marked failed */
+	VIO_EMSGSIZE = -90,   /* a frame or message larger than the device takes */
 	VIO_ENOTSUP = -95,    /* the device or build does not support this */
 	VIO_ETIMEDOUT = -110, /* the device did not answer in time */
 	VIO_ESHUTDOWN = -108, /* the device has failed and is out of service */

@@ -16,6 +16,7 @@ const char *vio_strerror(int err)
 	case VIO_EROFS: return "read-only device";
 	case VIO_ERANGE: return "out of range";
 	case VIO_EPROTO: return "device broke the VirtIO protocol";
+	case VIO_EMSGSIZE: return "message too long for the device";
 	case VIO_ENOTSUP: return "not supported";
 	case VIO_ETIMEDOUT: return "timed out";
 	case VIO_ESHUTDOWN: return "device failed";
