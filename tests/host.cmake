@@ -13,6 +13,7 @@ if(VIO_SANITIZE)
   add_compile_options(${vio_san})
   add_link_options(${vio_san})
 endif()
+find_package(Threads REQUIRED)
 
 set(vio_defconfig ${VIO_SOURCE_DIR}/configs/host_defconfig)
 vio_config(host DEFCONFIG ${vio_defconfig})
@@ -24,6 +25,7 @@ vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
 add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/sim.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_port.c
+  ${VIO_SOURCE_DIR}/tests/sim/sim_pthread_port.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_rng.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_cache.c
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
@@ -31,6 +33,7 @@ add_library(vio_sim STATIC
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
 target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
+target_link_libraries(vio_sim PUBLIC Threads::Threads)
 
 # Each library's register accesses land in the simulator.
 foreach(cfg host legacy modern poll)
