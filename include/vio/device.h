@@ -122,7 +122,7 @@ struct vio_device {
 	struct vio_dev_queue *queues;
 	unsigned nqueues;
 	uint32_t pending;            /* deferred work noted by the interrupt handler */
-	uint32_t empty_irqs;         /* interrupts with nothing to report since the last service */
+	uint32_t empty_irqs;         /* interrupts with nothing to report since a service; atomic */
 	uint32_t polls;              /* service passes of a polled device */
 	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
 	bool irq_attached;
