@@ -536,11 +536,15 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
 	return rc;
 }
 
-/* Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now counted. */
+/*
+ * Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now
+ * counted. The count is read under the lock: two threads counting at once
+ * could otherwise move reported past the count one of them read.
+ */
 static int take_reported(struct blk_queue *q)
 {
-	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
 	uintptr_t s = vio_lock();
+	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
 	uint32_t n = now - q->reported;
 
 	q->reported = now;
