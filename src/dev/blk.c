@@ -426,9 +426,14 @@ static bool progressed(void *arg)
 	       p->b->dev->state != VIO_DEV_READY;
 }
 
-int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns)
+uint32_t blk_progress_mark(const struct blk_queue *q)
 {
-	struct progress p = { b, q, __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE) };
+	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
+}
+
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
+{
+	struct progress p = { b, q, seen };
 	int rc;
 
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
@@ -574,6 +579,7 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	struct blk_queue *q;
 	struct blk *b;
 	bool idle, news;
+	uint32_t seen;
 	uintptr_t s;
 	int rc = 0;
 
@@ -583,13 +589,18 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	if (dev->state == VIO_DEV_READY) {
 		s = vio_lock();
 		vio_vq_kick(q->vq);
+		/*
+		 * The mark goes with what idle and news say: a request that
+		 * another thread completes right after still wakes the wait.
+		 */
+		seen = blk_progress_mark(q);
 		idle = q->nfree == q->size;
 		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) != q->reported;
 		vio_unlock(s);
 		if (!news && idle)
 			return 0; /* nothing to wait for */
 		if (!news)
-			rc = blk_wait_progress(b, q, timeout_ns);
+			rc = blk_wait_progress(b, q, seen, timeout_ns);
 	}
 	if (dev->state != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */

@@ -162,6 +162,13 @@ static int sync_run(struct sync *s)
 	uintptr_t l;
 
 	for (;;) {
+		/*
+		 * Before looking at the state: a request completed by another
+		 * thread from here on wakes the wait below (blk_wait_progress).
+		 */
+		uint32_t seen = blk_progress_mark(s->q);
+		bool retried = false;
+
 		sync_state(s, &pending, &error);
 		while (!error && s->left) {
 			struct vio_blk_req *r = free_req(s);
@@ -169,9 +176,16 @@ static int sync_run(struct sync *s)
 			if (!r)
 				break;
 			rc = sync_next(s, r);
-			/* A full ring makes room as requests complete. */
-			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, s->q->index))
-				break;
+			if (rc == VIO_ENOSPC) {
+				/* A full ring (any thread's requests) makes room as they complete. */
+				if (vio_blk_in_flight(dev, s->q->index))
+					break;
+				/* They all completed since: there is room now. */
+				if (!retried) {
+					retried = true;
+					continue;
+				}
+			}
 			if (rc) {
 				l = vio_lock();
 				if (!s->error)
@@ -187,7 +201,7 @@ static int sync_run(struct sync *s)
 		sync_state(s, &pending, &error);
 		if (!pending && (error || !s->left))
 			break;
-		rc = blk_wait_progress(s->b, s->q, s->b->timeout_ns);
+		rc = blk_wait_progress(s->b, s->q, seen, s->b->timeout_ns);
 		if (!rc)
 			continue;
 		sync_state(s, &pending, &error);
