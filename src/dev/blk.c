@@ -666,6 +666,8 @@ int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns)
 	rc = blk_lookup(dev, 0, &b, NULL);
 	if (rc)
 		return rc;
-	b->timeout_ns = timeout_ns ? timeout_ns : BLK_TIMEOUT_DEFAULT_NS;
+	/* Blocking calls in other threads read it without the lock. */
+	__atomic_store_n(&b->timeout_ns, timeout_ns ? timeout_ns : BLK_TIMEOUT_DEFAULT_NS,
+			 __ATOMIC_RELAXED);
 	return 0;
 }

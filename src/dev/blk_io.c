@@ -157,6 +157,7 @@ static void sync_state(struct sync *s, unsigned *pending, int *error)
 static int sync_run(struct sync *s)
 {
 	struct vio_device *dev = s->b->dev;
+	uint64_t timeout;
 	unsigned pending;
 	int rc, error;
 	uintptr_t l;
@@ -201,7 +202,8 @@ static int sync_run(struct sync *s)
 		sync_state(s, &pending, &error);
 		if (!pending && (error || !s->left))
 			break;
-		rc = blk_wait_progress(s->b, s->q, seen, s->b->timeout_ns);
+		timeout = __atomic_load_n(&s->b->timeout_ns, __ATOMIC_RELAXED); /* vio_blk_set_timeout */
+		rc = blk_wait_progress(s->b, s->q, seen, timeout);
 		if (!rc)
 			continue;
 		sync_state(s, &pending, &error);
@@ -213,7 +215,7 @@ static int sync_run(struct sync *s)
 			 */
 			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
 				dev->name, s->q->index,
-				(unsigned long long)(s->b->timeout_ns / 1000000u));
+				(unsigned long long)(timeout / 1000000u));
 			vio_dev_fail(dev, VIO_ETIMEDOUT);
 		}
 		l = vio_lock();

@@ -58,7 +58,7 @@ struct blk {
 	unsigned nq;
 	unsigned nq_alloc;          /* entries of q allocated */
 	uint32_t block_sectors;     /* info.block_size / 512 */
-	uint64_t timeout_ns;        /* for blocking calls */
+	uint64_t timeout_ns;        /* for blocking calls; atomic after probe */
 	uint16_t max_segments;      /* the driver's cap on data segments per request */
 	uint32_t max_request_sectors;
 	bool legacy;                /* guest byte order in headers (5.2.6.3) */
