@@ -69,6 +69,7 @@ set(t ${VIO_SOURCE_DIR}/tests/host)
 # own, several application threads on one device and several queues
 # (tests/sim/sim_pthread_port.h). Built in every host preset.
 vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
+vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.
