@@ -12,8 +12,10 @@
  * Every byte is checked: each thread writes patterns of its own over a range
  * of sectors nobody else touches, reads them back, and at the end the disks
  * of the simulated devices must hold exactly what each thread wrote last.
- * Built in every host preset; host-tsan runs it under ThreadSanitizer, the
- * others under AddressSanitizer.
+ * Built twice (interrupt-driven and polled completion) in every host
+ * preset; host-tsan runs it under ThreadSanitizer, the others under
+ * AddressSanitizer. test_port_checks first proves that the port reports
+ * what it claims to catch.
  */
 #define _XOPEN_SOURCE 700 /* nanosleep */
 
