@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 #   make run   [ARCH=riscv64|aarch64] [VIRTIO=legacy|modern] [DEVICES=...] [QEMU_EXTRA=...]
-#   make test  every test: host tests (gcc and clang, sanitizers) and QEMU
-#              tests on both boards, both interfaces
+#   make test  every test: host tests (gcc and clang under ASan, clang under
+#              TSan) and QEMU tests on both boards, both interfaces
 #   make menuconfig / savedefconfig [ARCH=...]
 #
 # Both run and test install what they need first (scripts/setup.sh).
@@ -11,7 +11,7 @@ ARCH ?= riscv64
 VIRTIO ?= legacy
 DEVICES ?= all
 QEMU_EXTRA ?=
-PRESETS ?= host-gcc host-clang riscv64 aarch64
+PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_DIR := build/$(ARCH)

@@ -4,15 +4,24 @@
 # One library per configuration: host (the defaults: both interfaces,
 # interrupt-driven completion), legacy (legacy only), modern (modern only)
 # and poll (polled completion). Each test program links one of them with
-# the simulator (tests/sim) and is registered with ctest.
+# the simulator (tests/sim) and is registered with ctest. VIO_SANITIZE
+# builds under AddressSanitizer (presets host-gcc, host-clang),
+# VIO_SANITIZE_THREAD under ThreadSanitizer (host-tsan, the threaded test).
 
 option(VIO_SANITIZE "Build the host tests with AddressSanitizer and UBSan" OFF)
-if(VIO_SANITIZE)
+option(VIO_SANITIZE_THREAD "Build the host tests with ThreadSanitizer and UBSan (instead of ASan)" OFF)
+if(VIO_SANITIZE_THREAD)
+  # gcc refuses atomic_thread_fence under -fsanitize=thread (-Wtsan): clang builds this one.
+  set(vio_san -fsanitize=thread,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+elseif(VIO_SANITIZE)
   set(vio_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+endif()
+if(vio_san)
   # Before any target is defined, so the libraries get them too.
   add_compile_options(${vio_san})
   add_link_options(${vio_san})
 endif()
+find_package(Threads REQUIRED)
 
 set(vio_defconfig ${VIO_SOURCE_DIR}/configs/host_defconfig)
 vio_config(host DEFCONFIG ${vio_defconfig})
@@ -26,6 +35,7 @@ vio_config(nommio DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_MMIO=n)
 add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/sim.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_port.c
+  ${VIO_SOURCE_DIR}/tests/sim/sim_pthread_port.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_rng.c
   ${VIO_SOURCE_DIR}/tests/sim/sim_cache.c
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
@@ -33,6 +43,7 @@ add_library(vio_sim STATIC
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
 target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
+target_link_libraries(vio_sim PUBLIC Threads::Threads)
 
 # Each library's register accesses land in the simulator.
 foreach(cfg host legacy modern poll nommio)
@@ -41,6 +52,7 @@ endforeach()
 
 set(vio_test_env
   "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1"
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1"
   "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
 # vio_host_test(NAME LIBRARY lib SOURCES files...)
@@ -54,6 +66,19 @@ function(vio_host_test name)
 endfunction()
 
 set(t ${VIO_SOURCE_DIR}/tests/host)
+
+# The concurrency contract on real threads: the device in a thread of its
+# own, several application threads on one device and several queues
+# (tests/sim/sim_pthread_port.h). Built in every host preset.
+vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
+vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
+
+# ThreadSanitizer builds only that: the other tests run one thread, gain
+# nothing from it and would take minutes under it.
+if(VIO_SANITIZE_THREAD)
+  return()
+endif()
+
 vio_host_test(test_transport LIBRARY vio_host SOURCES ${t}/test_transport.c)
 vio_host_test(test_virtqueue LIBRARY vio_host SOURCES ${t}/test_virtqueue.c)
 vio_host_test(test_device LIBRARY vio_host SOURCES ${t}/test_device.c)

@@ -160,10 +160,14 @@ struct vio_blk_req {
 	bool internal;             /* a blocking call's own request */
 };
 
-/* 0 when dev is a live blk device (else VIO_ENODEV or VIO_ESHUTDOWN). */
+/* 0 when dev is a live blk device (else VIO_ENODEV or VIO_ESHUTDOWN). Any context; no lock. */
 int vio_blk_check(const struct vio_device *dev);
 
-/* Copy the device's information into *info. Returns 0 or an error as above. Any task. */
+/*
+ * Copy the device's information into *info. Returns 0 or an error as above.
+ * Task context, any thread; takes vio_lock (the capacity and the cache
+ * mode change with the configuration).
+ */
 int vio_blk_get_info(struct vio_device *dev, struct vio_blk_info *info);
 
 /*
@@ -180,14 +184,17 @@ int vio_blk_get_info(struct vio_device *dev, struct vio_blk_info *info);
  *                then marked failed, since the requests cannot be taken back;
  *   VIO_ESHUTDOWN / VIO_ENODEV: not a live blk device.
  * After an error, part of a multi-request transfer may have been done.
- * Task context; uses queue 0 (serialized with other users of queue 0).
+ * Task context, any thread; uses queue 0, whose requests from several
+ * threads interleave (one of them sleeps on the queue at a time, the
+ * queue's mutex). Takes vio_lock briefly; never with it held.
  */
 int vio_blk_read(struct vio_device *dev, uint64_t sector, void *buf, uint32_t count);
 int vio_blk_write(struct vio_device *dev, uint64_t sector, const void *buf, uint32_t count);
 
 /*
  * The same with a scatter-gather list (the segments' total length is the
- * transfer, a whole number of logical blocks) on request queue queue.
+ * transfer, a whole number of logical blocks) on request queue queue. The
+ * same context and locking, on that queue.
  */
 int vio_blk_readv(struct vio_device *dev, unsigned queue, uint64_t sector,
 		  const struct vio_sg *sg, unsigned nsg);
@@ -197,7 +204,7 @@ int vio_blk_writev(struct vio_device *dev, unsigned queue, uint64_t sector,
 /*
  * Make every completed write stable (VIRTIO_BLK_T_FLUSH). Returns 0 at once
  * when the device caches nothing (no VIRTIO_BLK_F_FLUSH, or writethrough).
- * Errors as above. Task context; queue 0.
+ * Errors as above. Task context, any thread; queue 0, as vio_blk_read.
  */
 int vio_blk_flush(struct vio_device *dev);
 
@@ -205,7 +212,8 @@ int vio_blk_flush(struct vio_device *dev);
  * Discard (trim) count sectors from sector, or write zeroes over them
  * (unmap: the device may deallocate them, reads return zeroes either way).
  * Split to the device's limits. VIO_ENOTSUP when the device lacks the
- * feature; other errors as above. Task context; queue 0.
+ * feature; other errors as above. Task context, any thread; queue 0, as
+ * vio_blk_read.
  */
 int vio_blk_discard(struct vio_device *dev, uint64_t sector, uint64_t count);
 int vio_blk_write_zeroes(struct vio_device *dev, uint64_t sector, uint64_t count, bool unmap);
@@ -214,7 +222,8 @@ int vio_blk_write_zeroes(struct vio_device *dev, uint64_t sector, uint64_t count
  * The device ID string (VIRTIO_BLK_T_GET_ID), NUL-terminated, in buf of len
  * bytes (at least VIO_BLK_ID_LEN + 1). Bytes that are not printable ASCII
  * are replaced by '?'. Returns its length (0 when the device has none),
- * VIO_EINVAL, VIO_ENOTSUP or an error as above. Task context; queue 0.
+ * VIO_EINVAL, VIO_ENOTSUP or an error as above. Task context, any thread;
+ * queue 0, as vio_blk_read.
  */
 int vio_blk_get_id(struct vio_device *dev, char *buf, size_t len);
 
@@ -222,7 +231,8 @@ int vio_blk_get_id(struct vio_device *dev, char *buf, size_t len);
  * Write-back (true) or write-through (false) cache, as the device reports it
  * (VIRTIO_BLK_F_CONFIG_WCE); without that feature the mode the driver
  * assumes (write-back when VIRTIO_BLK_F_FLUSH is negotiated). Returns 0 or 1,
- * or an error as above. Task context.
+ * or an error as above. Task context, any thread; takes no lock (one
+ * atomic read).
  */
 int vio_blk_writeback(struct vio_device *dev);
 
@@ -231,13 +241,14 @@ int vio_blk_writeback(struct vio_device *dev);
  * VIO_ENOTSUP). Going to write-through flushes first, so writes completed
  * before stay stable. VIO_EIO when the device does not take the new mode.
  * Task context; uses queue 0; no other request may be in flight on any
- * queue.
+ * queue, nor may another thread change the mode at the same time.
  */
 int vio_blk_set_writeback(struct vio_device *dev, bool writeback);
 
 /*
  * How long a blocking call waits for the next completion before it gives
- * up (and fails the device); 0 restores CONFIG_VIO_TIMEOUT_MS. Task context.
+ * up (and fails the device); 0 restores CONFIG_VIO_TIMEOUT_MS. Task
+ * context, any thread; calls already waiting may still use the old one.
  */
 int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns);
 
@@ -258,13 +269,17 @@ int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns);
  *                (vio_blk_wait waits for room);
  *   VIO_ESHUTDOWN / VIO_ENODEV as above.
  * A FLUSH covers the writes completed before it was queued (5.2.6.2).
+ * Task context, any thread; takes vio_lock briefly, never with it held.
  */
 int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *req);
 
-/* Tell the device about everything queued on queue since the last kick. */
+/*
+ * Tell the device about everything queued on queue since the last kick (by
+ * any thread). Task context, any thread; takes vio_lock, never with it held.
+ */
 void vio_blk_kick(struct vio_device *dev, unsigned queue);
 
-/* vio_blk_queue and vio_blk_kick in one. */
+/* vio_blk_queue and vio_blk_kick in one. The same context and locking. */
 int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *req);
 
 /*
@@ -273,7 +288,11 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
  * without waiting. Returns how many requests of queue completed since the
  * last vio_blk_poll or vio_blk_wait on it counted them (0 when none), or
  * VIO_ESHUTDOWN / VIO_ENODEV; if the device failed, every request still in
- * flight on the queue is completed with the device's error first.
+ * flight on the queue is completed with the device's error first. With
+ * several threads on a queue, each completion is counted by one of them.
+ * Task context, any thread; the callbacks run in the caller's thread (or in
+ * another one that runs the device's work at the time); never with
+ * vio_lock held.
  */
 int vio_blk_poll(struct vio_device *dev, unsigned queue);
 
@@ -282,11 +301,18 @@ int vio_blk_poll(struct vio_device *dev, unsigned queue);
  * has completed that vio_blk_poll / vio_blk_wait did not count yet, running
  * the callbacks. Returns how many (0 at once when none is in flight),
  * VIO_ETIMEDOUT, or an error as for vio_blk_poll.
- * The requests stay the driver's after a timeout.
+ * The requests stay the driver's after a timeout. Any thread's completion
+ * on the queue ends the wait and is counted by one caller only: a thread
+ * that waits for its own requests checks them (e.g. in their callbacks)
+ * and waits again. Task context, any thread; one thread sleeps on a queue
+ * at a time (vio_dev_wait); never with vio_lock held.
  */
 int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns);
 
-/* Requests of queue in flight (queued and not yet completed); 0 on a bad queue. */
+/*
+ * Requests of queue in flight (queued and not yet completed, any thread's);
+ * 0 on a bad queue. Task context, any thread; takes vio_lock.
+ */
 unsigned vio_blk_in_flight(struct vio_device *dev, unsigned queue);
 
 #endif

@@ -122,7 +122,7 @@ struct vio_device {
 	struct vio_dev_queue *queues;
 	unsigned nqueues;
 	uint32_t pending;            /* deferred work noted by the interrupt handler */
-	uint32_t empty_irqs;         /* interrupts with nothing to report since the last service */
+	uint32_t empty_irqs;         /* interrupts with nothing to report since a service; atomic */
 	uint32_t polls;              /* service passes of a polled device */
 	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
 	bool irq_attached;
@@ -157,7 +157,8 @@ struct vio_vq_opts {
  * Set up the library with a platform port (required) and OS hooks (NULL
  * for none). Both must outlive the library. Resets the device table.
  * Returns 0, VIO_EINVAL (a required hook is missing) or VIO_ENOMEM.
- * Task context, once, before anything else.
+ * Task context, once, before anything else and before any other thread
+ * uses vio; takes no lock.
  */
 int vio_init(const struct vio_port *port, const struct vio_os *os);
 
@@ -170,7 +171,7 @@ const struct vio_os *vio_os(void);
  * parameters params (the driver's own struct, e.g. struct vio_blk_params;
  * NULL for its defaults; it must outlive the devices). Returns 0,
  * VIO_EINVAL, VIO_EBUSY (a driver for that id is registered) or VIO_ENOSPC.
- * Task context, start-up.
+ * Task context, start-up, one thread (the registry takes no lock).
  */
 int vio_driver_register(const struct vio_driver *drv, const void *params);
 
@@ -181,7 +182,9 @@ int vio_driver_register(const struct vio_driver *drv, const void *params);
  * (if not NULL) points at it. Returns 0 when the device is READY or has no
  * driver, else the error that stopped it; VIO_ENODEV for an empty slot
  * (device id 0, not added), VIO_ENOSPC when the table is full. Task context,
- * start-up.
+ * start-up, one thread: the table takes no lock, and other threads may use a
+ * device only once this returned. Its interrupt may come from the moment its
+ * queues are set up.
  */
 int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out);
 
@@ -198,13 +201,13 @@ static inline bool vio_dev_has(const struct vio_device *dev, unsigned bit)
 	return (dev->negotiated >> bit) & 1u;
 }
 
-/* "legacy" or "modern". */
+/* "legacy" or "modern". Any context. */
 const char *vio_dev_interface(const struct vio_device *dev);
 
-/* A readable device type name for a device id ("blk", "net", ...; "unknown"). */
+/* A readable device type name for a device id ("blk", "net", ...; "unknown"). Any context. */
 const char *vio_dev_type_name(uint32_t device_id);
 
-/* A readable name for feature bit of dev (device-specific or ring), or NULL. */
+/* A readable name for feature bit of dev (device-specific or ring), or NULL. Any context. */
 const char *vio_dev_feature_name(const struct vio_device *dev, unsigned bit);
 
 /*
@@ -213,7 +216,8 @@ const char *vio_dev_feature_name(const struct vio_device *dev, unsigned bit);
  * to the device. Queue numbers need not be dense; the core keeps as many
  * records as the highest index needs. Returns 0 with *vq set, VIO_ENODEV
  * (the device has no such queue), VIO_EBUSY (already set up), VIO_ENOMEM or
- * a transport error. Task context, probe time.
+ * a transport error. Task context, probe time; takes vio_lock to publish
+ * the queue to the interrupt handler.
  */
 int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq_opts *opts,
 		     struct vio_vq **vq);
@@ -226,7 +230,9 @@ struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index);
  * to CPU order, retried until the config generation is stable (section
  * 2.5.1; on legacy devices, which have no generation, an 8-byte field is
  * read until two reads agree). Returns 0, VIO_EINVAL or VIO_EPROTO when the
- * device never gives a stable value. Task context.
+ * device never gives a stable value. Task context, any thread; takes no
+ * lock, so never call it with vio_lock held (a device may be slow to
+ * answer). Two threads changing the same field must agree between them.
  */
 int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, uint64_t *val);
 int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, uint64_t val);
@@ -248,20 +254,26 @@ void vio_unlock(uintptr_t state);
  * buffers back to their owners (vio_vq_detach_unused). Waiters wake and see
  * VIO_ESHUTDOWN. Idempotent: a second call, from any thread, returns once
  * the first one's reset is done. Task context; never with vio_lock held.
+ * Takes the device's mutex (os->mutex_*) for the reset and vio_lock
+ * briefly; logs.
  */
 void vio_dev_fail(struct vio_device *dev, int err);
 
 /*
  * Interrupt entry for a device's line (the transport's shared interrupt):
  * acknowledge the device's interrupt status, note it and wake the waiters
- * and the service. Touches no ring, logs nothing. Interrupt context.
+ * and the service. Touches no ring, logs nothing, reads and writes no
+ * register but the interrupt status and its acknowledgement. Interrupt
+ * context; takes vio_lock (a spin lock on SMP) for the few words it
+ * writes and signals events.
  */
 void vio_dev_irq(void *dev);
 
 /*
  * Interrupt entry for a transport with a vector per queue (or one for the
  * configuration, index VIO_DEV_IRQ_CONFIG): the interrupt itself says what
- * happened, nothing is read. Interrupt context.
+ * happened, nothing is read. Interrupt context; takes vio_lock as
+ * vio_dev_irq does.
  */
 #define VIO_DEV_IRQ_CONFIG 0xffffu
 void vio_dev_irq_queue(struct vio_device *dev, unsigned index);
@@ -271,21 +283,24 @@ void vio_dev_irq_queue(struct vio_device *dev, unsigned index);
  * changes, DEVICE_NEEDS_RESET, interrupt storms, and the completion handler
  * of every queue that may have used buffers. If another thread is running
  * it already, that thread does the work (including what was noted after it
- * started) and this returns at once. Task context.
+ * started) and this returns at once. Task context, any thread; never with
+ * vio_lock held: it takes it briefly and runs the handlers without it.
  */
 void vio_dev_service(struct vio_device *dev);
 
 /*
  * Look at every queue of dev now, as if the device had interrupted, and run
  * its deferred work (vio_dev_service): for a caller that polls for
- * completions whatever the interrupts say. Task context.
+ * completions whatever the interrupts say. Task context, any thread; never
+ * with vio_lock held (as vio_dev_service).
  */
 void vio_dev_poll(struct vio_device *dev);
 
 /*
  * Run the deferred work of every device (vio_dev_service on each). The one
  * call an application's main loop or service thread makes. Returns how
- * many devices had work. Task context.
+ * many devices had work. Task context, any thread (usually one); never
+ * with vio_lock held (as vio_dev_service).
  */
 unsigned vio_service(void);
 
@@ -293,7 +308,8 @@ unsigned vio_service(void);
  * Sleep until some device has deferred work, at most timeout_ns. Returns 0
  * when there is work (or may be: spurious returns are allowed) or
  * VIO_ETIMEDOUT. With polled devices it spins, looking at their rings.
- * Task context.
+ * Task context, any thread; never with vio_lock held (it sleeps on the
+ * service event, and takes vio_lock to look at polled rings).
  */
 int vio_service_wait(uint64_t timeout_ns);
 

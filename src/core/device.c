@@ -220,7 +220,7 @@ void vio_dev_irq(void *arg)
 		 * it. Every service pass clears the count, so only interrupts
 		 * back to back with no task in between add up.
 		 */
-		if (++dev->empty_irqs == IRQ_STORM_LIMIT) {
+		if (__atomic_add_fetch(&dev->empty_irqs, 1, __ATOMIC_RELAXED) == IRQ_STORM_LIMIT) {
 			if (reg.port->irq_mask)
 				reg.port->irq_mask(reg.port->ctx, dev->irq);
 			note(dev, PENDING_STORM, NO_QUEUE);
@@ -820,7 +820,8 @@ static void service(struct vio_device *dev, bool status)
 	if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
 		return;
 	s = vio_lock();
-	dev->empty_irqs = 0; /* a task runs: no storm */
+	/* A task runs: no storm. Atomic: the interrupt handler counts without the lock. */
+	__atomic_store_n(&dev->empty_irqs, 0, __ATOMIC_RELAXED);
 	if (dev->busy) {
 		dev->rerun = true; /* the thread that is at it takes this too */
 		vio_unlock(s);
@@ -871,10 +872,17 @@ unsigned vio_service(void)
 	__atomic_store_n(&reg.work, 0, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < reg.ndevices; i++) {
 		struct vio_device *dev = &reg.devices[i];
+		bool more;
+		uintptr_t s;
+
 		if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
 			continue;
+		/* The interrupt handler and the other threads' service passes change these. */
+		s = vio_lock();
+		more = more_work(dev);
+		vio_unlock(s);
 		if (__atomic_load_n(&dev->pending, __ATOMIC_RELAXED) || !vio_dev_uses_irq(dev) ||
-		    more_work(dev)) {
+		    more) {
 			vio_dev_service(dev);
 			n++;
 		}

@@ -426,9 +426,14 @@ static bool progressed(void *arg)
 	       p->b->dev->state != VIO_DEV_READY;
 }
 
-int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns)
+uint32_t blk_progress_mark(const struct blk_queue *q)
 {
-	struct progress p = { b, q, __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE) };
+	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
+}
+
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
+{
+	struct progress p = { b, q, seen };
 	int rc;
 
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
@@ -536,11 +541,15 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
 	return rc;
 }
 
-/* Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now counted. */
+/*
+ * Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now
+ * counted. The count is read under the lock: two threads counting at once
+ * could otherwise move reported past the count one of them read.
+ */
 static int take_reported(struct blk_queue *q)
 {
-	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
 	uintptr_t s = vio_lock();
+	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
 	uint32_t n = now - q->reported;
 
 	q->reported = now;
@@ -570,6 +579,7 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	struct blk_queue *q;
 	struct blk *b;
 	bool idle, news;
+	uint32_t seen;
 	uintptr_t s;
 	int rc = 0;
 
@@ -579,13 +589,18 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	if (dev->state == VIO_DEV_READY) {
 		s = vio_lock();
 		vio_vq_kick(q->vq);
+		/*
+		 * The mark goes with what idle and news say: a request that
+		 * another thread completes right after still wakes the wait.
+		 */
+		seen = blk_progress_mark(q);
 		idle = q->nfree == q->size;
 		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) != q->reported;
 		vio_unlock(s);
 		if (!news && idle)
 			return 0; /* nothing to wait for */
 		if (!news)
-			rc = blk_wait_progress(b, q, timeout_ns);
+			rc = blk_wait_progress(b, q, seen, timeout_ns);
 	}
 	if (dev->state != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */
@@ -651,6 +666,8 @@ int vio_blk_set_timeout(struct vio_device *dev, uint64_t timeout_ns)
 	rc = blk_lookup(dev, 0, &b, NULL);
 	if (rc)
 		return rc;
-	b->timeout_ns = timeout_ns ? timeout_ns : BLK_TIMEOUT_DEFAULT_NS;
+	/* Blocking calls in other threads read it without the lock. */
+	__atomic_store_n(&b->timeout_ns, timeout_ns ? timeout_ns : BLK_TIMEOUT_DEFAULT_NS,
+			 __ATOMIC_RELAXED);
 	return 0;
 }

@@ -157,11 +157,19 @@ static void sync_state(struct sync *s, unsigned *pending, int *error)
 static int sync_run(struct sync *s)
 {
 	struct vio_device *dev = s->b->dev;
+	uint64_t timeout;
 	unsigned pending;
 	int rc, error;
 	uintptr_t l;
 
 	for (;;) {
+		/*
+		 * Before looking at the state: a request completed by another
+		 * thread from here on wakes the wait below (blk_wait_progress).
+		 */
+		uint32_t seen = blk_progress_mark(s->q);
+		bool retried = false;
+
 		sync_state(s, &pending, &error);
 		while (!error && s->left) {
 			struct vio_blk_req *r = free_req(s);
@@ -169,9 +177,16 @@ static int sync_run(struct sync *s)
 			if (!r)
 				break;
 			rc = sync_next(s, r);
-			/* A full ring makes room as requests complete. */
-			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, s->q->index))
-				break;
+			if (rc == VIO_ENOSPC) {
+				/* A full ring (any thread's requests) makes room as they complete. */
+				if (vio_blk_in_flight(dev, s->q->index))
+					break;
+				/* They all completed since: there is room now. */
+				if (!retried) {
+					retried = true;
+					continue;
+				}
+			}
 			if (rc) {
 				l = vio_lock();
 				if (!s->error)
@@ -187,7 +202,8 @@ static int sync_run(struct sync *s)
 		sync_state(s, &pending, &error);
 		if (!pending && (error || !s->left))
 			break;
-		rc = blk_wait_progress(s->b, s->q, s->b->timeout_ns);
+		timeout = __atomic_load_n(&s->b->timeout_ns, __ATOMIC_RELAXED); /* vio_blk_set_timeout */
+		rc = blk_wait_progress(s->b, s->q, seen, timeout);
 		if (!rc)
 			continue;
 		sync_state(s, &pending, &error);
@@ -199,7 +215,7 @@ static int sync_run(struct sync *s)
 			 */
 			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
 				dev->name, s->q->index,
-				(unsigned long long)(s->b->timeout_ns / 1000000u));
+				(unsigned long long)(timeout / 1000000u));
 			vio_dev_fail(dev, VIO_ETIMEDOUT);
 		}
 		l = vio_lock();

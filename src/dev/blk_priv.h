@@ -58,7 +58,7 @@ struct blk {
 	unsigned nq;
 	unsigned nq_alloc;          /* entries of q allocated */
 	uint32_t block_sectors;     /* info.block_size / 512 */
-	uint64_t timeout_ns;        /* for blocking calls */
+	uint64_t timeout_ns;        /* for blocking calls; atomic after probe */
 	uint16_t max_segments;      /* the driver's cap on data segments per request */
 	uint32_t max_request_sectors;
 	bool legacy;                /* guest byte order in headers (5.2.6.3) */
@@ -119,9 +119,14 @@ unsigned blk_drain(struct blk *b, struct blk_queue *q);
 void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg);
 
 /*
- * Wait (vio_dev_wait) until a request of q completes, at most timeout_ns.
- * Returns 0, VIO_ETIMEDOUT or VIO_ESHUTDOWN.
+ * Wait (vio_dev_wait) until a request of q completes after the mark seen
+ * (blk_progress_mark), at most timeout_ns. Take the mark before looking at
+ * what is waited for: the request may be completed by another thread (the
+ * service, another caller) in between, and a mark taken after that would
+ * wait for a completion that never comes. Returns 0, VIO_ETIMEDOUT or
+ * VIO_ESHUTDOWN.
  */
-int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns);
+uint32_t blk_progress_mark(const struct blk_queue *q);
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns);
 
 #endif

@@ -458,8 +458,13 @@ static void blk_config_changed(struct vio_device *dev)
 		vio_unlock(s);
 	}
 	if (vio_dev_has(dev, VIRTIO_BLK_F_CONFIG_WCE) && !cfg_read(b, CFG(writeback), 1, &v) &&
-	    v <= 1)
+	    v <= 1) {
+		/* Under the lock too: vio_blk_get_info copies info whole under it. */
+		uintptr_t s = vio_lock();
+
 		__atomic_store_n(&b->info.writeback, v == 1, __ATOMIC_RELAXED);
+		vio_unlock(s);
+	}
 }
 
 const struct vio_driver vio_blk_driver = {

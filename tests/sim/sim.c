@@ -23,30 +23,65 @@ bool sim_verbose = true;
 static struct sim_dev devs[SIM_MAX_DEVS];
 static unsigned nerrors;
 static char last_error[256];
+static const struct sim_threads *threads; /* sim_set_threads */
+
+/*
+ * Driver errors may be reported from several threads at once (a port's
+ * hooks run in the library's threads, outside the simulator's lock): the
+ * count and the message are kept under a lock of their own, a spin lock so
+ * that the simulator needs no thread library.
+ */
+static int error_lock;
+
+static void errors_lock(void)
+{
+	while (__atomic_exchange_n(&error_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void errors_unlock(void)
+{
+	__atomic_store_n(&error_lock, 0, __ATOMIC_RELEASE);
+}
 
 void sim_error(const char *fmt, ...)
 {
 	va_list ap;
 
+	errors_lock();
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
 	nerrors++;
 	if (sim_verbose)
 		fprintf(stderr, "sim: driver error: %s\n", last_error);
+	errors_unlock();
 }
 
 unsigned sim_take_errors(void)
 {
-	unsigned n = nerrors;
+	unsigned n;
 
+	errors_lock();
+	n = nerrors;
 	nerrors = 0;
+	errors_unlock();
 	return n;
 }
 
 unsigned sim_errors(void)
 {
-	return nerrors;
+	unsigned n;
+
+	errors_lock();
+	n = nerrors;
+	errors_unlock();
+	return n;
+}
+
+void sim_set_threads(const struct sim_threads *t)
+{
+	threads = t;
 }
 
 const char *sim_last_error(void)
@@ -90,11 +125,18 @@ static void *ptr(uint64_t addr)
  * Ring and config fields: little-endian on a modern device, the guest's
  * native order on a legacy one (2.7, legacy interface).
  */
+/*
+ * 16-bit ring fields (indices, flags, event fields, ring entries) are read
+ * and written atomically, acquire and release, as the library does
+ * (include/vio/arch/host.h): with the device in a thread of its own
+ * (sim_pthread_port.h) the driver writes them while the device reads them,
+ * and these accesses are what orders the rest of the ring and the buffers
+ * between the two threads. Ring fields are naturally aligned (2.7).
+ */
 static uint16_t rd16(const struct sim_dev *d, const void *p)
 {
-	uint16_t v;
+	uint16_t v = __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
 
-	memcpy(&v, p, 2);
 	return sim_is_legacy(d) ? v : vio_le16_to_cpu(v);
 }
 
@@ -118,7 +160,7 @@ static void wr16(const struct sim_dev *d, void *p, uint16_t v)
 {
 	if (!sim_is_legacy(d))
 		v = vio_cpu_to_le16(v);
-	memcpy(p, &v, 2);
+	__atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE);
 }
 
 static void wr32(const struct sim_dev *d, void *p, uint32_t v)
@@ -177,10 +219,13 @@ void sim_reset_all(void)
 			queue_free(&devs[i].q[j]);
 		memset(&devs[i], 0, sizeof(devs[i]));
 	}
+	errors_lock();
 	nerrors = 0;
 	last_error[0] = 0;
+	errors_unlock();
 	store_buffer_clear();
 	sim_store_buffer = false;
+	threads = NULL;
 }
 
 static int null_handle(struct sim_dev *dev, unsigned q, const struct sim_chain *chain)
@@ -269,7 +314,10 @@ void sim_raise(struct sim_dev *d, uint32_t bits)
 {
 	d->int_status |= bits;
 	d->irqs++;
-	sim_irq_line(d->irq);
+	if (threads && threads->raise)
+		threads->raise(d->irq); /* delivered by the device thread, outside the lock */
+	else
+		sim_irq_line(d->irq);
 }
 
 void sim_config_change(struct sim_dev *d, unsigned off, const void *data, unsigned len)
@@ -614,6 +662,22 @@ static struct sim_dev *lookup(uintptr_t addr, const char *what, unsigned width)
 	return d;
 }
 
+/*
+ * An interrupt handler only reads and acknowledges the interrupt status
+ * (the design's rule; 4.2.3.4 says what it must do, nothing more): any
+ * other register access from interrupt context, such as the
+ * read-modify-write of a status, is a driver error.
+ */
+static void irq_context_check(struct sim_dev *d, unsigned off, bool write)
+{
+	if (!threads || !threads->in_irq || !threads->in_irq())
+		return;
+	if (write ? off == VIRTIO_MMIO_INTERRUPT_ACK : off == VIRTIO_MMIO_INTERRUPT_STATUS)
+		return;
+	sim_error("dev%d: %s of register %#x from an interrupt handler", d->slot,
+		  write ? "write" : "read", off);
+}
+
 static bool modern_only(struct sim_dev *d, unsigned off)
 {
 	if (sim_is_legacy(d)) {
@@ -672,7 +736,7 @@ static void queue_ready_clear(struct sim_dev *d, struct sim_queue *q)
 	q->disable_left = d->queue_ready_lag;
 }
 
-uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
+static uint32_t mmio_read(uintptr_t addr, unsigned width)
 {
 	struct sim_dev *d = lookup(addr, "read", width);
 	struct sim_queue *q;
@@ -690,6 +754,7 @@ uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
 		sim_error("dev%d: read of register %#x width %u", d->slot, off, width);
 		return 0;
 	}
+	irq_context_check(d, off, false);
 	d->reads[off / 4]++;
 	q = cur_queue(d);
 
@@ -787,7 +852,7 @@ static void queue_addr_write(struct sim_dev *d, unsigned off, uint32_t v)
 		*field = (*field & ~0xffffffffull) | v;
 }
 
-void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
+static void mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 {
 	struct sim_dev *d;
 	struct sim_queue *q;
@@ -810,6 +875,7 @@ void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 		sim_error("dev%d: write of register %#x width %u", d->slot, off, width);
 		return;
 	}
+	irq_context_check(d, off, true);
 	d->writes[off / 4]++;
 	d->last_write[off / 4] = v;
 	q = cur_queue(d);
@@ -883,6 +949,8 @@ void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 		if (!d->bypass && !(d->status & VIRTIO_CONFIG_S_DRIVER_OK))
 			sim_error("dev%d: notify before DRIVER_OK", d->slot);
 		d->q[v].notifies++;
+		if (threads && threads->notified)
+			threads->notified(d, v);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		/* 4.2.2.2: only the bits InterruptStatus defines (0: used buffer, 1: config). */
@@ -906,6 +974,31 @@ void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 		sim_error("dev%d: write of read-only or unknown register %#x", d->slot, off);
 		break;
 	}
+}
+
+/* Every register access of the library enters the simulator here, under its lock. */
+uint32_t vio_host_mmio_read(uintptr_t addr, unsigned width)
+{
+	const struct sim_threads *t = threads;
+	uint32_t v;
+
+	if (t)
+		t->lock();
+	v = mmio_read(addr, width);
+	if (t)
+		t->unlock();
+	return v;
+}
+
+void vio_host_mmio_write(uintptr_t addr, uint32_t v, unsigned width)
+{
+	const struct sim_threads *t = threads;
+
+	if (t)
+		t->lock();
+	mmio_write(addr, v, width);
+	if (t)
+		t->unlock();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1118,6 +1211,14 @@ static unsigned process_queue(struct sim_dev *d, unsigned qi)
 		memmove(q->held, q->held + 1, q->nheld * sizeof(*q->held));
 	}
 
+	/*
+	 * 2.7.10: the avail_event written at the end of the last step is
+	 * visible before the index is read again; the driver does the mirror
+	 * image (publish the index, full barrier, read the event), so one of
+	 * the two always sees the other's store. It matters once the device
+	 * runs in a thread of its own (sim_pthread_port.h).
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	aidx = rd16(d, avail + 2);
 	if ((uint16_t)(aidx - q->last_avail) > q->num) {
 		sim_error("dev%d q%u: avail idx %u ran %u ahead of %u", d->slot, qi, aidx,
@@ -1274,6 +1375,9 @@ void sim_store_drain(void)
  */
 static struct sim_queue *race_queue(const void *p, bool used_event, struct sim_dev **dev)
 {
+	/* The race is scripted for one thread; a threaded device makes its own. */
+	if (threads)
+		return NULL;
 	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
 		struct sim_dev *d = &devs[i];
 
@@ -1294,7 +1398,8 @@ static struct sim_queue *race_queue(const void *p, bool used_event, struct sim_d
 
 void vio_host_mb(void)
 {
-	sim_full_barriers++;
+	/* Any of the library's threads. */
+	__atomic_fetch_add(&sim_full_barriers, 1, __ATOMIC_RELAXED);
 	/* A full barrier completes every earlier store before any later load. */
 	sim_store_drain();
 }

@@ -17,7 +17,10 @@
  * rings (section 2.7) for everything the driver made available, and the
  * test decides when that happens (directly, or through the test port's
  * event_wait and time_ns, see sim_port.h). No threads, no timing: every run
- * is the same.
+ * is the same. The one exception is the POSIX-threads port
+ * (sim_pthread_port.h), which runs sim_step in a device thread of its own
+ * and serializes every entry into the simulator with a lock
+ * (sim_set_threads); the simulator itself stays single-threaded code.
  *
  * The simulator checks the driver as a strict device would: register widths
  * and directions, the status sequence of section 3.1.1, feature acceptance,
@@ -200,6 +203,33 @@ struct sim_dev {
 void sim_reset_all(void);
 
 /*
+ * For a port that runs the device in a thread of its own
+ * (sim_pthread_port.h). The simulator is single-threaded code: lock and
+ * unlock serialize every entry into it. The library's register accesses
+ * (vio_host_mmio_read/write) take them here; the device thread (sim_step)
+ * and a test that touches a device (knobs, sim_config_change) take them
+ * through the port. Ring memory is shared without the lock, as with real
+ * hardware: its 16-bit fields are accessed atomically on both sides.
+ */
+struct sim_threads {
+	void (*lock)(void);
+	void (*unlock)(void);
+	/* The driver wrote QueueNotify (under the lock): wake the device. */
+	void (*notified)(struct sim_dev *d, unsigned q);
+	/* sim_raise raised line irq (under the lock): deliver it once unlocked. */
+	void (*raise)(int irq);
+	/*
+	 * Whether the calling thread runs an interrupt handler: it may then
+	 * only read InterruptStatus and write InterruptACK (anything else is
+	 * a driver error). Optional.
+	 */
+	bool (*in_irq)(void);
+};
+
+/* Install t (NULL: no threads, the default; sim_reset_all restores it). */
+void sim_set_threads(const struct sim_threads *t);
+
+/*
  * Create a device in slot (0 .. SIM_MAX_DEVS-1) with interface version
  * (1 or 2) and device id, one queue of QueueNumMax 256, no features, no
  * config, the null model (completes every chain with 0 bytes).
@@ -234,8 +264,9 @@ unsigned sim_held(const struct sim_dev *d, unsigned q);
 
 /*
  * Set InterruptStatus bits and raise the line (delivered by the test port,
- * sim_port.h). Interrupts are level-triggered: a handler that does not
- * acknowledge leaves the status set.
+ * sim_port.h, or by the device thread of sim_pthread_port.h). Interrupts
+ * are level-triggered: a handler that does not acknowledge leaves the
+ * status set.
  */
 void sim_raise(struct sim_dev *d, uint32_t bits);
 
@@ -262,7 +293,7 @@ void sim_queue_attach(struct sim_dev *d, unsigned q, uint32_t num, void *desc, v
  */
 void sim_used_push(struct sim_dev *d, unsigned q, uint32_t id, uint32_t len, uint16_t idx_step);
 
-/* The driver errors seen since the last call (and clear the count). */
+/* The driver errors seen since the last call (and clear the count). Any thread. */
 unsigned sim_take_errors(void);
 /* The driver errors seen so far. */
 unsigned sim_errors(void);
