@@ -299,7 +299,8 @@ void vio_dev_poll(struct vio_device *dev);
 /*
  * Run the deferred work of every device (vio_dev_service on each). The one
  * call an application's main loop or service thread makes. Returns how
- * many devices had work. Task context, any thread (usually one); never
+ * many devices it ran a service pass for: those with work noted, and every
+ * polled device (whose rings it looks at each time). Task context, any thread (usually one); never
  * with vio_lock held (as vio_dev_service).
  */
 unsigned vio_service(void);
