@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Run one network QEMU test with the shell firmware and check it from the host.
+
+  test_net.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
+              [--boot-suffix .elf|.bin] [--timeout SECONDS] [--mib N] FIRMWARE.elf
+
+Cases:
+
+  echo   QEMU's user-mode network (restrict=on) with a TCP forward from a free
+         port on 127.0.0.1 to the guest's port 7. The shell gets its address
+         by `dhcp` (QEMU's server leases 10.0.2.15), starts `echo 7`, and the
+         host sends --mib MiB of a known pattern through the forward while it
+         reads the echo back; every byte must come back in order. `ifconfig`
+         must then count at least that many bytes each way.
+"""
+import argparse
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_test  # noqa: E402  (also puts scripts/ on the path)
+import qemu  # noqa: E402
+
+MIB = 1 << 20
+GUEST_ECHO_PORT = 7
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on now (QEMU binds it just after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def payload(n):
+    """n bytes that differ at every offset of a 32-byte period, so a lost or repeated
+    segment shows."""
+    out = bytearray()
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(i.to_bytes(8, "little")).digest()
+        i += 1
+    return bytes(out[:n])
+
+
+def echo_through(port, data, deadline):
+    """Send data to 127.0.0.1:port while reading the echo; returns (echoed bytes, seconds)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=max(1, deadline - time.monotonic()))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    err = []
+
+    def sender():
+        try:
+            view = memoryview(data)
+            while view:
+                n = sock.send(view[:65536])
+                view = view[n:]
+            sock.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            err.append(e)
+
+    t0 = time.monotonic()
+    th = threading.Thread(target=sender, daemon=True)
+    th.start()
+    got = bytearray()
+    try:
+        while len(got) < len(data):
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+    except OSError as e:
+        err.append(e)
+    secs = time.monotonic() - t0
+    th.join(2)
+    sock.close()
+    if err:
+        raise err[0]
+    return bytes(got), secs
+
+
+def case_echo(args, fails):
+    port = free_port()
+    netdev = qemu.user_netdev([(port, GUEST_ECHO_PORT)])
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             net_backends=[netdev], qemu=args.qemu)
+    if not os.path.exists(cmd.boot_image):
+        fails.append(f"{cmd.boot_image} not found")
+        return ""
+    print("$ " + " ".join(cmd.argv))
+    sys.stdout.flush()
+    proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    con = run_test.Console(proc)
+    deadline = time.monotonic() + args.timeout
+
+    def step(line, *regexes):
+        start = len(con.log())
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        end = con.wait_for(run_test.PROMPT, start, deadline)
+        if not fails.check(end is not None, f"no prompt after '{line}'"):
+            raise TimeoutError
+        out = con.log()[start:end - len(run_test.PROMPT)].replace("\r", "")
+        for rx in regexes:
+            fails.check(re.search(rx, out, re.M) is not None, f"'{line}': no /{rx}/ in {out!r}")
+        return out
+
+    try:
+        if not fails.check(con.wait_for(run_test.PROMPT, 0, deadline) is not None, "no prompt"):
+            raise TimeoutError
+        fails.check("net: lwIP" in con.log(), "the banner has no 'net: lwIP' line")
+        step("ifconfig", r"link up", r"ether\s+52:54:00:")
+        step("dhcp", r"^dhcp: lease 10\.0\.2\.15 netmask 255\.255\.255\.0 gateway 10\.0\.2\.2")
+        step("echo 7", r"listening on TCP port 7")
+        step("ping 10.0.2.2 2", r"bytes from 10\.0\.2\.2: seq=1", r"2 sent, 2 received")
+        data = payload(args.mib * MIB)
+        try:
+            got, secs = echo_through(port, data, deadline)
+        except OSError as e:
+            fails.append(f"echo through 127.0.0.1:{port}: {e}")
+            got, secs = b"", 0
+        if got == data:
+            print(f"ok: {len(data)} bytes echoed intact in {secs:.2f} s "
+                  f"({len(data) / MIB / max(secs, 1e-6):.2f} MiB/s)")
+        else:
+            i = next((k for k in range(min(len(got), len(data))) if got[k] != data[k]),
+                     min(len(got), len(data)))
+            fails.append(f"echo: {len(got)} of {len(data)} bytes came back, first difference "
+                         f"at byte {i}")
+        out = step("ifconfig")
+        m = re.search(r"rx\s+(\d+) frames, (\d+) bytes", out)
+        if fails.check(m is not None, f"ifconfig has no rx counters: {out!r}"):
+            fails.check(int(m.group(2)) >= len(data), f"rx bytes {m.group(2)} < {len(data)}")
+        m = re.search(r"tx\s+(\d+) frames, (\d+) bytes", out)
+        if fails.check(m is not None, f"ifconfig has no tx counters: {out!r}"):
+            fails.check(int(m.group(2)) >= len(data), f"tx bytes {m.group(2)} < {len(data)}")
+        step("echo", rf"{len(data)} bytes echoed")
+        proc.stdin.write(b"poweroff\n")
+        proc.stdin.flush()
+    except (TimeoutError, BrokenPipeError):
+        pass
+    try:
+        rc = proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        fails.append(f"QEMU still running after {args.timeout:g} s; killed")
+    con.join()
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    return con.log() + ("\n---- QEMU stderr\n" + con.err if con.err else "")
+
+
+CASES = {"echo": case_echo}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
+    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--case", required=True, choices=sorted(CASES))
+    p.add_argument("--boot-suffix", default=None)
+    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--mib", type=int, default=10, help="MiB the echo case sends")
+    p.add_argument("--qemu", default=None)
+    p.add_argument("firmware")
+    args = p.parse_args()
+    fails = run_test.Failures()
+    try:
+        log = CASES[args.case](args, fails)
+    except qemu.QemuError as e:
+        fails.append(str(e))
+        log = ""
+    print("---- console " + "-" * 60)
+    print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
+    print("-" * 73)
+    if fails:
+        for msg in fails:
+            print(f"FAIL: {msg}")
+        return 1
+    print(f"PASS (net {args.case}, {args.arch} {args.virtio})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
