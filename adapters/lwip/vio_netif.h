@@ -42,7 +42,12 @@
 
 #include "vio_config.h"
 
-/* Custom pbufs per netif: one for every receive buffer the driver may lend. */
+/*
+ * Custom pbufs per netif: one for every receive buffer the driver may lend
+ * (its default rx_buffers on every queue pair). An application that gives
+ * the driver more (struct vio_net_params.rx_buffers) defines this to match;
+ * short of pbufs, a frame is given back and counted (rx_no_pbuf).
+ */
 #ifndef VIO_NETIF_RX_PBUFS
 #define VIO_NETIF_RX_PBUFS (CONFIG_VIO_NET_RX_BUFFERS * CONFIG_VIO_NET_QUEUE_PAIRS)
 #endif

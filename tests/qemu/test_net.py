@@ -17,6 +17,14 @@ Cases:
          iperf 2 client does (128 KiB blocks, each led by the 24-byte
          settings header); the server must report the transfer done (lwiperf
          leaves the rest of the header's segment out of its count).
+
+  frames a socket netdev that carries raw Ethernet frames over UDP between
+         QEMU and this script (127.0.0.1 only). The guest takes a static
+         address (`ifconfig 192.168.77.2/24`) and pings 192.168.77.1; the
+         script plays that host: it answers the guest's ARP request and its
+         ICMP echo requests, after checking each frame (the guest's MAC,
+         the IP header and ICMP checksums), and the guest must print the
+         replies.
 """
 import argparse
 import hashlib
@@ -210,7 +218,150 @@ def case_echo(args, fails):
     return con.log() + ("\n---- QEMU stderr\n" + con.err if con.err else "")
 
 
-CASES = {"echo": case_echo}
+def csum(data):
+    """The Internet checksum of data (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f">{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+HOST_MAC = bytes.fromhex("525400aabbcc")
+HOST_IP = bytes([192, 168, 77, 1])
+GUEST_IP = bytes([192, 168, 77, 2])
+
+
+class FramePeer(threading.Thread):
+    """The host end of a socket netdev: answers ARP and ICMP echo for HOST_IP."""
+
+    def __init__(self, sock, fails):
+        super().__init__(daemon=True)
+        self.sock = sock
+        self.fails = fails
+        self.qemu_addr = None
+        self.arp_requests = 0
+        self.echo_requests = 0
+        self.guest_mac = None
+        self.stop = threading.Event()
+
+    def send(self, frame):
+        self.sock.sendto(frame.ljust(60, b"\0"), self.qemu_addr)
+
+    def run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                f, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.qemu_addr = addr
+            if len(f) < 14:
+                continue
+            dst, src, etype = f[0:6], f[6:12], struct.unpack(">H", f[12:14])[0]
+            if etype == 0x0806 and len(f) >= 42 and f[38:42] == HOST_IP:
+                self.arp_requests += 1
+                self.guest_mac = src
+                self.fails.check(f[28:32] == GUEST_IP, f"ARP from {f[28:32].hex()}")
+                reply = (src + HOST_MAC + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2)
+                         + HOST_MAC + HOST_IP + src + f[28:32])
+                self.send(reply)
+            elif etype == 0x0800 and len(f) >= 34 and f[30:34] == HOST_IP:
+                ihl = (f[14] & 15) * 4
+                ip = f[14:14 + ihl]
+                total = struct.unpack(">H", f[16:18])[0]
+                self.fails.check(csum(ip) == 0, "IP header checksum of a guest frame")
+                icmp = f[14 + ihl:14 + total]
+                if f[23] != 1 or not icmp or icmp[0] != 8:
+                    continue
+                self.echo_requests += 1
+                self.fails.check(csum(icmp) == 0, "ICMP checksum of the guest's echo request")
+                self.fails.check(dst == HOST_MAC, f"echo request to {dst.hex()}")
+                rep = bytearray(b"\0" + icmp[1:])
+                rep[2:4] = b"\0\0"
+                rep[2:4] = struct.pack(">H", csum(bytes(rep)))
+                iph = bytearray(ip[:20])
+                iph[12:16], iph[16:20] = HOST_IP, f[26:30]
+                iph[8] = 64
+                iph[10:12] = b"\0\0"
+                iph[10:12] = struct.pack(">H", csum(bytes(iph)))
+                self.send(src + HOST_MAC + b"\x08\x00" + bytes(iph) + bytes(rep))
+
+
+def case_frames(args, fails):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    host_port = sock.getsockname()[1]
+    qemu_port = free_port_udp()
+    netdev = f"socket,udp=127.0.0.1:{host_port},localaddr=127.0.0.1:{qemu_port}"
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu)
+    print("$ " + " ".join(cmd.argv))
+    sys.stdout.flush()
+    peer = FramePeer(sock, fails)
+    peer.start()
+    proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    con = run_test.Console(proc)
+    deadline = time.monotonic() + args.timeout
+
+    def step(line, *regexes):
+        start = len(con.log())
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        end = con.wait_for(run_test.PROMPT, start, deadline)
+        if not fails.check(end is not None, f"no prompt after '{line}'"):
+            raise TimeoutError
+        out = con.log()[start:end - len(run_test.PROMPT)].replace("\r", "")
+        for rx in regexes:
+            fails.check(re.search(rx, out, re.M) is not None, f"'{line}': no /{rx}/ in {out!r}")
+        return out
+
+    try:
+        if not fails.check(con.wait_for(run_test.PROMPT, 0, deadline) is not None, "no prompt"):
+            raise TimeoutError
+        step("ifconfig 192.168.77.2/24", r"inet\s+192\.168\.77\.2 netmask 255\.255\.255\.0")
+        # QEMU sends the guest's first frame to the host port: then the peer knows QEMU's.
+        step("ping 192.168.77.1 3", r"bytes from 192\.168\.77\.1: seq=1",
+             r"bytes from 192\.168\.77\.1: seq=3", r"3 sent, 3 received")
+        fails.check(peer.arp_requests >= 1, "the guest sent no ARP request")
+        fails.check(peer.echo_requests == 3, f"{peer.echo_requests} echo requests, want 3")
+        out = step("ifconfig")
+        m = re.search(r"ether\s+([0-9a-f:]{17})", out)
+        if fails.check(m is not None and peer.guest_mac is not None, "no MAC to compare"):
+            fails.check(bytes.fromhex(m.group(1).replace(":", "")) == peer.guest_mac,
+                        f"ifconfig says {m.group(1)}, frames came from {peer.guest_mac.hex()}")
+        print(f"ok: {peer.arp_requests} ARP and {peer.echo_requests} echo requests answered")
+        proc.stdin.write(b"poweroff\n")
+        proc.stdin.flush()
+    except (TimeoutError, BrokenPipeError):
+        pass
+    try:
+        rc = proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        fails.append(f"QEMU still running after {args.timeout:g} s; killed")
+    peer.stop.set()
+    peer.join(2)
+    sock.close()
+    con.join()
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    return con.log() + ("\n---- QEMU stderr\n" + con.err if con.err else "")
+
+
+def free_port_udp():
+    """A UDP port on 127.0.0.1 nobody uses now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CASES = {"echo": case_echo, "frames": case_frames}
 
 
 def main():
