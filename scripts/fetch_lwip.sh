@@ -49,7 +49,10 @@ apt-get $apt_opts update >"$WORK/update.log" 2>&1 || {
 	exit 1
 }
 
-dsc=$(ls "$WORK"/src/lwip_"$VERSION"*.dsc 2>/dev/null | head -n 1)
+dsc=""
+for f in "$WORK"/src/lwip_"$VERSION"*.dsc; do
+	[ -f "$f" ] && dsc="$f" && break
+done
 if [ -z "$dsc" ]; then
 	echo "fetch_lwip: $SUITE has no lwip $VERSION source package:" >&2
 	ls "$WORK/src" >&2
