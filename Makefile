@@ -1,6 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 #   make run   [ARCH=riscv64|aarch64] [VIRTIO=legacy|modern] [DEVICES=...] [QEMU_EXTRA=...]
+#              [NET_FWD="HOSTPORT:GUESTPORT ..."] [NETDEV=BACKEND]
+#              (net: QEMU's user-mode network, restrict=on; NET_FWD forwards
+#              127.0.0.1:HOSTPORT to the guest, e.g. NET_FWD=5555:7 for `echo 7`;
+#              NETDEV replaces the backend, e.g. socket,listen=127.0.0.1:5556)
 #   make test  every test: host tests (gcc and clang under ASan, clang under
 #              TSan) and QEMU tests on both boards, both interfaces
 #   make menuconfig / savedefconfig [ARCH=...]
@@ -11,6 +15,8 @@ ARCH ?= riscv64
 VIRTIO ?= legacy
 DEVICES ?= all
 QEMU_EXTRA ?=
+NET_FWD ?=
+NETDEV ?=
 PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -32,6 +38,7 @@ run: build
 	@[ -f $(RUN_DISK) ] || truncate -s 64M $(RUN_DISK)
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
+		$(foreach f,$(NET_FWD),--net-fwd $(f)) $(if $(NETDEV),--netdev "$(NETDEV)") \
 		$(BUILD_DIR)/apps/shell/vio-shell.elf
 
 test: setup

@@ -12,6 +12,8 @@ vio_config(modernonly DEFCONFIG ${VIO_SOURCE_DIR}/configs/${VIO_BOARD}_defconfig
 vio_config(poll DEFCONFIG ${VIO_SOURCE_DIR}/configs/${VIO_BOARD}_defconfig
                 SET CONFIG_VIO_COMPLETION_POLL=y)
 
+vio_lwip_adapter(vio_lwip_main LIBRARY vio_main)
+
 vio_firmware(hello LIBRARY vio_main SOURCES ${VIO_SOURCE_DIR}/apps/hello/main.c)
 
 # vio_app(NAME LIBRARY lib SOURCES files...)

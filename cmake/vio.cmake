@@ -50,6 +50,11 @@ function(vio_config name)
     list(APPEND src ${VIO_SOURCE_DIR}/src/dev/blk.c ${VIO_SOURCE_DIR}/src/dev/blk_io.c
                     ${VIO_SOURCE_DIR}/src/dev/blk_probe.c)
   endif()
+  if(CONFIG_VIO_DRIVER_NET)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/dev/net.c ${VIO_SOURCE_DIR}/src/dev/net_probe.c
+                    ${VIO_SOURCE_DIR}/src/dev/net_rx.c ${VIO_SOURCE_DIR}/src/dev/net_tx.c
+                    ${VIO_SOURCE_DIR}/src/dev/net_ctrl.c)
+  endif()
   add_library(vio_${name} STATIC ${src})
   target_link_libraries(vio_${name} PUBLIC vio_${name}_config)
   target_include_directories(vio_${name} PRIVATE ${VIO_SOURCE_DIR}/src)

@@ -55,18 +55,28 @@ Command line:
                 drive=A:B         more -drive options, ':' for ',' (e.g.
                                   throttling.iops-total=1 for a slow drive)
   --console-socket  put the N-th console's port on a Unix socket server at PATH.
+  --net-fwd   HOSTPORT:GUESTPORT (repeatable): a TCP forward from 127.0.0.1:HOSTPORT
+              on the host to GUESTPORT of the first net device's guest, on
+              QEMU's user-mode network (still restrict=on: the guest reaches
+              nothing but QEMU's DHCP server and the forwards).
+  --netdev    the N-th net device's backend, a -netdev value without the id
+              (repeat for the next net): user,... or socket with loopback
+              addresses only, e.g. socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B
+              (raw Ethernet frames to a host program), socket,listen=127.0.0.1:P
+              or socket,connect=127.0.0.1:P (two guests, or a host program).
 
 The backends touch nothing outside QEMU unless asked: blk is a 64 MiB null
 device reading zeroes, net is user-mode networking with restrict=on and no
 forwards, console is a virtconsole on a null chardev, rng reads QEMU's built-in
-source, gpu runs without a display. A NIC is never added unless net is listed
-(-nic none).
+source, gpu runs without a display. QEMU's default NIC is always off (-nic
+none): the only network devices are the listed net ones.
 
 As a module: build_command() returns the argument list and the device plan
 (each device's kind, index and slot), for test runners.
 """
 import argparse
 import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -219,6 +229,53 @@ def _blk_args(d, blk, bus, extra):
     return ["-drive", ",".join(drive), "-device", ",".join(dev) + bus + extra]
 
 
+def user_netdev(fwds=()):
+    """A user-mode -netdev value (no id): restrict=on, TCP forwards bound to 127.0.0.1.
+
+    fwds: (host port, guest port) pairs.
+    """
+    v = "user,restrict=on"
+    for host, guest in fwds:
+        v += f",hostfwd=tcp:127.0.0.1:{int(host)}-:{int(guest)}"
+    return v
+
+
+def parse_fwd(text):
+    """HOSTPORT:GUESTPORT into a pair of ints."""
+    host, sep, guest = text.partition(":")
+    try:
+        pair = (int(host), int(guest))
+    except ValueError:
+        raise QemuError(f"--net-fwd {text}: want HOSTPORT:GUESTPORT") from None
+    if not sep or not all(0 < p < 65536 for p in pair):
+        raise QemuError(f"--net-fwd {text}: want HOSTPORT:GUESTPORT")
+    return pair
+
+
+_LOOPBACK_KEYS = ("udp", "localaddr", "listen", "connect", "mcast")
+
+
+def check_netdev(value):
+    """Refuse a backend that would reach beyond loopback (tests and runs stay on the host)."""
+    kind, _, rest = value.partition(",")
+    opts = dict(o.partition("=")[::2] for o in rest.split(",") if o)
+    if kind == "user":
+        if opts.get("restrict") not in ("on", "yes", "y", "true"):
+            raise QemuError(f"netdev {value}: user-mode net needs restrict=on")
+        for key, val in opts.items():
+            if key in ("hostfwd", "guestfwd") and not re.match(r"^(tcp|udp):127\.0\.0\.1:", val):
+                raise QemuError(f"netdev {value}: {key} must bind 127.0.0.1")
+        return value
+    if kind != "socket":
+        raise QemuError(f"netdev {value}: only user and socket backends")
+    for key in _LOOPBACK_KEYS:
+        if key in opts and key != "mcast" and not opts[key].startswith("127.0.0.1:"):
+            raise QemuError(f"netdev {value}: {key} must be 127.0.0.1:PORT")
+    if "mcast" in opts or "fd" in opts:
+        raise QemuError(f"netdev {value}: mcast and fd sockets are not used here")
+    return value
+
+
 def parse_devices(spec):
     """Parse a --devices list into [(kind, slot or None)]."""
     spec = (spec or "all").strip()
@@ -352,8 +409,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     if virtio == "modern":
         # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
         argv += ["-global", "virtio-mmio.force-legacy=false"]
-    if not any(d.kind == "net" for d in plan):
-        argv += ["-nic", "none"]
+    # No default NIC ever: a net device is only what the plan lists.
+    argv += ["-nic", "none"]
     argv += ["-kernel", image]
     props = props or {}
     blks = list(blks)
@@ -384,16 +441,24 @@ def main(argv=None):
     r.add_argument("--blk-file", action="append", default=[])
     r.add_argument("--blk", action="append", default=[], metavar="SPEC")
     r.add_argument("--console-socket", action="append", default=[])
+    r.add_argument("--net-fwd", action="append", default=[], metavar="HOSTPORT:GUESTPORT")
+    r.add_argument("--netdev", action="append", default=[], metavar="BACKEND")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
 
     try:
         blks = [parse_blk(spec) for spec in args.blk]
+        net_backends = [check_netdev(v) for v in args.netdev]
+        if args.net_fwd:
+            fwd = user_netdev([parse_fwd(f) for f in args.net_fwd])
+            if net_backends:
+                raise QemuError("--net-fwd and a first --netdev: say the forwards in it")
+            net_backends = [fwd]
         cmd = build_command(args.arch, args.firmware, args.virtio, args.devices, args.extra,
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
-                            console_sockets=args.console_socket)
+                            console_sockets=args.console_socket, net_backends=net_backends)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

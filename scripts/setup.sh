@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Install what vio needs to build, test and run on Debian 12. Idempotent:
-# when every package is present it only checks and returns.
+# Install what vio needs to build, test and run on Debian 12, then fetch
+# the third-party sources the build uses (lwIP, scripts/fetch_lwip.sh).
+# Idempotent: when every package and source is present it only checks and
+# returns.
 set -eu
 
 PACKAGES="
@@ -11,6 +13,7 @@ gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu
 qemu-system-misc qemu-system-arm opensbi
 device-tree-compiler
+dpkg-dev xz-utils
 "
 
 missing=""
@@ -20,15 +23,18 @@ for p in $PACKAGES; do
 	fi
 done
 
-[ -z "$missing" ] && exit 0
-
-echo "setup: installing:$missing"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO="sudo"
+if [ -n "$missing" ]; then
+	echo "setup: installing:$missing"
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then
+		SUDO="sudo"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	echo "setup: done"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-echo "setup: done"
+
+# As the calling user: the sources belong to whoever builds.
+sh "$(dirname "$0")/fetch_lwip.sh"

@@ -122,6 +122,14 @@ if(EXISTS ${t}/test_fdt.c)
   set_tests_properties(test_fdt PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
 endif()
 
+# The lwIP adapter against stand-ins for the net driver's calls (the test
+# file supplies them, so it links lwIP and the adapter, not the library).
+vio_lwip_adapter(vio_lwip_adapter_host LIBRARY vio_host_config)
+add_executable(test_lwip_netif ${t}/test_lwip_netif.c)
+target_link_libraries(test_lwip_netif PRIVATE vio_lwip_adapter_host)
+add_test(NAME test_lwip_netif COMMAND test_lwip_netif)
+set_tests_properties(test_lwip_netif PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
+
 # The template port only has to compile (warning-free) against the contract.
 add_library(vio_port_template STATIC ${VIO_SOURCE_DIR}/ports/template/vio_port_template.c)
 target_link_libraries(vio_port_template PRIVATE vio_host_config)

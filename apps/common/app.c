@@ -18,6 +18,9 @@
 #if CONFIG_VIO_DRIVER_BLK
 #include <vio/blk.h>
 #endif
+#if CONFIG_VIO_DRIVER_NET
+#include <vio/net.h>
+#endif
 
 #include "app.h"
 #include "board.h"
@@ -30,6 +33,9 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_BLK
 	&vio_blk_driver,
+#endif
+#if CONFIG_VIO_DRIVER_NET
+	&vio_net_driver,
 #endif
 	NULL,
 };

@@ -32,5 +32,8 @@ int main(void)
 		printf("vio did not start\n");
 	else
 		printf("%d virtio device%s; type 'help' for the commands\n", n, n == 1 ? "" : "s");
+#if SHELL_NET
+	shell_net_start();
+#endif
 	shell_run();
 }

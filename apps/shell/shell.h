@@ -10,7 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vio_config.h"
+
 #define SHELL_MAX_ARGS 8
+
+/* The network commands: the lwIP adapter on, and a virtio-net driver in the library. */
+#if CONFIG_VIO_ADAPTER_LWIP && defined(VIO_SHELL_NET_DRIVER)
+#define SHELL_NET 1
+#else
+#define SHELL_NET 0
+#endif
 
 struct shell_cmd {
 	const char *name;
@@ -25,6 +34,16 @@ extern const struct shell_cmd shell_system_cmds[];
 extern const struct shell_cmd shell_dev_cmds[];
 extern const struct shell_cmd shell_rng_cmds[];
 extern const struct shell_cmd shell_blk_cmds[];
+extern const struct shell_cmd shell_net_cmds[];
+
+/*
+ * The network (cmd_net.c, with SHELL_NET): start lwIP on the
+ * first virtio-net device, once, before the prompt; and run it once while
+ * the line reader waits for a key (vio_service, lwIP's input and timers,
+ * then a nap that a device's interrupt cuts short).
+ */
+void shell_net_start(void);
+void shell_net_idle(void);
 
 /* Read, parse and run commands forever. */
 void shell_run(void) __attribute__((noreturn));

@@ -45,6 +45,7 @@
 #define VIO_NET_MTU_DEFAULT 1500u  /* without VIRTIO_NET_F_MTU */
 #define VIO_NET_SPEED_UNKNOWN 0xffffffffu
 #define VIO_NET_DUPLEX_UNKNOWN 0xffu
+#define VIO_NET_MAC_FILTER_MAX 64u /* entries of each kind vio_net_set_mac_filter takes */
 
 extern const struct vio_driver vio_net_driver;
 

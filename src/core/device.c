@@ -662,7 +662,9 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 	}
 	dev->state = VIO_DEV_READY;
 	log_features(dev);
-	return 0;
+	if (dev->driver->started)
+		dev->driver->started(dev);
+	return dev->state == VIO_DEV_READY ? 0 : dev->error;
 }
 
 /* ------------------------------------------------------------------ */

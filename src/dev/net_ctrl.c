@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-net control queue (VirtIO 1.2 section 5.1.6.5): one command at a
+ * time, each a chain of the class/command header, its data (both
+ * device-readable) and the ack byte the device writes; the caller waits
+ * for the ack with vio_dev_wait. A device that never answers is failed
+ * (reset) before the command buffer is used again.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vio/error.h>
+#include <vio/net.h>
+
+#include "core/log.h"
+#include "dev/net_priv.h"
+
+/* Not an ack: the device has not written the byte (5.1.6.5 defines 0 and 1). */
+#define ACK_UNSET 0xffu
+
+int net_ctrl_setup(struct net *n, unsigned index)
+{
+	const struct vio_port *port = vio_port();
+	const struct vio_os *os = vio_os();
+	/* One command out at a time: header, data, ack. */
+	struct vio_vq_opts opts = { .max_size = 8, .indirect_max = 3,
+				    .handler = net_ctrl_handler, .arg = n };
+	int rc;
+
+	rc = vio_dev_vq_setup(n->dev, index, &opts, &n->cvq);
+	if (rc)
+		return rc;
+	/* The largest command: a MAC table of each kind (5.1.6.5.2). */
+	n->ctrl_data_max = NET_ROUND(2u * (4u + VIO_NET_ALEN * VIO_NET_MAC_FILTER_MAX));
+	n->ctrl_size = (uint32_t)sizeof(struct net_ctrl_dma) + n->ctrl_data_max;
+	n->ctrl = port->dma_alloc(port->ctx, n->ctrl_size, NET_LINE);
+	if (!n->ctrl)
+		return VIO_ENOMEM;
+	memset(n->ctrl, 0, n->ctrl_size);
+	if (os && os->mutex_create && os->mutex_lock && os->mutex_unlock &&
+	    os->mutex_create(os->ctx, &n->ctrl_mutex))
+		n->ctrl_mutex = NULL;
+	return 0;
+}
+
+void net_ctrl_free(struct net *n)
+{
+	const struct vio_port *port = vio_port();
+	const struct vio_os *os = vio_os();
+
+	if (n->ctrl)
+		port->dma_free(port->ctx, n->ctrl, n->ctrl_size);
+	n->ctrl = NULL;
+	if (n->ctrl_mutex && os && os->mutex_destroy)
+		os->mutex_destroy(os->ctx, n->ctrl_mutex);
+	n->ctrl_mutex = NULL;
+}
+
+void net_ctrl_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
+{
+	const struct vio_port *port = vio_port();
+	struct net *n = arg;
+	void *cookie;
+	uint32_t len;
+	uintptr_t s;
+	int rc;
+
+	s = vio_lock();
+	while ((rc = vio_vq_dequeue(vq, &cookie, &len)) == 0) {
+		uint8_t ack;
+
+		if (port->cache_invalidate)
+			port->cache_invalidate(port->ctx, &n->ctrl->ack, 1);
+		ack = *(volatile uint8_t *)&n->ctrl->ack;
+		/* 5.1.6.5: the device writes the ack; a used length without it means it did not */
+		if (len < 1 || ack == ACK_UNSET)
+			n->ctrl_result = VIO_EPROTO;
+		else
+			n->ctrl_result = ack == VIRTIO_NET_OK ? 0 : VIO_EIO;
+		n->ctrl_out = false;
+	}
+	vio_unlock(s);
+	if (rc != VIO_EAGAIN)
+		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
+}
+
+void net_ctrl_reclaim(struct net *n, int err)
+{
+	uintptr_t s;
+
+	if (!n->cvq)
+		return;
+	s = vio_lock();
+	while (vio_vq_detach_unused(n->cvq))
+		;
+	if (n->ctrl_out) {
+		n->ctrl_out = false;
+		n->ctrl_result = err;
+	}
+	vio_unlock(s);
+}
+
+static bool ctrl_done(void *arg)
+{
+	struct net *n = arg;
+	uintptr_t s = vio_lock();
+	bool done = !n->ctrl_out;
+
+	vio_unlock(s);
+	return done || n->dev->state != VIO_DEV_READY;
+}
+
+/* Send one command and wait for its ack. Serialized by the caller. */
+static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint32_t len)
+{
+	const struct vio_port *port = vio_port();
+	struct net_ctrl_dma *c = n->ctrl;
+	struct vio_sg sg[3];
+	unsigned k = 0;
+	uintptr_t s;
+	int rc;
+
+	c->hdr.class = class;
+	c->hdr.command = cmd;
+	c->ack = ACK_UNSET;
+	if (len)
+		memcpy(c->data, data, len);
+	sg[k].buf = &c->hdr;
+	sg[k++].len = sizeof(c->hdr);
+	if (len) {
+		sg[k].buf = c->data;
+		sg[k++].len = len;
+	}
+	sg[k].buf = &c->ack;
+	sg[k++].len = 1;
+	/* The header and data lines are read, the ack line written, by the device. */
+	if (port->cache_clean)
+		port->cache_clean(port->ctx, c, sizeof(*c) + len);
+	s = vio_lock();
+	if (n->cleaned) {
+		vio_unlock(s);
+		return VIO_ESHUTDOWN;
+	}
+	rc = vio_vq_enqueue(n->cvq, sg, k - 1, 1, c);
+	if (!rc) {
+		n->ctrl_out = true;
+		n->ctrl_result = 0;
+		vio_vq_kick(n->cvq);
+	}
+	vio_unlock(s);
+	if (rc)
+		return rc == VIO_ENOSPC ? VIO_EBUSY : rc;
+	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, NET_TIMEOUT_NS);
+	if (rc == VIO_ETIMEDOUT) {
+		/* The command buffer is still the device's: reset it before reuse (3.3.1). */
+		vio_err("%s: control command %u.%u not acknowledged in %u ms; giving up on the device",
+			n->dev->name, class, cmd, (unsigned)CONFIG_VIO_TIMEOUT_MS);
+		net_fail(n, VIO_ETIMEDOUT);
+		return rc;
+	}
+	s = vio_lock();
+	if (!rc && n->ctrl_out)
+		rc = VIO_ESHUTDOWN;
+	if (!rc)
+		rc = n->ctrl_result;
+	vio_unlock(s);
+	if (rc == VIO_EPROTO) {
+		vio_err("%s: control command %u.%u completed without an ack", n->dev->name, class,
+			cmd);
+		net_fail(n, VIO_EPROTO);
+	} else if (rc == VIO_ESHUTDOWN && n->dev->state == VIO_DEV_FAILED) {
+		net_fail(n, n->dev->error ? n->dev->error : VIO_ESHUTDOWN);
+	}
+	return rc;
+}
+
+/* Check the device and the feature, take the control queue, run, let go. */
+static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint8_t cmd,
+		   const void *data, uint32_t len)
+{
+	const struct vio_os *os = vio_os();
+	struct net *n;
+	uintptr_t s;
+	bool busy;
+	int rc;
+
+	rc = net_lookup(dev, true, &n);
+	if (rc)
+		return rc;
+	if (!n->cvq || !vio_dev_has(dev, feature))
+		return VIO_ENOTSUP;
+	if (len > n->ctrl_data_max)
+		return VIO_ERANGE;
+	if (n->ctrl_mutex)
+		os->mutex_lock(os->ctx, n->ctrl_mutex);
+	s = vio_lock();
+	/* Without a mutex, one thread uses the queue at a time (docs/threading.md). */
+	busy = n->ctrl_busy;
+	n->ctrl_busy = true;
+	vio_unlock(s);
+	if (busy) {
+		rc = VIO_EBUSY;
+	} else {
+		rc = run(n, class, cmd, data, len);
+		s = vio_lock();
+		n->ctrl_busy = false;
+		vio_unlock(s);
+	}
+	if (n->ctrl_mutex)
+		os->mutex_unlock(os->ctx, n->ctrl_mutex);
+	return rc;
+}
+
+int vio_net_set_promisc(struct vio_device *dev, bool on)
+{
+	uint8_t v = on;
+
+	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
+		       &v, 1);
+}
+
+int vio_net_set_allmulti(struct vio_device *dev, bool on)
+{
+	uint8_t v = on;
+
+	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI,
+		       &v, 1);
+}
+
+/* 5.1.6.5.2: a le32 entry count, then the entries. Returns the bytes written. */
+static uint32_t put_table(const struct net *n, uint8_t *p, const uint8_t (*mac)[VIO_NET_ALEN],
+			  unsigned count)
+{
+	uint32_t c = n->legacy ? count : vio_cpu_to_le32(count);
+
+	memcpy(p, &c, 4);
+	if (count)
+		memcpy(p + 4, mac, (size_t)count * VIO_NET_ALEN);
+	return 4u + (uint32_t)count * VIO_NET_ALEN;
+}
+
+int vio_net_set_mac_filter(struct vio_device *dev, const uint8_t (*uc)[VIO_NET_ALEN],
+			   unsigned nuc, const uint8_t (*mc)[VIO_NET_ALEN], unsigned nmc)
+{
+	uint8_t data[2u * (4u + VIO_NET_ALEN * VIO_NET_MAC_FILTER_MAX)];
+	struct net *n;
+	uint32_t len;
+	int rc;
+
+	rc = net_lookup(dev, true, &n);
+	if (rc)
+		return rc;
+	if ((nuc && !uc) || (nmc && !mc))
+		return VIO_EINVAL;
+	if (nuc > VIO_NET_MAC_FILTER_MAX || nmc > VIO_NET_MAC_FILTER_MAX)
+		return VIO_ERANGE;
+	len = put_table(n, data, uc, nuc);
+	len += put_table(n, data + len, mc, nmc);
+	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_MAC,
+		       VIRTIO_NET_CTRL_MAC_TABLE_SET, data, len);
+}
+
+int vio_net_announce_done(struct vio_device *dev)
+{
+	struct net *n;
+	uintptr_t s;
+	int rc;
+
+	rc = command(dev, VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE,
+		     VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0);
+	if (!rc && !net_lookup(dev, false, &n)) {
+		s = vio_lock();
+		n->announce_pending = false;
+		vio_unlock(s);
+	}
+	return rc;
+}
+
+int net_ctrl_set_pairs(struct vio_device *dev, unsigned pairs)
+{
+	struct net *n = dev->priv;
+	uint16_t v = (uint16_t)pairs;
+	uintptr_t s;
+	int rc;
+
+	v = n->legacy ? v : vio_cpu_to_le16(v);
+	rc = command(dev, VIRTIO_NET_F_MQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v,
+		     2);
+	if (!rc) {
+		s = vio_lock();
+		n->info.queue_pairs = (uint16_t)pairs;
+		vio_unlock(s);
+	}
+	return rc;
+}
+
+int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs)
+{
+	struct net *n;
+	int rc;
+
+	rc = net_lookup(dev, true, &n);
+	if (rc)
+		return rc;
+	if (!vio_dev_has(dev, VIRTIO_NET_F_MQ) || !n->cvq)
+		return VIO_ENOTSUP;
+	/* 5.1.6.5.5: 1 .. max_virtqueue_pairs, and only pairs the driver set up */
+	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->npairs)
+		return VIO_ERANGE;
+	return net_ctrl_set_pairs(dev, pairs);
+}
+
+int vio_net_set_mac(struct vio_device *dev, const uint8_t mac[VIO_NET_ALEN])
+{
+	struct net *n;
+	uintptr_t s;
+	int rc;
+
+	rc = net_lookup(dev, true, &n);
+	if (rc)
+		return rc;
+	if (!mac)
+		return VIO_EINVAL;
+	if (n->cvq && vio_dev_has(dev, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
+		rc = command(dev, VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_CTRL_MAC,
+			     VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, VIO_NET_ALEN);
+	} else if (n->legacy) {
+		/* 5.1.6.5.2 (legacy): without CTRL_MAC_ADDR the driver writes the config field */
+		for (unsigned i = 0; i < VIO_NET_ALEN && !rc; i++)
+			rc = vio_dev_config_write(dev, i, 1, mac[i]);
+	} else {
+		return VIO_ENOTSUP;
+	}
+	if (!rc) {
+		s = vio_lock();
+		memcpy(n->info.mac, mac, VIO_NET_ALEN);
+		vio_unlock(s);
+	}
+	return rc;
+}

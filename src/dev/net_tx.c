@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-net transmit path (VirtIO 1.2 section 5.1.6.2). A frame is one
+ * chain: the virtio-net header in a descriptor of its own (which 5.1.6.6
+ * asks of a legacy device without ANY_LAYOUT, and any device takes), then
+ * the caller's segments as they are. Headers are prebuilt at probe time,
+ * one per slot (one slot per ring entry), so sending allocates nothing;
+ * with indirect descriptors a frame of any segment count takes one ring
+ * entry.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <vio/error.h>
+#include <vio/net.h>
+
+#include "core/log.h"
+#include "dev/net_priv.h"
+
+int net_tx_setup(struct net *n, struct net_txq *q)
+{
+	const struct vio_port *port = vio_port();
+	const struct vio_net_params *p = n->dev->params;
+	struct vio_vq_opts opts = {
+		.max_size = n->info.tx_queue_size,
+		.indirect_max = (uint16_t)(n->tx_max_segs + 1), /* header + segments */
+		.handler = net_tx_handler,
+		.arg = q,
+	};
+	uint32_t ncopy = p && p->tx_copy_buffers ? p->tx_copy_buffers : NET_TX_COPY_DEFAULT;
+	int rc;
+
+	q->n = n;
+	/* 5.1.2: transmitq N is virtqueue 2N+1 */
+	rc = vio_dev_vq_setup(n->dev, 2u * q->index + 1, &opts, &q->vq);
+	if (rc)
+		return rc;
+	q->nslots = (uint16_t)vio_vq_size(q->vq);
+	q->hdrs = port->dma_alloc(port->ctx, (size_t)q->nslots * NET_LINE, NET_LINE);
+	q->slots = port->dma_alloc(port->ctx, sizeof(*q->slots) * q->nslots, sizeof(void *));
+	q->free = port->dma_alloc(port->ctx, sizeof(*q->free) * q->nslots, sizeof(uint16_t));
+	q->copy_stride = NET_ROUND((uint32_t)n->info.mtu + VIO_NET_ETH_HLEN);
+	q->ncopy = (uint16_t)ncopy;
+	q->copy_mem = port->dma_alloc(port->ctx, (size_t)ncopy * q->copy_stride, NET_LINE);
+	q->copy_free = port->dma_alloc(port->ctx, sizeof(*q->copy_free) * ncopy, sizeof(uint16_t));
+	if (!q->hdrs || !q->slots || !q->free || !q->copy_mem || !q->copy_free)
+		return VIO_ENOMEM;
+	/* 5.1.6.2: no GSO (gso_type NONE), num_buffers 0; the rest is per frame. */
+	memset(q->hdrs, 0, (size_t)q->nslots * NET_LINE);
+	memset(q->slots, 0, sizeof(*q->slots) * q->nslots);
+	for (uint16_t i = 0; i < q->nslots; i++)
+		q->free[i] = (uint16_t)(q->nslots - 1 - i);
+	q->nfree = q->nslots;
+	for (uint16_t i = 0; i < q->ncopy; i++)
+		q->copy_free[i] = (uint16_t)(q->ncopy - 1 - i);
+	q->ncopy_free = q->ncopy;
+	return 0;
+}
+
+void net_tx_free(struct net *n, struct net_txq *q)
+{
+	const struct vio_port *port = vio_port();
+
+	(void)n;
+	if (q->hdrs)
+		port->dma_free(port->ctx, q->hdrs, (size_t)q->nslots * NET_LINE);
+	if (q->slots)
+		port->dma_free(port->ctx, q->slots, sizeof(*q->slots) * q->nslots);
+	if (q->free)
+		port->dma_free(port->ctx, q->free, sizeof(*q->free) * q->nslots);
+	if (q->copy_mem)
+		port->dma_free(port->ctx, q->copy_mem, (size_t)q->ncopy * q->copy_stride);
+	if (q->copy_free)
+		port->dma_free(port->ctx, q->copy_free, sizeof(*q->copy_free) * q->ncopy);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Argument checks shared by vio_net_queue and vio_net_send_copy. */
+static int check_frame(const struct net *n, uint64_t total, const struct vio_net_tx_csum *csum)
+{
+	/* 5.1.4.2: never beyond the MTU plus the Ethernet header */
+	if (total < VIO_NET_ETH_HLEN || total > (uint64_t)n->info.mtu + VIO_NET_ETH_HLEN)
+		return VIO_EMSGSIZE;
+	if (csum) {
+		if (!n->info.csum)
+			return VIO_ENOTSUP;
+		/* 5.1.6.2: the checksum goes at csum_start + csum_offset, inside the frame */
+		if ((uint64_t)csum->start + csum->offset + 2u > total)
+			return VIO_EINVAL;
+	}
+	return 0;
+}
+
+static int lookup_txq(struct vio_device *dev, unsigned queue, struct net **np,
+		      struct net_txq **qp)
+{
+	struct net *n;
+	uintptr_t s;
+	unsigned pairs;
+	int rc;
+
+	rc = net_lookup(dev, true, &n);
+	if (rc)
+		return rc;
+	s = vio_lock();
+	pairs = n->info.queue_pairs;
+	vio_unlock(s);
+	if (queue >= pairs)
+		return VIO_EINVAL;
+	*np = n;
+	*qp = &n->txq[queue];
+	return 0;
+}
+
+/*
+ * Put one frame on q's ring without notifying: header slot, then the
+ * segments. copy is the copy buffer the frame sits in, or -1.
+ */
+static int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, unsigned nsg,
+		  uint32_t total, const struct vio_net_tx_csum *csum, void *cookie, int copy)
+{
+	const struct vio_port *port = vio_port();
+	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
+	struct virtio_net_hdr *h;
+	uint16_t slot;
+	uintptr_t s;
+	int rc;
+
+	s = vio_lock();
+	if (n->cleaned || vio_vq_is_broken(q->vq)) {
+		vio_unlock(s);
+		return VIO_ESHUTDOWN;
+	}
+	if (!q->nfree) {
+		n->stats.tx_busy++;
+		vio_unlock(s);
+		return VIO_EBUSY;
+	}
+	slot = q->free[q->nfree - 1];
+	h = (struct virtio_net_hdr *)(q->hdrs + (size_t)slot * NET_LINE);
+	h->flags = csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM : 0;
+	h->csum_start = net_dev16(n, csum ? csum->start : 0);
+	h->csum_offset = net_dev16(n, csum ? csum->offset : 0);
+	v[0].buf = h;
+	v[0].len = n->info.hdr_len;
+	for (unsigned i = 0; i < nsg; i++)
+		v[i + 1] = sg[i];
+	/* The device reads the header and the frame from memory, not the cache. */
+	if (port->cache_clean) {
+		port->cache_clean(port->ctx, h, n->info.hdr_len);
+		for (unsigned i = 0; i < nsg; i++)
+			port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
+	}
+	rc = vio_vq_enqueue(q->vq, v, nsg + 1, 0, &q->slots[slot]);
+	if (rc == VIO_ENOSPC) {
+		n->stats.tx_busy++;
+		rc = VIO_EBUSY;
+	} else if (!rc) {
+		q->nfree--;
+		q->slots[slot] = (struct net_txslot){ cookie, total, copy, true };
+	}
+	vio_unlock(s);
+	return rc;
+}
+
+int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
+		  const struct vio_net_tx_csum *csum, void *cookie)
+{
+	struct net_txq *q;
+	struct net *n;
+	uint64_t total = 0;
+	int rc;
+
+	rc = lookup_txq(dev, queue, &n, &q);
+	if (rc)
+		return rc;
+	if (!sg || !nsg || nsg > n->tx_max_segs)
+		return VIO_EINVAL;
+	for (unsigned i = 0; i < nsg; i++) {
+		if (!sg[i].buf || !sg[i].len)
+			return VIO_EINVAL;
+		total += sg[i].len;
+	}
+	rc = check_frame(n, total, csum);
+	if (rc)
+		return rc;
+	return tx_add(n, q, sg, nsg, (uint32_t)total, csum, cookie, -1);
+}
+
+void vio_net_kick(struct vio_device *dev, unsigned queue)
+{
+	struct net_txq *q;
+	struct net *n;
+	uintptr_t s;
+
+	if (lookup_txq(dev, queue, &n, &q))
+		return;
+	s = vio_lock();
+	vio_vq_kick(q->vq);
+	vio_unlock(s);
+}
+
+int vio_net_send(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
+		 const struct vio_net_tx_csum *csum, void *cookie)
+{
+	int rc = vio_net_queue(dev, queue, sg, nsg, csum, cookie);
+
+	if (!rc)
+		vio_net_kick(dev, queue);
+	return rc;
+}
+
+int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, size_t len)
+{
+	struct net_txq *q;
+	struct net *n;
+	struct vio_sg sg;
+	uint16_t copy;
+	uintptr_t s;
+	int rc;
+
+	rc = lookup_txq(dev, queue, &n, &q);
+	if (rc)
+		return rc;
+	if (!data)
+		return VIO_EINVAL;
+	rc = check_frame(n, len, NULL);
+	if (rc)
+		return rc;
+	s = vio_lock();
+	if (!q->ncopy_free) {
+		n->stats.tx_busy++;
+		vio_unlock(s);
+		return VIO_EBUSY;
+	}
+	copy = q->copy_free[--q->ncopy_free];
+	vio_unlock(s);
+	sg.buf = q->copy_mem + (size_t)copy * q->copy_stride;
+	sg.len = (uint32_t)len;
+	memcpy(sg.buf, data, len);
+	rc = tx_add(n, q, &sg, 1, (uint32_t)len, NULL, NULL, copy);
+	s = vio_lock();
+	if (rc)
+		q->copy_free[q->ncopy_free++] = copy;
+	else
+		vio_vq_kick(q->vq);
+	vio_unlock(s);
+	return rc;
+}
+
+/* Slot t is free again; returns what it carried. Under vio_lock. */
+static struct net_txslot release(struct net_txq *q, struct net_txslot *t)
+{
+	struct net_txslot was = *t;
+
+	t->busy = false;
+	t->cookie = NULL;
+	q->free[q->nfree++] = (uint16_t)(t - q->slots);
+	if (was.copy >= 0)
+		q->copy_free[q->ncopy_free++] = (uint16_t)was.copy;
+	return was;
+}
+
+void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
+{
+	struct net_txq *q = arg;
+	struct net *n = q->n;
+	int rc;
+
+	for (;;) {
+		struct vio_net_ops ops;
+		struct net_txslot was;
+		uint32_t len;
+		void *cookie, *oarg;
+		uintptr_t s;
+
+		net_ops(n, &ops, &oarg);
+		s = vio_lock();
+		rc = vio_vq_dequeue(vq, &cookie, &len);
+		if (rc) {
+			vio_unlock(s);
+			break;
+		}
+		/* The virtqueue checked len against the writable bytes: none here. */
+		was = release(q, cookie);
+		n->stats.tx_frames++;
+		n->stats.tx_bytes += was.len;
+		vio_unlock(s);
+		if (was.copy < 0 && ops.tx_done)
+			ops.tx_done(dev, was.cookie, 0, oarg);
+	}
+	if (rc != VIO_EAGAIN || dev->state != VIO_DEV_READY)
+		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
+}
+
+void net_tx_reclaim(struct net_txq *q, int err)
+{
+	struct net *n = q->n;
+
+	if (!q->vq)
+		return;
+	for (;;) {
+		struct vio_net_ops ops;
+		struct net_txslot was;
+		struct net_txslot *t;
+		void *oarg;
+		uintptr_t s;
+
+		net_ops(n, &ops, &oarg);
+		s = vio_lock();
+		t = vio_vq_detach_unused(q->vq);
+		if (t) {
+			was = release(q, t);
+			n->stats.tx_errors++;
+		}
+		vio_unlock(s);
+		if (!t)
+			return;
+		if (was.copy < 0 && ops.tx_done)
+			ops.tx_done(n->dev, was.cookie, err, oarg);
+	}
+}
