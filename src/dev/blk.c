@@ -76,7 +76,7 @@ int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
 {
 	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
 
-	if (!count || sector % b->block_sectors || count % b->block_sectors)
+	if (!count || ((sector | count) & (b->block_sectors - 1)))
 		return VIO_EINVAL;
 	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
 	if (sector > cap || count > cap - sector)
@@ -118,10 +118,29 @@ static void advance(struct blk_cursor *c, uint32_t bytes)
 uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *np,
 		 uint32_t max_bytes)
 {
-	struct blk_cursor start = *c;
+	struct blk_cursor start;
 	uint32_t total = 0, excess;
 	unsigned n = 0;
 
+	/*
+	 * The common case, a request's data in one piece: the rest of the
+	 * list's last entry, within the limits and in whole blocks.
+	 */
+	if (c->i + 1 == c->nsg) {
+		const struct vio_sg *s = &c->sg[c->i];
+		uint32_t rest = s->len - c->off;
+
+		if (rest && rest <= b->seg1_max && rest <= max_bytes &&
+		    !(rest & (b->info.block_size - 1))) {
+			piece[0].buf = (uint8_t *)s->buf + c->off;
+			piece[0].len = rest;
+			c->i++;
+			c->off = 0;
+			*np = 1;
+			return rest;
+		}
+	}
+	start = *c;
 	while (c->i < c->nsg && n < b->info.seg_max && total < max_bytes) {
 		const struct vio_sg *s = &c->sg[c->i];
 		uint32_t take = min32(min32(s->len - c->off, b->info.size_max), max_bytes - total);
@@ -133,7 +152,7 @@ uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece
 		advance(c, take);
 	}
 	/* Every request is a whole number of logical blocks: give back the tail. */
-	excess = total % b->info.block_size;
+	excess = total & (b->info.block_size - 1);
 	total -= excess;
 	while (excess) {
 		uint32_t t = min32(excess, piece[n - 1].len);
@@ -426,9 +445,9 @@ static bool progressed(void *arg)
 	       p->b->dev->state != VIO_DEV_READY;
 }
 
-int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns)
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
 {
-	struct progress p = { b, q, __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE) };
+	struct progress p = { b, q, seen };
 	int rc;
 
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
@@ -456,10 +475,21 @@ static int check_req(struct blk *b, struct vio_blk_req *req, struct vio_sg *piec
 	case VIO_BLK_OP_WRITE:
 		if (req->op == VIO_BLK_OP_WRITE && in->read_only)
 			return VIO_EROFS;
+		if (req->nsg == 1 && req->sg && req->sg->buf && req->sg->len &&
+		    req->sg->len <= b->seg1_max && !(req->sg->len & (in->block_size - 1))) {
+			/* One piece that needs no cutting: the common case. */
+			rc = blk_check_range(b, req->sector, req->sg->len >> VIRTIO_BLK_SECTOR_SHIFT);
+			if (rc)
+				return rc;
+			piece[0] = req->sg[0];
+			*n = 1;
+			*len = req->sg->len;
+			return 0;
+		}
 		rc = blk_check_sg(req->sg, req->nsg, &total);
 		if (rc)
 			return rc;
-		if (total % in->block_size)
+		if (total & (in->block_size - 1))
 			return VIO_EINVAL;
 		rc = blk_check_range(b, req->sector, total >> VIRTIO_BLK_SECTOR_SHIFT);
 		if (rc)
@@ -577,6 +607,9 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	if (rc)
 		return rc;
 	if (dev->state == VIO_DEV_READY) {
+		/* Before looking: a completion after this wakes the wait. */
+		uint32_t seen = __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
+
 		s = vio_lock();
 		vio_vq_kick(q->vq);
 		idle = q->nfree == q->size;
@@ -585,7 +618,7 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 		if (!news && idle)
 			return 0; /* nothing to wait for */
 		if (!news)
-			rc = blk_wait_progress(b, q, timeout_ns);
+			rc = blk_wait_progress(b, q, seen, timeout_ns);
 	}
 	if (dev->state != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */

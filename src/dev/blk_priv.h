@@ -61,6 +61,8 @@ struct blk {
 	uint64_t timeout_ns;        /* for blocking calls */
 	uint16_t max_segments;      /* the driver's cap on data segments per request */
 	uint32_t max_request_sectors;
+	uint32_t max_bytes;         /* info.max_sectors in bytes: one request's data at most */
+	uint32_t seg1_max;          /* the most one data segment may carry: size_max, max_bytes */
 	bool legacy;                /* guest byte order in headers (5.2.6.3) */
 };
 
@@ -81,7 +83,8 @@ int blk_lookup(struct vio_device *dev, unsigned qi, struct blk **b, struct blk_q
 
 /*
  * Check an I/O range: a whole number of logical blocks, inside the
- * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE.
+ * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE. The logical block is a
+ * power of two (blk_probe.c refuses others), so the checks are masks.
  */
 int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count);
 
@@ -119,9 +122,11 @@ unsigned blk_drain(struct blk *b, struct blk_queue *q);
 void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg);
 
 /*
- * Wait (vio_dev_wait) until a request of q completes, at most timeout_ns.
- * Returns 0, VIO_ETIMEDOUT or VIO_ESHUTDOWN.
+ * Wait (vio_dev_wait) until q's completion count is no longer seen (read
+ * before the caller looked at what it waits for, so that a completion in
+ * between is not missed), at most timeout_ns. Returns 0, VIO_ETIMEDOUT or
+ * VIO_ESHUTDOWN.
  */
-int blk_wait_progress(struct blk *b, struct blk_queue *q, uint64_t timeout_ns);
+int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns);
 
 #endif
