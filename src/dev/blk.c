@@ -566,16 +566,20 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
 	return rc;
 }
 
-/* Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now counted. */
+/*
+ * Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now
+ * counted. Lock-free: reported only moves forward, to a count read after
+ * the value it replaces, so two callers never count one completion twice.
+ */
 static int take_reported(struct blk_queue *q)
 {
-	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
-	uintptr_t s = vio_lock();
-	uint32_t n = now - q->reported;
+	uint32_t was = __atomic_load_n(&q->reported, __ATOMIC_ACQUIRE), now;
 
-	q->reported = now;
-	vio_unlock(s);
-	return (int)n;
+	do {
+		now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
+	} while (!__atomic_compare_exchange_n(&q->reported, &was, now, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return (int)(now - was);
 }
 
 int vio_blk_poll(struct vio_device *dev, unsigned queue)
@@ -613,7 +617,8 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 		s = vio_lock();
 		vio_vq_kick(q->vq);
 		idle = q->nfree == q->size;
-		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) != q->reported;
+		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) !=
+		       __atomic_load_n(&q->reported, __ATOMIC_RELAXED);
 		vio_unlock(s);
 		if (!news && idle)
 			return 0; /* nothing to wait for */

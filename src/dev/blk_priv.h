@@ -48,7 +48,7 @@ struct blk_queue {
 	uint16_t index;
 	uint32_t completions;       /* requests completed (or aborted) so far; atomic */
 	uint32_t async_done;        /* of them, asynchronous API requests; atomic */
-	uint32_t reported;          /* async_done as vio_blk_poll / vio_blk_wait counted it */
+	uint32_t reported;          /* async_done as vio_blk_poll / vio_blk_wait counted it; atomic */
 };
 
 struct blk {
