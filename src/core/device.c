@@ -63,7 +63,7 @@ static const struct vio_vq_opts default_opts;
 
 int vio_init(const struct vio_port *port, const struct vio_os *os)
 {
-	if (!port || !port->dma_alloc || !port->dma_free || !port->virt_to_dma || !port->time_ns)
+	if (!port || !port->dma_alloc || !port->dma_free || !port->time_ns)
 		return VIO_EINVAL;
 	if (os && (!os->lock || !os->unlock || !os->event_create || !os->event_wait ||
 		   !os->event_signal))

@@ -93,6 +93,12 @@ static inline uint32_t from_dev32(const struct split *s, uint32_t v)
 	return s->vq.cfg.legacy ? v : vio_le32_to_cpu(v);
 }
 
+/* The device's address for ptr: the port's map, or ptr itself without one. */
+static inline uint64_t dma_addr(const struct vio_port *port, const void *ptr)
+{
+	return port->virt_to_dma ? port->virt_to_dma(port->ctx, ptr) : (uint64_t)(uintptr_t)ptr;
+}
+
 static inline void clean(const struct split *s, const void *p, size_t len)
 {
 	const struct vio_port *port = s->vq.port;
@@ -218,9 +224,9 @@ static int split_create(const struct vio_port *port, const struct vio_vq_config 
 	s->desc = s->mem;
 	s->avail = (struct virtq_avail *)((char *)s->mem + avail_off);
 	s->used = (struct virtq_used *)((char *)s->mem + used_off);
-	s->desc_dma = port->virt_to_dma(port->ctx, s->desc);
-	s->avail_dma = port->virt_to_dma(port->ctx, s->avail);
-	s->used_dma = port->virt_to_dma(port->ctx, s->used);
+	s->desc_dma = dma_addr(port, s->desc);
+	s->avail_dma = dma_addr(port, s->avail);
+	s->used_dma = dma_addr(port, s->used);
 
 	for (uint32_t i = 0; i < size; i++)
 		s->slots[i].next = (uint16_t)(i + 1);
@@ -261,7 +267,7 @@ static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio
 		}
 		if (i + 1 < n)
 			flags |= VIRTQ_DESC_F_NEXT;
-		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, sg[i].buf));
+		d->addr = to_dev64(s, dma_addr(port, sg[i].buf));
 		d->len = to_dev32(s, sg[i].len);
 		d->flags = to_dev16(s, flags);
 		d->next = to_dev16(s, next);
@@ -296,7 +302,7 @@ static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned ou
 		struct virtq_desc *d = &s->desc[head];
 
 		fill(s, table, sg, out, n, &in_len);
-		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, table));
+		d->addr = to_dev64(s, dma_addr(port, table));
 		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * n));
 		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
 		clean(s, d, sizeof(*d));
