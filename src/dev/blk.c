@@ -115,31 +115,13 @@ static void advance(struct blk_cursor *c, uint32_t bytes)
 	}
 }
 
-uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *np,
-		 uint32_t max_bytes)
+uint32_t blk_cut_any(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+		     unsigned *np, uint32_t max_bytes)
 {
 	struct blk_cursor start;
 	uint32_t total = 0, excess;
 	unsigned n = 0;
 
-	/*
-	 * The common case, a request's data in one piece: the rest of the
-	 * list's last entry, within the limits and in whole blocks.
-	 */
-	if (c->i + 1 == c->nsg) {
-		const struct vio_sg *s = &c->sg[c->i];
-		uint32_t rest = s->len - c->off;
-
-		if (rest && rest <= b->seg1_max && rest <= max_bytes &&
-		    !(rest & (b->info.block_size - 1))) {
-			piece[0].buf = (uint8_t *)s->buf + c->off;
-			piece[0].len = rest;
-			c->i++;
-			c->off = 0;
-			*np = 1;
-			return rest;
-		}
-	}
 	start = *c;
 	while (c->i < c->nsg && n < b->info.seg_max && total < max_bytes) {
 		const struct vio_sg *s = &c->sg[c->i];

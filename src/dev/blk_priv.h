@@ -100,8 +100,32 @@ int blk_check_sg(const struct vio_sg *sg, unsigned nsg, uint64_t *total);
  * blocks; advances the cursor. Returns the bytes taken (0 when the list is
  * used up or too fragmented to carry one block).
  */
-uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *n,
-		 uint32_t max_bytes);
+uint32_t blk_cut_any(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+		     unsigned *n, uint32_t max_bytes);
+
+static inline uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+			       unsigned *n, uint32_t max_bytes)
+{
+	/*
+	 * The common case, inline: the rest of the list's last entry in one
+	 * piece, within the limits and in whole blocks (a power of two).
+	 */
+	if (c->i + 1 == c->nsg) {
+		const struct vio_sg *s = &c->sg[c->i];
+		uint32_t rest = s->len - c->off;
+
+		if (rest && rest <= b->seg1_max && rest <= max_bytes &&
+		    !(rest & (b->info.block_size - 1))) {
+			piece[0].buf = (uint8_t *)s->buf + c->off;
+			piece[0].len = rest;
+			c->i++;
+			c->off = 0;
+			*n = 1;
+			return rest;
+		}
+	}
+	return blk_cut_any(b, c, piece, n, max_bytes);
+}
 
 /*
  * Build req's request (header, data pieces, status) in a free slot of q and
