@@ -182,9 +182,14 @@ static int sync_run(struct sync *s)
 			if (i == SYNC_WINDOW)
 				break;
 			rc = sync_next(s, i);
-			/* A full ring makes room as requests complete. */
-			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, q->index))
+			/*
+			 * A full ring makes room as requests complete; the kick
+			 * below publishes whatever fills it, ours or not.
+			 */
+			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, q->index)) {
+				queued = true;
 				break;
+			}
 			if (rc) {
 				set_error(s, rc);
 				error = rc;
