@@ -41,8 +41,10 @@ struct vio_port {
 	void (*dma_free)(void *ctx, void *ptr, size_t size);
 
 	/*
-	 * Required. The address the device uses for CPU address ptr (an
-	 * identity map on QEMU). Any context.
+	 * Optional. The address the device uses for CPU address ptr. NULL
+	 * when the device sees CPU addresses as they are (QEMU, most MCUs):
+	 * that spares an indirect call per buffer on the I/O path. Any
+	 * context.
 	 */
 	uint64_t (*virt_to_dma)(void *ctx, const void *ptr);
 

@@ -7,8 +7,8 @@
  * address-ordered list kept inside the free memory itself; freeing merges a
  * block with free neighbours. Every block starts and ends on a GRAIN
  * boundary, so a split always leaves room for a list entry. QEMU's devices
- * are cache coherent and see physical addresses: virt_to_dma is the
- * identity and there are no cache hooks.
+ * are cache coherent and see physical addresses: there is no
+ * virt_to_dma (the identity) and there are no cache hooks.
  *
  * Waiting: interrupts are masked around the check of the event's flag and
  * the sleep, and wfi wakes on a pending interrupt even while masked, so a
@@ -187,12 +187,6 @@ bad:
 	port_log(NULL, VIO_LOG_ERR, "dma_free: not a live allocation; ignored");
 }
 
-static uint64_t virt_to_dma(void *ctx, const void *ptr)
-{
-	(void)ctx;
-	return (uint64_t)(uintptr_t)ptr;
-}
-
 static int irq_attach(void *ctx, int irq, vio_irq_handler handler, void *arg)
 {
 	(void)ctx;
@@ -271,7 +265,7 @@ static const struct vio_port port = {
 	.ctx = NULL,
 	.dma_alloc = dma_alloc,
 	.dma_free = dma_free,
-	.virt_to_dma = virt_to_dma,
+	.virt_to_dma = NULL, /* the identity */
 	.cache_clean = NULL,
 	.cache_invalidate = NULL,
 	.irq_attach = irq_attach,

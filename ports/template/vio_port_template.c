@@ -81,10 +81,11 @@ static void template_dma_free(void *c, void *ptr, size_t size)
 }
 
 /*
- * Required. The address the device must use for CPU address ptr: the
+ * Optional. The address the device must use for CPU address ptr: the
  * physical (bus) address, after any IOMMU or bus offset. ptr may be any
  * byte inside a dma_alloc block or a caller's buffer handed to a driver.
- * The identity where CPU and device addresses are the same. Any context.
+ * Where CPU and device addresses are the same, leave the hook NULL: the
+ * I/O path then makes no call for it. Any context.
  */
 static uint64_t template_virt_to_dma(void *c, const void *ptr)
 {

@@ -93,6 +93,12 @@ static inline uint32_t from_dev32(const struct split *s, uint32_t v)
 	return s->vq.cfg.legacy ? v : vio_le32_to_cpu(v);
 }
 
+/* The device's address for ptr: the port's map, or ptr itself without one. */
+static inline uint64_t dma_addr(const struct vio_port *port, const void *ptr)
+{
+	return port->virt_to_dma ? port->virt_to_dma(port->ctx, ptr) : (uint64_t)(uintptr_t)ptr;
+}
+
 static inline void clean(const struct split *s, const void *p, size_t len)
 {
 	const struct vio_port *port = s->vq.port;
@@ -218,9 +224,9 @@ static int split_create(const struct vio_port *port, const struct vio_vq_config 
 	s->desc = s->mem;
 	s->avail = (struct virtq_avail *)((char *)s->mem + avail_off);
 	s->used = (struct virtq_used *)((char *)s->mem + used_off);
-	s->desc_dma = port->virt_to_dma(port->ctx, s->desc);
-	s->avail_dma = port->virt_to_dma(port->ctx, s->avail);
-	s->used_dma = port->virt_to_dma(port->ctx, s->used);
+	s->desc_dma = dma_addr(port, s->desc);
+	s->avail_dma = dma_addr(port, s->avail);
+	s->used_dma = dma_addr(port, s->used);
 
 	for (uint32_t i = 0; i < size; i++)
 		s->slots[i].next = (uint16_t)(i + 1);
@@ -240,12 +246,45 @@ static void split_addrs(const struct vio_vq *vq, struct vio_queue_addrs *a)
 }
 
 /*
+ * fill_any() on a platform with no DMA map and no cache maintenance (QEMU, most
+ * MCUs): the same descriptors with no call in the loop, so the compiler
+ * keeps it in scratch registers instead of saving a dozen around the calls.
+ */
+static uint16_t fill_plain(struct split *s, struct virtq_desc *table, const struct vio_sg *sg,
+			   unsigned out, unsigned n, uint64_t *in_len)
+{
+	const struct slot *slots = s->slots;
+	struct virtq_desc *ring = s->desc;
+	uint16_t idx = table ? 0 : s->free_head, last = idx;
+	uint64_t writable = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct virtq_desc *d = table ? &table[i] : &ring[idx];
+		uint16_t next = table ? (uint16_t)(i + 1) : slots[idx].next;
+		uint16_t flags = i + 1 < n ? VIRTQ_DESC_F_NEXT : 0;
+
+		if (i >= out) {
+			flags |= VIRTQ_DESC_F_WRITE;
+			writable += sg[i].len;
+		}
+		d->addr = to_dev64(s, (uint64_t)(uintptr_t)sg[i].buf);
+		d->len = to_dev32(s, sg[i].len);
+		d->flags = to_dev16(s, flags);
+		d->next = to_dev16(s, next);
+		last = idx;
+		idx = next;
+	}
+	*in_len += writable;
+	return last;
+}
+
+/*
  * Write n segments as descriptors: into the ring's free list (table NULL),
  * or into an indirect table, linked in order. Returns the last ring
  * descriptor used and adds the device-writable bytes to *in_len.
  */
-static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio_sg *sg,
-		     unsigned out, unsigned n, uint64_t *in_len)
+__attribute__((noinline)) static uint16_t fill_any(struct split *s, struct virtq_desc *table, const struct vio_sg *sg,
+			 unsigned out, unsigned n, uint64_t *in_len)
 {
 	const struct vio_port *port = s->vq.port;
 	uint16_t idx = table ? 0 : s->free_head;
@@ -261,7 +300,7 @@ static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio
 		}
 		if (i + 1 < n)
 			flags |= VIRTQ_DESC_F_NEXT;
-		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, sg[i].buf));
+		d->addr = to_dev64(s, dma_addr(port, sg[i].buf));
 		d->len = to_dev32(s, sg[i].len);
 		d->flags = to_dev16(s, flags);
 		d->next = to_dev16(s, next);
@@ -274,6 +313,16 @@ static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio
 			idx = next;
 	}
 	return idx;
+}
+
+static uint16_t fill(struct split *s, struct virtq_desc *table, const struct vio_sg *sg,
+		     unsigned out, unsigned n, uint64_t *in_len)
+{
+	const struct vio_port *port = s->vq.port;
+
+	if (!port->virt_to_dma && !port->cache_clean)
+		return fill_plain(s, table, sg, out, n, in_len);
+	return fill_any(s, table, sg, out, n, in_len);
 }
 
 static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
@@ -296,7 +345,7 @@ static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned ou
 		struct virtq_desc *d = &s->desc[head];
 
 		fill(s, table, sg, out, n, &in_len);
-		d->addr = to_dev64(s, port->virt_to_dma(port->ctx, table));
+		d->addr = to_dev64(s, dma_addr(port, table));
 		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * n));
 		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
 		clean(s, d, sizeof(*d));

@@ -76,7 +76,7 @@ int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
 {
 	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
 
-	if (!count || sector % b->block_sectors || count % b->block_sectors)
+	if (!count || ((sector | count) & (b->block_sectors - 1)))
 		return VIO_EINVAL;
 	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
 	if (sector > cap || count > cap - sector)
@@ -115,13 +115,14 @@ static void advance(struct blk_cursor *c, uint32_t bytes)
 	}
 }
 
-uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *np,
-		 uint32_t max_bytes)
+uint32_t blk_cut_any(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+		     unsigned *np, uint32_t max_bytes)
 {
-	struct blk_cursor start = *c;
+	struct blk_cursor start;
 	uint32_t total = 0, excess;
 	unsigned n = 0;
 
+	start = *c;
 	while (c->i < c->nsg && n < b->info.seg_max && total < max_bytes) {
 		const struct vio_sg *s = &c->sg[c->i];
 		uint32_t take = min32(min32(s->len - c->off, b->info.size_max), max_bytes - total);
@@ -133,7 +134,7 @@ uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece
 		advance(c, take);
 	}
 	/* Every request is a whole number of logical blocks: give back the tail. */
-	excess = total % b->info.block_size;
+	excess = total & (b->info.block_size - 1);
 	total -= excess;
 	while (excess) {
 		uint32_t t = min32(excess, piece[n - 1].len);
@@ -461,10 +462,21 @@ static int check_req(struct blk *b, struct vio_blk_req *req, struct vio_sg *piec
 	case VIO_BLK_OP_WRITE:
 		if (req->op == VIO_BLK_OP_WRITE && in->read_only)
 			return VIO_EROFS;
+		if (req->nsg == 1 && req->sg && req->sg->buf && req->sg->len &&
+		    req->sg->len <= b->seg1_max && !(req->sg->len & (in->block_size - 1))) {
+			/* One piece that needs no cutting: the common case. */
+			rc = blk_check_range(b, req->sector, req->sg->len >> VIRTIO_BLK_SECTOR_SHIFT);
+			if (rc)
+				return rc;
+			piece[0] = req->sg[0];
+			*n = 1;
+			*len = req->sg->len;
+			return 0;
+		}
 		rc = blk_check_sg(req->sg, req->nsg, &total);
 		if (rc)
 			return rc;
-		if (total % in->block_size)
+		if (total & (in->block_size - 1))
 			return VIO_EINVAL;
 		rc = blk_check_range(b, req->sector, total >> VIRTIO_BLK_SECTOR_SHIFT);
 		if (rc)
@@ -543,18 +555,18 @@ int vio_blk_submit(struct vio_device *dev, unsigned queue, struct vio_blk_req *r
 
 /*
  * Completions of q not yet counted by vio_blk_poll / vio_blk_wait, now
- * counted. The count is read under the lock: two threads counting at once
- * could otherwise move reported past the count one of them read.
+ * counted. Lock-free: reported only moves forward, to a count read after
+ * the value it replaces, so two callers never count one completion twice.
  */
 static int take_reported(struct blk_queue *q)
 {
-	uintptr_t s = vio_lock();
-	uint32_t now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
-	uint32_t n = now - q->reported;
+	uint32_t was = __atomic_load_n(&q->reported, __ATOMIC_ACQUIRE), now;
 
-	q->reported = now;
-	vio_unlock(s);
-	return (int)n;
+	do {
+		now = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE);
+	} while (!__atomic_compare_exchange_n(&q->reported, &was, now, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return (int)(now - was);
 }
 
 int vio_blk_poll(struct vio_device *dev, unsigned queue)
@@ -595,7 +607,8 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 		 */
 		seen = blk_progress_mark(q);
 		idle = q->nfree == q->size;
-		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) != q->reported;
+		news = __atomic_load_n(&q->async_done, __ATOMIC_ACQUIRE) !=
+		       __atomic_load_n(&q->reported, __ATOMIC_RELAXED);
 		vio_unlock(s);
 		if (!news && idle)
 			return 0; /* nothing to wait for */

@@ -35,25 +35,40 @@ struct sync {
 	struct blk_cursor cur;  /* READ, WRITE: the data still to queue */
 	bool unmap;             /* WRITE_ZEROES */
 	char *id;               /* GET_ID */
-	struct vio_blk_req reqs[SYNC_WINDOW];
-	/* Under vio_lock (the completions run in whatever thread runs the handler): */
+	/*
+	 * Atomic, without vio_lock: the completions run in whatever thread
+	 * runs the queue's handler, and each clears its bit with release
+	 * ordering after recording its error, so a caller that sees the bit
+	 * clear (acquire) also sees the error.
+	 */
 	unsigned busy;          /* bit i: reqs[i] is queued and its callback has not run */
 	int error;              /* the first error */
+	/* Last and never cleared as a whole: each is set up when it is used. */
+	struct vio_blk_req reqs[SYNC_WINDOW];
 };
 
+/* Record err as the call's error unless an earlier one is there. */
+static void set_error(struct sync *s, int err)
+{
+	int none = 0;
+
+	(void)__atomic_compare_exchange_n(&s->error, &none, err, false, __ATOMIC_RELAXED,
+					  __ATOMIC_RELAXED);
+}
+
 /*
- * A request of the call completed: in whatever thread runs the queue's
- * handler, so the call's state changes under vio_lock.
+ * A request of the call completed, in whatever thread runs the queue's
+ * handler. Clearing the bit is the last access to *s: the caller may
+ * return (and its frame go) as soon as it sees it.
  */
 static void sync_done(struct vio_blk_req *r)
 {
 	struct sync *s = r->ctx;
-	uintptr_t l = vio_lock();
+	unsigned bit = 1u << (r - s->reqs);
 
-	s->busy &= ~(1u << (r - s->reqs));
-	if (r->result && !s->error)
-		s->error = r->result;
-	vio_unlock(l);
+	if (r->result)
+		set_error(s, r->result);
+	__atomic_fetch_and(&s->busy, ~bit, __ATOMIC_RELEASE);
 }
 
 /*
@@ -77,27 +92,32 @@ static uint32_t dwz_count(const struct sync *s)
 	return (uint32_t)n;
 }
 
-/* Build and queue the next request of the transfer in r. */
-static int sync_next(struct sync *s, struct vio_blk_req *r)
+/* Build and queue the next request of the transfer in reqs[i]. */
+static int sync_next(struct sync *s, unsigned i)
 {
 	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
+	struct vio_blk_req *r = &s->reqs[i];
 	struct blk_cursor c = s->cur;
 	uint32_t len = 0, count = 1;
 	unsigned n = 0;
-	uintptr_t l;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
+	/* Every field blk_enqueue and the completion read; no memset of the rest. */
 	r->op = s->op;
 	r->sector = s->sector;
+	r->count = 0;
+	r->unmap = false;
+	r->sg = NULL; /* the call invalidates its own buffers when it ends */
+	r->nsg = 0;
+	r->id = NULL;
 	r->done = sync_done;
 	r->ctx = s;
+	r->busy = false; /* its callback ran (or it never was queued) */
 	r->internal = true;
 	switch (s->op) {
 	case VIO_BLK_OP_READ:
 	case VIO_BLK_OP_WRITE:
-		len = blk_cut(s->b, &c, piece, &n,
-			      s->b->info.max_sectors << VIRTIO_BLK_SECTOR_SHIFT);
+		len = blk_cut(s->b, &c, piece, &n, s->b->max_bytes);
 		if (!len)
 			return VIO_EINVAL; /* too fragmented to carry one block in seg_max pieces */
 		count = len >> VIRTIO_BLK_SECTOR_SHIFT;
@@ -114,15 +134,11 @@ static int sync_next(struct sync *s, struct vio_blk_req *r)
 	default:
 		break;
 	}
-	l = vio_lock();
-	/* before it can complete */
-	s->busy |= 1u << (r - s->reqs);
-	vio_unlock(l);
+	/* Set before it can complete; only this thread sets bits. */
+	__atomic_fetch_or(&s->busy, 1u << i, __ATOMIC_RELAXED);
 	rc = blk_enqueue(s->b, s->q, r, piece, n, len);
 	if (rc) {
-		l = vio_lock();
-		s->busy &= ~(1u << (r - s->reqs));
-		vio_unlock(l);
+		__atomic_fetch_and(&s->busy, ~(1u << i), __ATOMIC_RELAXED);
 		return rc;
 	}
 	s->cur = c;
@@ -131,150 +147,170 @@ static int sync_next(struct sync *s, struct vio_blk_req *r)
 	return 0;
 }
 
-/* A request of the window whose callback has run, or NULL. */
-static struct vio_blk_req *free_req(struct sync *s)
+/* The first request of the window not in flight, or SYNC_WINDOW. */
+static unsigned free_req(unsigned busy)
 {
-	struct vio_blk_req *r = NULL;
-	uintptr_t l = vio_lock();
+	unsigned i = 0;
 
-	for (unsigned i = 0; i < SYNC_WINDOW && !r; i++)
-		if (!(s->busy & (1u << i)))
-			r = &s->reqs[i];
-	vio_unlock(l);
-	return r;
-}
-
-/* The call's state as the completions left it. */
-static void sync_state(struct sync *s, unsigned *pending, int *error)
-{
-	uintptr_t l = vio_lock();
-
-	*pending = s->busy; /* nonzero while any request is in flight */
-	*error = s->error;
-	vio_unlock(l);
+	while (i < SYNC_WINDOW && (busy & (1u << i)))
+		i++;
+	return i;
 }
 
 static int sync_run(struct sync *s)
 {
 	struct vio_device *dev = s->b->dev;
+	struct blk_queue *q = s->q;
 	uint64_t timeout;
-	unsigned pending;
+	unsigned busy;
+	uint32_t seen;
 	int rc, error;
 	uintptr_t l;
 
 	for (;;) {
+		bool queued = false, retried = false;
+
 		/*
-		 * Before looking at the state: a request completed by another
-		 * thread from here on wakes the wait below (blk_wait_progress).
+		 * The count first: a completion after it wakes the wait below
+		 * even if it comes before the wait starts.
 		 */
-		uint32_t seen = blk_progress_mark(s->q);
-		bool retried = false;
-
-		sync_state(s, &pending, &error);
+		seen = blk_progress_mark(q);
+		busy = __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
+		error = __atomic_load_n(&s->error, __ATOMIC_RELAXED);
 		while (!error && s->left) {
-			struct vio_blk_req *r = free_req(s);
+			unsigned i = free_req(busy);
 
-			if (!r)
+			if (i == SYNC_WINDOW)
 				break;
-			rc = sync_next(s, r);
-			if (rc == VIO_ENOSPC) {
-				/* A full ring (any thread's requests) makes room as they complete. */
-				if (vio_blk_in_flight(dev, s->q->index))
-					break;
-				/* They all completed since: there is room now. */
-				if (!retried) {
-					retried = true;
-					continue;
-				}
+			rc = sync_next(s, i);
+			/*
+			 * A full ring makes room as requests complete; the kick
+			 * below publishes whatever fills it, ours or not.
+			 */
+			if (rc == VIO_ENOSPC && vio_blk_in_flight(dev, q->index)) {
+				queued = true;
+				break;
+			}
+			/* They all completed since sync_next looked: there is room now. */
+			if (rc == VIO_ENOSPC && !retried) {
+				retried = true;
+				continue;
 			}
 			if (rc) {
-				l = vio_lock();
-				if (!s->error)
-					s->error = rc;
-				vio_unlock(l);
+				set_error(s, rc);
+				error = rc;
 				break;
 			}
-			sync_state(s, &pending, &error);
+			busy |= 1u << i;
+			queued = true;
 		}
-		l = vio_lock();
-		vio_vq_kick(s->q->vq);
-		vio_unlock(l);
-		sync_state(s, &pending, &error);
-		if (!pending && (error || !s->left))
+		if (queued) {
+			l = vio_lock();
+			vio_vq_kick(q->vq);
+			vio_unlock(l);
+		}
+		busy = __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
+		error = __atomic_load_n(&s->error, __ATOMIC_RELAXED);
+		if (!busy && (error || !s->left))
 			break;
 		timeout = __atomic_load_n(&s->b->timeout_ns, __ATOMIC_RELAXED); /* vio_blk_set_timeout */
-		rc = blk_wait_progress(s->b, s->q, seen, timeout);
+		rc = blk_wait_progress(s->b, q, seen, timeout);
 		if (!rc)
 			continue;
-		sync_state(s, &pending, &error);
-		if (rc == VIO_ETIMEDOUT && pending) {
+		if (rc == VIO_ETIMEDOUT && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)) {
 			/*
 			 * Requests on this stack frame are still the device's: it
 			 * is reset (vio_dev_fail) before they are taken back, so it
 			 * cannot write into the caller's buffers after we return.
 			 */
 			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
-				dev->name, s->q->index,
+				dev->name, q->index,
 				(unsigned long long)(timeout / 1000000u));
 			vio_dev_fail(dev, VIO_ETIMEDOUT);
 		}
-		l = vio_lock();
-		if (!s->error)
-			s->error = rc;
-		vio_unlock(l);
+		set_error(s, rc);
 		/* A failed device: this ends every request still in flight. */
-		blk_drain(s->b, s->q);
-		sync_state(s, &pending, &error);
-		if (pending)
+		blk_drain(s->b, q);
+		if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE))
 			break; /* unreachable: the drain ended them all */
 	}
-	return error;
+	return __atomic_load_n(&s->error, __ATOMIC_RELAXED);
+}
+
+/* Set up a call on a checked device and queue: no memset of the request window. */
+static void sync_init(struct sync *s, struct blk *b, struct blk_queue *q, enum vio_blk_op op)
+{
+	s->b = b;
+	s->q = q;
+	s->op = op;
+	s->sector = 0;
+	s->left = 0;
+	s->cur = (struct blk_cursor){ NULL, 0, 0, 0 };
+	s->unmap = false;
+	s->id = NULL;
+	s->busy = 0;
+	s->error = 0;
 }
 
 /* Begin a blocking call on queue qi. */
 static int sync_start(struct vio_device *dev, unsigned qi, enum vio_blk_op op, struct sync *s)
 {
+	struct blk_queue *q;
+	struct blk *b;
 	int rc;
 
-	memset(s, 0, sizeof(*s));
-	s->op = op;
 	rc = vio_blk_check(dev);
 	if (!rc)
-		rc = blk_lookup(dev, qi, &s->b, &s->q);
+		rc = blk_lookup(dev, qi, &b, &q);
+	if (!rc)
+		sync_init(s, b, q, op);
+	return rc;
+}
+
+/* A READ or WRITE of total bytes whose arguments have been checked. */
+static int rw_checked(struct blk *b, struct blk_queue *q, enum vio_blk_op op, uint64_t sector,
+		      const struct vio_sg *sg, unsigned nsg, uint64_t total)
+{
+	const struct vio_port *port = vio_port();
+	struct sync s;
+	int rc;
+
+	sync_init(&s, b, q, op);
+	s.sector = sector;
+	s.left = total >> VIRTIO_BLK_SECTOR_SHIFT;
+	s.cur = (struct blk_cursor){ sg, nsg, 0, 0 };
+	rc = sync_run(&s);
+	/* The CPU may have pulled stale lines in while the device wrote. */
+	if (op == VIO_BLK_OP_READ && port->cache_invalidate)
+		for (unsigned i = 0; i < nsg; i++)
+			port->cache_invalidate(port->ctx, sg[i].buf, sg[i].len);
 	return rc;
 }
 
 static int rw(struct vio_device *dev, unsigned queue, enum vio_blk_op op, uint64_t sector,
 	      const struct vio_sg *sg, unsigned nsg)
 {
-	const struct vio_port *port;
+	struct blk_queue *q;
+	struct blk *b;
 	uint64_t total;
-	struct sync s;
 	int rc;
 
-	rc = sync_start(dev, queue, op, &s);
+	rc = vio_blk_check(dev);
+	if (!rc)
+		rc = blk_lookup(dev, queue, &b, &q);
 	if (rc)
 		return rc;
-	if (op == VIO_BLK_OP_WRITE && s.b->info.read_only)
+	if (op == VIO_BLK_OP_WRITE && b->info.read_only)
 		return VIO_EROFS;
 	rc = blk_check_sg(sg, nsg, &total);
 	if (rc)
 		return rc;
-	if (total % s.b->info.block_size)
+	if (total & (b->info.block_size - 1)) /* a power of two (blk_probe.c) */
 		return VIO_EINVAL;
-	rc = blk_check_range(s.b, sector, total >> VIRTIO_BLK_SECTOR_SHIFT);
+	rc = blk_check_range(b, sector, total >> VIRTIO_BLK_SECTOR_SHIFT);
 	if (rc)
 		return rc;
-	s.sector = sector;
-	s.left = total >> VIRTIO_BLK_SECTOR_SHIFT;
-	s.cur = (struct blk_cursor){ sg, nsg, 0, 0 };
-	rc = sync_run(&s);
-	/* The CPU may have pulled stale lines in while the device wrote. */
-	port = vio_port();
-	if (op == VIO_BLK_OP_READ && port->cache_invalidate)
-		for (unsigned i = 0; i < nsg; i++)
-			port->cache_invalidate(port->ctx, sg[i].buf, sg[i].len);
-	return rc;
+	return rw_checked(b, q, op, sector, sg, nsg, total);
 }
 
 int vio_blk_readv(struct vio_device *dev, unsigned queue, uint64_t sector,
@@ -293,11 +329,12 @@ int vio_blk_writev(struct vio_device *dev, unsigned queue, uint64_t sector,
 static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, void *buf,
 		   uint32_t count)
 {
+	struct blk_queue *q;
 	struct blk *b;
 	int rc = vio_blk_check(dev);
 
 	if (!rc)
-		rc = blk_lookup(dev, 0, &b, NULL);
+		rc = blk_lookup(dev, 0, &b, &q);
 	if (rc)
 		return rc;
 	if (!buf || !count)
@@ -312,7 +349,8 @@ static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, 
 		uint32_t n = count < FLAT_CHUNK_SECTORS ? count : FLAT_CHUNK_SECTORS;
 		struct vio_sg sg = { buf, n << VIRTIO_BLK_SECTOR_SHIFT };
 
-		rc = rw(dev, 0, op, sector, &sg, 1);
+		/* Each piece is within the range checked above, in whole blocks. */
+		rc = rw_checked(b, q, op, sector, &sg, 1, sg.len);
 		if (rc)
 			return rc;
 		buf = (uint8_t *)buf + sg.len;

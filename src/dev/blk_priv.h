@@ -48,7 +48,7 @@ struct blk_queue {
 	uint16_t index;
 	uint32_t completions;       /* requests completed (or aborted) so far; atomic */
 	uint32_t async_done;        /* of them, asynchronous API requests; atomic */
-	uint32_t reported;          /* async_done as vio_blk_poll / vio_blk_wait counted it */
+	uint32_t reported;          /* async_done as vio_blk_poll / vio_blk_wait counted it; atomic */
 };
 
 struct blk {
@@ -61,6 +61,8 @@ struct blk {
 	uint64_t timeout_ns;        /* for blocking calls; atomic after probe */
 	uint16_t max_segments;      /* the driver's cap on data segments per request */
 	uint32_t max_request_sectors;
+	uint32_t max_bytes;         /* info.max_sectors in bytes: one request's data at most */
+	uint32_t seg1_max;          /* the most one data segment may carry: size_max, max_bytes */
 	bool legacy;                /* guest byte order in headers (5.2.6.3) */
 };
 
@@ -81,7 +83,8 @@ int blk_lookup(struct vio_device *dev, unsigned qi, struct blk **b, struct blk_q
 
 /*
  * Check an I/O range: a whole number of logical blocks, inside the
- * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE.
+ * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE. The logical block is a
+ * power of two (blk_probe.c refuses others), so the checks are masks.
  */
 int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count);
 
@@ -97,8 +100,32 @@ int blk_check_sg(const struct vio_sg *sg, unsigned nsg, uint64_t *total);
  * blocks; advances the cursor. Returns the bytes taken (0 when the list is
  * used up or too fragmented to carry one block).
  */
-uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece, unsigned *n,
-		 uint32_t max_bytes);
+uint32_t blk_cut_any(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+		     unsigned *n, uint32_t max_bytes);
+
+static inline uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct vio_sg *piece,
+			       unsigned *n, uint32_t max_bytes)
+{
+	/*
+	 * The common case, inline: the rest of the list's last entry in one
+	 * piece, within the limits and in whole blocks (a power of two).
+	 */
+	if (c->i + 1 == c->nsg) {
+		const struct vio_sg *s = &c->sg[c->i];
+		uint32_t rest = s->len - c->off;
+
+		if (rest && rest <= b->seg1_max && rest <= max_bytes &&
+		    !(rest & (b->info.block_size - 1))) {
+			piece[0].buf = (uint8_t *)s->buf + c->off;
+			piece[0].len = rest;
+			c->i++;
+			c->off = 0;
+			*n = 1;
+			return rest;
+		}
+	}
+	return blk_cut_any(b, c, piece, n, max_bytes);
+}
 
 /*
  * Build req's request (header, data pieces, status) in a free slot of q and

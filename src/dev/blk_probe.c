@@ -349,6 +349,8 @@ static int settle_limits(struct blk *b)
 		return VIO_EPROTO;
 	}
 	in->max_sectors = (uint32_t)(bytes >> VIRTIO_BLK_SECTOR_SHIFT);
+	b->max_bytes = (uint32_t)bytes;
+	b->seg1_max = min32(in->size_max, b->max_bytes);
 	return 0;
 }
 
