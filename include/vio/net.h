@@ -77,6 +77,11 @@ struct vio_net_params {
 	 */
 	bool mac_set;
 	uint8_t mac[VIO_NET_ALEN];
+	/*
+	 * How long a control command waits for the device's ack before the
+	 * device is failed; default CONFIG_VIO_TIMEOUT_MS.
+	 */
+	uint32_t timeout_ms;
 };
 
 /* What the device said about itself, checked, and what is in force. */

@@ -151,11 +151,12 @@ static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint
 	vio_unlock(s);
 	if (rc)
 		return rc == VIO_ENOSPC ? VIO_EBUSY : rc;
-	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, NET_TIMEOUT_NS);
+	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, n->timeout_ns);
 	if (rc == VIO_ETIMEDOUT) {
 		/* The command buffer is still the device's: reset it before reuse (3.3.1). */
-		vio_err("%s: control command %u.%u not acknowledged in %u ms; giving up on the device",
-			n->dev->name, class, cmd, (unsigned)CONFIG_VIO_TIMEOUT_MS);
+		vio_err("%s: control command %u.%u not acknowledged in %llu ms; giving up on the "
+			"device", n->dev->name, class, cmd,
+			(unsigned long long)(n->timeout_ns / 1000000u));
 		net_fail(n, VIO_ETIMEDOUT);
 		return rc;
 	}
