@@ -85,6 +85,8 @@ static bool has_driver(uint32_t device_id)
 		return CONFIG_VIO_DRIVER_RNG;
 	case VIRTIO_ID_BLOCK:
 		return CONFIG_VIO_DRIVER_BLK;
+	case VIRTIO_ID_NET:
+		return CONFIG_VIO_DRIVER_NET;
 	default:
 		return false;
 	}
