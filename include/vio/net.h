@@ -171,8 +171,8 @@ struct vio_net_ops {
 	/*
 	 * The device asks for an announcement (VIRTIO_NET_S_ANNOUNCE): send a
 	 * gratuitous ARP (or IPv6 unsolicited neighbour advertisement), then
-	 * call vio_net_announce_done, outside this callback (it waits for the
-	 * device's ack). Asked once until the ack.
+	 * call vio_net_announce_done (here or later). Asked once until the
+	 * device took the ack.
 	 */
 	void (*announce)(struct vio_device *dev, void *arg);
 };
@@ -246,7 +246,7 @@ void vio_net_poll(struct vio_device *dev);
 
 /*
  * Control queue (VIRTIO_NET_F_CTRL_VQ, 5.1.6.5). Each waits for the device's
- * ack (never call them from a callback): VIO_EIO when it is not
+ * ack (never call them from a callback; vio_net_announce_done aside): VIO_EIO when it is not
  * VIRTIO_NET_OK, VIO_ENOTSUP when the feature the command needs was not
  * negotiated, VIO_ETIMEDOUT when no ack came within params.timeout_ms (the
  * device is then failed), VIO_EPROTO when the device completed the command
@@ -270,7 +270,13 @@ int vio_net_set_mac(struct vio_device *dev, const uint8_t mac[VIO_NET_ALEN]);
  * all once the device is live; info.queue_pairs says how many are in use.
  */
 int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs);
-/* The announcement asked for is done (VIRTIO_NET_CTRL_ANNOUNCE_ACK). */
+/*
+ * The announcement asked for is done (VIRTIO_NET_CTRL_ANNOUNCE_ACK). The
+ * one control call that does not wait: the ack is queued (behind a command
+ * in flight) and 0 returned, so the announce callback may call it; an ack
+ * the device refuses is logged, and the next configuration change that
+ * still shows VIRTIO_NET_S_ANNOUNCE asks again.
+ */
 int vio_net_announce_done(struct vio_device *dev);
 
 #endif

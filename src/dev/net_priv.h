@@ -135,6 +135,8 @@ struct net {
 	bool ctrl_busy;                  /* a command is being made (under vio_lock) */
 	bool ctrl_out;                   /* the device has it */
 	int ctrl_result;
+	bool ctrl_async;                 /* the command out is the announcement ack */
+	bool ack_wanted;                 /* the announcement ack waits for the buffer */
 	bool announce_pending;           /* asked, not yet acknowledged */
 
 	bool cleaned;                    /* after a failure: what the device held is back */

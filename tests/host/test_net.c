@@ -56,6 +56,7 @@ static struct {
 	void *last_cookie;
 	unsigned links, announces;
 	bool link;
+	bool ack_announce;
 } cb;
 
 /* One buffer per frame in flight (a ring holds 256): the device reads them late. */
@@ -165,8 +166,9 @@ static void on_link(struct vio_device *dev, bool up, void *arg)
 static void on_announce(struct vio_device *dev, void *arg)
 {
 	(void)arg;
-	(void)dev;
 	cb.announces++;
+	if (cb.ack_announce)
+		CHECK_EQ(vio_net_announce_done(dev), 0); /* queued: it does not wait */
 }
 
 static const struct vio_net_ops ops = {
@@ -980,17 +982,43 @@ static void test_announce(void)
 	for (unsigned i = 0; i < 300; i++)
 		vio_service();
 	CHECK_EQ(cb.announces, 1);
-	/* The ack waits for the device: made outside the callback. */
 	CHECK_EQ(vio_net_announce_done(dev), 0);
+	pump(dev, 2);
 	CHECK_EQ(net.announce_acks, 1);
 	CHECK_EQ(d->config[CFG(status)], VIRTIO_NET_S_LINK_UP);
-	/* Asked again later: announced again. */
+	/* Asked again, acknowledged from the callback itself. */
+	cb.ack_announce = true;
 	sim_config_change(d, CFG(status), &st, 2);
 	for (unsigned i = 0; i < 300 && cb.announces < 2; i++)
 		vio_service();
 	CHECK_EQ(cb.announces, 2);
-	CHECK_EQ(vio_net_announce_done(dev), 0);
+	pump(dev, 2);
 	CHECK_EQ(net.announce_acks, 2);
+	/* A command right behind the ack waits for the buffer. */
+	cb.ack_announce = false;
+	sim_config_change(d, CFG(status), &st, 2);
+	for (unsigned i = 0; i < 300 && cb.announces < 3; i++)
+		vio_service();
+	CHECK_EQ(vio_net_announce_done(dev), 0);
+	CHECK_EQ(vio_net_set_promisc(dev, true), 0);
+	CHECK_EQ(net.announce_acks, 3);
+	CHECK(net.promisc);
+	/* A refused ack is logged; the device goes on. */
+	sim_config_change(d, CFG(status), &st, 2);
+	for (unsigned i = 0; i < 300 && cb.announces < 4; i++)
+		vio_service();
+	CHECK_EQ(cb.announces, 4);
+	net.ctrl_ack = VIRTIO_NET_ERR;
+	CHECK_EQ(vio_net_announce_done(dev), 0);
+	pump(dev, 2);
+	CHECK(sim_log_contains("announcement ack was answered"));
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	sim_config_change(d, CFG(status), &st, 2);
+	for (unsigned i = 0; i < 300 && cb.announces < 5; i++)
+		vio_service();
+	CHECK_EQ(cb.announces, 5);
+	net.ctrl_ack = -1;
+	CHECK_EQ(vio_net_set_allmulti(dev, true), 0);
 }
 
 /* ------------------------------------------------------------------ */
