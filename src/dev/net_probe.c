@@ -276,9 +276,9 @@ static int net_probe(struct vio_device *dev)
 	want = p.max_queue_pairs < in->max_queue_pairs ? p.max_queue_pairs : in->max_queue_pairs;
 	n->rxq = port->dma_alloc(port->ctx, sizeof(*n->rxq) * want, sizeof(void *));
 	n->txq = port->dma_alloc(port->ctx, sizeof(*n->txq) * want, sizeof(void *));
+	n->nalloc = want; /* remove frees what was allocated */
 	if (!n->rxq || !n->txq)
 		return VIO_ENOMEM;
-	n->nalloc = want;
 	memset(n->rxq, 0, sizeof(*n->rxq) * want);
 	memset(n->txq, 0, sizeof(*n->txq) * want);
 	rc = setup_queues(n, want, &got);

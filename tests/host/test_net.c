@@ -488,6 +488,31 @@ static void test_refused(void)
 	refused(no_ctrl_vq); /* 5.1.3.1: CTRL_RX, MQ ... without CTRL_VQ */
 }
 
+/* Running out of DMA memory anywhere in probe gives everything back. */
+static void test_probe_nomem(void)
+{
+	for (int k = 0; k < 200; k++) {
+		struct vio_device *dev = NULL;
+		int rc;
+
+		sim_reset_all();
+		sim_port_reset();
+		params.max_queue_pairs = 2;
+		make(2);
+		sim_dma_fail_after = k;
+		rc = vio_mmio_add(d->base, d->irq, 0, &dev);
+		sim_dma_fail_after = -1;
+		if (!rc) {
+			CHECK(k > 10);
+			CHECK_EQ(dev->state, VIO_DEV_READY);
+			return;
+		}
+		CHECK_EQ(rc, VIO_ENOMEM);
+		CHECK_EQ(sim_dma_live(), 0);
+	}
+	CHECK(false); /* never got through */
+}
+
 /* ------------------------------------------------------------------ */
 /* Receive */
 
@@ -1243,6 +1268,7 @@ static const struct tcase cases[] = {
 	{ "mtu", test_mtu, true },
 	{ "mtu_default", test_mtu_default, false },
 	{ "refused", test_refused, false },
+	{ "probe_nomem", test_probe_nomem, false },
 	{ "rx_load", test_rx_load, true },
 	{ "rx_mergeable", test_rx_mergeable, true },
 	{ "rx_hold", test_rx_hold, true },
