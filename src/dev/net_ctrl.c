@@ -227,6 +227,18 @@ static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint
 	return rc;
 }
 
+/* dev is a live net device with a control queue and the command's feature. */
+static int ctrl_lookup(struct vio_device *dev, unsigned feature, struct net **np)
+{
+	int rc = net_lookup(dev, true, np);
+
+	if (rc)
+		return rc;
+	if (!(*np)->cvq || !vio_dev_has(dev, feature))
+		return VIO_ENOTSUP;
+	return 0;
+}
+
 /* Check the device and the feature, take the control queue, run, let go. */
 static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint8_t cmd,
 		   const void *data, uint32_t len)
@@ -237,11 +249,9 @@ static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint
 	bool busy;
 	int rc;
 
-	rc = net_lookup(dev, true, &n);
+	rc = ctrl_lookup(dev, feature, &n);
 	if (rc)
 		return rc;
-	if (!n->cvq || !vio_dev_has(dev, feature))
-		return VIO_ENOTSUP;
 	if (len > n->ctrl_data_max)
 		return VIO_ERANGE;
 	if (n->ctrl_mutex)
@@ -320,11 +330,9 @@ int vio_net_announce_done(struct vio_device *dev)
 	uintptr_t s;
 	int rc;
 
-	rc = net_lookup(dev, true, &n);
+	rc = ctrl_lookup(dev, VIRTIO_NET_F_GUEST_ANNOUNCE, &n);
 	if (rc)
 		return rc;
-	if (!n->cvq || !vio_dev_has(dev, VIRTIO_NET_F_GUEST_ANNOUNCE))
-		return VIO_ENOTSUP;
 	/* 5.1.6.5.4: ANNOUNCE_ACK, without data; nobody waits for it */
 	s = vio_lock();
 	n->ack_wanted = true;
@@ -356,11 +364,9 @@ int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs)
 	struct net *n;
 	int rc;
 
-	rc = net_lookup(dev, true, &n);
+	rc = ctrl_lookup(dev, VIRTIO_NET_F_MQ, &n);
 	if (rc)
 		return rc;
-	if (!vio_dev_has(dev, VIRTIO_NET_F_MQ) || !n->cvq)
-		return VIO_ENOTSUP;
 	/* 5.1.6.5.5: 1 .. max_virtqueue_pairs, and only pairs the driver set up */
 	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->npairs)
 		return VIO_ERANGE;

@@ -1139,6 +1139,13 @@ static struct vio_device *victim(bool mergeable)
 	return dev;
 }
 
+/* The frame after the victim's, which meets the knob. */
+static void feed(struct vio_device *dev)
+{
+	CHECK_EQ(inject(0, 300, 1, 0), 0);
+	pump(dev, 2);
+}
+
 static void test_bad_short(void)
 {
 	struct vio_device *dev = victim(true);
@@ -1146,8 +1153,7 @@ static void test_bad_short(void)
 	if (!dev)
 		return;
 	net.rx_short_once = true;
-	CHECK_EQ(inject(0, 300, 1, 0), 0);
-	pump(dev, 2);
+	feed(dev);
 	CHECK(sim_log_contains("shorter than the header"));
 	CHECK_EQ(cb.tx_failed, 1);
 	broken(dev, VIO_EPROTO);
@@ -1160,8 +1166,7 @@ static void test_bad_long(void)
 	if (!dev)
 		return;
 	d->evil = SIM_EVIL_LEN; /* beyond the buffer: the virtqueue catches it */
-	CHECK_EQ(inject(0, 300, 1, 0), 0);
-	pump(dev, 2);
+	feed(dev);
 	if (cfg.version == 1) {
 		/* 2.7.8.1 (legacy): the length is clamped to the buffer, never beyond it */
 		CHECK_EQ(dev->state, VIO_DEV_READY);
@@ -1179,8 +1184,7 @@ static void bad_num_buffers(int nb)
 	if (!dev)
 		return;
 	net.rx_num_buffers = nb;
-	CHECK_EQ(inject(0, 300, 1, 0), 0);
-	pump(dev, 2);
+	feed(dev);
 	CHECK(sim_log_contains("num_buffers"));
 	CHECK_EQ(cb.frames, 1);
 	broken(dev, VIO_EPROTO);
@@ -1204,8 +1208,7 @@ static void test_num_buffers_ignored(void)
 	if (!dev)
 		return;
 	net.rx_num_buffers = 0;
-	CHECK_EQ(inject(0, 300, 1, 0), 0);
-	pump(dev, 2);
+	feed(dev);
 	CHECK_EQ(cb.frames, 2);
 	CHECK_EQ(dev->state, VIO_DEV_READY);
 }
