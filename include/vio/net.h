@@ -77,6 +77,11 @@ struct vio_net_params {
 	 */
 	bool mac_set;
 	uint8_t mac[VIO_NET_ALEN];
+	/*
+	 * How long a control command waits for the device's ack before the
+	 * device is failed; default CONFIG_VIO_TIMEOUT_MS.
+	 */
+	uint32_t timeout_ms;
 };
 
 /* What the device said about itself, checked, and what is in force. */
@@ -166,7 +171,8 @@ struct vio_net_ops {
 	/*
 	 * The device asks for an announcement (VIRTIO_NET_S_ANNOUNCE): send a
 	 * gratuitous ARP (or IPv6 unsolicited neighbour advertisement), then
-	 * call vio_net_announce_done.
+	 * call vio_net_announce_done (here or later). Asked once until the
+	 * device took the ack.
 	 */
 	void (*announce)(struct vio_device *dev, void *arg);
 };
@@ -176,8 +182,9 @@ int vio_net_check(const struct vio_device *dev);
 
 /*
  * Install the callbacks (ops must outlive the device; NULL removes them).
- * Frames that waited for vio_net_recv go to the new rx callback at the next
- * service pass.
+ * Frames that waited for vio_net_recv go to the new rx callback the next
+ * time their receive queue's work runs (a frame arrives, or vio_net_poll),
+ * before any newer frame.
  */
 int vio_net_set_ops(struct vio_device *dev, const struct vio_net_ops *ops, void *arg);
 
@@ -214,15 +221,24 @@ int vio_net_send(struct vio_device *dev, unsigned queue, const struct vio_sg *sg
 int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, size_t len);
 
 /*
- * Receive without a callback: copy the oldest waiting frame into buf (at
- * most len bytes), give its buffers back and return its length; waits up to
- * timeout_ns (0: do not wait; VIO_EAGAIN). VIO_EMSGSIZE when the frame is
- * longer than len (the frame is dropped). With an rx callback installed
- * frames never wait here: VIO_EBUSY.
+ * Receive without a callback: copy the oldest waiting frame (of any queue
+ * pair) into buf (at most len bytes), give its buffers back and return its
+ * length. With timeout_ns 0 it looks once (after vio_net_poll) and returns
+ * VIO_EAGAIN when nothing waits; else it waits up to timeout_ns and returns
+ * VIO_ETIMEDOUT (it sleeps on pair 0's event: frames of other pairs are
+ * seen at its next wake-up). VIO_EMSGSIZE when the frame is longer than len
+ * (the frame is dropped and counted in rx_drops). With an rx callback
+ * installed frames never wait here: VIO_EBUSY. While nobody reads, waiting
+ * frames keep at most half of a queue's receive buffers: the oldest are
+ * dropped (rx_drops) so the ring never runs dry.
  */
 int vio_net_recv(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns);
 
-/* Give a lent receive buffer back to the driver, which re-posts it. */
+/*
+ * Give a lent receive buffer back to the driver, which re-posts it. Lent
+ * buffers stay valid after the device failed (they are then only taken
+ * back); a buffer that is not lent is refused with a warning.
+ */
 void vio_net_rx_release(struct vio_device *dev, struct vio_net_rxbuf *buf);
 
 /* Look at the rings now and run the device's deferred work (vio_dev_poll). */
@@ -230,19 +246,37 @@ void vio_net_poll(struct vio_device *dev);
 
 /*
  * Control queue (VIRTIO_NET_F_CTRL_VQ, 5.1.6.5). Each waits for the device's
- * ack: VIO_EIO when it is not VIRTIO_NET_OK, VIO_ENOTSUP when the feature
- * the command needs was not negotiated.
+ * ack (never call them from a callback; vio_net_announce_done aside): VIO_EIO when it is not
+ * VIRTIO_NET_OK, VIO_ENOTSUP when the feature the command needs was not
+ * negotiated, VIO_ETIMEDOUT when no ack came within params.timeout_ms (the
+ * device is then failed), VIO_EPROTO when the device completed the command
+ * without an ack (failed too), VIO_EBUSY when another thread's command is
+ * out and the OS hooks have no mutex to wait on.
  */
 int vio_net_set_promisc(struct vio_device *dev, bool on);   /* VIRTIO_NET_F_CTRL_RX */
 int vio_net_set_allmulti(struct vio_device *dev, bool on);  /* VIRTIO_NET_F_CTRL_RX */
-/* The MAC filter table (VIRTIO_NET_CTRL_MAC_TABLE_SET): unicast and multicast entries. */
+/*
+ * The MAC filter table (VIRTIO_NET_CTRL_MAC_TABLE_SET): unicast and
+ * multicast entries, at most VIO_NET_MAC_FILTER_MAX of each (VIO_ERANGE).
+ */
 int vio_net_set_mac_filter(struct vio_device *dev, const uint8_t (*uc)[VIO_NET_ALEN],
 			   unsigned nuc, const uint8_t (*mc)[VIO_NET_ALEN], unsigned nmc);
 /* The device's address (VIRTIO_NET_F_CTRL_MAC_ADDR; legacy: config space). */
 int vio_net_set_mac(struct vio_device *dev, const uint8_t mac[VIO_NET_ALEN]);
-/* Queue pairs in use, 1 .. max (VIRTIO_NET_F_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET). */
+/*
+ * Queue pairs in use, 1 .. the pairs set up (VIRTIO_NET_F_MQ,
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; VIO_ERANGE beyond). The driver sets up
+ * min(params.max_queue_pairs, max_virtqueue_pairs) pairs and enables them
+ * all once the device is live; info.queue_pairs says how many are in use.
+ */
 int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs);
-/* The announcement asked for is done (VIRTIO_NET_CTRL_ANNOUNCE_ACK). */
+/*
+ * The announcement asked for is done (VIRTIO_NET_CTRL_ANNOUNCE_ACK). The
+ * one control call that does not wait: the ack is queued (behind a command
+ * in flight) and 0 returned, so the announce callback may call it; an ack
+ * the device refuses is logged, and the next configuration change that
+ * still shows VIRTIO_NET_S_ANNOUNCE asks again.
+ */
 int vio_net_announce_done(struct vio_device *dev);
 
 #endif

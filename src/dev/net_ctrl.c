@@ -57,10 +57,28 @@ void net_ctrl_free(struct net *n)
 	n->ctrl_mutex = NULL;
 }
 
+static int send_locked(struct net *n, uint8_t class, uint8_t cmd, const void *data,
+		       uint32_t len);
+
+/*
+ * The announcement ack goes out without a waiter (vio_net_announce_done may
+ * be called from the announce callback): now if the command buffer is
+ * free, else when the command holding it is done. Under vio_lock.
+ */
+static void ack_announce_locked(struct net *n)
+{
+	if (!n->ack_wanted || n->ctrl_busy || n->ctrl_out || n->cleaned)
+		return;
+	n->ack_wanted = false;
+	if (!send_locked(n, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0))
+		n->ctrl_async = true;
+}
+
 void net_ctrl_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	const struct vio_port *port = vio_port();
 	struct net *n = arg;
+	int async_rc = 0;
 	void *cookie;
 	uint32_t len;
 	uintptr_t s;
@@ -79,10 +97,22 @@ void net_ctrl_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		else
 			n->ctrl_result = ack == VIRTIO_NET_OK ? 0 : VIO_EIO;
 		n->ctrl_out = false;
+		if (n->ctrl_async) {
+			/* Nobody waits for the announcement ack: its result ends here. */
+			n->ctrl_async = false;
+			async_rc = n->ctrl_result;
+			/* Taken or refused: the next ANNOUNCE the device shows asks again. */
+			n->announce_pending = false;
+		}
 	}
+	if (rc == VIO_EAGAIN && async_rc != VIO_EPROTO)
+		ack_announce_locked(n);
 	vio_unlock(s);
-	if (rc != VIO_EAGAIN)
-		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
+	if (async_rc)
+		vio_err("%s: the announcement ack was answered with %s", dev->name,
+			vio_strerror(async_rc));
+	if (rc != VIO_EAGAIN || async_rc == VIO_EPROTO)
+		net_fail(n, rc == VIO_EPROTO || async_rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 }
 
 void net_ctrl_reclaim(struct net *n, int err)
@@ -98,6 +128,8 @@ void net_ctrl_reclaim(struct net *n, int err)
 		n->ctrl_out = false;
 		n->ctrl_result = err;
 	}
+	n->ctrl_async = false;
+	n->ack_wanted = false;
 	vio_unlock(s);
 }
 
@@ -111,16 +143,21 @@ static bool ctrl_done(void *arg)
 	return done || n->dev->state != VIO_DEV_READY;
 }
 
-/* Send one command and wait for its ack. Serialized by the caller. */
-static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint32_t len)
+/*
+ * Build a command in the one command buffer and give it to the device.
+ * The buffer must be free (!ctrl_out). Under vio_lock.
+ */
+static int send_locked(struct net *n, uint8_t class, uint8_t cmd, const void *data,
+		       uint32_t len)
 {
 	const struct vio_port *port = vio_port();
 	struct net_ctrl_dma *c = n->ctrl;
 	struct vio_sg sg[3];
 	unsigned k = 0;
-	uintptr_t s;
 	int rc;
 
+	if (n->cleaned)
+		return VIO_ESHUTDOWN;
 	c->hdr.class = class;
 	c->hdr.command = cmd;
 	c->ack = ACK_UNSET;
@@ -137,25 +174,40 @@ static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint
 	/* The header and data lines are read, the ack line written, by the device. */
 	if (port->cache_clean)
 		port->cache_clean(port->ctx, c, sizeof(*c) + len);
-	s = vio_lock();
-	if (n->cleaned) {
-		vio_unlock(s);
-		return VIO_ESHUTDOWN;
-	}
 	rc = vio_vq_enqueue(n->cvq, sg, k - 1, 1, c);
-	if (!rc) {
-		n->ctrl_out = true;
-		n->ctrl_result = 0;
-		vio_vq_kick(n->cvq);
-	}
-	vio_unlock(s);
 	if (rc)
 		return rc == VIO_ENOSPC ? VIO_EBUSY : rc;
-	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, NET_TIMEOUT_NS);
+	n->ctrl_out = true;
+	n->ctrl_result = 0;
+	vio_vq_kick(n->cvq);
+	return 0;
+}
+
+/* Send one command and wait for its ack. Serialized by the caller (ctrl_busy). */
+static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint32_t len)
+{
+	uintptr_t s;
+	int rc;
+
+	/* An announcement ack may still hold the buffer. */
+	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, n->timeout_ns);
+	s = vio_lock();
+	if (!rc)
+		rc = n->ctrl_out ? VIO_ETIMEDOUT : send_locked(n, class, cmd, data, len);
+	vio_unlock(s);
+	if (rc == VIO_ETIMEDOUT) {
+		vio_err("%s: the announcement ack was not answered; giving up on the device",
+			n->dev->name);
+		net_fail(n, VIO_ETIMEDOUT);
+	}
+	if (rc)
+		return rc;
+	rc = vio_dev_wait(n->dev, n->cvq, ctrl_done, n, n->timeout_ns);
 	if (rc == VIO_ETIMEDOUT) {
 		/* The command buffer is still the device's: reset it before reuse (3.3.1). */
-		vio_err("%s: control command %u.%u not acknowledged in %u ms; giving up on the device",
-			n->dev->name, class, cmd, (unsigned)CONFIG_VIO_TIMEOUT_MS);
+		vio_err("%s: control command %u.%u not acknowledged in %llu ms; giving up on the "
+			"device", n->dev->name, class, cmd,
+			(unsigned long long)(n->timeout_ns / 1000000u));
 		net_fail(n, VIO_ETIMEDOUT);
 		return rc;
 	}
@@ -175,6 +227,18 @@ static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint
 	return rc;
 }
 
+/* dev is a live net device with a control queue and the command's feature. */
+static int ctrl_lookup(struct vio_device *dev, unsigned feature, struct net **np)
+{
+	int rc = net_lookup(dev, true, np);
+
+	if (rc)
+		return rc;
+	if (!(*np)->cvq || !vio_dev_has(dev, feature))
+		return VIO_ENOTSUP;
+	return 0;
+}
+
 /* Check the device and the feature, take the control queue, run, let go. */
 static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint8_t cmd,
 		   const void *data, uint32_t len)
@@ -185,11 +249,9 @@ static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint
 	bool busy;
 	int rc;
 
-	rc = net_lookup(dev, true, &n);
+	rc = ctrl_lookup(dev, feature, &n);
 	if (rc)
 		return rc;
-	if (!n->cvq || !vio_dev_has(dev, feature))
-		return VIO_ENOTSUP;
 	if (len > n->ctrl_data_max)
 		return VIO_ERANGE;
 	if (n->ctrl_mutex)
@@ -205,6 +267,7 @@ static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint
 		rc = run(n, class, cmd, data, len);
 		s = vio_lock();
 		n->ctrl_busy = false;
+		ack_announce_locked(n);
 		vio_unlock(s);
 	}
 	if (n->ctrl_mutex)
@@ -267,14 +330,15 @@ int vio_net_announce_done(struct vio_device *dev)
 	uintptr_t s;
 	int rc;
 
-	rc = command(dev, VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE,
-		     VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0);
-	if (!rc && !net_lookup(dev, false, &n)) {
-		s = vio_lock();
-		n->announce_pending = false;
-		vio_unlock(s);
-	}
-	return rc;
+	rc = ctrl_lookup(dev, VIRTIO_NET_F_GUEST_ANNOUNCE, &n);
+	if (rc)
+		return rc;
+	/* 5.1.6.5.4: ANNOUNCE_ACK, without data; nobody waits for it */
+	s = vio_lock();
+	n->ack_wanted = true;
+	ack_announce_locked(n);
+	vio_unlock(s);
+	return 0;
 }
 
 int net_ctrl_set_pairs(struct vio_device *dev, unsigned pairs)
@@ -300,11 +364,9 @@ int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs)
 	struct net *n;
 	int rc;
 
-	rc = net_lookup(dev, true, &n);
+	rc = ctrl_lookup(dev, VIRTIO_NET_F_MQ, &n);
 	if (rc)
 		return rc;
-	if (!vio_dev_has(dev, VIRTIO_NET_F_MQ) || !n->cvq)
-		return VIO_ENOTSUP;
 	/* 5.1.6.5.5: 1 .. max_virtqueue_pairs, and only pairs the driver set up */
 	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->npairs)
 		return VIO_ERANGE;

@@ -27,7 +27,6 @@
 #define NET_TX_SEGS_DEFAULT 8u
 #define NET_TX_SEGS_LIMIT 64u
 #define NET_TX_COPY_DEFAULT 16u
-#define NET_TIMEOUT_NS ((uint64_t)CONFIG_VIO_TIMEOUT_MS * 1000000u)
 
 /* Where a receive buffer is. */
 enum net_buf_state {
@@ -118,6 +117,7 @@ struct net {
 	uint32_t rx_stride;              /* bytes between receive buffers */
 	uint32_t rx_len;                 /* bytes offered per receive buffer, header included */
 	uint16_t tx_max_segs;
+	uint64_t timeout_ns;             /* control commands */
 	bool legacy;                     /* guest byte order in headers */
 	bool hdr_split;                  /* 5.1.6.6: legacy without ANY_LAYOUT */
 	uint64_t seq;                    /* frames received, for the waiting order */
@@ -135,6 +135,8 @@ struct net {
 	bool ctrl_busy;                  /* a command is being made (under vio_lock) */
 	bool ctrl_out;                   /* the device has it */
 	int ctrl_result;
+	bool ctrl_async;                 /* the command out is the announcement ack */
+	bool ack_wanted;                 /* the announcement ack waits for the buffer */
 	bool announce_pending;           /* asked, not yet acknowledged */
 
 	bool cleaned;                    /* after a failure: what the device held is back */

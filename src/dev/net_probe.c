@@ -95,6 +95,8 @@ static struct vio_net_params params_of(const struct vio_device *dev)
 		p.rx_buffers = 2;
 	if (p.rx_buffers > UINT16_MAX)
 		p.rx_buffers = UINT16_MAX; /* buffer ids are 16 bits */
+	if (!p.timeout_ms)
+		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
 	if (!p.tx_max_segments)
 		p.tx_max_segments = NET_TX_SEGS_DEFAULT;
 	if (p.tx_max_segments > NET_TX_SEGS_LIMIT)
@@ -267,15 +269,16 @@ static int net_probe(struct vio_device *dev)
 	in->rx_buffer_size = n->rx_len - in->hdr_len;
 	n->nbuf = p.rx_buffers;
 	n->tx_max_segs = p.tx_max_segments;
+	n->timeout_ns = (uint64_t)p.timeout_ms * 1000000u;
 	in->rx_queue_size = (uint16_t)(p.rx_queue_size > UINT16_MAX ? UINT16_MAX : p.rx_queue_size);
 	in->tx_queue_size = (uint16_t)(p.tx_queue_size > UINT16_MAX ? UINT16_MAX : p.tx_queue_size);
 
 	want = p.max_queue_pairs < in->max_queue_pairs ? p.max_queue_pairs : in->max_queue_pairs;
 	n->rxq = port->dma_alloc(port->ctx, sizeof(*n->rxq) * want, sizeof(void *));
 	n->txq = port->dma_alloc(port->ctx, sizeof(*n->txq) * want, sizeof(void *));
+	n->nalloc = want; /* remove frees what was allocated */
 	if (!n->rxq || !n->txq)
 		return VIO_ENOMEM;
-	n->nalloc = want;
 	memset(n->rxq, 0, sizeof(*n->rxq) * want);
 	memset(n->txq, 0, sizeof(*n->txq) * want);
 	rc = setup_queues(n, want, &got);
