@@ -204,15 +204,16 @@ class Qmp:
             if "event" not in msg:
                 return msg
 
-    def command(self, name, **arguments):
-        req = {"execute": name}
+    def command(self, execute, /, **arguments):
+        # Positional only: QMP arguments may themselves be called "name" (set_link).
+        req = {"execute": execute}
         if arguments:
             req["arguments"] = arguments
         self.f.write(json.dumps(req) + "\n")
         self.f.flush()
         r = self._reply()
         if "error" in r:
-            raise RuntimeError(f"QMP {name}: {r['error'].get('desc', r['error'])}")
+            raise RuntimeError(f"QMP {execute}: {r['error'].get('desc', r['error'])}")
         return r.get("return")
 
     def hmp_value(self, line):

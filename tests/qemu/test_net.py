@@ -3,7 +3,8 @@
 """Run one network QEMU test with the shell firmware and check it from the host.
 
   test_net.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
-              [--boot-suffix .elf|.bin] [--timeout SECONDS] [--mib N] FIRMWARE.elf
+              [--boot-suffix .elf|.bin] [--timeout SECONDS] [--mib N]
+              [--passes N] [--props PROPS] [--expect KEY=VALUE]... FIRMWARE.elf
 
 Cases:
 
@@ -25,15 +26,35 @@ Cases:
          ICMP echo requests, after checking each frame (the guest's MAC,
          the IP header and ICMP checksums), and the guest must print the
          replies.
+
+  raw    FIRMWARE is tests/qemu/net_test.c (vio_net alone, no TCP/IP stack)
+         on a UDP socket netdev to this script. After the guest's INFO line
+         (checked against --expect: mtu, mrg, csum, guest_csum, ctrl_vq;
+         --props adds virtio-net-device properties) the script sends
+         --passes rounds over every frame size from 60 to MTU + 14 bytes,
+         each frame numbered and filled with a pattern derived from its
+         number, and the guest checks every byte and the order; then the
+         guest sends the same the other way and the script checks. Each
+         side acknowledges, and the sender keeps a window of frames and
+         bytes small enough that neither UDP socket can overflow (the
+         kernel's per-socket drop counters in /proc/net/udp must stay 0:
+         a drop there is the host's, not the guest's). Frames beyond the
+         MTU must be refused with VIO_EMSGSIZE and never reach the script.
+         The guest's counters (vio_net_get_stats) must equal what the
+         script counted, frame for frame and byte for byte. Last, QMP
+         set_link takes the link down and up while the guest idles in its
+         service loop; its link_changed callback must report both.
 """
 import argparse
 import hashlib
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -361,7 +382,299 @@ def free_port_udp():
         return s.getsockname()[1]
 
 
-CASES = {"echo": case_echo, "frames": case_frames}
+# ---------------------------------------------------------------------------
+# raw: tests/qemu/net_test.c (vio_net alone) against this script, frame by frame.
+
+ETHERTYPE = 0x88B5
+RAW_HDR = 22
+MIN_FRAME = 60
+T_DATA, T_ACK, T_BIG, T_END = 1, 2, 3, 4
+PAT_SPAN = 65536
+
+
+def raw_pattern():
+    """The xorshift32 stream net_test.c builds (pat_init), twice PAT_SPAN long."""
+    out = bytearray(2 * PAT_SPAN)
+    x = 0x12345678
+    for i in range(len(out)):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out[i] = x & 0xFF
+    return bytes(out)
+
+
+class RawPeer:
+    """The host end of the raw-frame exchange, on one UDP socket QEMU's netdev talks to."""
+
+    def __init__(self, sock, qemu_addr, guest_mac, mtu, fails):
+        self.sock = sock
+        self.qemu = qemu_addr
+        self.guest_mac = guest_mac
+        self.max = mtu + 14
+        self.fails = fails
+        self.pat = raw_pattern()
+        self.sent = self.sent_bytes = 0         # every frame this script sent
+        self.got = self.got_bytes = 0           # every frame QEMU delivered here
+        self.big = 0                            # frames the guest had to refuse
+        self.end = False
+
+    def frame_len(self, seq):
+        return MIN_FRAME + seq % (self.max - MIN_FRAME + 1)
+
+    def payload(self, seq, direction, n):
+        off = (seq * 251 + direction * 30011) & (PAT_SPAN - 1)
+        return self.pat[off:off + n]
+
+    def hdr(self, kind, seq, length):
+        return (self.guest_mac + HOST_MAC + struct.pack(">HBBIH", ETHERTYPE, kind, 0, seq, length))
+
+    def send(self, f):
+        self.sock.sendto(f, self.qemu)
+        self.sent += 1
+        self.sent_bytes += len(f)
+
+    def ctl(self, kind, seq):
+        self.send(self.hdr(kind, seq, MIN_FRAME).ljust(MIN_FRAME, b"\0"))
+
+    def recv(self, timeout):
+        """The next frame from the guest (None on timeout), counted and sorted."""
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            f, addr = self.sock.recvfrom(1 << 17)
+        except socket.timeout:
+            return None
+        self.fails.check(addr == self.qemu, f"a datagram from {addr}, not QEMU's {self.qemu}")
+        self.got += 1
+        self.got_bytes += len(f)
+        if len(f) < RAW_HDR or struct.unpack(">H", f[12:14])[0] != ETHERTYPE:
+            self.fails.append(f"guest frame of {len(f)} bytes is not a test frame: {f[:32].hex()}")
+            return None
+        if f[14] == T_BIG:
+            self.big += 1
+        if f[14] == T_END:
+            self.end = True
+        return f
+
+    def h2g(self, n, window, window_bytes, deadline):
+        """Send n DATA frames, never more than window frames or window_bytes bytes
+        ahead of the guest's ACKs (at least one frame)."""
+        seq = acked = 0
+        flight = 0  # bytes of frames acked..seq-1
+        while acked < n:
+            if time.monotonic() > deadline:
+                self.fails.append(f"h2g: {acked} of {n} frames acknowledged by the deadline")
+                return False
+            while seq < n and seq - acked < window and (
+                    seq == acked or flight + self.frame_len(seq) <= window_bytes):
+                length = self.frame_len(seq)
+                self.send(self.hdr(T_DATA, seq, length) + self.payload(seq, 0, length - RAW_HDR))
+                flight += length
+                seq += 1
+            f = self.recv(min(1.0, deadline - time.monotonic()))
+            if f is None:
+                continue
+            if f[14] != T_ACK:
+                self.fails.append(f"h2g: guest frame of type {f[14]} before the last ACK")
+                continue
+            a = struct.unpack(">I", f[16:20])[0]
+            if not self.fails.check(acked <= a <= seq, f"h2g: ACK {a} after {acked}, {seq} sent"):
+                return False
+            flight -= sum(self.frame_len(k) for k in range(acked, a))
+            acked = a
+        return True
+
+    def g2h(self, n, every, window_bytes, deadline):
+        """Take n DATA frames from the guest, checking each; ACK every `every` frames
+        and every window_bytes / 2 bytes."""
+        want = bad = unacked = 0
+        while want < n:
+            if time.monotonic() > deadline:
+                self.fails.append(f"g2h: {want} of {n} frames by the deadline")
+                return False
+            f = self.recv(min(1.0, deadline - time.monotonic()))
+            if f is None or f[14] != T_DATA:
+                if f is not None:
+                    self.fails.append(f"g2h: guest frame of type {f[14]} among the data")
+                continue
+            seq, length = struct.unpack(">IH", f[16:22])
+            ok = (f[0:6] == HOST_MAC and f[6:12] == self.guest_mac and seq == want
+                  and len(f) == length == self.frame_len(seq)
+                  and f[RAW_HDR:] == self.payload(seq, 1, length - RAW_HDR))
+            if not ok:
+                bad += 1
+                if bad <= 8:
+                    why = (f"seq {seq}, want {want}" if seq != want else
+                           f"{len(f)} bytes (says {length}), want {self.frame_len(seq)}"
+                           if len(f) != self.frame_len(seq) or length != len(f) else
+                           "addresses" if f[0:12] != HOST_MAC + self.guest_mac else
+                           "payload differs at byte " + str(RAW_HDR + next(
+                               i for i, (a, b) in enumerate(zip(f[RAW_HDR:], self.payload(
+                                   seq, 1, length - RAW_HDR))) if a != b)))
+                    self.fails.append(f"g2h frame {want}: {why}")
+            want = max(want, seq) + 1
+            unacked += len(f)
+            if want % every == 0 or unacked >= window_bytes // 2 or want >= n:
+                self.ctl(T_ACK, want)
+                unacked = 0
+        # Complete, if not intact (each bad frame is a failure already).
+        return True
+
+    def until_end(self, deadline):
+        while not self.end and time.monotonic() < deadline:
+            f = self.recv(min(1.0, deadline - time.monotonic()))
+            if f is not None and f[14] not in (T_BIG, T_END):
+                self.fails.append(f"guest frame of type {f[14]} after the data")
+        return self.end
+
+
+def rmem_default():
+    try:
+        with open("/proc/sys/net/core/rmem_default") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 212992  # Linux's usual default
+
+
+def udp_drops(ports):
+    """{port: datagrams the kernel dropped on the 127.0.0.1 UDP socket bound to it}."""
+    out = {p: 0 for p in ports}
+    try:
+        with open("/proc/net/udp") as f:
+            for ln in f.readlines()[1:]:
+                col = ln.split()
+                addr, _, port = col[1].partition(":")
+                if addr == "0100007F" and int(port, 16) in out:
+                    out[int(port, 16)] = int(col[-1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def case_raw(args, fails):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    # Room for a whole window of the largest frames with the kernel's per-datagram
+    # overhead, so this socket is never what drops (root may go past rmem_max).
+    for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        try:
+            if opt is not None:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                break
+        except OSError:
+            continue
+    host_port = sock.getsockname()[1]
+    qemu_port = free_port_udp()
+    tmp = tempfile.mkdtemp(prefix="vio-net-")
+    qmp_path = os.path.join(tmp, "qmp.sock")
+    netdev = f"socket,udp=127.0.0.1:{host_port},localaddr=127.0.0.1:{qemu_port}"
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net",
+                             ["-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             net_backends=[qemu.check_netdev(netdev)],
+                             props={"net0": args.props} if args.props else None, qemu=args.qemu)
+    print("$ " + " ".join(cmd.argv))
+    sys.stdout.flush()
+    proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    con = run_test.Console(proc)
+    deadline = time.monotonic() + args.timeout
+    qmp = None
+    try:
+        end = con.wait_for("READY", 0, deadline)
+        if not fails.check(end is not None, "no READY"):
+            raise TimeoutError
+        m = re.search(r"^INFO mac=([0-9a-f:]{17}) mtu=(\d+) mrg=(\d) csum=(\d) guest_csum=(\d) "
+                      r"ctrl_vq=(\d) hdr_len=(\d+) rx_buffer_size=(\d+) status=(\d) link=(\d)",
+                      con.log(), re.M)
+        if not fails.check(m is not None, "no INFO line"):
+            raise TimeoutError
+        mtu = int(m.group(2))
+        info = dict(zip(("mrg", "csum", "guest_csum", "ctrl_vq"), map(int, m.group(3, 4, 5, 6))))
+        for key, want in args.expect.items():
+            if key == "mtu":
+                fails.check(mtu == int(want), f"guest MTU {mtu}, want {want}")
+            else:
+                fails.check(info[key] == int(want), f"guest {key}={info[key]}, want {want}")
+        fails.check(m.group(9) == "1" and m.group(10) == "1", "no link status, or link down")
+        mac = bytes.fromhex(m.group(1).replace(":", ""))
+        peer = RawPeer(sock, ("127.0.0.1", qemu_port), mac, mtu, fails)
+        sizes = mtu + 14 - MIN_FRAME + 1
+        # QEMU reads its socket only while the guest has receive buffers, and
+        # the kernel drops what overflows that socket's buffer (rmem_default:
+        # QEMU sets none). A datagram costs it up to about twice its length,
+        # so a quarter of the buffer in flight never overflows it. Twice the
+        # largest frame at least: ACKs come every half window.
+        window_bytes = max(rmem_default() // 4, 2 * (mtu + 14))
+        n = args.passes * sizes
+        proc.stdin.write(f"CASE raw n={n} w={args.window} b={window_bytes} a={args.ack}\n"
+                         .encode())
+        proc.stdin.flush()
+        t0 = time.monotonic()
+        ok = peer.h2g(n, args.window, window_bytes, deadline)
+        t1 = time.monotonic()
+        if ok:
+            ok = peer.g2h(n, args.ack, window_bytes, deadline)
+        t2 = time.monotonic()
+        if ok:
+            fails.check(peer.until_end(deadline), "no END frame from the guest")
+            fails.check(peer.big == 0, f"{peer.big} frames beyond the MTU reached the wire")
+        drops = udp_drops((host_port, qemu_port))
+        fails.check(not any(drops.values()),
+                    f"host-side loss: the kernel dropped datagrams on 127.0.0.1 sockets "
+                    f"{drops} (port {host_port}: this script, {qemu_port}: QEMU), not the guest")
+        print(f"frames: {n} of {MIN_FRAME}..{mtu + 14} bytes each way "
+              f"(h2g {t1 - t0:.2f} s, g2h {t2 - t1:.2f} s); host sent {peer.sent} frames "
+              f"({peer.sent_bytes} bytes), received {peer.got} ({peer.got_bytes} bytes)")
+        st = con.wait_for("IDLE", 0, deadline)
+        m = re.search(r"^STATS rx_frames=(\d+) rx_bytes=(\d+) rx_drops=(\d+) rx_errors=(\d+) "
+                      r"tx_frames=(\d+) tx_bytes=(\d+) tx_busy=(\d+) tx_errors=(\d+)",
+                      con.log(), re.M)
+        if fails.check(st is not None and m is not None, "no STATS line"):
+            g = dict(zip(("rx_frames", "rx_bytes", "rx_drops", "rx_errors", "tx_frames",
+                          "tx_bytes", "tx_busy", "tx_errors"), map(int, m.groups())))
+            want = {"rx_frames": peer.sent, "rx_bytes": peer.sent_bytes, "rx_drops": 0,
+                    "rx_errors": 0, "tx_frames": peer.got, "tx_bytes": peer.got_bytes,
+                    "tx_errors": 0}
+            for key, val in want.items():
+                fails.check(g[key] == val, f"guest {key} {g[key]}, host counted {val}")
+            print(f"counters: guest {g}")
+        # The link, flipped from outside while the guest only runs its service loop.
+        qmp = run_test.Qmp(qmp_path, deadline)
+        for up in (False, True):
+            mark = len(con.log())
+            qmp.command("set_link", name="net0", up=up)
+            word = "up" if up else "down"
+            pos = con.wait_for(f"LINK {word} info={word}", mark, min(deadline, time.monotonic() + 5))
+            fails.check(pos is not None, f"the guest saw no link {word} within 5 s")
+        proc.stdin.write(b"END\n")
+        proc.stdin.flush()
+    except (TimeoutError, BrokenPipeError, ConnectionError, RuntimeError, OSError) as e:
+        if not isinstance(e, TimeoutError):
+            fails.append(f"{type(e).__name__}: {e}")
+    finally:
+        if qmp:
+            qmp.close()
+    try:
+        rc = proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        fails.append(f"QEMU still running after {args.timeout:g} s; killed")
+    sock.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    con.join()
+    log = con.log()
+    fails.check(len(re.findall(r"^RESULT: \d+ passed, 0 failed", log, re.M)) == 1,
+                "no single 'RESULT: N passed, 0 failed' line")
+    for ln in log.split("\n"):
+        if ln.startswith("FAIL "):
+            fails.append(f"firmware: {ln.strip()}")
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    return log + ("\n---- QEMU stderr\n" + con.err if con.err else "")
+
+
+CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw}
 
 
 def main():
@@ -372,9 +685,18 @@ def main():
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--mib", type=int, default=10, help="MiB the echo case sends")
+    p.add_argument("--passes", type=int, default=16,
+                   help="raw: rounds over every frame size, each way")
+    p.add_argument("--window", type=int, default=64, help="raw: frames in flight at most")
+    p.add_argument("--ack", type=int, default=16, help="raw: frames per ACK")
+    p.add_argument("--props", default="", help="raw: more virtio-net-device properties")
+    p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",
+                   help="raw: what the guest must have negotiated (mtu, mrg, csum, guest_csum, "
+                        "ctrl_vq)")
     p.add_argument("--qemu", default=None)
     p.add_argument("firmware")
     args = p.parse_args()
+    args.expect = dict(e.split("=", 1) for e in args.expect)
     fails = run_test.Failures()
     try:
         log = CASES[args.case](args, fails)

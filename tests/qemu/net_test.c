@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The virtio-net raw-frame test firmware: vio_net alone, no TCP/IP stack.
+ * The host (test_net.py, case raw) feeds the first net device raw Ethernet
+ * frames through a socket netdev and reads what it sends back.
+ *
+ * At start it prints what the driver negotiated and READY:
+ *
+ *     INFO mac=<mac> mtu=<n> mrg=<0|1> csum=<0|1> guest_csum=<0|1> ctrl_vq=<0|1>
+ *          hdr_len=<n> rx_buffer_size=<n> status=<0|1> link=<0|1>
+ *
+ * then takes one line from the host over the UART:
+ *
+ *     CASE raw n=<frames each way> w=<window> b=<window bytes> a=<ack every>
+ *
+ * Frames (EtherType 0x88b5, local experimental), after the Ethernet header:
+ * type (1 byte), 0, seq (4 bytes, big-endian), the frame's length
+ * (2 bytes, big-endian), then pattern bytes from pat_byte(seq, dir, i). A
+ * DATA frame of sequence number seq is frame_len(seq) bytes long: every
+ * size from 60 to MTU + 14 in turn.
+ *
+ *   1. host to guest: the host sends n DATA frames; every ACK_EVERY frames
+ *      (and at the last) the guest answers an ACK carrying how many it has
+ *      taken (and whenever b / 2 bytes came since the last), and the host
+ *      never has more than w frames (nor b bytes, but at least one frame)
+ *      unacknowledged, so neither QEMU's socket nor the ring is ever
+ *      overrun (b is at least twice the largest frame, so ACKs keep coming);
+ *   2. guest to host: the same the other way, the host acknowledging, so
+ *      the host's socket is never overrun either;
+ *   3. frames one byte beyond MTU + 14 (one segment, and two) must be
+ *      refused with VIO_EMSGSIZE; an END frame follows, so the host knows
+ *      that any refused frame that did leave would have arrived before it;
+ *   4. once every transmitted frame completed, the driver's counters:
+ *
+ *      STATS rx_frames=<n> rx_bytes=<n> rx_drops=<n> rx_errors=<n>
+ *            tx_frames=<n> tx_bytes=<n> tx_busy=<n> tx_errors=<n>
+ *
+ *   5. IDLE: the guest only runs the service loop and prints LINK up / LINK
+ *      down as the link_changed callback reports them (the host flips the
+ *      link through QMP) until the host sends a line END.
+ *
+ * A PASS or FAIL line per check and exactly one RESULT line end it, before
+ * QEMU exits with status 1 if anything failed, else 0.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vio/device.h>
+#include <vio/error.h>
+#include <vio/net.h>
+#include <vio/spec/virtio_config.h>
+
+#include "vio_config.h"
+
+#include "app.h"
+#include "board.h"
+#include "report.h"
+
+#define MS 1000000ull
+#define LINE_MAX 128
+#define LINE_WAIT_NS (10000 * MS)
+/* With nothing arriving for this long, a phase has failed. */
+#define STALL_NS (5000 * MS)
+
+#define ETHERTYPE 0x88b5u
+#define HDR 22u           /* Ethernet header, type, pad, seq, length */
+#define MIN_FRAME 60u     /* what Ethernet pads to: the shortest frame sent */
+#define T_DATA 1
+#define T_ACK 2
+#define T_BIG 3           /* must never leave */
+#define T_END 4
+#define DIR_H2G 0
+#define DIR_G2H 1
+
+/* The pattern: a xorshift32 stream the host builds the same way. */
+#define PAT_SPAN 65536u
+#define PAT_LEN (PAT_SPAN + 65536u)
+static uint8_t pat[PAT_LEN];
+
+static uint8_t frame[65536 + 64] __attribute__((aligned(64)));
+
+static struct vio_device *dev;
+static struct vio_net_info info;
+static const uint8_t host_mac[VIO_NET_ALEN] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+
+static struct {
+	uint64_t n, w, b, a;
+} arg = { 0, 64, 65536, 16 };
+
+/* Receive state, written by the rx callback. */
+static struct {
+	uint32_t data;       /* DATA frames taken */
+	uint32_t expect;     /* the next sequence number */
+	uint32_t bad;        /* frames out of order, of the wrong size or content */
+	uint32_t acked;      /* the host's latest ACK */
+	uint32_t other;      /* frames of no type expected */
+	uint32_t sent;       /* frames this guest handed the driver */
+	uint32_t unacked;    /* bytes taken since the last ACK due */
+	bool ack_due;
+	bool link_seen;
+} rx;
+
+static void pat_init(void)
+{
+	uint32_t x = 0x12345678u;
+
+	for (uint32_t i = 0; i < PAT_LEN; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		pat[i] = (uint8_t)x;
+	}
+}
+
+/* Where in pat the payload of frame seq of direction dir starts. */
+static const uint8_t *pat_at(uint32_t seq, unsigned dir)
+{
+	return pat + ((seq * 251u + dir * 30011u) & (PAT_SPAN - 1));
+}
+
+static uint32_t max_frame(void)
+{
+	return (uint32_t)info.mtu + VIO_NET_ETH_HLEN;
+}
+
+static uint32_t frame_len(uint32_t seq)
+{
+	return MIN_FRAME + seq % (max_frame() - MIN_FRAME + 1);
+}
+
+static void put_hdr(uint8_t *f, uint8_t type, uint32_t seq, uint32_t len)
+{
+	memcpy(f, host_mac, VIO_NET_ALEN);
+	memcpy(f + 6, info.mac, VIO_NET_ALEN);
+	f[12] = ETHERTYPE >> 8;
+	f[13] = ETHERTYPE & 0xff;
+	f[14] = type;
+	f[15] = 0;
+	f[16] = (uint8_t)(seq >> 24);
+	f[17] = (uint8_t)(seq >> 16);
+	f[18] = (uint8_t)(seq >> 8);
+	f[19] = (uint8_t)seq;
+	f[20] = (uint8_t)(len >> 8);
+	f[21] = (uint8_t)len;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Send a control frame (ACK or END), padded to MIN_FRAME, retrying while the ring is full. */
+static int send_ctl(uint8_t type, uint32_t seq)
+{
+	static uint8_t f[MIN_FRAME];
+	uint64_t t0 = board_time_ns();
+	int r;
+
+	memset(f, 0, sizeof(f));
+	put_hdr(f, type, seq, MIN_FRAME);
+	while ((r = vio_net_send_copy(dev, 0, f, sizeof(f))) == VIO_EBUSY &&
+	       board_time_ns() - t0 < STALL_NS) {
+		vio_service();
+		(void)vio_service_wait(MS);
+	}
+	if (!r)
+		rx.sent++;
+	return r;
+}
+
+/*
+ * Check a received frame against what the host must have sent. The frame
+ * may span several buffers (mergeable receive buffers): its bytes are
+ * compared piece by piece, wherever the buffer boundaries fall.
+ */
+static void on_rx(struct vio_device *d, const struct vio_net_frame *f, void *a)
+{
+	uint8_t head[HDR];
+	const struct vio_net_rxbuf *b;
+	uint32_t off = 0, seq, len;
+	const uint8_t *want;
+	bool ok = true;
+
+	(void)a;
+	/* The header may itself be split: gather it first. */
+	for (b = f->bufs; b && off < HDR; b = b->next) {
+		uint32_t k = b->len < HDR - off ? b->len : HDR - off;
+
+		memcpy(head + off, b->data, k);
+		off += k;
+	}
+	if (off < HDR || head[12] != (ETHERTYPE >> 8) || head[13] != (ETHERTYPE & 0xff)) {
+		rx.other++;
+		goto out;
+	}
+	seq = get32(head + 16);
+	len = (uint32_t)head[20] << 8 | head[21];
+	if (head[14] == T_ACK) {
+		rx.acked = seq;
+		goto out;
+	}
+	if (head[14] != T_DATA) {
+		rx.other++;
+		goto out;
+	}
+	if (seq != rx.expect) {
+		if (rx.bad < 8)
+			printf("BAD h2g: seq %lu, want %lu\n", (unsigned long)seq,
+			       (unsigned long)rx.expect);
+		ok = false;
+	} else if (f->len != frame_len(seq) || len != f->len) {
+		if (rx.bad < 8)
+			printf("BAD h2g: seq %lu is %lu bytes (says %lu), want %lu\n",
+			       (unsigned long)seq, (unsigned long)f->len, (unsigned long)len,
+			       (unsigned long)frame_len(seq));
+		ok = false;
+	} else {
+		/* Payload byte i of the frame is want[i - HDR]. */
+		want = pat_at(seq, DIR_H2G);
+		off = 0;
+		for (b = f->bufs; b && ok; b = b->next) {
+			uint32_t from = off < HDR ? HDR - off : 0;
+
+			if (from < b->len && memcmp(b->data + from, want + off + from - HDR,
+						    b->len - from)) {
+				for (uint32_t i = from; i < b->len; i++) {
+					if (b->data[i] != want[off + i - HDR]) {
+						if (rx.bad < 8)
+							printf("BAD h2g: seq %lu byte %lu is %#x, "
+							       "want %#x\n", (unsigned long)seq,
+							       (unsigned long)(off + i),
+							       b->data[i], want[off + i - HDR]);
+						break;
+					}
+				}
+				ok = false;
+			}
+			off += b->len;
+		}
+	}
+	if (!ok)
+		rx.bad++;
+	rx.expect = seq + 1;
+	rx.data++;
+	rx.unacked += f->len;
+	/* By bytes too: a byte-limited window may hold fewer than a frames. */
+	if (rx.data % arg.a == 0 || rx.unacked >= arg.b / 2 || rx.data == arg.n) {
+		rx.ack_due = true;
+		rx.unacked = 0;
+	}
+out:
+	for (struct vio_net_rxbuf *n = f->bufs, *next; n; n = next) {
+		next = n->next;
+		vio_net_rx_release(d, n);
+	}
+}
+
+static void on_link(struct vio_device *d, bool up, void *a)
+{
+	struct vio_net_info in;
+
+	(void)a;
+	if (vio_net_get_info(d, &in))
+		in.link_up = !up;
+	printf("LINK %s info=%s\n", up ? "up" : "down", in.link_up ? "up" : "down");
+	rx.link_seen = true;
+}
+
+static const struct vio_net_ops ops = {
+	.rx = on_rx,
+	.link_changed = on_link,
+};
+
+static void phase_h2g(void)
+{
+	uint64_t last = board_time_ns();
+	uint32_t seen = 0;
+	int r;
+
+	printf("H2G n=%lu\n", (unsigned long)arg.n);
+	while (rx.data < arg.n) {
+		vio_service();
+		if (rx.ack_due) {
+			rx.ack_due = false;
+			r = send_ctl(T_ACK, rx.data);
+			if (r) {
+				fail("h2g-ack", "%s", vio_strerror(r));
+				return;
+			}
+		}
+		if (rx.data != seen) {
+			seen = rx.data;
+			last = board_time_ns();
+		} else if (board_time_ns() - last > STALL_NS) {
+			fail("h2g", "stalled at %lu of %lu frames", (unsigned long)rx.data,
+			     (unsigned long)arg.n);
+			return;
+		}
+		if (!rx.ack_due)
+			(void)vio_service_wait(MS);
+	}
+	if (rx.ack_due) {
+		rx.ack_due = false;
+		(void)send_ctl(T_ACK, rx.data);
+	}
+	printf("H2G got=%lu bad=%lu other=%lu\n", (unsigned long)rx.data, (unsigned long)rx.bad,
+	       (unsigned long)rx.other);
+	if (rx.bad)
+		fail("h2g", "%lu of %lu frames lost, reordered or corrupt", (unsigned long)rx.bad,
+		     (unsigned long)rx.data);
+	else
+		pass("h2g");
+}
+
+static void phase_g2h(void)
+{
+	uint64_t last = board_time_ns();
+	uint32_t seq = 0, acked = 0;
+	uint64_t flight = 0; /* bytes of the frames sent and not acknowledged */
+	int r;
+
+	printf("G2H n=%lu\n", (unsigned long)arg.n);
+	while (rx.acked < arg.n) {
+		vio_service();
+		if (rx.acked != acked) {
+			if (rx.acked < acked || rx.acked > seq) {
+				fail("g2h", "ACK %lu after %lu, %lu sent", (unsigned long)rx.acked,
+				     (unsigned long)acked, (unsigned long)seq);
+				return;
+			}
+			for (; acked < rx.acked; acked++)
+				flight -= frame_len(acked);
+			last = board_time_ns();
+		} else if (board_time_ns() - last > STALL_NS) {
+			fail("g2h", "stalled: %lu sent, %lu acknowledged", (unsigned long)seq,
+			     (unsigned long)rx.acked);
+			return;
+		}
+		if (seq < arg.n && seq - acked < arg.w &&
+		    (seq == acked || flight + frame_len(seq) <= arg.b)) {
+			uint32_t len = frame_len(seq);
+
+			put_hdr(frame, T_DATA, seq, len);
+			memcpy(frame + HDR, pat_at(seq, DIR_G2H), len - HDR);
+			r = vio_net_send_copy(dev, 0, frame, len);
+			if (!r) {
+				seq++;
+				flight += len;
+				rx.sent++;
+				continue;
+			}
+			if (r != VIO_EBUSY) {
+				fail("g2h", "send %lu: %s", (unsigned long)seq, vio_strerror(r));
+				return;
+			}
+		}
+		(void)vio_service_wait(MS);
+	}
+	printf("G2H sent=%lu acked=%lu\n", (unsigned long)seq, (unsigned long)rx.acked);
+	pass("g2h");
+}
+
+static const char *errname(int err)
+{
+	switch (err) {
+	case 0: return "OK";
+	case VIO_EMSGSIZE: return "VIO_EMSGSIZE";
+	case VIO_EBUSY: return "VIO_EBUSY";
+	case VIO_EINVAL: return "VIO_EINVAL";
+	case VIO_ESHUTDOWN: return "VIO_ESHUTDOWN";
+	default: return "VIO_E?";
+	}
+}
+
+static void expect_err(const char *name, int got, int want)
+{
+	printf("ERR %s %s\n", name, errname(got));
+	if (got != want)
+		fail(name, "returned %s (%s), want %s", errname(got), vio_strerror(got),
+		     errname(want));
+	else
+		pass(name);
+}
+
+/* Frames the MTU does not allow are refused before the device sees them. */
+static void phase_oversize(void)
+{
+	uint32_t len = max_frame() + 1;
+	struct vio_sg sg[2];
+	int r;
+
+	put_hdr(frame, T_BIG, 0, len);
+	memset(frame + HDR, 0xb1, len - HDR);
+	expect_err("oversize-copy", vio_net_send_copy(dev, 0, frame, len), VIO_EMSGSIZE);
+	sg[0].buf = frame;
+	sg[0].len = 100;
+	sg[1].buf = frame + 100;
+	sg[1].len = len - 100;
+	expect_err("oversize-queue", vio_net_send(dev, 0, sg, 2, NULL, NULL), VIO_EMSGSIZE);
+	expect_err("short-copy", vio_net_send_copy(dev, 0, frame, VIO_NET_ETH_HLEN - 1),
+		   VIO_EMSGSIZE);
+	r = send_ctl(T_END, 0);
+	if (r)
+		fail("end", "%s", vio_strerror(r));
+}
+
+/* Every transmitted frame completed: then the counters are final. */
+static void phase_stats(void)
+{
+	struct vio_net_stats st;
+	uint64_t t0 = board_time_ns();
+	uint64_t sent = rx.sent;
+
+	do {
+		vio_service();
+		if (vio_net_get_stats(dev, &st))
+			break;
+		if (st.tx_frames + st.tx_errors >= sent)
+			break;
+		(void)vio_service_wait(MS);
+	} while (board_time_ns() - t0 < STALL_NS);
+	printf("STATS rx_frames=%llu rx_bytes=%llu rx_drops=%llu rx_errors=%llu "
+	       "tx_frames=%llu tx_bytes=%llu tx_busy=%llu tx_errors=%llu\n",
+	       (unsigned long long)st.rx_frames, (unsigned long long)st.rx_bytes,
+	       (unsigned long long)st.rx_drops, (unsigned long long)st.rx_errors,
+	       (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
+	       (unsigned long long)st.tx_busy, (unsigned long long)st.tx_errors);
+	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors)
+		fail("stats", "%llu frames sent, want %llu; errors or drops counted",
+		     (unsigned long long)st.tx_frames, (unsigned long long)sent);
+	else
+		pass("stats");
+}
+
+/* A line from the console while the service loop runs; false at the deadline. */
+static bool idle_line(char *buf, size_t size, uint64_t wait_ns)
+{
+	uint64_t deadline = board_time_ns() + wait_ns;
+	size_t n = 0;
+
+	while (board_time_ns() < deadline) {
+		int c = board_console_getc();
+
+		if (c < 0) {
+			vio_service();
+			/* The UART does not interrupt: look at it every millisecond. */
+			(void)vio_service_wait(MS);
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			if (!n)
+				continue;
+			buf[n] = '\0';
+			return true;
+		}
+		if (n + 1 < size)
+			buf[n++] = (char)c;
+	}
+	return false;
+}
+
+static bool parse_case(char *line)
+{
+	char *p = line, *w;
+
+	if (strncmp(p, "CASE raw", 8))
+		return false;
+	p += 8;
+	while ((w = strtok(p, " ")) != NULL) {
+		p = NULL;
+		if (!strncmp(w, "n=", 2))
+			arg.n = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "w=", 2))
+			arg.w = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "b=", 2))
+			arg.b = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "a=", 2))
+			arg.a = strtoull(w + 2, NULL, 0);
+		else
+			return false;
+	}
+	return arg.n && arg.w && arg.b && arg.a;
+}
+
+int main(void)
+{
+	char line[LINE_MAX];
+	int r;
+
+	printf("vio-net-test on %s\n", board_info()->name);
+	pat_init();
+	r = app_vio_start();
+	if (r < 0)
+		fail("start", "app_vio_start: %s", vio_strerror(r));
+	dev = vio_dev_find(VIRTIO_ID_NET, 0);
+	if (!dev || vio_net_check(dev) || vio_net_get_info(dev, &info)) {
+		fail("net", "no live net device");
+		report_finish();
+	}
+	if (max_frame() + 64 > sizeof(frame)) {
+		fail("net", "MTU %u is beyond this test's frame buffer", info.mtu);
+		report_finish();
+	}
+	printf("INFO mac=%02x:%02x:%02x:%02x:%02x:%02x mtu=%u mrg=%d csum=%d guest_csum=%d "
+	       "ctrl_vq=%d hdr_len=%u rx_buffer_size=%lu status=%d link=%d\n",
+	       info.mac[0], info.mac[1], info.mac[2], info.mac[3], info.mac[4], info.mac[5],
+	       info.mtu, info.mrg_rxbuf, info.csum, info.guest_csum, info.ctrl_vq, info.hdr_len,
+	       (unsigned long)info.rx_buffer_size, info.has_status, info.link_up);
+	vio_net_set_ops(dev, &ops, NULL);
+	printf("READY\n");
+	fflush(stdout);
+	if (!idle_line(line, sizeof(line), LINE_WAIT_NS) || !parse_case(line)) {
+		fail("case", "expected 'CASE raw n=<frames> [w=<frames>] [b=<bytes>] [a=<ack every>]'");
+		report_finish();
+	}
+	phase_h2g();
+	phase_g2h();
+	phase_oversize();
+	phase_stats();
+	printf("IDLE\n");
+	fflush(stdout);
+	while (idle_line(line, sizeof(line), LINE_WAIT_NS) && strcmp(line, "END"))
+		;
+	if (rx.other)
+		fail("other", "%lu frames of no expected kind arrived", (unsigned long)rx.other);
+	report_finish();
+}
