@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Network commands on lwIP over the first virtio-net device
- * (adapters/lwip; SHELL_NET in shell.h): ifconfig, dhcp, ping, echo, iperf. lwIP runs in NO_SYS
+ * (adapters/lwip; SHELL_NET in shell.h): ifconfig, dhcp, ping, echo, iperf,
+ * tcpsend (the client to another guest's echo). lwIP runs in NO_SYS
  * mode in the shell's own thread: the line reader calls shell_net_idle
  * while it waits for a key, so the echo and iperf servers keep serving
  * between commands, and commands that wait (dhcp, ping) run the same loop.
@@ -38,6 +39,7 @@
 #endif
 
 #include "board.h"
+#include "pattern.h"
 #include "vio_netif.h"
 
 #define NS_PER_MS 1000000ull
@@ -46,6 +48,8 @@
 #define PING_ID 0x7669u         /* "vi" */
 #define PING_DATA 32u
 #define ECHO_CONNS 4
+#define TCPSEND_CHUNK 1024u       /* pattern bytes made at a time for tcp_write */
+#define TCPSEND_STALL_MS 10000u   /* no progress for this long: give up */
 
 static struct vio_netif vnif;
 static bool net_up;
@@ -639,6 +643,192 @@ static int cmd_iperf(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* tcpsend: send a pattern to a TCP echo service and check what comes back */
+
+struct tcpsend {
+	struct tcp_pcb *pcb;
+	uint64_t total, sent, got;
+	uint64_t bad_at;      /* offset of the first byte that differs, or UINT64_MAX */
+	bool connected, closed, failed;
+	err_t err;
+};
+
+/* Queue as much of the pattern as the send buffer takes. */
+static void tcpsend_pump(struct tcpsend *t)
+{
+	uint8_t chunk[TCPSEND_CHUNK];
+	bool wrote = false;
+
+	while (t->pcb && t->sent < t->total) {
+		u16_t n = tcp_sndbuf(t->pcb);
+
+		if (!n)
+			break;
+		if (n > sizeof(chunk))
+			n = sizeof(chunk);
+		if (n > t->total - t->sent)
+			n = (u16_t)(t->total - t->sent);
+		pattern_fill(PATTERN_SEED_DEFAULT, t->sent, chunk, n);
+		if (tcp_write(t->pcb, chunk, n,
+			      TCP_WRITE_FLAG_COPY | (t->sent + n < t->total ? TCP_WRITE_FLAG_MORE : 0)) !=
+		    ERR_OK)
+			break; /* out of segments: tcp_sent calls again */
+		t->sent += n;
+		wrote = true;
+	}
+	if (wrote)
+		tcp_output(t->pcb);
+}
+
+static err_t tcpsend_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct tcpsend *t = arg;
+
+	if (!p) {
+		t->closed = true;
+		return ERR_OK;
+	}
+	if (err != ERR_OK) {
+		pbuf_free(p);
+		return err;
+	}
+	for (struct pbuf *q = p; q; q = q->next) {
+		size_t i = pattern_check(PATTERN_SEED_DEFAULT, t->got, q->payload, q->len);
+
+		if (i < q->len && t->bad_at == UINT64_MAX)
+			t->bad_at = t->got + i;
+		t->got += q->len;
+	}
+	tcp_recved(pcb, p->tot_len);
+	pbuf_free(p);
+	return ERR_OK;
+}
+
+static err_t tcpsend_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	(void)pcb;
+	(void)len;
+	tcpsend_pump(arg);
+	return ERR_OK;
+}
+
+static void tcpsend_err(void *arg, err_t err)
+{
+	struct tcpsend *t = arg;
+
+	/* The pcb is gone already. */
+	t->pcb = NULL;
+	t->failed = true;
+	t->err = err;
+}
+
+static err_t tcpsend_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct tcpsend *t = arg;
+
+	(void)pcb;
+	if (err != ERR_OK) {
+		t->failed = true;
+		t->err = err;
+		return err;
+	}
+	t->connected = true;
+	tcpsend_pump(t);
+	return ERR_OK;
+}
+
+static bool tcpsend_done(void *arg)
+{
+	struct tcpsend *t = arg;
+
+	return t->failed || t->closed || t->got >= t->total;
+}
+
+static int cmd_tcpsend(int argc, char **argv)
+{
+	struct netif *n = need_netif("tcpsend");
+	static struct tcpsend t;
+	unsigned long port;
+	unsigned long long bytes;
+	uint64_t t0, ms, last_got = 0, last_sent = 0;
+	ip_addr_t to;
+	char *end;
+	err_t e;
+
+	if (!n)
+		return 1;
+	if (argc != 4 || !ipaddr_aton(argv[1], &to)) {
+		printf("usage: tcpsend ADDRESS PORT BYTES\n");
+		return 1;
+	}
+	port = strtoul(argv[2], &end, 10);
+	if (*end || !port || port > 65535) {
+		printf("tcpsend: bad port '%s'\n", argv[2]);
+		return 1;
+	}
+	bytes = strtoull(argv[3], &end, 0);
+	if (*end || !bytes) {
+		printf("tcpsend: bad byte count '%s'\n", argv[3]);
+		return 1;
+	}
+	memset(&t, 0, sizeof(t));
+	t.total = bytes;
+	t.bad_at = UINT64_MAX;
+	t.pcb = tcp_new();
+	if (!t.pcb) {
+		printf("tcpsend: no pcb\n");
+		return 1;
+	}
+	tcp_arg(t.pcb, &t);
+	tcp_recv(t.pcb, tcpsend_recv);
+	tcp_sent(t.pcb, tcpsend_sent);
+	tcp_err(t.pcb, tcpsend_err);
+	tcp_nagle_disable(t.pcb);
+	t0 = board_time_ns();
+	e = tcp_connect(t.pcb, &to, (u16_t)port, tcpsend_connected);
+	if (e != ERR_OK) {
+		printf("tcpsend: connect: %s\n", lwip_strerr(e));
+		tcp_abort(t.pcb);
+		return 1;
+	}
+	/* As long as bytes keep moving; a stalled peer ends it. */
+	while (!run_until(tcpsend_done, &t, TCPSEND_STALL_MS)) {
+		if (t.got == last_got && t.sent == last_sent)
+			break;
+		last_got = t.got;
+		last_sent = t.sent;
+	}
+	ms = (board_time_ns() - t0) / NS_PER_MS;
+	if (t.pcb) {
+		tcp_arg(t.pcb, NULL);
+		tcp_recv(t.pcb, NULL);
+		tcp_sent(t.pcb, NULL);
+		tcp_err(t.pcb, NULL);
+		if (tcp_close(t.pcb) != ERR_OK)
+			tcp_abort(t.pcb);
+		t.pcb = NULL;
+	}
+	if (t.failed) {
+		printf("tcpsend: %s after %llu bytes sent, %llu echoed\n",
+		       t.connected ? lwip_strerr(t.err) : "cannot connect",
+		       (unsigned long long)t.sent, (unsigned long long)t.got);
+		return 1;
+	}
+	if (t.got < t.total || t.bad_at != UINT64_MAX) {
+		printf("tcpsend: %llu bytes sent, %llu echoed", (unsigned long long)t.sent,
+		       (unsigned long long)t.got);
+		if (t.bad_at != UINT64_MAX)
+			printf(", first difference at byte %llu", (unsigned long long)t.bad_at);
+		printf("%s\n", t.closed ? " (the peer closed)" : " (stalled)");
+		return 1;
+	}
+	printf("tcpsend: %llu bytes echoed intact in %llu ms (%llu KiB/s)\n",
+	       (unsigned long long)t.got, (unsigned long long)ms,
+	       (unsigned long long)(t.got * 1000u / 1024u / (ms ? ms : 1)));
+	return 0;
+}
+
 const struct shell_cmd shell_net_cmds[] = {
 	{ "ifconfig", "[ADDR/PREFIX [GATEWAY]]", "show the interface, or set a static address",
 	  cmd_ifconfig },
@@ -647,6 +837,8 @@ const struct shell_cmd shell_net_cmds[] = {
 	{ "echo", "[PORT]", "start a TCP echo service in the background (no port: its state)",
 	  cmd_echo },
 	{ "iperf", "", "start lwIP's iperf 2 TCP server in the background", cmd_iperf },
+	{ "tcpsend", "ADDRESS PORT BYTES",
+	  "send BYTES of a pattern to a TCP echo service, check the echo", cmd_tcpsend },
 	{ NULL, NULL, NULL, NULL },
 };
 

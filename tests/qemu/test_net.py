@@ -44,6 +44,15 @@ Cases:
          script counted, frame for frame and byte for byte. Last, QMP
          set_link takes the link down and up while the guest idles in its
          service loop; its link_changed callback must report both.
+
+  pair   two shell guests on one stream socket netdev (listen/connect on
+         127.0.0.1): FIRMWARE on --arch/--virtio, and --peer-firmware on
+         --peer-arch/--peer-virtio. Static addresses (ifconfig), the first
+         serves `echo 7`, each pings the other, the peer sends --mib MiB
+         with `tcpsend` and must get every byte back intact; the echo
+         service must count them, and each side's frame and byte counters
+         must equal what the other received. Exit status 77 (skipped) when
+         the peer's firmware was not built.
 """
 import argparse
 import hashlib
@@ -674,7 +683,145 @@ def case_raw(args, fails):
     return log + ("\n---- QEMU stderr\n" + con.err if con.err else "")
 
 
-CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw}
+# ---------------------------------------------------------------------------
+# pair: two guests, one of each board, on one loopback socket netdev.
+
+PAIR_NET = "192.168.78"
+SKIP = 77  # ctest's SKIP_RETURN_CODE for this runner
+
+
+class Guest:
+    """One shell guest under test: its QEMU, its console, a command at a time."""
+
+    def __init__(self, name, argv, fails, deadline):
+        self.name = name
+        self.fails = fails
+        self.deadline = deadline
+        print(f"$ [{name}] " + " ".join(argv))
+        sys.stdout.flush()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.con = run_test.Console(self.proc)
+
+    def prompt(self):
+        ok = self.con.wait_for(run_test.PROMPT, 0, self.deadline) is not None
+        if not self.fails.check(ok, f"{self.name}: no prompt"):
+            raise TimeoutError
+
+    def step(self, line, *regexes):
+        start = len(self.con.log())
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        end = self.con.wait_for(run_test.PROMPT, start, self.deadline)
+        if not self.fails.check(end is not None, f"{self.name}: no prompt after '{line}'"):
+            raise TimeoutError
+        out = self.con.log()[start:end - len(run_test.PROMPT)].replace("\r", "")
+        for rx in regexes:
+            self.fails.check(re.search(rx, out, re.M) is not None,
+                             f"{self.name}: '{line}': no /{rx}/ in {out!r}")
+        return out
+
+    def finish(self):
+        """Power off (if still up); returns the log."""
+        try:
+            self.proc.stdin.write(b"poweroff\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            rc = self.proc.wait(max(0.1, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            self.fails.append(f"{self.name}: QEMU still running at the deadline; killed")
+        self.con.join()
+        self.fails.check(rc == 0, f"{self.name}: QEMU exit status {rc}, want 0")
+        log = self.con.log()
+        return log + ("\n---- QEMU stderr\n" + self.con.err if self.con.err else "")
+
+
+def counters(fails, who, out):
+    """The rx and tx lines of ifconfig: {rx_frames, rx_bytes, rx_drops, rx_errors, tx_...}."""
+    got = {}
+    for d, names in (("rx", ("frames", "bytes", "drops", "errors")),
+                     ("tx", ("frames", "bytes", "busy", "errors"))):
+        m = re.search(rf"^\s+{d}\s+(\d+) frames, (\d+) bytes, (\d+) \w+, (\d+) errors", out, re.M)
+        if fails.check(m is not None, f"{who}: ifconfig has no {d} counters: {out!r}"):
+            got.update({f"{d}_{k}": int(v) for k, v in zip(names, m.groups())})
+    return got
+
+
+def case_pair(args, fails):
+    """The --arch/--virtio guest serves `echo 7`; the peer (--peer-*) runs tcpsend to it."""
+    if not args.peer_firmware or not os.path.exists(
+            qemu.boot_image(args.peer_firmware, qemu.ARCHES[args.peer_arch].boot_suffix)):
+        print(f"SKIP: no {args.peer_arch} firmware at {args.peer_firmware} "
+              f"(build that board's preset too)")
+        return None
+    port = free_port()
+    # The stream form: QEMU stops reading while its guest has no receive
+    # buffers, so nothing is dropped between the two (TCP would recover, slowly).
+    first = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                               boot_suffix=args.boot_suffix, interactive=False,
+                               net_backends=[qemu.check_netdev(f"socket,listen=127.0.0.1:{port}")],
+                               props={"net0": "mac=52:54:00:00:78:01"}, qemu=args.qemu)
+    second = qemu.build_command(args.peer_arch, args.peer_firmware, args.peer_virtio, "net", [],
+                                interactive=False,
+                                net_backends=[qemu.check_netdev(
+                                    f"socket,connect=127.0.0.1:{port}")],
+                                props={"net0": "mac=52:54:00:00:78:02"})
+    deadline = time.monotonic() + args.timeout
+    a = Guest(f"{args.arch} {args.virtio}", first.argv, fails, deadline)
+    b = None
+    data = args.mib * MIB
+    try:
+        # QEMU listens before it runs the guest: once the prompt is there, connect works.
+        a.prompt()
+        b = Guest(f"{args.peer_arch} {args.peer_virtio}", second.argv, fails, deadline)
+        b.prompt()
+        a.step(f"ifconfig {PAIR_NET}.1/24", rf"inet\s+{PAIR_NET}\.1 ")
+        b.step(f"ifconfig {PAIR_NET}.2/24", rf"inet\s+{PAIR_NET}\.2 ")
+        a.step("echo 7", r"listening on TCP port 7")
+        b.step(f"ping {PAIR_NET}.1 3", rf"bytes from {PAIR_NET}\.1: seq=3", r"3 sent, 3 received")
+        a.step(f"ping {PAIR_NET}.2 2", rf"bytes from {PAIR_NET}\.2: seq=2", r"2 sent, 2 received")
+        t0 = time.monotonic()
+        out = b.step(f"tcpsend {PAIR_NET}.1 7 {data}", rf"^tcpsend: {data} bytes echoed intact")
+        m = re.search(r"intact in (\d+) ms \((\d+) KiB/s\)", out)
+        print(f"tcp: {data} bytes through {a.name}'s echo and back in {time.monotonic() - t0:.2f} s"
+              + (f" (guest: {m.group(1)} ms, {m.group(2)} KiB/s)" if m else ""))
+        a.step("echo", rf"1 connections, {data} bytes echoed")
+        # On a point-to-point link every frame one sends the other receives,
+        # once the last delayed ACKs of the close are out: read until both
+        # sides agree (each read is a moment; they may differ by a frame in
+        # flight).
+        agree = False
+        for _ in range(6):
+            ca = counters(fails, a.name, a.step("ifconfig"))
+            cb = counters(fails, b.name, b.step("ifconfig"))
+            if not ca or not cb:
+                break
+            agree = (ca["tx_frames"] == cb["rx_frames"] and cb["tx_frames"] == ca["rx_frames"]
+                     and ca["tx_bytes"] == cb["rx_bytes"] and cb["tx_bytes"] == ca["rx_bytes"])
+            if agree:
+                break
+            time.sleep(0.5)
+        print(f"counters: {a.name} {ca}\ncounters: {b.name} {cb}")
+        fails.check(agree, f"frames sent and received never agreed: {ca} / {cb}")
+        for who, c in ((a.name, ca), (b.name, cb)):
+            for d in ("rx", "tx"):
+                fails.check(c.get(f"{d}_bytes", 0) >= data, f"{who}: {d} bytes < {data}")
+                fails.check(c.get(f"{d}_errors", 1) == 0, f"{who}: {d} errors counted")
+            fails.check(c.get("rx_drops", 1) == 0, f"{who}: rx drops counted")
+    except (TimeoutError, BrokenPipeError):
+        pass
+    log = ""
+    for g in (b, a):
+        if g:
+            log = f"---- console {g.name} " + "-" * 40 + "\n" + g.finish() + "\n" + log
+    return log
+
+
+CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw, "pair": case_pair}
 
 
 def main():
@@ -693,6 +840,10 @@ def main():
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",
                    help="raw: what the guest must have negotiated (mtu, mrg, csum, guest_csum, "
                         "ctrl_vq)")
+    p.add_argument("--peer-arch", choices=sorted(qemu.ARCHES), default="aarch64",
+                   help="pair: the other guest's board")
+    p.add_argument("--peer-virtio", choices=("legacy", "modern"), default="modern")
+    p.add_argument("--peer-firmware", default=None, help="pair: the other board's shell")
     p.add_argument("--qemu", default=None)
     p.add_argument("firmware")
     args = p.parse_args()
@@ -703,6 +854,8 @@ def main():
     except qemu.QemuError as e:
         fails.append(str(e))
         log = ""
+    if log is None:
+        return SKIP
     print("---- console " + "-" * 60)
     print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
     print("-" * 73)
