@@ -43,7 +43,9 @@ Cases:
          The guest's counters (vio_net_get_stats) must equal what the
          script counted, frame for frame and byte for byte. Last, QMP
          set_link takes the link down and up while the guest idles in its
-         service loop; its link_changed callback must report both.
+         service loop; its link_changed callback must report both. With
+         --expect-refused REGEX the driver must instead refuse the device at
+         probe with that message (and the firmware find no net device).
 
   pair   two shell guests on one stream socket netdev (listen/connect on
          127.0.0.1): FIRMWARE on --arch/--virtio, and --peer-firmware on
@@ -560,6 +562,28 @@ def udp_drops(ports):
     return out
 
 
+def raw_refused(args, fails, proc, con, sock, tmp, deadline):
+    """The device must be turned away at probe with the driver's message: the
+    firmware then finds no live net device and says so (its one FAIL)."""
+    try:
+        rc = proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = proc.wait()
+        fails.append(f"QEMU still running after {args.timeout:g} s; killed")
+    sock.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    con.join()
+    log = con.log()
+    fails.check(re.search(args.expect_refused, log, re.M) is not None,
+                f"console lacks /{args.expect_refused}/")
+    fails.check(re.search(r"^FAIL net: no live net device", log, re.M) is not None,
+                "the firmware found a live net device")
+    fails.check("READY" not in log, "the firmware went on with the device")
+    fails.check(rc == 1, f"QEMU exit status {rc}, want 1 (the firmware's one FAIL)")
+    return log + ("\n---- QEMU stderr\n" + con.err if con.err else "")
+
+
 def case_raw(args, fails):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
@@ -589,6 +613,8 @@ def case_raw(args, fails):
     con = run_test.Console(proc)
     deadline = time.monotonic() + args.timeout
     qmp = None
+    if args.expect_refused:
+        return raw_refused(args, fails, proc, con, sock, tmp, deadline)
     try:
         end = con.wait_for("READY", 0, deadline)
         if not fails.check(end is not None, "no READY"):
@@ -840,6 +866,8 @@ def main():
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",
                    help="raw: what the guest must have negotiated (mtu, mrg, csum, guest_csum, "
                         "ctrl_vq)")
+    p.add_argument("--expect-refused", default=None, metavar="REGEX",
+                   help="raw: the driver must refuse the device with this message")
     p.add_argument("--peer-arch", choices=sorted(qemu.ARCHES), default="aarch64",
                    help="pair: the other guest's board")
     p.add_argument("--peer-virtio", choices=("legacy", "modern"), default="modern")
