@@ -115,6 +115,73 @@ void *vio_vq_detach_unused(struct vio_vq *vq)
 	return vq->ops->detach_unused(vq);
 }
 
+unsigned vio_vq_chain_cost(const struct vio_vq *vq, unsigned nseg)
+{
+	if (!nseg || nseg > VIO_VQ_CHAIN_SEGS)
+		return 0;
+	return vq->ops->chain_cost(vq, nseg);
+}
+
+int vio_vq_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!chain || !nseg || nseg > VIO_VQ_CHAIN_SEGS || nseg > vq->size || chain->nseg)
+		return VIO_EINVAL;
+	for (unsigned i = 0; i < VIO_VQ_CHAIN_SEGS; i++) {
+		chain->buf[i] = NULL;
+		chain->len[i] = 0;
+	}
+	chain->in_len = 0;
+	chain->set = 0;
+	chain->writable = 0;
+	return vq->ops->chain_reserve(vq, nseg, chain);
+}
+
+void vio_vq_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
+{
+	if (chain && chain->nseg) {
+		vq->ops->chain_release(vq, chain);
+		chain->nseg = 0;
+	}
+}
+
+int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg, void *buf,
+		     uint32_t len, bool dev_writes)
+{
+	uint8_t bit = (uint8_t)(1u << seg);
+
+	if (seg >= chain->nseg || !buf || !len)
+		return VIO_EINVAL;
+	/* The template, in the caller's (driver-private) memory: what the
+	 * device can write is never read back to learn a length. */
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes) {
+		chain->in_len += len;
+		chain->writable |= bit;
+	} else {
+		chain->writable &= (uint8_t)~bit;
+	}
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set |= bit;
+	vq->ops->chain_set(vq, chain, seg);
+	return 0;
+}
+
+int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
+{
+	unsigned all = (1u << chain->nseg) - 1, w = chain->writable;
+
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	/* 2.7.4.2: device-writable segments after every readable one */
+	if (!cookie || !chain->nseg || chain->set != all || ((w << 1) & all & ~w))
+		return VIO_EINVAL;
+	return vq->ops->chain_submit(vq, chain, cookie);
+}
+
 int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
 {
 	if (!vq->broken) {

@@ -32,6 +32,7 @@ struct slot {
 	uint16_t ndesc;    /* ring descriptors the chain holds */
 	uint16_t next;     /* free-list link, kept out of device-visible memory */
 	uint16_t avail_pos; /* the available-ring position it was given */
+	bool reserved;     /* a prepared chain's head: its descriptors stay put */
 };
 
 struct split {
@@ -427,11 +428,9 @@ static bool arm_used_event(struct split *s)
 	return used_idx(s) != s->last_used;
 }
 
-/* Return the chain at head to the free list, following our own links. */
-static void *release(struct split *s, uint16_t head)
+/* Return the descriptors of the chain at head to the free list, following our own links. */
+static void free_descs(struct split *s, struct slot *slot, uint16_t head)
 {
-	struct slot *slot = &s->slots[head];
-	void *cookie = slot->cookie;
 	uint16_t last = head;
 
 	for (uint16_t i = 1; i < slot->ndesc; i++)
@@ -439,9 +438,19 @@ static void *release(struct split *s, uint16_t head)
 	s->slots[last].next = s->free_head;
 	s->free_head = head;
 	s->vq.num_free += slot->ndesc;
+	slot->ndesc = 0;
+}
+
+/* The chain at head is no longer in flight; a prepared chain keeps its descriptors. */
+static void *release(struct split *s, uint16_t head)
+{
+	struct slot *slot = &s->slots[head];
+	void *cookie = slot->cookie;
+
+	if (!slot->reserved)
+		free_descs(s, slot, head);
 	s->vq.in_flight--;
 	slot->cookie = NULL;
-	slot->ndesc = 0;
 	slot->in_len = 0;
 	return cookie;
 }
@@ -541,6 +550,129 @@ static void *split_detach_unused(struct vio_vq *vq)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Prepared chains */
+
+/* With indirect descriptors a chain of 2 to indirect_max segments takes one (2.7.5.3). */
+static bool chain_indirect(const struct vio_vq *vq, unsigned nseg)
+{
+	return vq->cfg.indirect_max && nseg > 1 && nseg <= vq->cfg.indirect_max;
+}
+
+static unsigned split_chain_cost(const struct vio_vq *vq, unsigned nseg)
+{
+	if (chain_indirect(vq, nseg))
+		return 1;
+	return nseg <= vq->size ? nseg : 0;
+}
+
+/*
+ * Take the descriptors off the free list for good and write what never
+ * changes: the links, the NEXT flags and, for an indirect chain, the ring
+ * descriptor pointing at the head's own table. The segments' addresses and
+ * lengths come with vio_vq_chain_set.
+ */
+static int split_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain)
+{
+	struct split *s = to_split(vq);
+	bool indirect = chain_indirect(vq, nseg);
+	uint16_t head = s->free_head, last = head, idx = head;
+
+	if ((indirect ? 1 : nseg) > vq->num_free)
+		return VIO_ENOSPC;
+	if (indirect) {
+		struct virtq_desc *table = s->indirect + (size_t)head * vq->cfg.indirect_max;
+		struct virtq_desc *d = &s->desc[head];
+
+		for (unsigned i = 0; i < nseg; i++) {
+			table[i].addr = 0;
+			table[i].len = 0;
+			table[i].flags = to_dev16(s, i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0);
+			table[i].next = to_dev16(s, (uint16_t)(i + 1));
+			chain->idx[i] = (uint16_t)i;
+		}
+		clean(s, table, sizeof(*table) * nseg);
+		d->addr = to_dev64(s, dma_addr(vq->port, table));
+		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * nseg));
+		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
+		d->next = 0;
+		clean(s, d, sizeof(*d));
+		chain->table = table;
+		s->slots[head].ndesc = 1;
+	} else {
+		/* A run off the free list, linked in the ring as in our own links. */
+		for (unsigned i = 0; i < nseg; i++) {
+			struct virtq_desc *d = &s->desc[idx];
+			uint16_t next = s->slots[idx].next;
+
+			d->addr = 0;
+			d->len = 0;
+			d->flags = to_dev16(s, i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0);
+			d->next = to_dev16(s, next);
+			clean(s, d, sizeof(*d));
+			chain->idx[i] = idx;
+			last = idx;
+			idx = next;
+		}
+		chain->table = s->desc;
+		s->slots[head].ndesc = (uint16_t)nseg;
+	}
+	s->free_head = s->slots[last].next;
+	vq->num_free -= s->slots[head].ndesc;
+	s->slots[head].reserved = true;
+	chain->id = head;
+	chain->nseg = (uint8_t)nseg;
+	return 0;
+}
+
+static void split_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
+{
+	struct split *s = to_split(vq);
+	struct slot *slot = &s->slots[chain->id];
+
+	slot->reserved = false;
+	free_descs(s, slot, chain->id);
+}
+
+/* Write segment seg's descriptor from the chain's template. */
+static void split_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg)
+{
+	struct split *s = to_split(vq);
+	struct virtq_desc *d = (struct virtq_desc *)chain->table + chain->idx[seg];
+	uint16_t flags = seg + 1 < chain->nseg ? VIRTQ_DESC_F_NEXT : 0;
+
+	if (chain->writable & (1u << seg))
+		flags |= VIRTQ_DESC_F_WRITE;
+	d->addr = to_dev64(s, dma_addr(vq->port, chain->buf[seg]));
+	d->len = to_dev32(s, chain->len[seg]);
+	d->flags = to_dev16(s, flags);
+	clean(s, d, sizeof(*d));
+}
+
+/* The descriptors hold the chain already: only the available ring entry is new. */
+static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
+{
+	struct split *s = to_split(vq);
+	const struct vio_port *port = vq->port;
+	uint16_t head = chain->id;
+	struct slot *slot = &s->slots[head];
+
+	if (slot->cookie)
+		return VIO_EBUSY;
+	if (port->cache_clean)
+		for (unsigned i = 0; i < chain->nseg; i++)
+			if (!(chain->writable & (1u << i)))
+				port->cache_clean(port->ctx, chain->buf[i], chain->len[i]);
+	vq->in_flight++;
+	slot->cookie = cookie;
+	slot->in_len = chain->in_len;
+	slot->avail_pos = s->avail_idx;
+	/* 2.7.13.2: the head goes into the next free avail ring entry */
+	s->avail->ring[s->avail_idx & s->mask] = to_dev16(s, head);
+	s->avail_idx++;
+	return 0;
+}
+
 const struct vio_vq_ops vio_vq_split_ops = {
 	.create = split_create,
 	.destroy = split_destroy,
@@ -552,4 +684,9 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.disable_irq = split_disable_irq,
 	.enable_irq = split_enable_irq,
 	.detach_unused = split_detach_unused,
+	.chain_cost = split_chain_cost,
+	.chain_reserve = split_chain_reserve,
+	.chain_release = split_chain_release,
+	.chain_set = split_chain_set,
+	.chain_submit = split_chain_submit,
 };

@@ -165,6 +165,30 @@ static uint32_t type_of(enum vio_blk_op op)
 	}
 }
 
+/*
+ * A read or write of one piece through the slot's prepared chain (under
+ * vio_lock): header and status segments were set when it was reserved,
+ * only the data segment changes. Returns VIO_ENOSPC when the chain cannot
+ * be reserved now (the general path then tries).
+ */
+static int submit_prepared(struct blk_queue *q, uint16_t slot, struct blk_dma *d,
+			   struct vio_blk_req *req, const struct vio_sg *data)
+{
+	struct vio_vq_chain *c = &q->chains[slot];
+	int rc;
+
+	if (!c->nseg) {
+		rc = vio_vq_chain_reserve(q->vq, 3, c);
+		if (rc)
+			return rc;
+		(void)vio_vq_chain_set(q->vq, c, 0, &d->hdr, sizeof(d->hdr), false);
+		(void)vio_vq_chain_set(q->vq, c, 2, &d->status, 1, true);
+	}
+	/* Checked by the caller: a buffer and a length within the limits. */
+	(void)vio_vq_chain_set(q->vq, c, 1, data->buf, data->len, req->op == VIO_BLK_OP_READ);
+	return vio_vq_chain_submit(q->vq, c, req);
+}
+
 int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		const struct vio_sg *data, unsigned n, uint32_t len)
 {
@@ -190,6 +214,22 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 	d->hdr.sector = dev64(b, req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE
 					 ? req->sector : 0);
 	d->status = STATUS_UNSET;
+
+	if (q->chains && n == 1 && (req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE)) {
+		if (port->cache_clean) {
+			/* As below; the virtqueue cleans the data of a write at submit. */
+			port->cache_clean(port->ctx, d, sizeof(*d));
+			if (req->op == VIO_BLK_OP_READ)
+				port->cache_clean(port->ctx, data[0].buf, data[0].len);
+		}
+		rc = submit_prepared(q, slot, d, req, data);
+		if (rc != VIO_ENOSPC)
+			goto queued;
+	}
+	/* The general path builds the whole chain: the slot's prepared one goes back. */
+	if (q->chains && q->chains[slot].nseg)
+		vio_vq_chain_release(q->vq, &q->chains[slot]);
+
 	sg[0].buf = &d->hdr;
 	sg[0].len = sizeof(d->hdr);
 
@@ -240,6 +280,7 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 	}
 
 	rc = vio_vq_enqueue(q->vq, sg, out, in, req);
+queued:
 	if (!rc) {
 		q->nfree--;
 		q->reqs[slot] = req;

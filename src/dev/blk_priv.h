@@ -40,6 +40,17 @@ struct blk_queue {
 	struct blk *b;
 	struct vio_vq *vq;
 	struct blk_dma *dma;        /* size entries */
+	/*
+	 * Under vio_lock: size entries, or NULL. Each slot's prepared chain
+	 * (header, one data segment, status; <vio/virtqueue.h>), reserved the
+	 * first time the slot carries a read or write of one piece, so that
+	 * the next ones only set the data segment. Only where such a chain
+	 * keeps one ring descriptor (indirect descriptors): a slot then never
+	 * holds more than a request of its own would, and whoever else uses
+	 * the queue (the benchmark's bare loop) finds the rest free. A slot
+	 * whose request needs more segments gives its chain back first.
+	 */
+	struct vio_vq_chain *chains;
 	/* Under vio_lock: */
 	struct vio_blk_req **reqs;  /* size entries: the request holding each slot, or NULL */
 	uint16_t *free;             /* stack of free slots */
