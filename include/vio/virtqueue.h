@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "transport.h"
 
 struct vio_port;
@@ -156,6 +157,7 @@ struct vio_vq_chain {
 	uint16_t id;                     /* the layout's: the chain's name in the ring */
 	uint8_t nseg;                    /* 0: not reserved */
 	uint8_t set;                     /* bit i: segment i was set */
+	uint8_t dirty;                   /* bit i: set since the last submit */
 	uint8_t writable;                /* bit i: segment i is device-writable */
 };
 
@@ -182,13 +184,40 @@ int vio_vq_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *
 void vio_vq_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain);
 
 /*
- * Point segment seg of a reserved chain that is not in flight at buf (len
- * bytes, device-writable when dev_writes). It keeps the value over any
- * number of submits: set only what changes. Returns 0 or VIO_EINVAL (no
- * such segment, a NULL buffer, a length of 0).
+ * Point segment seg of a reserved chain at buf (len bytes, device-writable
+ * when dev_writes). It keeps the value over any number of submits: set only
+ * what changes. Only the chain's template changes here; the layout writes
+ * it into the ring at the next submit, so setting a chain in flight changes
+ * nothing the device sees. Returns 0 or VIO_EINVAL (no such segment, a NULL
+ * buffer, a length of 0). Inline: it is the per-request call.
  */
-int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg, void *buf,
-		      uint32_t len, bool dev_writes);
+static inline int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				   void *buf, uint32_t len, bool dev_writes)
+{
+	uint8_t bit = (uint8_t)(1u << (seg & 7u));
+
+	(void)vq;
+	if (seg >= chain->nseg || !buf || !len)
+		return VIO_EINVAL;
+	/*
+	 * The writable bytes are kept in the caller's (driver-private)
+	 * memory: what the device could have written is never read back to
+	 * learn a length.
+	 */
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes) {
+		chain->in_len += len;
+		chain->writable |= bit;
+	} else {
+		chain->writable &= (uint8_t)~bit;
+	}
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set |= bit;
+	chain->dirty |= bit;
+	return 0;
+}
 
 /*
  * Make a reserved chain available with cookie (not NULL), as vio_vq_enqueue

@@ -134,6 +134,7 @@ int vio_vq_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *
 	}
 	chain->in_len = 0;
 	chain->set = 0;
+	chain->dirty = 0;
 	chain->writable = 0;
 	return vq->ops->chain_reserve(vq, nseg, chain);
 }
@@ -144,30 +145,6 @@ void vio_vq_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
 		vq->ops->chain_release(vq, chain);
 		chain->nseg = 0;
 	}
-}
-
-int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg, void *buf,
-		     uint32_t len, bool dev_writes)
-{
-	uint8_t bit = (uint8_t)(1u << seg);
-
-	if (seg >= chain->nseg || !buf || !len)
-		return VIO_EINVAL;
-	/* The template, in the caller's (driver-private) memory: what the
-	 * device can write is never read back to learn a length. */
-	if (chain->writable & bit)
-		chain->in_len -= chain->len[seg];
-	if (dev_writes) {
-		chain->in_len += len;
-		chain->writable |= bit;
-	} else {
-		chain->writable &= (uint8_t)~bit;
-	}
-	chain->buf[seg] = buf;
-	chain->len[seg] = len;
-	chain->set |= bit;
-	vq->ops->chain_set(vq, chain, seg);
-	return 0;
 }
 
 int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)

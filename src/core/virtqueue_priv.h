@@ -33,7 +33,6 @@ struct vio_vq_ops {
 	unsigned (*chain_cost)(const struct vio_vq *vq, unsigned nseg);
 	int (*chain_reserve)(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
 	void (*chain_release)(struct vio_vq *vq, struct vio_vq_chain *chain);
-	void (*chain_set)(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg);
 	int (*chain_submit)(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
 };
 

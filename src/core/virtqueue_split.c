@@ -634,22 +634,66 @@ static void split_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
 	free_descs(s, slot, chain->id);
 }
 
-/* Write segment seg's descriptor from the chain's template. */
-static void split_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg)
+/*
+ * Write the segments set since the last submit from the chain's template.
+ * No call in the loop where the port has no hooks, as for fill_plain.
+ */
+static void chain_write_plain(struct split *s, struct vio_vq_chain *chain)
 {
-	struct split *s = to_split(vq);
-	struct virtq_desc *d = (struct virtq_desc *)chain->table + chain->idx[seg];
-	uint16_t flags = seg + 1 < chain->nseg ? VIRTQ_DESC_F_NEXT : 0;
+	struct virtq_desc *table = chain->table;
+	unsigned nseg = chain->nseg, dirty = chain->dirty, w = chain->writable;
 
-	if (chain->writable & (1u << seg))
-		flags |= VIRTQ_DESC_F_WRITE;
-	d->addr = to_dev64(s, dma_addr(vq->port, chain->buf[seg]));
-	d->len = to_dev32(s, chain->len[seg]);
-	d->flags = to_dev16(s, flags);
-	clean(s, d, sizeof(*d));
+	for (unsigned i = 0; dirty; i++, dirty >>= 1) {
+		struct virtq_desc *d = table + chain->idx[i];
+		uint16_t flags = i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0;
+
+		if (!(dirty & 1u))
+			continue;
+		if (w & (1u << i))
+			flags |= VIRTQ_DESC_F_WRITE;
+		d->addr = to_dev64(s, (uint64_t)(uintptr_t)chain->buf[i]);
+		d->len = to_dev32(s, chain->len[i]);
+		d->flags = to_dev16(s, flags);
+	}
+	chain->dirty = 0;
 }
 
-/* The descriptors hold the chain already: only the available ring entry is new. */
+/* The same with the port's address map and cache maintenance. */
+__attribute__((noinline)) static void chain_write_any(struct split *s,
+						      struct vio_vq_chain *chain)
+{
+	const struct vio_port *port = s->vq.port;
+	struct virtq_desc *table = chain->table;
+	unsigned nseg = chain->nseg;
+
+	for (unsigned i = 0; i < nseg; i++) {
+		struct virtq_desc *d = table + chain->idx[i];
+		uint16_t flags = i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0;
+
+		if (!(chain->dirty & (1u << i)))
+			continue;
+		if (chain->writable & (1u << i))
+			flags |= VIRTQ_DESC_F_WRITE;
+		d->addr = to_dev64(s, dma_addr(port, chain->buf[i]));
+		d->len = to_dev32(s, chain->len[i]);
+		d->flags = to_dev16(s, flags);
+		clean(s, d, sizeof(*d));
+	}
+	chain->dirty = 0;
+}
+
+/* The device-readable buffers: their contents may have changed since they were set. */
+__attribute__((noinline)) static void chain_clean_out(struct split *s,
+						      const struct vio_vq_chain *chain)
+{
+	const struct vio_port *port = s->vq.port;
+
+	for (unsigned i = 0; i < chain->nseg; i++)
+		if (!(chain->writable & (1u << i)))
+			port->cache_clean(port->ctx, chain->buf[i], chain->len[i]);
+}
+
+/* Only what changed is written: most submits add the available ring entry alone. */
 static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
 {
 	struct split *s = to_split(vq);
@@ -659,10 +703,13 @@ static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, voi
 
 	if (slot->cookie)
 		return VIO_EBUSY;
-	if (port->cache_clean)
-		for (unsigned i = 0; i < chain->nseg; i++)
-			if (!(chain->writable & (1u << i)))
-				port->cache_clean(port->ctx, chain->buf[i], chain->len[i]);
+	if (!port->virt_to_dma && !port->cache_clean) {
+		chain_write_plain(s, chain);
+	} else {
+		chain_write_any(s, chain);
+		if (port->cache_clean)
+			chain_clean_out(s, chain);
+	}
 	vq->in_flight++;
 	slot->cookie = cookie;
 	slot->in_len = chain->in_len;
@@ -687,6 +734,5 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.chain_cost = split_chain_cost,
 	.chain_reserve = split_chain_reserve,
 	.chain_release = split_chain_release,
-	.chain_set = split_chain_set,
 	.chain_submit = split_chain_submit,
 };
