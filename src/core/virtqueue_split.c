@@ -693,7 +693,39 @@ __attribute__((noinline)) static void chain_clean_out(struct split *s,
 			port->cache_clean(port->ctx, chain->buf[i], chain->len[i]);
 }
 
-/* Only what changed is written: most submits add the available ring entry alone. */
+/* The chain's head into the next available ring entry, as split_enqueue does. */
+static inline void chain_publish(struct split *s, struct slot *slot, uint16_t head,
+				 const struct vio_vq_chain *chain, void *cookie)
+{
+	s->vq.in_flight++;
+	slot->cookie = cookie;
+	slot->in_len = chain->in_len;
+	slot->avail_pos = s->avail_idx;
+	/* 2.7.13.2: the head goes into the next free avail ring entry */
+	s->avail->ring[s->avail_idx & s->mask] = to_dev16(s, head);
+	s->avail_idx++;
+}
+
+/* split_chain_submit where the port maps addresses or maintains caches. */
+__attribute__((noinline)) static int chain_submit_any(struct split *s,
+						      struct vio_vq_chain *chain, void *cookie)
+{
+	uint16_t head = chain->id;
+	struct slot *slot = &s->slots[head];
+
+	if (slot->cookie)
+		return VIO_EBUSY;
+	chain_write_any(s, chain);
+	if (s->vq.port->cache_clean)
+		chain_clean_out(s, chain);
+	chain_publish(s, slot, head, chain, cookie);
+	return 0;
+}
+
+/*
+ * Only what changed is written: most submits write one descriptor and the
+ * available ring entry. Without port hooks this calls nothing.
+ */
 static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
 {
 	struct split *s = to_split(vq);
@@ -701,22 +733,12 @@ static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, voi
 	uint16_t head = chain->id;
 	struct slot *slot = &s->slots[head];
 
+	if (port->virt_to_dma || port->cache_clean)
+		return chain_submit_any(s, chain, cookie);
 	if (slot->cookie)
 		return VIO_EBUSY;
-	if (!port->virt_to_dma && !port->cache_clean) {
-		chain_write_plain(s, chain);
-	} else {
-		chain_write_any(s, chain);
-		if (port->cache_clean)
-			chain_clean_out(s, chain);
-	}
-	vq->in_flight++;
-	slot->cookie = cookie;
-	slot->in_len = chain->in_len;
-	slot->avail_pos = s->avail_idx;
-	/* 2.7.13.2: the head goes into the next free avail ring entry */
-	s->avail->ring[s->avail_idx & s->mask] = to_dev16(s, head);
-	s->avail_idx++;
+	chain_write_plain(s, chain);
+	chain_publish(s, slot, head, chain, cookie);
 	return 0;
 }
 
