@@ -568,6 +568,18 @@ int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_
 	struct progress p = { b, q, seen };
 	int rc;
 
+	/*
+	 * Polled, the completion is often there at the first look: this
+	 * thread runs the queue's handler itself (it may run in any thread,
+	 * and with the service at the same time) instead of a whole service
+	 * pass. When that is not enough the wait below runs the service, which
+	 * also looks at the device's status.
+	 */
+	if (!vio_dev_uses_irq(b->dev) && b->dev->state == VIO_DEV_READY) {
+		blk_drain(b, q);
+		if (progressed(&p))
+			return b->dev->state == VIO_DEV_READY ? 0 : VIO_ESHUTDOWN;
+	}
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
 	if (!rc && b->dev->state != VIO_DEV_READY)
 		rc = VIO_ESHUTDOWN;
