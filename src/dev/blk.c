@@ -203,8 +203,8 @@ __attribute__((noinline)) static void clean_prepared(const struct vio_port *port
  * when the general path must take it (no free slot: it says why; no chain
  * to be had).
  */
-static int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
-			    void *buf, uint32_t len)
+__attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+			    void *buf, uint32_t len, bool kick)
 {
 	const struct vio_port *port = vio_port();
 	bool read = req->op == VIO_BLK_OP_READ;
@@ -239,6 +239,8 @@ static int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_r
 		req->data_len = len;
 		req->result = 0;
 		req->busy = true;
+		if (kick)
+			vio_vq_kick(q->vq);
 	}
 	vio_unlock(s);
 	return rc;
@@ -349,12 +351,33 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		const struct vio_sg *data, unsigned n, uint32_t len)
 {
 	if (q->chains && n == 1 && (req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE)) {
-		int rc = enqueue_prepared(b, q, req, data[0].buf, len);
+		int rc = enqueue_prepared(b, q, req, data[0].buf, len, false);
 
 		if (rc != USE_GENERAL)
 			return rc;
 	}
 	return enqueue_general(b, q, req, data, n, len);
+}
+
+int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
+		     uint32_t len)
+{
+	struct vio_sg piece = { buf, len };
+	uintptr_t s;
+	int rc;
+
+	if (q->chains) {
+		rc = enqueue_prepared(b, q, req, buf, len, true);
+		if (rc != USE_GENERAL)
+			return rc;
+	}
+	rc = enqueue_general(b, q, req, &piece, 1, len);
+	if (!rc) {
+		s = vio_lock();
+		vio_vq_kick(q->vq);
+		vio_unlock(s);
+	}
+	return rc;
 }
 
 /* Copy the ID out of DMA memory: NUL-terminated, printable (5.2.6: NUL-padded, max 20). */

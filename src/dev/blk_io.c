@@ -256,11 +256,9 @@ static int sync_run(struct sync *s)
 static int sync_one(struct sync *s, void *buf, uint32_t len)
 {
 	struct vio_blk_req *r = &s->reqs[0];
-	struct vio_sg piece = { buf, len };
 	struct blk_queue *q = s->q;
 	uint64_t timeout;
 	uint32_t seen;
-	uintptr_t l;
 	int rc;
 
 	r->op = s->op;
@@ -275,15 +273,12 @@ static int sync_one(struct sync *s, void *buf, uint32_t len)
 	r->busy = false;
 	r->internal = true;
 	s->busy = 1;
-	rc = blk_enqueue(s->b, q, r, &piece, 1, len);
+	rc = blk_enqueue_kick(s->b, q, r, buf, len);
 	if (rc) {
 		s->busy = 0;
 		return rc;
 	}
 	s->left = 0;
-	l = vio_lock();
-	vio_vq_kick(q->vq);
-	vio_unlock(l);
 	for (;;) {
 		/* The count first: see blk_wait_progress. */
 		seen = blk_progress_mark(q);

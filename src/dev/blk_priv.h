@@ -148,6 +148,13 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		const struct vio_sg *data, unsigned n, uint32_t len);
 
 /*
+ * blk_enqueue of a READ or WRITE of one piece (buf, len: checked), and the
+ * kick, under one vio_lock round trip where it can. Returns as blk_enqueue.
+ */
+int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
+		     uint32_t len);
+
+/*
  * Take q's completed requests off the ring and run their callbacks. When the
  * device has failed, it is reset (vio_dev_fail) and every request still in
  * flight is completed with its error. Returns the count completed. The
