@@ -684,9 +684,7 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 	unsigned n;
 	int rc;
 
-	rc = vio_blk_check(dev);
-	if (!rc)
-		rc = blk_lookup(dev, queue, &b, &q);
+	rc = blk_ready(dev, queue, &b, &q);
 	if (rc)
 		return rc;
 	if (!req)

@@ -393,10 +393,8 @@ static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, 
 {
 	struct blk_queue *q;
 	struct blk *b;
-	int rc = vio_blk_check(dev);
+	int rc = blk_ready(dev, 0, &b, &q);
 
-	if (!rc)
-		rc = blk_lookup(dev, 0, &b, &q);
 	if (rc)
 		return rc;
 	if (!buf || !count)

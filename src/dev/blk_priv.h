@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include <vio/blk.h>
+#include <vio/device.h>
+#include <vio/error.h>
 #include <vio/spec/virtio_blk.h>
 
 #include "vio_config.h"
@@ -91,6 +93,29 @@ struct blk_cursor {
  * device) or VIO_EINVAL (no such queue).
  */
 int blk_lookup(struct vio_device *dev, unsigned qi, struct blk **b, struct blk_queue **q);
+
+/*
+ * vio_blk_check and blk_lookup in one (the per-request entry of the API):
+ * the same answers, each field looked at once.
+ */
+static inline int blk_ready(struct vio_device *dev, unsigned qi, struct blk **bp,
+			    struct blk_queue **qp)
+{
+	struct blk *b;
+
+	if (!dev || dev->driver != &vio_blk_driver)
+		return VIO_ENODEV;
+	if (dev->state != VIO_DEV_READY)
+		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	b = dev->priv;
+	if (!b || b->dev != dev || !b->nq)
+		return VIO_ENODEV; /* probe did not finish */
+	if (qi >= b->nq)
+		return VIO_EINVAL;
+	*bp = b;
+	*qp = &b->q[qi];
+	return 0;
+}
 
 /*
  * Check an I/O range: a whole number of logical blocks, inside the
