@@ -29,6 +29,9 @@ rm -rf "$dir/src"
 mkdir -p "$dir/src"
 git -C "$root" archive "$sha" | tar -x -C "$dir/src"
 echo "$sha" >"$dir/COMMIT"
+# The export has no third-party sources (they are fetched, not committed):
+# the commit builds with this tree's.
+[ ! -d "$root/third_party" ] || ln -s "$root/third_party" "$dir/src/third_party"
 for arch in riscv64 aarch64; do
 	(cd "$dir/src" && cmake --preset "$arch" >/dev/null &&
 		cmake --build --preset "$arch" --target vio-blk-bench vio-blk-bench-poll >/dev/null)

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "transport.h"
 
 struct vio_port;
@@ -129,6 +130,105 @@ void vio_vq_disable_irq(struct vio_vq *vq);
  * since no interrupt may come for them.
  */
 bool vio_vq_enable_irq(struct vio_vq *vq);
+
+/*
+ * Prepared chains: a request shape used over and over (a block request's
+ * header, data and status) is reserved once and re-armed per request, so
+ * the per-request work is the segments that change and making the chain
+ * available. A reserved chain keeps its ring descriptors for good (on the
+ * split ring with indirect descriptors one ring descriptor and its
+ * indirect table, without them a fixed run of descriptors); a packed ring
+ * writes its descriptors from the chain at submit instead. In flight it is
+ * tracked and checked like any other chain: vio_vq_dequeue returns its
+ * cookie, and what the device writes about it is held to the same rules.
+ *
+ * The struct is the caller's memory (one per prepared request, kept as
+ * long as the chain is reserved) and private to the virtqueue: the caller
+ * never reads or writes its fields. Locking as for every call here.
+ */
+#define VIO_VQ_CHAIN_SEGS 4 /* most segments one prepared chain may have */
+
+struct vio_vq_chain {
+	void *table;                     /* the layout's: where the descriptors are */
+	void *buf[VIO_VQ_CHAIN_SEGS];    /* the template: each segment's buffer, */
+	uint32_t len[VIO_VQ_CHAIN_SEGS]; /* its length */
+	uint32_t in_len;                 /* device-writable bytes in all */
+	uint16_t idx[VIO_VQ_CHAIN_SEGS]; /* the layout's: descriptor of each segment */
+	uint16_t id;                     /* the layout's: the chain's name in the ring */
+	uint8_t nseg;                    /* 0: not reserved */
+	uint8_t set;                     /* bit i: segment i was set */
+	uint8_t dirty;                   /* bit i: set since the last submit */
+	uint8_t writable;                /* bit i: segment i is device-writable */
+};
+
+/*
+ * Ring descriptors a chain of nseg segments keeps while reserved (0: such a
+ * chain cannot be reserved on this queue). Lets a driver decide whether
+ * prepared requests leave room for the ones it builds with vio_vq_enqueue.
+ */
+unsigned vio_vq_chain_cost(const struct vio_vq *vq, unsigned nseg);
+
+/*
+ * Reserve a chain of nseg segments (1 to VIO_VQ_CHAIN_SEGS) for good into
+ * chain (zeroed, or released). Every segment must be set
+ * (vio_vq_chain_set) before the first submit. Returns 0, VIO_EINVAL (a bad
+ * nseg, a chain already reserved), VIO_ENOSPC
+ * (not enough free descriptors now) or VIO_ESHUTDOWN. Task context.
+ */
+int vio_vq_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
+
+/*
+ * Give a reserved chain's descriptors back (it must not be in flight); the
+ * struct may then be reserved again. Task context.
+ */
+void vio_vq_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain);
+
+/*
+ * Point segment seg of a reserved chain at buf (len bytes, device-writable
+ * when dev_writes). It keeps the value over any number of submits: set only
+ * what changes. Only the chain's template changes here; the layout writes
+ * it into the ring at the next submit, so setting a chain in flight changes
+ * nothing the device sees. Returns 0 or VIO_EINVAL (no such segment, a NULL
+ * buffer, a length of 0). Inline: it is the per-request call.
+ */
+static inline int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				   void *buf, uint32_t len, bool dev_writes)
+{
+	uint8_t bit = (uint8_t)(1u << (seg & 7u));
+
+	(void)vq;
+	if (seg >= chain->nseg || !buf || !len)
+		return VIO_EINVAL;
+	/*
+	 * The writable bytes are kept in the caller's (driver-private)
+	 * memory: what the device could have written is never read back to
+	 * learn a length.
+	 */
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes) {
+		chain->in_len += len;
+		chain->writable |= bit;
+	} else {
+		chain->writable &= (uint8_t)~bit;
+	}
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set |= bit;
+	chain->dirty |= bit;
+	return 0;
+}
+
+/*
+ * Make a reserved chain available with cookie (not NULL), as vio_vq_enqueue
+ * does; the device sees it after vio_vq_kick. Its segments are as last set;
+ * on a platform without cache coherency the device-readable ones are
+ * cleaned here, since their contents may have changed since they were set.
+ * Returns 0, VIO_EINVAL (not reserved, a segment never set, a
+ * device-writable segment before a readable one (2.7.4.2), a NULL cookie),
+ * VIO_EBUSY (already in flight) or VIO_ESHUTDOWN.
+ */
+int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
 
 /* Stop the queue for good: every later call refuses work (VIO_ESHUTDOWN). */
 void vio_vq_break(struct vio_vq *vq);

@@ -115,6 +115,50 @@ void *vio_vq_detach_unused(struct vio_vq *vq)
 	return vq->ops->detach_unused(vq);
 }
 
+unsigned vio_vq_chain_cost(const struct vio_vq *vq, unsigned nseg)
+{
+	if (!nseg || nseg > VIO_VQ_CHAIN_SEGS)
+		return 0;
+	return vq->ops->chain_cost(vq, nseg);
+}
+
+int vio_vq_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!chain || !nseg || nseg > VIO_VQ_CHAIN_SEGS || nseg > vq->size || chain->nseg)
+		return VIO_EINVAL;
+	for (unsigned i = 0; i < VIO_VQ_CHAIN_SEGS; i++) {
+		chain->buf[i] = NULL;
+		chain->len[i] = 0;
+	}
+	chain->in_len = 0;
+	chain->set = 0;
+	chain->dirty = 0;
+	chain->writable = 0;
+	return vq->ops->chain_reserve(vq, nseg, chain);
+}
+
+void vio_vq_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
+{
+	if (chain && chain->nseg) {
+		vq->ops->chain_release(vq, chain);
+		chain->nseg = 0;
+	}
+}
+
+int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
+{
+	unsigned all = (1u << chain->nseg) - 1, w = chain->writable;
+
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	/* 2.7.4.2: device-writable segments after every readable one */
+	if (!cookie || !chain->nseg || chain->set != all || ((w << 1) & all & ~w))
+		return VIO_EINVAL;
+	return vq->ops->chain_submit(vq, chain, cookie);
+}
+
 int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
 {
 	if (!vq->broken) {

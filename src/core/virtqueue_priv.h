@@ -30,6 +30,10 @@ struct vio_vq_ops {
 	void (*disable_irq)(struct vio_vq *vq);
 	bool (*enable_irq)(struct vio_vq *vq);
 	void *(*detach_unused)(struct vio_vq *vq);
+	unsigned (*chain_cost)(const struct vio_vq *vq, unsigned nseg);
+	int (*chain_reserve)(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
+	void (*chain_release)(struct vio_vq *vq, struct vio_vq_chain *chain);
+	int (*chain_submit)(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
 };
 
 /* The part every layout shares; the layout's own state follows it. */

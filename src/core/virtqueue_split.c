@@ -32,6 +32,7 @@ struct slot {
 	uint16_t ndesc;    /* ring descriptors the chain holds */
 	uint16_t next;     /* free-list link, kept out of device-visible memory */
 	uint16_t avail_pos; /* the available-ring position it was given */
+	bool reserved;     /* a prepared chain's head: its descriptors stay put */
 };
 
 struct split {
@@ -427,11 +428,9 @@ static bool arm_used_event(struct split *s)
 	return used_idx(s) != s->last_used;
 }
 
-/* Return the chain at head to the free list, following our own links. */
-static void *release(struct split *s, uint16_t head)
+/* Return the descriptors of the chain at head to the free list, following our own links. */
+static void free_descs(struct split *s, struct slot *slot, uint16_t head)
 {
-	struct slot *slot = &s->slots[head];
-	void *cookie = slot->cookie;
 	uint16_t last = head;
 
 	for (uint16_t i = 1; i < slot->ndesc; i++)
@@ -439,9 +438,22 @@ static void *release(struct split *s, uint16_t head)
 	s->slots[last].next = s->free_head;
 	s->free_head = head;
 	s->vq.num_free += slot->ndesc;
+	slot->ndesc = 0;
+}
+
+/*
+ * The chain at head is no longer in flight; a prepared chain keeps its
+ * descriptors. Inline: it is part of every dequeue.
+ */
+__attribute__((always_inline)) static inline void *release(struct split *s, uint16_t head)
+{
+	struct slot *slot = &s->slots[head];
+	void *cookie = slot->cookie;
+
+	if (!slot->reserved)
+		free_descs(s, slot, head);
 	s->vq.in_flight--;
 	slot->cookie = NULL;
-	slot->ndesc = 0;
 	slot->in_len = 0;
 	return cookie;
 }
@@ -541,6 +553,198 @@ static void *split_detach_unused(struct vio_vq *vq)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Prepared chains */
+
+/* With indirect descriptors a chain of 2 to indirect_max segments takes one (2.7.5.3). */
+static bool chain_indirect(const struct vio_vq *vq, unsigned nseg)
+{
+	return vq->cfg.indirect_max && nseg > 1 && nseg <= vq->cfg.indirect_max;
+}
+
+static unsigned split_chain_cost(const struct vio_vq *vq, unsigned nseg)
+{
+	if (chain_indirect(vq, nseg))
+		return 1;
+	return nseg <= vq->size ? nseg : 0;
+}
+
+/*
+ * Take the descriptors off the free list for good and write what never
+ * changes: the links, the NEXT flags and, for an indirect chain, the ring
+ * descriptor pointing at the head's own table. The segments' addresses and
+ * lengths come with vio_vq_chain_set.
+ */
+static int split_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain)
+{
+	struct split *s = to_split(vq);
+	bool indirect = chain_indirect(vq, nseg);
+	uint16_t head = s->free_head, last = head, idx = head;
+
+	if ((indirect ? 1 : nseg) > vq->num_free)
+		return VIO_ENOSPC;
+	if (indirect) {
+		struct virtq_desc *table = s->indirect + (size_t)head * vq->cfg.indirect_max;
+		struct virtq_desc *d = &s->desc[head];
+
+		for (unsigned i = 0; i < nseg; i++) {
+			table[i].addr = 0;
+			table[i].len = 0;
+			table[i].flags = to_dev16(s, i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0);
+			table[i].next = to_dev16(s, (uint16_t)(i + 1));
+			chain->idx[i] = (uint16_t)i;
+		}
+		clean(s, table, sizeof(*table) * nseg);
+		d->addr = to_dev64(s, dma_addr(vq->port, table));
+		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * nseg));
+		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
+		d->next = 0;
+		clean(s, d, sizeof(*d));
+		chain->table = table;
+		s->slots[head].ndesc = 1;
+	} else {
+		/* A run off the free list, linked in the ring as in our own links. */
+		for (unsigned i = 0; i < nseg; i++) {
+			struct virtq_desc *d = &s->desc[idx];
+			uint16_t next = s->slots[idx].next;
+
+			d->addr = 0;
+			d->len = 0;
+			d->flags = to_dev16(s, i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0);
+			d->next = to_dev16(s, next);
+			clean(s, d, sizeof(*d));
+			chain->idx[i] = idx;
+			last = idx;
+			idx = next;
+		}
+		chain->table = s->desc;
+		s->slots[head].ndesc = (uint16_t)nseg;
+	}
+	s->free_head = s->slots[last].next;
+	vq->num_free -= s->slots[head].ndesc;
+	s->slots[head].reserved = true;
+	chain->id = head;
+	chain->nseg = (uint8_t)nseg;
+	return 0;
+}
+
+static void split_chain_release(struct vio_vq *vq, struct vio_vq_chain *chain)
+{
+	struct split *s = to_split(vq);
+	struct slot *slot = &s->slots[chain->id];
+
+	slot->reserved = false;
+	free_descs(s, slot, chain->id);
+}
+
+/*
+ * Write the segments set since the last submit from the chain's template.
+ * No call in the loop where the port has no hooks, as for fill_plain.
+ */
+static void chain_write_plain(struct split *s, struct vio_vq_chain *chain)
+{
+	struct virtq_desc *table = chain->table;
+	unsigned nseg = chain->nseg, dirty = chain->dirty, w = chain->writable;
+
+	for (unsigned i = 0; dirty; i++, dirty >>= 1) {
+		struct virtq_desc *d = table + chain->idx[i];
+		uint16_t flags = i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0;
+
+		if (!(dirty & 1u))
+			continue;
+		if (w & (1u << i))
+			flags |= VIRTQ_DESC_F_WRITE;
+		d->addr = to_dev64(s, (uint64_t)(uintptr_t)chain->buf[i]);
+		d->len = to_dev32(s, chain->len[i]);
+		d->flags = to_dev16(s, flags);
+	}
+	chain->dirty = 0;
+}
+
+/* The same with the port's address map and cache maintenance. */
+__attribute__((noinline)) static void chain_write_any(struct split *s,
+						      struct vio_vq_chain *chain)
+{
+	const struct vio_port *port = s->vq.port;
+	struct virtq_desc *table = chain->table;
+	unsigned nseg = chain->nseg;
+
+	for (unsigned i = 0; i < nseg; i++) {
+		struct virtq_desc *d = table + chain->idx[i];
+		uint16_t flags = i + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0;
+
+		if (!(chain->dirty & (1u << i)))
+			continue;
+		if (chain->writable & (1u << i))
+			flags |= VIRTQ_DESC_F_WRITE;
+		d->addr = to_dev64(s, dma_addr(port, chain->buf[i]));
+		d->len = to_dev32(s, chain->len[i]);
+		d->flags = to_dev16(s, flags);
+		clean(s, d, sizeof(*d));
+	}
+	chain->dirty = 0;
+}
+
+/* The device-readable buffers: their contents may have changed since they were set. */
+__attribute__((noinline)) static void chain_clean_out(struct split *s,
+						      const struct vio_vq_chain *chain)
+{
+	const struct vio_port *port = s->vq.port;
+
+	for (unsigned i = 0; i < chain->nseg; i++)
+		if (!(chain->writable & (1u << i)))
+			port->cache_clean(port->ctx, chain->buf[i], chain->len[i]);
+}
+
+/* The chain's head into the next available ring entry, as split_enqueue does. */
+static inline void chain_publish(struct split *s, struct slot *slot, uint16_t head,
+				 const struct vio_vq_chain *chain, void *cookie)
+{
+	s->vq.in_flight++;
+	slot->cookie = cookie;
+	slot->in_len = chain->in_len;
+	slot->avail_pos = s->avail_idx;
+	/* 2.7.13.2: the head goes into the next free avail ring entry */
+	s->avail->ring[s->avail_idx & s->mask] = to_dev16(s, head);
+	s->avail_idx++;
+}
+
+/* split_chain_submit where the port maps addresses or maintains caches. */
+__attribute__((noinline)) static int chain_submit_any(struct split *s,
+						      struct vio_vq_chain *chain, void *cookie)
+{
+	uint16_t head = chain->id;
+	struct slot *slot = &s->slots[head];
+
+	if (slot->cookie)
+		return VIO_EBUSY;
+	chain_write_any(s, chain);
+	if (s->vq.port->cache_clean)
+		chain_clean_out(s, chain);
+	chain_publish(s, slot, head, chain, cookie);
+	return 0;
+}
+
+/*
+ * Only what changed is written: most submits write one descriptor and the
+ * available ring entry. Without port hooks this calls nothing.
+ */
+static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie)
+{
+	struct split *s = to_split(vq);
+	const struct vio_port *port = vq->port;
+	uint16_t head = chain->id;
+	struct slot *slot = &s->slots[head];
+
+	if (port->virt_to_dma || port->cache_clean)
+		return chain_submit_any(s, chain, cookie);
+	if (slot->cookie)
+		return VIO_EBUSY;
+	chain_write_plain(s, chain);
+	chain_publish(s, slot, head, chain, cookie);
+	return 0;
+}
+
 const struct vio_vq_ops vio_vq_split_ops = {
 	.create = split_create,
 	.destroy = split_destroy,
@@ -552,4 +756,8 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.disable_irq = split_disable_irq,
 	.enable_irq = split_enable_irq,
 	.detach_unused = split_detach_unused,
+	.chain_cost = split_chain_cost,
+	.chain_reserve = split_chain_reserve,
+	.chain_release = split_chain_release,
+	.chain_submit = split_chain_submit,
 };

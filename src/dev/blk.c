@@ -165,8 +165,95 @@ static uint32_t type_of(enum vio_blk_op op)
 	}
 }
 
-int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
-		const struct vio_sg *data, unsigned n, uint32_t len)
+/* enqueue_prepared: the request goes the general way. */
+#define USE_GENERAL 1
+
+/*
+ * Reserve the slot's prepared chain (under vio_lock): header and status
+ * are set once, only the data segment changes per request. Out of line:
+ * it runs once per slot.
+ */
+__attribute__((noinline)) static int prepare_slot(struct blk_queue *q, uint16_t slot)
+{
+	struct vio_vq_chain *c = &q->chains[slot];
+	struct blk_dma *d = &q->dma[slot];
+	int rc = vio_vq_chain_reserve(q->vq, 3, c);
+
+	if (rc)
+		return rc;
+	(void)vio_vq_chain_set(q->vq, c, 0, &d->hdr, sizeof(d->hdr), false);
+	(void)vio_vq_chain_set(q->vq, c, 2, &d->status, 1, true);
+	return 0;
+}
+
+/* What the device writes must not meet a dirty line: see blk_enqueue. */
+__attribute__((noinline)) static void clean_prepared(const struct vio_port *port,
+						     struct blk_dma *d, void *buf, uint32_t len,
+						     bool read)
+{
+	port->cache_clean(port->ctx, d, sizeof(*d));
+	if (read)
+		port->cache_clean(port->ctx, buf, len);
+}
+
+/*
+ * A read or write of one piece (checked by the caller) through the slot's
+ * prepared chain: the header, the data segment and the available ring
+ * entry are all that is written. Returns 0, VIO_ESHUTDOWN, or USE_GENERAL
+ * when the general path must take it (no free slot: it says why; no chain
+ * to be had).
+ */
+__attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+			    void *buf, uint32_t len, bool kick)
+{
+	const struct vio_port *port = vio_port();
+	bool read = req->op == VIO_BLK_OP_READ;
+	struct vio_vq_chain *c;
+	struct blk_dma *d;
+	uint16_t slot;
+	uintptr_t s;
+	int rc;
+
+	s = vio_lock();
+	if (req->busy || !q->nfree)
+		goto general;
+	slot = q->free[q->nfree - 1];
+	c = &q->chains[slot];
+	if (!c->nseg && prepare_slot(q, slot))
+		goto general;
+	d = &q->dma[slot];
+	/* 5.2.6: the header */
+	d->hdr.type = dev32(b, read ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT);
+	d->hdr.ioprio = 0;
+	d->hdr.sector = dev64(b, req->sector);
+	d->status = STATUS_UNSET;
+	if (port->cache_clean)
+		clean_prepared(port, d, buf, len, read);
+	(void)vio_vq_chain_set(q->vq, c, 1, buf, len, read);
+	rc = vio_vq_chain_submit(q->vq, c, req);
+	if (!rc) {
+		q->nfree--;
+		q->reqs[slot] = req;
+		req->slot = slot;
+		req->queue = (uint8_t)q->index;
+		req->data_len = len;
+		req->result = 0;
+		req->busy = true;
+		if (kick)
+			vio_vq_kick(q->vq);
+	}
+	vio_unlock(s);
+	return rc;
+general:
+	vio_unlock(s);
+	return USE_GENERAL;
+}
+
+/* Any request, its whole chain built here (see blk_enqueue). Out of line: its frame is large. */
+__attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_queue *q,
+						     struct vio_blk_req *req,
+						     const struct vio_sg *data, unsigned n,
+						     uint32_t len)
 {
 	const struct vio_port *port = vio_port();
 	struct vio_sg sg[VIO_BLK_SEGS_LIMIT + 2];
@@ -190,6 +277,11 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 	d->hdr.sector = dev64(b, req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE
 					 ? req->sector : 0);
 	d->status = STATUS_UNSET;
+
+	/* The general path builds the whole chain: the slot's prepared one goes back. */
+	if (q->chains && q->chains[slot].nseg)
+		vio_vq_chain_release(q->vq, &q->chains[slot]);
+
 	sg[0].buf = &d->hdr;
 	sg[0].len = sizeof(d->hdr);
 
@@ -252,6 +344,39 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 	vio_unlock(s);
 	if (rc == VIO_EINVAL)
 		return VIO_ERANGE; /* a chain the ring cannot hold */
+	return rc;
+}
+
+int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+		const struct vio_sg *data, unsigned n, uint32_t len)
+{
+	if (q->chains && n == 1 && (req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE)) {
+		int rc = enqueue_prepared(b, q, req, data[0].buf, len, false);
+
+		if (rc != USE_GENERAL)
+			return rc;
+	}
+	return enqueue_general(b, q, req, data, n, len);
+}
+
+int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
+		     uint32_t len)
+{
+	struct vio_sg piece = { buf, len };
+	uintptr_t s;
+	int rc;
+
+	if (q->chains) {
+		rc = enqueue_prepared(b, q, req, buf, len, true);
+		if (rc != USE_GENERAL)
+			return rc;
+	}
+	rc = enqueue_general(b, q, req, &piece, 1, len);
+	if (!rc) {
+		s = vio_lock();
+		vio_vq_kick(q->vq);
+		vio_unlock(s);
+	}
 	return rc;
 }
 
@@ -356,6 +481,9 @@ static unsigned abort_all(struct blk *b, struct blk_queue *q)
 	}
 }
 
+/* Completions taken off the ring under one vio_lock round trip. */
+#define DRAIN_BATCH 8
+
 unsigned blk_drain(struct blk *b, struct blk_queue *q)
 {
 	const struct vio_port *port = vio_port();
@@ -363,40 +491,66 @@ unsigned blk_drain(struct blk *b, struct blk_queue *q)
 	int rc;
 
 	for (;;) {
-		struct vio_blk_req *req;
-		struct blk_dma *d;
-		void *cookie;
-		uint32_t len;
-		uint8_t status;
+		struct vio_blk_req *done[DRAIN_BATCH], *bad = NULL;
+		unsigned k = 0, counted = 0;
+		uint32_t bad_len = 0;
+		uint8_t bad_status = 0;
 		uintptr_t s;
 
 		s = vio_lock();
-		rc = vio_vq_dequeue(q->vq, &cookie, &len);
-		if (rc) {
-			vio_unlock(s);
-			break;
-		}
-		req = cookie;
-		d = &q->dma[req->slot];
-		if (port->cache_invalidate) {
-			port->cache_invalidate(port->ctx, d, sizeof(*d));
-			if (req->op == VIO_BLK_OP_READ && req->sg)
-				for (unsigned i = 0; i < req->nsg; i++)
-					port->cache_invalidate(port->ctx, req->sg[i].buf,
-							       req->sg[i].len);
-		}
-		status = *(volatile uint8_t *)&d->status;
-		rc = judge(b, q, req, status, len, false);
-		if (!rc && req->op == VIO_BLK_OP_GET_ID)
-			copy_id(req->id, d->id);
-		release_slot(q, req, rc);
+		do {
+			struct vio_blk_req *req;
+			struct blk_dma *d;
+			void *cookie;
+			uint32_t len;
+			uint8_t status;
+			int result;
+
+			rc = vio_vq_dequeue(q->vq, &cookie, &len);
+			if (rc)
+				break;
+			req = cookie;
+			d = &q->dma[req->slot];
+			if (port->cache_invalidate) {
+				port->cache_invalidate(port->ctx, d, sizeof(*d));
+				if (req->op == VIO_BLK_OP_READ && req->sg)
+					for (unsigned i = 0; i < req->nsg; i++)
+						port->cache_invalidate(port->ctx, req->sg[i].buf,
+								       req->sg[i].len);
+			}
+			status = *(volatile uint8_t *)&d->status;
+			result = judge(b, q, req, status, len, false);
+			if (!result && req->op == VIO_BLK_OP_GET_ID)
+				copy_id(req->id, d->id);
+			release_slot(q, req, result);
+			done[k++] = req;
+			if (result == VIO_EPROTO) {
+				bad = req; /* the device is failed before anything else goes back */
+				bad_status = status;
+				bad_len = len;
+			}
+		} while (k < DRAIN_BATCH && !bad);
 		vio_unlock(s);
-		if (rc == VIO_EPROTO) {
-			judge(b, q, req, status, len, true); /* says why, outside the lock */
-			vio_dev_fail(b->dev, VIO_EPROTO); /* reset before any other buffer goes back */
+		if (bad) {
+			judge(b, q, bad, bad_status, bad_len, true); /* says why, outside the lock */
+			vio_dev_fail(b->dev, VIO_EPROTO); /* reset before any buffer goes back */
 		}
-		finish(q, req);
-		n++;
+		/* Outside the lock: the callbacks, then the counts the waiters watch. */
+		for (unsigned i = 0; i < k; i++) {
+			struct vio_blk_req *req = done[i];
+
+			counted += !req->internal; /* req may be the caller's again after done */
+			if (req->done)
+				req->done(req);
+		}
+		if (k) {
+			if (counted)
+				__atomic_fetch_add(&q->async_done, counted, __ATOMIC_RELEASE);
+			__atomic_fetch_add(&q->completions, k, __ATOMIC_RELEASE);
+		}
+		n += k;
+		if (rc)
+			break;
 	}
 	/* VIO_EPROTO / VIO_ESHUTDOWN: the queue is broken and the device failing */
 	if (rc != VIO_EAGAIN || b->dev->state != VIO_DEV_READY) {
@@ -437,6 +591,18 @@ int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_
 	struct progress p = { b, q, seen };
 	int rc;
 
+	/*
+	 * Polled, the completion is often there at the first look: this
+	 * thread runs the queue's handler itself (it may run in any thread,
+	 * and with the service at the same time) instead of a whole service
+	 * pass. When that is not enough the wait below runs the service, which
+	 * also looks at the device's status.
+	 */
+	if (!vio_dev_uses_irq(b->dev) && b->dev->state == VIO_DEV_READY) {
+		blk_drain(b, q);
+		if (progressed(&p))
+			return b->dev->state == VIO_DEV_READY ? 0 : VIO_ESHUTDOWN;
+	}
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
 	if (!rc && b->dev->state != VIO_DEV_READY)
 		rc = VIO_ESHUTDOWN;
@@ -518,9 +684,7 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 	unsigned n;
 	int rc;
 
-	rc = vio_blk_check(dev);
-	if (!rc)
-		rc = blk_lookup(dev, queue, &b, &q);
+	rc = blk_ready(dev, queue, &b, &q);
 	if (rc)
 		return rc;
 	if (!req)

@@ -157,6 +157,29 @@ static unsigned free_req(unsigned busy)
 	return i;
 }
 
+/*
+ * The wait of a blocking call ended with rc (not 0): record it, and when
+ * requests are still the device's, give up on the device so that they end.
+ */
+static void sync_wait_failed(struct sync *s, int rc, uint64_t timeout)
+{
+	struct vio_device *dev = s->b->dev;
+
+	if (rc == VIO_ETIMEDOUT && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)) {
+		/*
+		 * Requests on this stack frame are still the device's: it is
+		 * reset (vio_dev_fail) before they are taken back, so it cannot
+		 * write into the caller's buffers after we return.
+		 */
+		vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
+			dev->name, s->q->index, (unsigned long long)(timeout / 1000000u));
+		vio_dev_fail(dev, VIO_ETIMEDOUT);
+	}
+	set_error(s, rc);
+	/* A failed device: this ends every request still in flight. */
+	blk_drain(s->b, s->q);
+}
+
 static int sync_run(struct sync *s)
 {
 	struct vio_device *dev = s->b->dev;
@@ -217,22 +240,56 @@ static int sync_run(struct sync *s)
 		rc = blk_wait_progress(s->b, q, seen, timeout);
 		if (!rc)
 			continue;
-		if (rc == VIO_ETIMEDOUT && __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE)) {
-			/*
-			 * Requests on this stack frame are still the device's: it
-			 * is reset (vio_dev_fail) before they are taken back, so it
-			 * cannot write into the caller's buffers after we return.
-			 */
-			vio_err("%s: queue %u: no completion in %llu ms; giving up on the device",
-				dev->name, q->index,
-				(unsigned long long)(timeout / 1000000u));
-			vio_dev_fail(dev, VIO_ETIMEDOUT);
-		}
-		set_error(s, rc);
-		/* A failed device: this ends every request still in flight. */
-		blk_drain(s->b, q);
+		sync_wait_failed(s, rc, timeout);
 		if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE))
 			break; /* unreachable: the drain ended them all */
+	}
+	return __atomic_load_n(&s->error, __ATOMIC_RELAXED);
+}
+
+/*
+ * A transfer of one request (a read or write of one piece: the common
+ * blocking call) without the window: queue it, kick, wait. Returns
+ * VIO_ENOSPC, having queued nothing, when the ring has no room (sync_run
+ * then waits for some).
+ */
+static int sync_one(struct sync *s, void *buf, uint32_t len)
+{
+	struct vio_blk_req *r = &s->reqs[0];
+	struct blk_queue *q = s->q;
+	uint64_t timeout;
+	uint32_t seen;
+	int rc;
+
+	r->op = s->op;
+	r->sector = s->sector;
+	r->count = 0;
+	r->unmap = false;
+	r->sg = NULL; /* the call invalidates its own buffers when it ends */
+	r->nsg = 0;
+	r->id = NULL;
+	r->done = sync_done;
+	r->ctx = s;
+	r->busy = false;
+	r->internal = true;
+	s->busy = 1;
+	rc = blk_enqueue_kick(s->b, q, r, buf, len);
+	if (rc) {
+		s->busy = 0;
+		return rc;
+	}
+	s->left = 0;
+	for (;;) {
+		/* The count first: see blk_wait_progress. */
+		seen = blk_progress_mark(q);
+		if (!__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE))
+			break;
+		timeout = __atomic_load_n(&s->b->timeout_ns, __ATOMIC_RELAXED);
+		rc = blk_wait_progress(s->b, q, seen, timeout);
+		if (rc) {
+			sync_wait_failed(s, rc, timeout);
+			break;
+		}
 	}
 	return __atomic_load_n(&s->error, __ATOMIC_RELAXED);
 }
@@ -279,7 +336,12 @@ static int rw_checked(struct blk *b, struct blk_queue *q, enum vio_blk_op op, ui
 	s.sector = sector;
 	s.left = total >> VIRTIO_BLK_SECTOR_SHIFT;
 	s.cur = (struct blk_cursor){ sg, nsg, 0, 0 };
-	rc = sync_run(&s);
+	rc = VIO_ENOSPC;
+	/* One request carries it all: the common case, without the window. */
+	if (nsg == 1 && total <= b->seg1_max && total <= b->max_bytes)
+		rc = sync_one(&s, sg[0].buf, (uint32_t)total);
+	if (rc == VIO_ENOSPC)
+		rc = sync_run(&s);
 	/* The CPU may have pulled stale lines in while the device wrote. */
 	if (op == VIO_BLK_OP_READ && port->cache_invalidate)
 		for (unsigned i = 0; i < nsg; i++)
@@ -331,10 +393,8 @@ static int rw_flat(struct vio_device *dev, enum vio_blk_op op, uint64_t sector, 
 {
 	struct blk_queue *q;
 	struct blk *b;
-	int rc = vio_blk_check(dev);
+	int rc = blk_ready(dev, 0, &b, &q);
 
-	if (!rc)
-		rc = blk_lookup(dev, 0, &b, &q);
 	if (rc)
 		return rc;
 	if (!buf || !count)

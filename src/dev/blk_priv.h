@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include <vio/blk.h>
+#include <vio/device.h>
+#include <vio/error.h>
 #include <vio/spec/virtio_blk.h>
 
 #include "vio_config.h"
@@ -40,6 +42,17 @@ struct blk_queue {
 	struct blk *b;
 	struct vio_vq *vq;
 	struct blk_dma *dma;        /* size entries */
+	/*
+	 * Under vio_lock: size entries, or NULL. Each slot's prepared chain
+	 * (header, one data segment, status; <vio/virtqueue.h>), reserved the
+	 * first time the slot carries a read or write of one piece, so that
+	 * the next ones only set the data segment. Only where such a chain
+	 * keeps one ring descriptor (indirect descriptors): a slot then never
+	 * holds more than a request of its own would, and whoever else uses
+	 * the queue (the benchmark's bare loop) finds the rest free. A slot
+	 * whose request needs more segments gives its chain back first.
+	 */
+	struct vio_vq_chain *chains;
 	/* Under vio_lock: */
 	struct vio_blk_req **reqs;  /* size entries: the request holding each slot, or NULL */
 	uint16_t *free;             /* stack of free slots */
@@ -80,6 +93,29 @@ struct blk_cursor {
  * device) or VIO_EINVAL (no such queue).
  */
 int blk_lookup(struct vio_device *dev, unsigned qi, struct blk **b, struct blk_queue **q);
+
+/*
+ * vio_blk_check and blk_lookup in one (the per-request entry of the API):
+ * the same answers, each field looked at once.
+ */
+static inline int blk_ready(struct vio_device *dev, unsigned qi, struct blk **bp,
+			    struct blk_queue **qp)
+{
+	struct blk *b;
+
+	if (!dev || dev->driver != &vio_blk_driver)
+		return VIO_ENODEV;
+	if (dev->state != VIO_DEV_READY)
+		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	b = dev->priv;
+	if (!b || b->dev != dev || !b->nq)
+		return VIO_ENODEV; /* probe did not finish */
+	if (qi >= b->nq)
+		return VIO_EINVAL;
+	*bp = b;
+	*qp = &b->q[qi];
+	return 0;
+}
 
 /*
  * Check an I/O range: a whole number of logical blocks, inside the
@@ -135,6 +171,13 @@ static inline uint32_t blk_cut(const struct blk *b, struct blk_cursor *c, struct
  */
 int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		const struct vio_sg *data, unsigned n, uint32_t len);
+
+/*
+ * blk_enqueue of a READ or WRITE of one piece (buf, len: checked), and the
+ * kick, under one vio_lock round trip where it can. Returns as blk_enqueue.
+ */
+int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
+		     uint32_t len);
 
 /*
  * Take q's completed requests off the ring and run their callbacks. When the

@@ -282,6 +282,12 @@ static int setup_queue(struct blk *b, unsigned i, uint32_t queue_size)
 	if (!q->dma || !q->reqs || !q->free)
 		return VIO_ENOMEM;
 	memset(q->reqs, 0, sizeof(*q->reqs) * size);
+	if (vio_vq_chain_cost(q->vq, 3) == 1) {
+		q->chains = port->dma_alloc(port->ctx, sizeof(*q->chains) * size, sizeof(void *));
+		if (!q->chains)
+			return VIO_ENOMEM;
+		memset(q->chains, 0, sizeof(*q->chains) * size);
+	}
 	for (uint32_t s = 0; s < size; s++)
 		q->free[s] = (uint16_t)(size - 1 - s); /* slot 0 on top */
 	q->nfree = (uint16_t)size;
@@ -298,6 +304,8 @@ static void free_queue(struct blk_queue *q)
 		port->dma_free(port->ctx, q->reqs, sizeof(*q->reqs) * q->size);
 	if (q->free)
 		port->dma_free(port->ctx, q->free, sizeof(*q->free) * q->size);
+	if (q->chains)
+		port->dma_free(port->ctx, q->chains, sizeof(*q->chains) * q->size);
 	memset(q, 0, sizeof(*q));
 }
 

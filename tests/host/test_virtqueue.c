@@ -871,6 +871,128 @@ static void test_evil_raw(void)
 	fx_teardown();
 }
 
+/*
+ * Prepared chains, with and without indirect descriptors: reserved once,
+ * re-armed with a new data segment per submit, the device sees the whole
+ * chain each time; the ring checks hold for them as for any chain.
+ */
+static void prepared(uint16_t indirect_max, unsigned cost)
+{
+	uint8_t h[4] = { 0x44 }, st[1], d1[8], d2[16];
+	struct vio_vq_chain c, c2;
+	void *cookie;
+	uint32_t len;
+	int tag;
+
+	if (fx_setup(8, 0, indirect_max))
+		return;
+	memset(&c, 0, sizeof(c));
+	memset(&c2, 0, sizeof(c2));
+	CHECK_EQ(vio_vq_chain_cost(fx.vq, 3), cost);
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 0, &c), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, VIO_VQ_CHAIN_SEGS + 1, &c), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 3, &c), 0);
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 3, &c), VIO_EINVAL); /* already */
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8 - cost);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 0, h, sizeof(h), false), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 3, h, sizeof(h), false), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, NULL, 8, true), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), VIO_EINVAL); /* segments not set */
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 2, st, 1, true), 0);
+	/* 2.7.4.2: a readable segment after a writable one */
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d1, sizeof(d1), false), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 2, st, 1, false), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d1, sizeof(d1), true), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 2, st, 1, true), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, NULL), VIO_EINVAL);
+
+	for (unsigned round = 0; round < 20; round++) {
+		bool big = round & 1;
+
+		CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, big ? d2 : d1, big ? 16 : 8, true), 0);
+		CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+		CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), VIO_EBUSY);
+		CHECK_EQ(vio_vq_in_flight(fx.vq), 1);
+		vio_vq_kick(fx.vq);
+		CHECK_EQ(sim_step(fx.d), 1);
+		CHECK_EQ(ms.nout, 1);
+		CHECK_EQ(ms.nin, 2);
+		CHECK_EQ(ms.out_first[0], 0x44);
+		CHECK_EQ(ms.in_len, big ? 17u : 9u);
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+		CHECK(cookie == &tag);
+		CHECK_EQ(len, big ? 17u : 9u);
+		CHECK_EQ(vio_vq_num_free(fx.vq), 8 - cost);
+	}
+	/* A write's shape: the data segment readable. */
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d2, 16, false), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(sim_step(fx.d), 1);
+	CHECK_EQ(ms.nout, 2);
+	CHECK_EQ(ms.nin, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK_EQ(len, 1);
+
+	/* Ordinary chains share the ring; a released chain's descriptors come back. */
+	CHECK_EQ(put1(d1, 8, d1), 0);
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 2, &c2), 0);
+	vio_vq_chain_release(fx.vq, &c2);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(sim_step(fx.d), 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	CHECK(cookie == d1);
+	vio_vq_chain_release(fx.vq, &c);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8);
+
+	/* Detached after a reset like any other chain, descriptors kept. */
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 3, &c), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 0, h, sizeof(h), false), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d1, 8, true), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 2, st, 1, true), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+	CHECK(vio_vq_detach_unused(fx.vq) == &tag);
+	CHECK(vio_vq_detach_unused(fx.vq) == NULL);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 8 - cost);
+
+	/* The device reports it twice, or beyond its writable bytes: refused. */
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+	vio_vq_kick(fx.vq);
+	sim_used_push(fx.d, 0, c.id, 9, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+	sim_used_push(fx.d, 0, c.id, 9, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
+	check_broken();
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), VIO_ESHUTDOWN);
+	vio_vq_chain_release(fx.vq, &c);
+	fx_teardown();
+
+	if (fx_setup(8, 0, indirect_max))
+		return;
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 3, &c), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 0, h, sizeof(h), false), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d1, 8, true), 0);
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 2, st, 1, true), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+	vio_vq_kick(fx.vq);
+	sim_used_push(fx.d, 0, c.id, 10, 1);
+	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), VIO_EPROTO);
+	check_broken();
+	fx_teardown();
+}
+
+static void test_prepared_indirect(void)
+{
+	prepared(4, 1);
+}
+
+static void test_prepared_run(void)
+{
+	prepared(0, 3);
+}
+
 int main(void)
 {
 	RUN(test_create_args);
@@ -897,5 +1019,7 @@ int main(void)
 	RUN(test_evil_never_published);
 	RUN(test_evil_idx_jump);
 	RUN(test_evil_raw);
+	RUN(test_prepared_indirect);
+	RUN(test_prepared_run);
 	return test_report();
 }
