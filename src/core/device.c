@@ -662,6 +662,11 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 	}
 	dev->state = VIO_DEV_READY;
 	log_features(dev);
+	if (dev->driver->started) {
+		dev->driver->started(dev);
+		if (dev->state != VIO_DEV_READY)
+			return dev->error ? dev->error : VIO_ESHUTDOWN;
+	}
 	return 0;
 }
 
