@@ -50,6 +50,10 @@ function(vio_config name)
     list(APPEND src ${VIO_SOURCE_DIR}/src/dev/blk.c ${VIO_SOURCE_DIR}/src/dev/blk_io.c
                     ${VIO_SOURCE_DIR}/src/dev/blk_probe.c)
   endif()
+  if(CONFIG_VIO_DRIVER_CONSOLE)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/dev/console.c ${VIO_SOURCE_DIR}/src/dev/console_io.c
+                    ${VIO_SOURCE_DIR}/src/dev/console_ctrl.c)
+  endif()
   add_library(vio_${name} STATIC ${src})
   target_link_libraries(vio_${name} PUBLIC vio_${name}_config)
   target_include_directories(vio_${name} PRIVATE ${VIO_SOURCE_DIR}/src)
