@@ -25,16 +25,14 @@
 /* Send every waiting message there is a slot for. Under vio_lock. */
 static void ctrl_flush(struct con *c)
 {
-	const struct vio_port *port = vio_port();
 	bool sent = false;
 
 	while (c->pend_count && c->n_ctx_free) {
 		unsigned slot = c->ctx_free[c->n_ctx_free - 1];
 		struct vio_sg sg = { c->ctx_mem + (size_t)slot * HDR, HDR };
 
+		/* Cleaned by the virtqueue as it queues it (device-readable). */
 		memcpy(sg.buf, &c->pend[c->pend_head], HDR);
-		if (port->cache_clean)
-			port->cache_clean(port->ctx, sg.buf, HDR);
 		if (vio_vq_enqueue(c->ctxq, &sg, 1, 0, (void *)(uintptr_t)(slot + 1u)))
 			break;
 		c->n_ctx_free--;

@@ -150,7 +150,6 @@ static int tx_state(const struct con_port *cp)
  */
 static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 {
-	const struct vio_port *port = vio_port();
 	uint32_t size = cp->con->p.buf_size;
 	size_t done = 0;
 	int rc = tx_state(cp);
@@ -162,9 +161,8 @@ static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 		uint32_t n = len - done < size ? (uint32_t)(len - done) : size;
 		struct vio_sg sg = { cp->tx_mem + (size_t)slot * size, n };
 
+		/* The virtqueue cleans device-readable segments as it queues them. */
 		memcpy(sg.buf, src + done, n);
-		if (port->cache_clean)
-			port->cache_clean(port->ctx, sg.buf, n);
 		rc = vio_vq_enqueue(cp->txq, &sg, 1, 0, cookie_of(slot));
 		if (rc)
 			break;
