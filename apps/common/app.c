@@ -18,6 +18,9 @@
 #if CONFIG_VIO_DRIVER_BLK
 #include <vio/blk.h>
 #endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+#include <vio/console.h>
+#endif
 
 #include "app.h"
 #include "board.h"
@@ -30,6 +33,9 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_BLK
 	&vio_blk_driver,
+#endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+	&vio_console_driver,
 #endif
 	NULL,
 };

@@ -143,6 +143,15 @@ int vio_console_write_nonblock(struct vio_device *dev, unsigned port, const void
 			       size_t len);
 
 /*
+ * Wait until the device has taken every byte written to port (all transmit
+ * buffers are back), at most timeout_ns: before a program exits or resets
+ * the device, so nothing written is lost. Returns 0, VIO_ETIMEDOUT, or an
+ * error as for the writes when the port went away or the device failed
+ * (the bytes then are lost either way). Task context; takes vio_lock briefly.
+ */
+int vio_console_drain(struct vio_device *dev, unsigned port, uint64_t timeout_ns);
+
+/*
  * Read up to len bytes that arrived on port, waiting at most timeout_ns for
  * the first one. Returns the bytes read (at least 1), VIO_ETIMEDOUT, or an
  * error as for the writes (a closed port may still hold bytes to read).

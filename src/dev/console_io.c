@@ -248,6 +248,33 @@ int vio_console_write(struct vio_device *dev, unsigned port, const void *buf, si
 	return done ? (int)done : rc;
 }
 
+static bool tx_drained(void *arg)
+{
+	struct con_port *cp = arg;
+	uintptr_t s = vio_lock();
+	bool done = cp->n_tx_free == cp->ntx || cp->con->error || !cp->present;
+
+	vio_unlock(s);
+	return done;
+}
+
+int vio_console_drain(struct vio_device *dev, unsigned port, uint64_t timeout_ns)
+{
+	struct con_port *cp;
+	uintptr_t s;
+	int rc = port_of(dev, port, &cp);
+
+	if (rc)
+		return rc;
+	rc = vio_dev_wait(dev, cp->txq, tx_drained, cp, timeout_ns);
+	if (rc)
+		return rc;
+	s = vio_lock();
+	rc = cp->n_tx_free == cp->ntx ? 0 : cp->con->error ? VIO_ESHUTDOWN : VIO_ENODEV;
+	vio_unlock(s);
+	return rc;
+}
+
 /* Copy out unread bytes, giving emptied buffers back to the device. Under vio_lock. */
 static size_t rx_some(struct con_port *cp, uint8_t *dst, size_t len)
 {

@@ -139,6 +139,8 @@ static void bulk(uint32_t version)
 	sim_console_host_sink(d, 0, sink, 0);
 	sim_on_run = slow_host;
 	CHECK_EQ(vio_console_write(dev, 0, big, BULK), (int)BULK);
+	CHECK_EQ(vio_console_drain(dev, 0, SEC), 0);
+	CHECK_EQ(con.port[0].out_len, BULK);
 	sim_on_run = NULL;
 	con.port[0].out_cap = BULK;
 	settle();
