@@ -64,18 +64,12 @@ static void ctrl_send(struct con *c, uint32_t id, uint16_t event, uint16_t value
 void con_ctrl_tx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	struct con *c = arg;
-	void *cookie;
-	uint32_t len;
 	uintptr_t s;
-	int rc;
 
 	(void)dev;
 	s = vio_lock();
-	while ((rc = vio_vq_dequeue(vq, &cookie, &len)) == 0)
-		c->ctx_free[c->n_ctx_free++] = (uint16_t)((uintptr_t)cookie - 1u);
-	if (rc != VIO_EAGAIN)
-		c->error = rc;
-	else
+	con_reclaim(vq, c->ctx_free, &c->n_ctx_free, &c->error);
+	if (!c->error)
 		ctrl_flush(c);
 	vio_unlock(s);
 }

@@ -98,21 +98,27 @@ void con_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		con_notify(c, cp->id, VIO_CONSOLE_EV_DATA);
 }
 
+void con_reclaim(struct vio_vq *vq, uint16_t *free_list, unsigned *nfree, int *error)
+{
+	void *cookie;
+	uint32_t len;
+	int rc;
+
+	while ((rc = vio_vq_dequeue(vq, &cookie, &len)) == 0)
+		free_list[(*nfree)++] = (uint16_t)slot_of(cookie);
+	if (rc != VIO_EAGAIN)
+		*error = rc;
+}
+
 /* A transmit queue's completion handler: the buffers are the driver's again. */
 void con_tx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	struct con_port *cp = arg;
-	void *cookie;
-	uint32_t len;
 	uintptr_t s;
-	int rc;
 
 	(void)dev;
 	s = vio_lock();
-	while ((rc = vio_vq_dequeue(vq, &cookie, &len)) == 0)
-		cp->tx_free[cp->n_tx_free++] = (uint16_t)slot_of(cookie);
-	if (rc != VIO_EAGAIN)
-		cp->con->error = rc;
+	con_reclaim(vq, cp->tx_free, &cp->n_tx_free, &cp->con->error);
 	vio_unlock(s);
 }
 
@@ -187,67 +193,6 @@ static bool tx_room(void *arg)
 	return done;
 }
 
-static int check_buf(const void *buf, size_t len)
-{
-	return (!buf && len) || len > INT32_MAX ? VIO_EINVAL : 0;
-}
-
-int vio_console_write_nonblock(struct vio_device *dev, unsigned port, const void *buf,
-			       size_t len)
-{
-	struct con_port *cp;
-	uintptr_t s;
-	int rc = port_of(dev, port, &cp);
-
-	if (!rc)
-		rc = check_buf(buf, len);
-	if (rc || !len)
-		return rc;
-	vio_dev_poll(dev); /* buffers the device finished with meanwhile */
-	s = vio_lock();
-	rc = tx_some(cp, buf, len);
-	vio_unlock(s);
-	return rc;
-}
-
-int vio_console_write(struct vio_device *dev, unsigned port, const void *buf, size_t len)
-{
-	const struct vio_port *vp = vio_port();
-	struct con_port *cp;
-	uint64_t start;
-	size_t done = 0;
-	uintptr_t s;
-	int rc = port_of(dev, port, &cp);
-
-	if (!rc)
-		rc = check_buf(buf, len);
-	if (rc || !len)
-		return rc;
-	start = vp->time_ns(vp->ctx);
-	for (;;) {
-		uint64_t elapsed;
-
-		s = vio_lock();
-		rc = tx_some(cp, (const uint8_t *)buf + done, len - done);
-		vio_unlock(s);
-		if (rc > 0)
-			done += (size_t)rc;
-		else if (rc != VIO_EAGAIN)
-			break;
-		if (done == len)
-			break;
-		elapsed = vp->time_ns(vp->ctx) - start;
-		if (elapsed >= cp->con->timeout_ns) {
-			rc = VIO_ETIMEDOUT;
-			break;
-		}
-		rc = vio_dev_wait(dev, cp->txq, tx_room, cp, cp->con->timeout_ns - elapsed);
-		if (rc && rc != VIO_ETIMEDOUT)
-			break;
-	}
-	return done ? (int)done : rc;
-}
-
 static bool tx_drained(void *arg)
 {
 	struct con_port *cp = arg;
@@ -319,54 +264,87 @@ static bool rx_ready(void *arg)
 	return done;
 }
 
-int vio_console_read_nonblock(struct vio_device *dev, unsigned port, void *buf, size_t len)
+/* rx_some for transfer(): bytes read, or why there are none. Under vio_lock. */
+static int rx_step(struct con_port *cp, uint8_t *dst, size_t len)
 {
-	struct con_port *cp;
-	size_t n;
-	uintptr_t s;
-	int rc = port_of(dev, port, &cp);
+	size_t n = rx_some(cp, dst, len);
 
-	if (!rc)
-		rc = check_buf(buf, len);
-	if (rc || !len)
-		return rc;
-	vio_dev_poll(dev); /* what arrived meanwhile */
-	s = vio_lock();
-	n = rx_some(cp, buf, len);
-	rc = n ? (int)n : rx_state(cp);
-	vio_unlock(s);
-	return rc;
+	return n ? (int)n : rx_state(cp);
 }
 
-int vio_console_read(struct vio_device *dev, unsigned port, void *buf, size_t len,
-		     uint64_t timeout_ns)
+/*
+ * Every read and write: move bytes under vio_lock and, when block, wait on
+ * the port's queue for room (a write, until all of len is queued) or for
+ * data (a read, until some arrived), at most timeout_ns. Returns the bytes
+ * moved, or the reason none were.
+ */
+static int transfer(struct vio_device *dev, unsigned port, uint8_t *buf, size_t len, bool tx,
+		    bool block, uint64_t timeout_ns)
 {
 	const struct vio_port *vp = vio_port();
 	struct con_port *cp;
 	uint64_t start;
+	size_t done = 0;
 	uintptr_t s;
-	size_t n;
 	int rc = port_of(dev, port, &cp);
 
-	if (!rc)
-		rc = check_buf(buf, len);
+	if (!rc && ((!buf && len) || len > INT32_MAX))
+		rc = VIO_EINVAL;
 	if (rc || !len)
 		return rc;
+	if (!block)
+		vio_dev_poll(dev); /* what the device did meanwhile */
 	start = vp->time_ns(vp->ctx);
 	for (;;) {
 		uint64_t elapsed;
 
 		s = vio_lock();
-		n = rx_some(cp, buf, len);
-		rc = n ? (int)n : rx_state(cp);
+		rc = tx ? tx_some(cp, buf + done, len - done) : rx_step(cp, buf, len);
 		vio_unlock(s);
-		if (rc != VIO_EAGAIN)
-			return rc;
+		if (rc > 0) {
+			done += (size_t)rc;
+			if (!tx || done == len)
+				break;
+		} else if (rc != VIO_EAGAIN) {
+			break;
+		}
+		if (!block)
+			break;
 		elapsed = vp->time_ns(vp->ctx) - start;
-		if (elapsed >= timeout_ns)
-			return VIO_ETIMEDOUT;
-		rc = vio_dev_wait(dev, cp->rxq, rx_ready, cp, timeout_ns - elapsed);
+		if (elapsed >= timeout_ns) {
+			rc = VIO_ETIMEDOUT;
+			break;
+		}
+		rc = vio_dev_wait(dev, tx ? cp->txq : cp->rxq, tx ? tx_room : rx_ready, cp,
+				  timeout_ns - elapsed);
 		if (rc && rc != VIO_ETIMEDOUT)
-			return rc;
+			break;
 	}
+	return done ? (int)done : rc;
+}
+
+int vio_console_write(struct vio_device *dev, unsigned port, const void *buf, size_t len)
+{
+	struct con *c = vio_console_check(dev) ? NULL : dev->priv;
+
+	/* The bytes are only read: transfer() takes one pointer type for both ways. */
+	return transfer(dev, port, (uint8_t *)(uintptr_t)buf, len, true, true,
+			c ? c->timeout_ns : 0);
+}
+
+int vio_console_write_nonblock(struct vio_device *dev, unsigned port, const void *buf,
+			       size_t len)
+{
+	return transfer(dev, port, (uint8_t *)(uintptr_t)buf, len, true, false, 0);
+}
+
+int vio_console_read(struct vio_device *dev, unsigned port, void *buf, size_t len,
+		     uint64_t timeout_ns)
+{
+	return transfer(dev, port, buf, len, false, true, timeout_ns);
+}
+
+int vio_console_read_nonblock(struct vio_device *dev, unsigned port, void *buf, size_t len)
+{
+	return transfer(dev, port, buf, len, false, false, 0);
 }

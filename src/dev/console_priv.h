@@ -95,6 +95,11 @@ void con_notify(struct con *c, unsigned port, enum vio_console_event ev);
 /* console_io.c */
 void con_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg);
 void con_tx_done(struct vio_device *dev, struct vio_vq *vq, void *arg);
+/*
+ * Take the device-readable buffers vq is done with back onto free_list
+ * (cookies are buffer number + 1); a broken queue sets *error. Under vio_lock.
+ */
+void con_reclaim(struct vio_vq *vq, uint16_t *free_list, unsigned *nfree, int *error);
 /* Post every empty receive buffer of port; true when some went to the device. Under vio_lock. */
 bool con_rx_post(struct con_port *cp);
 /* Forget what port received and is unread (a port added anew). Under vio_lock. */
