@@ -65,5 +65,6 @@ int app_vio_start(void)
 		 */
 		(void)vio_mmio_add(b->virtio[i].base, b->virtio[i].irq, b->virtio[i].slot, NULL);
 	}
+	app_console_start();
 	return (int)vio_dev_count();
 }

@@ -22,6 +22,9 @@ static const struct shell_cmd *const groups[] = {
 #if CONFIG_VIO_DRIVER_BLK
 	shell_blk_cmds,
 #endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+	shell_console_cmds,
+#endif
 };
 
 void shell_for_each(void (*fn)(const struct shell_cmd *cmd))

@@ -25,6 +25,7 @@ extern const struct shell_cmd shell_system_cmds[];
 extern const struct shell_cmd shell_dev_cmds[];
 extern const struct shell_cmd shell_rng_cmds[];
 extern const struct shell_cmd shell_blk_cmds[];
+extern const struct shell_cmd shell_console_cmds[];
 
 /* Read, parse and run commands forever. */
 void shell_run(void) __attribute__((noreturn));
