@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 #   make run   [ARCH=riscv64|aarch64] [VIRTIO=legacy|modern] [DEVICES=...] [QEMU_EXTRA=...]
+#              [CONSOLE=uart|virtio]   virtio: the shell on virtio-console port 0,
+#              a Unix socket (build/run-console.sock) QEMU waits for a client on:
+#              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
 #   make test  every test: host tests (gcc and clang under ASan, clang under
 #              TSan) and QEMU tests on both boards, both interfaces
 #   make menuconfig / savedefconfig [ARCH=...]
@@ -11,6 +14,7 @@ ARCH ?= riscv64
 VIRTIO ?= legacy
 DEVICES ?= all
 QEMU_EXTRA ?=
+CONSOLE ?= uart
 PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -28,11 +32,20 @@ build: setup
 # The first blk device is backed by a disk image that persists between runs.
 RUN_DISK ?= build/run-disk.img
 
+RUN_CONSOLE_SOCKET ?= build/run-console.sock
+ifeq ($(CONSOLE),virtio)
+RUN_SHELL := vio-shell-vcon
+RUN_CONSOLE_ARGS := --console-socket $(RUN_CONSOLE_SOCKET) --console-wait
+else
+RUN_SHELL := vio-shell
+RUN_CONSOLE_ARGS :=
+endif
+
 run: build
 	@[ -f $(RUN_DISK) ] || truncate -s 64M $(RUN_DISK)
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
-		$(BUILD_DIR)/apps/shell/vio-shell.elf
+		$(RUN_CONSOLE_ARGS) $(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
 
 test: setup
 	@set -e; for p in $(PRESETS); do \

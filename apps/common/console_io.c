@@ -78,6 +78,17 @@ void app_console_start(void)
 		board_set_fault_sink(emerg_sink);
 	}
 #if CONFIG_VIO_APP_STDIO_CONSOLE
+	/*
+	 * With MULTIPORT, port 0 appears (and the host's side opens) through
+	 * control messages: give them a moment, or the first lines are lost.
+	 */
+	for (uint64_t end = board_time_ns() + 2000000000u; board_time_ns() < end;) {
+		struct vio_console_port_info pi;
+
+		if (vio_console_port_info(dev, 0, &pi) == 0 && pi.present && pi.host_open)
+			break;
+		vio_service();
+	}
 	io_dev = dev;
 	board_stdio_set(&io);
 #endif
