@@ -20,6 +20,11 @@
  *         "hello <name>\n" to that port and prints WRITE <name> rc=<n or
  *         error name>; `q` ends the case.
  *
+ *     CASE fault
+ *         load from address 8, which faults: the board's report goes to the
+ *         UART and, through the fault sink the firmware set, to the
+ *         console's emergency write (apps/common/console_io.c).
+ *
  * First a CON line: CON state=<s> iface=<i> multiport=<0|1> max_nr_ports=<n>
  * emerg=<0|1> bad_ctrl=<n>; at the end PASS/FAIL lines and RESULT (report.h).
  */
@@ -269,6 +274,15 @@ static void case_ports(void)
 	pass("ports");
 }
 
+/* A load nobody answers: the board's fault report must also leave by emergency write. */
+static void case_fault(void)
+{
+	volatile uintptr_t addr = 8;
+
+	printf("FAULT loading from %p\n", (void *)addr);
+	printf("read %u (the board failed to trap)\n", (unsigned)*(volatile uint32_t *)addr);
+}
+
 int main(void)
 {
 	struct vio_console_info info = { 0 };
@@ -292,6 +306,8 @@ int main(void)
 		case_bulk(line);
 	else if (strcmp(line, "CASE ports") == 0)
 		case_ports();
+	else if (strcmp(line, "CASE fault") == 0)
+		case_fault();
 	else
 		fail("case", "unknown '%s'", line);
 	report_finish();

@@ -28,6 +28,9 @@ Cases:
           (the write arrives), closes and reopens it (the guest sees closed,
           then open); a port plugged with QMP device_add appears with its
           name and goes away on device_del; no control message refused
+  fault   the guest faults on purpose: the board's report (cause, address,
+          registers; trap_test.py's expectations) arrives on port 0 through
+          emergency write, and QEMU exits with the trap status
 """
 import argparse
 import json
@@ -48,6 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_test  # noqa: E402  (also puts scripts/ on the path)
 import qemu  # noqa: E402
 from test_blk import pattern  # noqa: E402  (apps/common/pattern.h)
+import trap_test  # noqa: E402  (what each board's fault report says)
 
 MIB = 1 << 20
 NAMES = ("vio.alpha", "vio.beta", "vio.gamma")
@@ -91,8 +95,8 @@ class Run:
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def start(self, props=None, extra=()):
-        cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, "console",
+    def start(self, props=None, extra=(), devices="console"):
+        cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, devices,
                                  list(extra), boot_suffix=self.args.boot_suffix,
                                  interactive=False, console_sockets=[self.path("port0.sock")],
                                  props=props)
@@ -310,7 +314,39 @@ def case_ports(r):
     fails.check(m and m.group(1) == "0", f"control messages refused: {m and m.group(1)}")
 
 
-CASES = {"bulk": case_bulk, "single": case_single, "ports": case_ports}
+def case_fault(r):
+    """The guest faults: the board's report must arrive on port 0 by emergency write."""
+    fails = r.fails
+    # A file behind port 0, not a socket: emergency write hands QEMU one byte
+    # at a time, and a socket's buffer fills with a few hundred one-byte
+    # writes whenever the reader lags; QEMU drops a virtconsole's bytes then.
+    out = r.path("port0.out")
+    extra = ["-device", "virtio-serial-device,id=console0",
+             "-chardev", f"file,id=port0,path={out}",
+             "-device", "virtconsole,chardev=port0,bus=console0.0"]
+    if not r.start(extra=extra, devices="none"):
+        return
+    r.uart("CASE fault")
+    try:
+        rc = r.proc.wait(max(0.1, r.deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        r.proc.kill()
+        rc = r.proc.wait()
+    r.con.join()
+    text = ""
+    if fails.check(os.path.exists(out), "QEMU made no port 0 file"):
+        with open(out, errors="replace") as f:
+            text = f.read()
+    print("---- port 0 " + "-" * 61)
+    print(text)
+    fails.check(rc == trap_test.TRAP_STATUS, f"QEMU exit status {rc}, want {trap_test.TRAP_STATUS}")
+    fails.check(re.search(r"^CON .* emerg=1", r.con.log(), re.M) is not None,
+                "the device did not negotiate EMERG_WRITE")
+    for rx in trap_test.EXPECT[r.args.arch]:
+        fails.check(re.search(rx, text) is not None, f"port 0 lacks the report's /{rx}/")
+
+
+CASES = {"bulk": case_bulk, "single": case_single, "ports": case_ports, "fault": case_fault}
 
 
 def main():
