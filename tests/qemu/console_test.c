@@ -4,13 +4,13 @@
  * with a console device whose ports sit on Unix sockets, waits for READY
  * and names the scenario on the UART:
  *
- *     CASE bulk port=<name, or #0> n=<bytes> seed=<s> slow=<0|1> pace=<0|1>
+ *     CASE bulk port=<name, or #0> n=<bytes> seed=<s> slow=<0|1> ack=<0|1>
  *         find the port (by name: wait for the device to add it), wait for
  *         the host to open it, echo one line back (ECHOED <len>), read n
  *         bytes (slow=1: pausing after each read, so the host writes
  *         faster than the guest reads) and print RX n=<n> crc=<crc32>, then
- *         write n bytes of pattern seed (apps/common/pattern.h; pace=1: a
- *         pause after each 4 KiB, for a host that must keep up) and print
+ *         write n bytes of pattern seed (apps/common/pattern.h; ack=1: 4 KiB at
+ *         a time, each acknowledged by an 'A' from the host) and print
  *         TX n=<n> crc=<crc32> once the device has taken it all.
  *     CASE ports
  *         print a PORT line whenever a port's state changes (added, removed,
@@ -147,14 +147,14 @@ static void case_bulk(const char *line)
 {
 	char name[80], v[32];
 	uint32_t n, seed, got = 0, crc = 0, len = 0;
-	bool slow, pace;
+	bool slow, ack;
 	int id, rc;
 
 	arg(line, "port=", name, sizeof(name));
 	n = (uint32_t)strtoul(arg(line, "n=", v, sizeof(v)) ? v : "0", NULL, 0);
 	seed = (uint32_t)strtoul(arg(line, "seed=", v, sizeof(v)) ? v : "1", NULL, 0);
 	slow = arg(line, "slow=", v, sizeof(v)) && v[0] == '1';
-	pace = arg(line, "pace=", v, sizeof(v)) && v[0] == '1';
+	ack = arg(line, "ack=", v, sizeof(v)) && v[0] == '1';
 	id = find_port(name);
 	if (id < 0) {
 		fail("find", "no port %s: %s", name, vio_strerror(id));
@@ -207,8 +207,11 @@ static void case_bulk(const char *line)
 		crc = pattern_crc32(crc, buf, (size_t)rc);
 		off += (uint32_t)rc;
 		got = off;
-		if (pace)
-			nap(MS);
+		if (ack && (vio_console_read(dev, (unsigned)id, buf, 1, 20000 * MS) != 1 ||
+			    buf[0] != 'A')) {
+			fail("tx", "no acknowledgement after %u bytes", (unsigned)off);
+			break;
+		}
 	}
 	/* Everything out before the firmware ends QEMU. */
 	rc = vio_console_drain(dev, (unsigned)id, 30000 * MS);

@@ -19,9 +19,9 @@ Cases:
           the guest, read by the host in small slow pieces, is the guest's
           pattern byte for byte
   single  the same on port 0 with max_ports=1 (no MULTIPORT, the virtconsole
-          alone), but the guest paces its writes and the host reads as fast
-          as it can: QEMU drops what a virtconsole's chardev does not take at
-          once, whatever the driver does
+          alone), but the host acknowledges each 4 KiB the guest writes before
+          it writes more: QEMU drops what a virtconsole's chardev does not take
+          at once, whatever the driver does
   ports   a virtconsole and three named virtserialports (vio.alpha, vio.beta,
           vio.gamma): all found with the right ids and open states; a write
           to the closed vio.beta fails with VIO_ENOTCONN; the host opens it
@@ -165,7 +165,7 @@ def case_bulk(r, single=False):
     fails.check(m and m.group(1) == ("0" if single else "1"),
                 f"multiport={m and m.group(1)}, want {0 if single else 1}")
     seed = 7
-    r.uart(f"CASE bulk port={port} n={MIB} seed={seed} slow=1 pace={1 if single else 0}")
+    r.uart(f"CASE bulk port={port} n={MIB} seed={seed} slow=1 ack={1 if single else 0}")
     s = connect(r.path(sock), r.deadline)
     try:
         text = b"the quick brown fox jumps over the lazy dog 0123456789\n"
@@ -178,9 +178,18 @@ def case_bulk(r, single=False):
         if single:
             # QEMU drops what a virtconsole cannot write to its chardev at once
             # (virtio-console.c flush_buf: only virtserialports are throttled), so
-            # the guest paces its writes (pace=1) and the host reads from the
-            # start, as fast as it can; the slow host is the multiport case's.
-            reader = threading.Thread(target=lambda: got.append(recv_exact(s, MIB)))
+            # the host acknowledges every 4 KiB (ack=1) and the guest waits for it;
+            # the slow host is the multiport case's.
+            def acked():
+                out = bytearray()
+                while len(out) < MIB:
+                    piece = recv_exact(s, min(4096, MIB - len(out)))
+                    out += piece
+                    if len(piece) < min(4096, MIB - len(out) + len(piece)):
+                        break
+                    s.sendall(b"A")
+                got.append(bytes(out))
+            reader = threading.Thread(target=acked)
         else:
             # The host reads slowly: the guest's transmit ring fills and it waits.
             reader = threading.Thread(
