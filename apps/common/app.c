@@ -40,6 +40,12 @@ static const struct vio_driver *const drivers[] = {
 	NULL,
 };
 
+/* While stdin waits: the work of devices nobody waits on (a console's control messages). */
+static void service(void)
+{
+	vio_service();
+}
+
 int app_vio_start(void)
 {
 	const struct board_info *b = board_info();
@@ -66,5 +72,6 @@ int app_vio_start(void)
 		(void)vio_mmio_add(b->virtio[i].base, b->virtio[i].irq, b->virtio[i].slot, NULL);
 	}
 	app_console_start();
+	board_stdio_idle(service);
 	return (int)vio_dev_count();
 }

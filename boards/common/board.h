@@ -88,6 +88,13 @@ struct board_stdio {
 void board_stdio_set(const struct board_stdio *io);
 
 /*
+ * What runs while stdin waits for a byte (NULL: nothing): a program's
+ * main-loop work, such as vio_service for devices nobody waits on. Task
+ * context.
+ */
+void board_stdio_idle(void (*idle)(void));
+
+/*
  * The fault handlers' report goes to the UART and to sink (NULL: none),
  * which runs in the fault handler with interrupts masked: it may touch no
  * lock and no ring (a virtio-console's emergency write). board_fault_write

@@ -11,10 +11,16 @@
 #include "board.h"
 
 static const struct board_stdio *volatile hooks;
+static void (*volatile idle_hook)(void);
 
 void board_stdio_set(const struct board_stdio *io)
 {
 	hooks = io;
+}
+
+void board_stdio_idle(void (*idle)(void))
+{
+	idle_hook = idle;
 }
 
 static void out(const char *buf, size_t len)
@@ -52,11 +58,14 @@ static int console_get(FILE *f)
 	console_flush(f); /* what was asked before the answer is awaited */
 	for (;;) {
 		const struct board_stdio *io = hooks;
+		void (*idle)(void) = idle_hook;
 		int c = io ? io->get_byte() : board_console_getc();
 		uintptr_t irq;
 
 		if (c >= 0)
 			return c;
+		if (idle)
+			idle();
 		/*
 		 * Nap a millisecond between polls instead of spinning: the UART
 		 * does not interrupt, and a spinning guest costs the host a core.

@@ -28,6 +28,10 @@ Cases:
           (the write arrives), closes and reopens it (the guest sees closed,
           then open); a port plugged with QMP device_add appears with its
           name and goes away on device_del; no control message refused
+  shell   (FIRMWARE vio-shell) console list shows the named port open and
+          port 0 as a console; console write reaches the host; console echo
+          sends back what the host types and console cat prints it, each
+          until a key on the UART; an unknown port is refused
   fault   the guest faults on purpose: the board's report (cause, address,
           registers; trap_test.py's expectations) arrives on port 0 through
           emergency write, and QEMU exits with the trap status
@@ -355,7 +359,86 @@ def case_fault(r):
         fails.check(re.search(rx, text) is not None, f"port 0 lacks the report's /{rx}/")
 
 
-CASES = {"bulk": case_bulk, "single": case_single, "ports": case_ports, "fault": case_fault}
+def case_shell(r):
+    """The shell's console commands (FIRMWARE is vio-shell) on a named port."""
+    fails = r.fails
+    prompt = "vio> "
+    extra = ["-chardev", f"socket,id=alpha,path={r.path('vio.alpha.sock')},server=on,wait=off",
+             "-device", "virtserialport,bus=console0.0,chardev=alpha,name=vio.alpha"]
+    cmd = qemu.build_command(r.args.arch, r.args.firmware, r.args.virtio, "console", extra,
+                             boot_suffix=r.args.boot_suffix, interactive=False,
+                             console_sockets=[r.path("port0.sock")])
+    print("$ " + " ".join(cmd.argv))
+    r.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    r.con = run_test.Console(r.proc)
+    r.deadline = time.monotonic() + r.args.timeout
+    s = connect(r.path("vio.alpha.sock"), r.deadline)
+
+    def until(text, start):
+        end = r.con.wait_for(text, start, r.deadline)
+        fails.check(end is not None, f"no '{text.strip()}' after {r.con.log()[start:]!r}")
+        return end
+
+    def step(line, wait=prompt):
+        start = len(r.con.log())
+        r.uart(line)
+        end = until(wait, start)
+        return r.con.log()[start:end or len(r.con.log())].replace("\r", "")
+
+    def stop():
+        """One key on the UART, no newline: it ends cat or echo."""
+        start = len(r.con.log())
+        r.proc.stdin.write(b"q")
+        r.proc.stdin.flush()
+        until(prompt, start)
+
+    try:
+        if until(prompt, 0) is None:
+            return
+        # The port opens on the host side once the driver has it; list until it shows.
+        out = ""
+        while time.monotonic() < r.deadline:
+            out = step("console list")
+            if re.search(r"port 1\s+vio\.alpha\s+open", out):
+                break
+            time.sleep(0.1)
+        fails.check(re.search(r"port 1\s+vio\.alpha\s+open\s+serial", out) is not None,
+                    f"console list: {out!r}")
+        fails.check(re.search(r"port 0\s+-\s+\S+\s+console", out) is not None,
+                    f"console list shows no console port 0: {out!r}")
+        step("console write vio.alpha hello there")
+        got = recv_exact(s, 12)
+        fails.check(got == b"hello there\n", f"console write: the host got {got!r}")
+        step("console echo vio.alpha", "(any key on the UART stops)")
+        s.sendall(b"ping\n")
+        got = recv_exact(s, 5)
+        fails.check(got == b"ping\n", f"console echo: the host got {got!r} back")
+        start = len(r.con.log())
+        until("ping", start - 200)
+        stop()
+        step("console cat vio.alpha", "(any key on the UART stops)")
+        start = len(r.con.log())
+        s.sendall(b"catdata\n")
+        until("catdata", start)
+        stop()
+        out = step("console cat vio.nothing")
+        fails.check("no port 'vio.nothing'" in out, f"cat of a missing port: {out!r}")
+        r.uart("poweroff")
+        try:
+            rc = r.proc.wait(max(0.1, r.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            r.proc.kill()
+            rc = r.proc.wait()
+        fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    except OSError as e:
+        fails.append(f"host side: {e}")
+    finally:
+        s.close()
+        r.con.join()
+
+
+CASES = {"shell": case_shell, "bulk": case_bulk, "single": case_single, "ports": case_ports, "fault": case_fault}
 
 
 def main():
