@@ -179,7 +179,13 @@ static void handle(struct con *c, const uint8_t *msg, uint32_t len, uint32_t *id
 		return;
 	}
 	if (!cp->present) {
-		o->reject = "port not added";
+		/*
+		 * QEMU says PORT_OPEN for a port plugged with its chardev already
+		 * connected before it says DEVICE_ADD, and says it again after
+		 * PORT_READY: ignore it until then. Anything else is nonsense.
+		 */
+		if (event != VIRTIO_CONSOLE_PORT_OPEN)
+			o->reject = "port not added";
 		return;
 	}
 	switch (event) {
@@ -267,8 +273,10 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		vio_vq_kick(vq);
 		vio_unlock(s);
 		if (o.reject)
-			vio_warn("%s: control message rejected (%u bytes, port %u): %s",
-				 c->dev->name, (unsigned)len, (unsigned)id, o.reject);
+			vio_warn("%s: control message rejected (%u bytes, port %u, event %u, "
+				 "value %u): %s", c->dev->name, (unsigned)len, (unsigned)id,
+				 len >= HDR ? rd16(c, msg + 4) : 0u,
+				 len >= HDR ? rd16(c, msg + 6) : 0u, o.reject);
 		if (o.event)
 			con_notify(c, id, (enum vio_console_event)o.event);
 	}

@@ -437,10 +437,15 @@ static void test_malformed(void)
 	sim_console_ctrl(d, 0xffffffffu, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	EXPECT_BAD();
 	/* Ports that are not there. */
-	sim_console_ctrl(d, 6, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	sim_console_ctrl(d, 6, VIRTIO_CONSOLE_RESIZE, 0);
 	EXPECT_BAD();
 	sim_console_ctrl(d, 6, VIRTIO_CONSOLE_DEVICE_REMOVE, 0);
 	EXPECT_BAD();
+	/* ... but PORT_OPEN ahead of DEVICE_ADD is what QEMU does: ignored, not refused. */
+	sim_console_ctrl(d, 6, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	settle();
+	CHECK_EQ(vio_console_get_info(dev, &info), 0);
+	CHECK_EQ(info.bad_ctrl, bad);
 	/* An open state that is neither. */
 	sim_console_ctrl(d, 2, VIRTIO_CONSOLE_PORT_OPEN, 2);
 	EXPECT_BAD();

@@ -27,7 +27,8 @@ Cases:
           to the closed vio.beta fails with VIO_ENOTCONN; the host opens it
           (the write arrives), closes and reopens it (the guest sees closed,
           then open); a port plugged with QMP device_add appears with its
-          name and goes away on device_del; no control message refused
+          name and goes away on device_del, and comes back under the same
+          number, open, taking a write; no control message refused
   shell   (FIRMWARE vio-shell) console list shows the named port open and
           port 0 as a console; console write reaches the host; console echo
           sends back what the host types and console cat prints it, each
@@ -253,6 +254,18 @@ class Ports:
             time.sleep(0.02)
 
 
+def qmp_add(qmp, dev_id, chardev):
+    """Plug a virtserialport vio.hot on chardev (QMP device_add)."""
+    # run_test.Qmp.command takes the command's own `name`: a raw request here.
+    qmp.f.write(json.dumps({"execute": "device_add", "arguments": {
+        "driver": "virtserialport", "bus": "console0.0", "chardev": chardev,
+        "name": "vio.hot", "id": dev_id}}) + "\n")
+    qmp.f.flush()
+    reply = qmp._reply()
+    if "error" in reply:
+        raise RuntimeError(f"QMP device_add: {reply['error']}")
+
+
 def by_name(st, name):
     return next((i for i, p in st.items() if p["name"] == name and p["present"]), None)
 
@@ -260,7 +273,7 @@ def by_name(st, name):
 def case_ports(r):
     fails = r.fails
     extra = ["-qmp", f"unix:{r.path('qmp.sock')},server=on,wait=off"]
-    for i, name in enumerate(NAMES + ("vio.hot",)):
+    for i, name in enumerate(NAMES + ("vio.hot", "vio.hot2")):
         extra += ["-chardev", f"socket,id=c{i},path={r.path(name + '.sock')},server=on,wait=off"]
     for i, name in enumerate(NAMES):
         extra += ["-device", f"virtserialport,bus=console0.0,chardev=c{i},name={name}"]
@@ -300,23 +313,33 @@ def case_ports(r):
         p.wait("vio.beta open again", lambda st: st.get(2, {}).get("open"))
 
         qmp = run_test.Qmp(r.path("qmp.sock"), r.deadline)
-        # run_test.Qmp.command takes the command's own `name`: a raw request here.
-        qmp.f.write(json.dumps({"execute": "device_add", "arguments": {
-            "driver": "virtserialport", "bus": "console0.0", "chardev": "c3",
-            "name": "vio.hot", "id": "hot"}}) + "\n")
-        qmp.f.flush()
-        reply = qmp._reply()
-        if "error" in reply:
-            raise RuntimeError(f"QMP device_add: {reply['error']}")
+        qmp_add(qmp, "hot", "c3")
         st = p.wait("vio.hot plugged", lambda st: by_name(st, "vio.hot") is not None)
         hot = by_name(st, "vio.hot")
         qmp.command("device_del", id="hot")
         p.wait("vio.hot unplugged",
                lambda st: hot is not None and not st.get(hot, {}).get("present", True))
+        # Plugged again under the same number: its queues and buffers serve again.
+        # A chardev of its own: the first one stays taken until QEMU has
+        # finalized the unplugged device, whenever that is.
+        socks["vio.hot"] = connect(r.path("vio.hot2.sock"), r.deadline)
+        qmp_add(qmp, "hot2", "c4")
+        st = p.wait("vio.hot plugged again and open",
+                    lambda st: by_name(st, "vio.hot") is not None
+                    and st[by_name(st, "vio.hot")]["open"])
+        fails.check(by_name(st, "vio.hot") == hot, f"vio.hot came back as port "
+                    f"{by_name(st, 'vio.hot')}, was {hot}")
+        r.uart("w vio.hot")
+        m, pos = r.wait_line(r"^WRITE vio\.hot rc=(\S+)$", pos)
+        want = b"hello vio.hot\n"
+        fails.check(m and m.group(1) == str(len(want)), f"write to vio.hot: {m and m.group(1)}")
+        got = recv_exact(socks["vio.hot"], len(want))
+        fails.check(got == want, f"vio.hot's host got {got!r}, want {want!r}")
         fails.check(by_name(p.state(), "vio.alpha") == 1, "vio.alpha lost meanwhile")
         r.uart("q")
     except (OSError, RuntimeError, TimeoutError) as e:
         fails.append(f"host side: {e}")
+        r.uart("q")  # the firmware ends the case, so QEMU need not time out
     finally:
         for s in socks.values():
             s.close()
