@@ -214,15 +214,14 @@ static int ctrl_setup(struct con *c)
 		rc = vio_dev_vq_setup(c->dev, VIRTIO_CONSOLE_CTRL_TX, &tx, &c->ctxq);
 	if (rc)
 		return rc;
-	/* Every buffer must fit in its ring at once. */
-	if (vio_vq_size(c->crxq) < CON_CTRL_RX_BUFS || vio_vq_size(c->ctxq) < CON_CTRL_TX_SLOTS)
-		return VIO_ENOTSUP;
+	/* As many buffers as the rings take at once (a build's small QUEUE_SIZE_MAX). */
+	c->ncrx = vio_vq_size(c->crxq) < CON_CTRL_RX_BUFS ? vio_vq_size(c->crxq) : CON_CTRL_RX_BUFS;
 	c->crx_mem = port->dma_alloc(port->ctx, CON_CTRL_RX_BUFS * CON_CTRL_BUF, 64);
 	c->ctx_mem = port->dma_alloc(port->ctx,
 				     CON_CTRL_TX_SLOTS * sizeof(struct virtio_console_control), 64);
 	if (!c->crx_mem || !c->ctx_mem)
 		return VIO_ENOMEM;
-	for (unsigned i = 0; i < CON_CTRL_TX_SLOTS; i++)
+	for (unsigned i = 0; i < CON_CTRL_TX_SLOTS && i < vio_vq_size(c->ctxq); i++)
 		c->ctx_free[c->n_ctx_free++] = (uint16_t)i;
 	return 0;
 }

@@ -89,7 +89,7 @@ void con_ctrl_start(struct con *c)
 {
 	uintptr_t s = vio_lock();
 
-	for (unsigned i = 0; i < CON_CTRL_RX_BUFS; i++)
+	for (unsigned i = 0; i < c->ncrx; i++)
 		ctrl_post(c, i);
 	vio_vq_kick(c->crxq);
 	/* 5.3.6.2: the driver says it is ready; the device then adds its ports. */

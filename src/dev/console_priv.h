@@ -64,6 +64,7 @@ struct con {
 
 	struct vio_vq *crxq, *ctxq;  /* control queues (MULTIPORT) */
 	uint8_t *crx_mem;            /* CON_CTRL_RX_BUFS x CON_CTRL_BUF */
+	unsigned ncrx;               /* of them posted (the ring may be smaller) */
 	uint8_t *ctx_mem;            /* CON_CTRL_TX_SLOTS messages */
 
 	/* Under vio_lock: */

@@ -495,6 +495,45 @@ static void test_malformed(void)
 #undef EXPECT_BAD
 }
 
+static void test_small_rings(void)
+{
+	struct vio_device *dev;
+	size_t got = 0;
+	int n;
+
+	/* Rings of 4 entries everywhere: fewer buffers than the driver would like, still lossless. */
+	setup(2, 4);
+	for (unsigned q = 0; q < 10; q++)
+		d->q[q].num_max = 4;
+	sim_console_plug(d, 0, "", true);
+	sim_console_plug(d, 1, "one", false);
+	sim_console_plug(d, 2, "two", false);
+	sim_console_plug(d, 3, "three", false);
+	for (unsigned i = 0; i < 4; i++)
+		con.port[i].host_open = true;
+	dev = add();
+	if (!dev)
+		return;
+	settle();
+	CHECK_EQ(vio_console_find(dev, "three"), 3);
+	CHECK_EQ(con.port[3].ready, 1);
+	fill(big, 20000, 5);
+	sim_console_host_sink(d, 2, sink, sizeof(sink));
+	CHECK_EQ(vio_console_write(dev, 2, big, 20000), 20000);
+	CHECK_EQ(vio_console_drain(dev, 2, SEC), 0);
+	CHECK_EQ(con.port[2].out_len, 20000);
+	CHECK(memcmp(sink, big, 20000) == 0);
+	sim_console_host_write(d, 1, big, 20000);
+	while (got < 20000) {
+		n = vio_console_read(dev, 1, big2 + got, 20000 - got, SEC);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	CHECK_EQ(got, 20000);
+	CHECK(memcmp(big2, big, 20000) == 0);
+}
+
 static void test_max_nr_ports_zero(void)
 {
 	struct vio_device *dev = NULL;
@@ -561,6 +600,7 @@ static void run_all(void)
 	RUN(test_ports_legacy);
 	RUN(test_ports_beyond_limit);
 	RUN(test_malformed);
+	RUN(test_small_rings);
 	RUN(test_max_nr_ports_zero);
 	RUN(test_emerg_write);
 	RUN(test_emerg_not_offered);
