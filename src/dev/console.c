@@ -37,17 +37,27 @@ int vio_console_check(const struct vio_device *dev)
 	return 0;
 }
 
-int vio_console_get_info(struct vio_device *dev, struct vio_console_info *info)
+/* The driver state of a live console, for a call whose pointer argument arg is not NULL. */
+static int con_of(struct vio_device *dev, const void *arg, struct con **out)
 {
-	struct con *c;
-	uintptr_t s;
 	int rc = vio_console_check(dev);
 
 	if (rc)
 		return rc;
-	if (!info)
+	if (!arg)
 		return VIO_EINVAL;
-	c = dev->priv;
+	*out = dev->priv;
+	return 0;
+}
+
+int vio_console_get_info(struct vio_device *dev, struct vio_console_info *info)
+{
+	struct con *c;
+	uintptr_t s;
+	int rc = con_of(dev, info, &c);
+
+	if (rc)
+		return rc;
 	s = vio_lock();
 	info->multiport = c->multiport;
 	info->size = vio_dev_has(dev, VIRTIO_CONSOLE_F_SIZE);
@@ -64,16 +74,15 @@ int vio_console_port_info(struct vio_device *dev, unsigned port,
 			  struct vio_console_port_info *info)
 {
 	struct con_port *cp;
+	struct con *c;
 	uintptr_t s;
-	int rc = vio_console_check(dev);
+	int rc = con_of(dev, info, &c);
 
 	if (rc)
 		return rc;
-	if (!info)
-		return VIO_EINVAL;
-	if (port >= ((struct con *)dev->priv)->nports)
+	if (port >= c->nports)
 		return VIO_ERANGE;
-	cp = &((struct con *)dev->priv)->port[port];
+	cp = &c->port[port];
 	s = vio_lock();
 	info->present = cp->present;
 	info->host_open = cp->host_open;
@@ -91,13 +100,12 @@ int vio_console_find(struct vio_device *dev, const char *name)
 {
 	struct con *c;
 	uintptr_t s;
-	int rc = vio_console_check(dev);
+	int rc = con_of(dev, name, &c);
 
 	if (rc)
 		return rc;
-	if (!name || !name[0])
+	if (!name[0])
 		return VIO_EINVAL;
-	c = dev->priv;
 	rc = VIO_ENODEV;
 	s = vio_lock();
 	for (unsigned i = 0; i < c->nports && rc < 0; i++) {

@@ -43,7 +43,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,18 +62,10 @@ NAMES = ("vio.alpha", "vio.beta", "vio.gamma")
 
 
 def connect(path, deadline):
-    """A connection to QEMU's chardev socket server at path."""
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(path)
-            s.settimeout(max(0.1, deadline - time.monotonic()))
-            return s
-        except (FileNotFoundError, ConnectionRefusedError):
-            s.close()
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"no socket at {path}") from None
-            time.sleep(0.01)
+    """A connection to QEMU's chardev socket server at path, reads timing out at deadline."""
+    s = run_test.connect_unix(path, deadline)
+    s.settimeout(max(0.1, deadline - time.monotonic()))
+    return s
 
 
 def recv_exact(s, n, piece=65536, pause=0.0):
