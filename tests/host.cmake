@@ -73,6 +73,8 @@ set(t ${VIO_SOURCE_DIR}/tests/host)
 # (tests/sim/sim_pthread_port.h). Built in every host preset.
 vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
 vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
+vio_host_test(test_console_threads LIBRARY vio_host SOURCES ${t}/test_console_threads.c)
+vio_host_test(test_console_threads_poll LIBRARY vio_poll SOURCES ${t}/test_console_threads.c)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.
