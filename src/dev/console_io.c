@@ -89,9 +89,14 @@ void con_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		cp->rx_bytes += len;
 		data = true;
 	}
+	/*
+	 * Refill, but only a port the device has added: the core may run this
+	 * handler for every queue (a poll), and buffers posted ahead of
+	 * DEVICE_ADD would take data that the add then throws away.
+	 */
 	if (rc != VIO_EAGAIN)
 		c->error = rc;
-	else if (con_rx_post(cp))
+	else if (cp->present && con_rx_post(cp))
 		vio_vq_kick(vq);
 	vio_unlock(s);
 	if (data)

@@ -371,6 +371,36 @@ static void test_ports_legacy(void)
 	ports(1);
 }
 
+static void test_data_before_add(void)
+{
+	struct vio_device *dev;
+	uint8_t buf[64];
+
+	/*
+	 * The host has bytes for port 1 from the start, and the core runs every
+	 * queue's handler (a poll) before the device said DEVICE_ADD: no buffer
+	 * may be posted for the port until then, or the add would throw away
+	 * what arrived in it.
+	 */
+	setup(2, 4);
+	sim_console_plug(d, 1, "early", false);
+	con.port[1].host_open = true;
+	sim_console_host_write(d, 1, "early bytes", 11);
+	sim_step_in_time = false;
+	dev = add();
+	if (!dev)
+		return;
+	vio_dev_poll(dev);
+	sim_step(d);
+	vio_dev_poll(dev);
+	CHECK_EQ(con.port[1].in_pos, 0);
+	sim_step_in_time = true;
+	settle();
+	CHECK_EQ(vio_console_find(dev, "early"), 1);
+	CHECK_EQ(vio_console_read(dev, 1, buf, sizeof(buf), SEC), 11);
+	CHECK(memcmp(buf, "early bytes", 11) == 0);
+}
+
 static void test_ports_beyond_limit(void)
 {
 	struct vio_console_info info;
@@ -598,6 +628,7 @@ static void run_all(void)
 	RUN(test_size);
 	RUN(test_ports_modern);
 	RUN(test_ports_legacy);
+	RUN(test_data_before_add);
 	RUN(test_ports_beyond_limit);
 	RUN(test_malformed);
 	RUN(test_small_rings);
