@@ -5,6 +5,9 @@
 #              (net: QEMU's user-mode network, restrict=on; NET_FWD forwards
 #              127.0.0.1:HOSTPORT to the guest, e.g. NET_FWD=5555:7 for `echo 7`;
 #              NETDEV replaces the backend, e.g. socket,listen=127.0.0.1:5556)
+#              [CONSOLE=uart|virtio]   virtio: the shell on virtio-console port 0,
+#              a Unix socket (build/run-console.sock) QEMU waits for a client on:
+#              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
 #   make test  every test: host tests (gcc and clang under ASan, clang under
 #              TSan) and QEMU tests on both boards, both interfaces
 #   make menuconfig / savedefconfig [ARCH=...]
@@ -17,6 +20,7 @@ DEVICES ?= all
 QEMU_EXTRA ?=
 NET_FWD ?=
 NETDEV ?=
+CONSOLE ?= uart
 PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -34,12 +38,21 @@ build: setup
 # The first blk device is backed by a disk image that persists between runs.
 RUN_DISK ?= build/run-disk.img
 
+RUN_CONSOLE_SOCKET ?= build/run-console.sock
+ifeq ($(CONSOLE),virtio)
+RUN_SHELL := vio-shell-vcon
+RUN_CONSOLE_ARGS := --console-socket $(RUN_CONSOLE_SOCKET) --console-wait
+else
+RUN_SHELL := vio-shell
+RUN_CONSOLE_ARGS :=
+endif
+
 run: build
 	@[ -f $(RUN_DISK) ] || truncate -s 64M $(RUN_DISK)
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
 		$(foreach f,$(NET_FWD),--net-fwd $(f)) $(if $(NETDEV),--netdev "$(NETDEV)") \
-		$(BUILD_DIR)/apps/shell/vio-shell.elf
+		$(RUN_CONSOLE_ARGS) $(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
 
 test: setup
 	@set -e; for p in $(PRESETS); do \

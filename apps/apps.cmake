@@ -21,7 +21,8 @@ vio_firmware(hello LIBRARY vio_main SOURCES ${VIO_SOURCE_DIR}/apps/hello/main.c)
 function(vio_app name)
   cmake_parse_arguments(A "" "LIBRARY" "SOURCES" ${ARGN})
   vio_firmware(${name} LIBRARY ${A_LIBRARY}
-               SOURCES ${A_SOURCES} ${VIO_SOURCE_DIR}/apps/common/app.c)
+               SOURCES ${A_SOURCES} ${VIO_SOURCE_DIR}/apps/common/app.c
+                       ${VIO_SOURCE_DIR}/apps/common/console_io.c)
   target_include_directories(${name} PRIVATE ${VIO_SOURCE_DIR}/apps/common)
 endfunction()
 

@@ -55,6 +55,10 @@ function(vio_config name)
                     ${VIO_SOURCE_DIR}/src/dev/net_rx.c ${VIO_SOURCE_DIR}/src/dev/net_tx.c
                     ${VIO_SOURCE_DIR}/src/dev/net_ctrl.c)
   endif()
+  if(CONFIG_VIO_DRIVER_CONSOLE)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/dev/console.c ${VIO_SOURCE_DIR}/src/dev/console_io.c
+                    ${VIO_SOURCE_DIR}/src/dev/console_ctrl.c)
+  endif()
   add_library(vio_${name} STATIC ${src})
   target_link_libraries(vio_${name} PUBLIC vio_${name}_config)
   target_include_directories(vio_${name} PRIVATE ${VIO_SOURCE_DIR}/src)

@@ -64,6 +64,8 @@ Command line:
               addresses only, e.g. socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B
               (raw Ethernet frames to a host program), socket,listen=127.0.0.1:P
               or socket,connect=127.0.0.1:P (two guests, or a host program).
+  --console-wait  QEMU waits for a client on every console socket before the
+              guest starts (e.g. `socat -,raw,echo=0 UNIX-CONNECT:PATH`).
 
 The backends touch nothing outside QEMU unless asked: blk is a 64 MiB null
 device reading zeroes, net is user-mode networking with restrict=on and no
@@ -342,7 +344,7 @@ def boot_image(firmware, suffix):
     return root + suffix
 
 
-def _device_args(d, rng_files, blks, console_sockets, net_backends, props):
+def _device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait=False):
     bus = f",bus=virtio-mmio-bus.{d.slot}" if d.pinned else ""
     extra = props.get(d.id, "")
     if extra and not extra.startswith(","):
@@ -364,7 +366,8 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props):
     if d.kind == "console":
         path = console_sockets[d.index] if d.index < len(console_sockets) else None
         if path:
-            chardev = f"socket,id={d.id}chr,path={path},server=on,wait=off"
+            wait = "on" if console_wait else "off"
+            chardev = f"socket,id={d.id}chr,path={path},server=on,wait={wait}"
         else:
             chardev = f"null,id={d.id}chr"
         return ["-device", f"virtio-serial-device,id={d.id}{bus}{extra}",
@@ -378,7 +381,8 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props):
 
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
-                  blks=(), console_sockets=(), net_backends=(), props=None, qemu=None):
+                  blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
+                  console_wait=False):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -391,7 +395,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     backend); blks: per-index Blk for the n-th blk (wins over blk_files); a
     net backend is a -netdev value without the id
     ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
-    "prop=value,..."} appended to that -device. Returns a Command.
+    "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
+    client on each console socket before it starts the guest. Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -421,7 +426,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     # Pinned devices first, so the unpinned ones find exactly the slots the plan gave them.
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
-                             list(net_backends), props)
+                             list(net_backends), props, console_wait)
     if isinstance(extra, str):
         extra = shlex.split(extra)
     argv += list(extra or ())
@@ -443,6 +448,7 @@ def main(argv=None):
     r.add_argument("--console-socket", action="append", default=[])
     r.add_argument("--net-fwd", action="append", default=[], metavar="HOSTPORT:GUESTPORT")
     r.add_argument("--netdev", action="append", default=[], metavar="BACKEND")
+    r.add_argument("--console-wait", action="store_true")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -458,7 +464,8 @@ def main(argv=None):
         cmd = build_command(args.arch, args.firmware, args.virtio, args.devices, args.extra,
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
-                            console_sockets=args.console_socket, net_backends=net_backends)
+                            console_sockets=args.console_socket, net_backends=net_backends,
+                            console_wait=args.console_wait)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

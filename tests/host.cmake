@@ -40,6 +40,7 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/sim_cache.c
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
   ${VIO_SOURCE_DIR}/tests/sim/net_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/console_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
@@ -73,6 +74,8 @@ set(t ${VIO_SOURCE_DIR}/tests/host)
 # (tests/sim/sim_pthread_port.h). Built in every host preset.
 vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
 vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
+vio_host_test(test_console_threads LIBRARY vio_host SOURCES ${t}/test_console_threads.c)
+vio_host_test(test_console_threads_poll LIBRARY vio_poll SOURCES ${t}/test_console_threads.c)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.
@@ -89,6 +92,8 @@ vio_host_test(test_blk LIBRARY vio_host SOURCES ${t}/test_blk.c)
 vio_host_test(test_blk_poll LIBRARY vio_poll SOURCES ${t}/test_blk.c)
 vio_host_test(test_net LIBRARY vio_host SOURCES ${t}/test_net.c)
 vio_host_test(test_net_poll LIBRARY vio_poll SOURCES ${t}/test_net.c)
+vio_host_test(test_console LIBRARY vio_host SOURCES ${t}/test_console.c)
+vio_host_test(test_console_poll LIBRARY vio_poll SOURCES ${t}/test_console.c)
 vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)

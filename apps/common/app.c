@@ -21,6 +21,9 @@
 #if CONFIG_VIO_DRIVER_NET
 #include <vio/net.h>
 #endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+#include <vio/console.h>
+#endif
 
 #include "app.h"
 #include "board.h"
@@ -37,8 +40,22 @@ static const struct vio_driver *const drivers[] = {
 #if CONFIG_VIO_DRIVER_NET
 	&vio_net_driver,
 #endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+	&vio_console_driver,
+#endif
 	NULL,
 };
+
+/*
+ * While stdin waits: the work of devices nobody waits on (a console's
+ * control messages), after a nap of at most a millisecond that an
+ * interrupt cuts short (the UART does not interrupt).
+ */
+static void service(void)
+{
+	(void)vio_service_wait(1000000u);
+	vio_service();
+}
 
 int app_vio_start(void)
 {
@@ -65,5 +82,7 @@ int app_vio_start(void)
 		 */
 		(void)vio_mmio_add(b->virtio[i].base, b->virtio[i].irq, b->virtio[i].slot, NULL);
 	}
+	app_console_start();
+	board_stdio_idle(service);
 	return (int)vio_dev_count();
 }

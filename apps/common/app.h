@@ -10,4 +10,11 @@
  */
 int app_vio_start(void);
 
+/*
+ * Use the first virtio-console (if any; app_vio_start calls it): fault
+ * reports also go out through its emergency write when it has one, and
+ * with CONFIG_VIO_APP_STDIO_CONSOLE stdin and stdout move to its port 0.
+ */
+void app_console_start(void);
+
 #endif

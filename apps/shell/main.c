@@ -34,6 +34,8 @@ int main(void)
 		printf("%d virtio device%s; type 'help' for the commands\n", n, n == 1 ? "" : "s");
 #if SHELL_NET
 	shell_net_start();
+	/* While the prompt waits: the network (vio_service included) instead of app.c's service. */
+	board_stdio_idle(shell_net_idle);
 #endif
 	shell_run();
 }

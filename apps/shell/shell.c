@@ -26,6 +26,9 @@ static const struct shell_cmd *const groups[] = {
 #if SHELL_NET
 	shell_net_cmds,
 #endif
+#if CONFIG_VIO_DRIVER_CONSOLE
+	shell_console_cmds,
+#endif
 };
 
 void shell_for_each(void (*fn)(const struct shell_cmd *cmd))
@@ -61,30 +64,6 @@ static void echo(const char *s)
 }
 
 /*
- * One byte from the console. While none is there the shell's background
- * work runs: with the lwIP adapter, the network (its services answer
- * between commands); without, a nap of a millisecond between looks at the
- * UART, which does not interrupt.
- */
-static int shell_getc(void)
-{
-	for (;;) {
-		int c = board_console_getc();
-
-		if (c >= 0)
-			return c;
-#if SHELL_NET
-		shell_net_idle();
-#else
-		uintptr_t irq = board_irq_save();
-
-		board_idle_until(board_time_ns() + 1000000u);
-		board_irq_restore(irq);
-#endif
-	}
-}
-
-/*
  * Read one line with echo. Backspace/DEL erases, Ctrl-U erases the line,
  * Ctrl-C abandons it (returns -1); escape sequences (arrow keys) are
  * swallowed. CR, LF and CR LF all end a line, so both a terminal and a pipe
@@ -97,7 +76,12 @@ static int read_line(char *buf, size_t size)
 	size_t n = 0;
 
 	for (;;) {
-		int c = shell_getc();
+		int c = getchar();
+
+		if (c == EOF) {
+			clearerr(stdin);
+			continue;
+		}
 
 		if (st == ESC) {
 			st = (c == '[' || c == 'O') ? CSI : TEXT;

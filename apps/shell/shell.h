@@ -45,6 +45,8 @@ extern const struct shell_cmd shell_net_cmds[];
 void shell_net_start(void);
 void shell_net_idle(void);
 
+extern const struct shell_cmd shell_console_cmds[];
+
 /* Read, parse and run commands forever. */
 void shell_run(void) __attribute__((noreturn));
 

@@ -74,4 +74,35 @@ void board_dma_region(uintptr_t *start, size_t *size);
 void board_console_write(const char *buf, size_t len);
 int board_console_getc(void);
 
+/*
+ * stdin and stdout (picolibc) go to the UART unless a program hands them
+ * to other hooks (NULL: the UART again). Output reaches write with "\n"
+ * already turned into "\r\n"; flush runs on fflush and before stdin
+ * waits; get_byte returns a byte or -1 without waiting. Task context.
+ */
+struct board_stdio {
+	void (*write)(const char *buf, size_t len);
+	void (*flush)(void);
+	int (*get_byte)(void);
+};
+void board_stdio_set(const struct board_stdio *io);
+
+/*
+ * What runs while stdin waits for a byte (NULL: nothing): a program's
+ * main-loop work, such as vio_service for devices nobody waits on. It is
+ * called again and again between looks at the input, and does the waiting
+ * itself: it should sleep up to about a millisecond (the UART does not
+ * interrupt), or until a device interrupts. Task context.
+ */
+void board_stdio_idle(void (*idle)(void));
+
+/*
+ * The fault handlers' report goes to the UART and to sink (NULL: none),
+ * which runs in the fault handler with interrupts masked: it may touch no
+ * lock and no ring (a virtio-console's emergency write). board_fault_write
+ * is what the handlers write with. Any context.
+ */
+void board_set_fault_sink(void (*sink)(const char *buf, size_t len));
+void board_fault_write(const char *buf, size_t len);
+
 #endif

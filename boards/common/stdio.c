@@ -1,32 +1,73 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * picolibc's stdin, stdout and stderr on the board console. Output turns
- * "\n" into "\r\n" for terminals; input waits until a byte arrives. Input
- * is passed through as typed (a terminal's Enter arrives as '\r').
+ * picolibc's stdin, stdout and stderr on the board console, or on the hooks
+ * a program set (board_stdio_set). Output turns "\n" into "\r\n" for
+ * terminals; input waits until a byte arrives. Input is passed through as
+ * typed (a terminal's Enter arrives as '\r').
  */
 #include <stdint.h>
 #include <stdio.h>
 
 #include "board.h"
 
+static const struct board_stdio *volatile hooks;
+static void (*volatile idle_hook)(void);
+
+void board_stdio_set(const struct board_stdio *io)
+{
+	hooks = io;
+}
+
+void board_stdio_idle(void (*idle)(void))
+{
+	idle_hook = idle;
+}
+
+static void out(const char *buf, size_t len)
+{
+	const struct board_stdio *io = hooks;
+
+	if (io)
+		io->write(buf, len);
+	else
+		board_console_write(buf, len);
+}
+
 static int console_put(char c, FILE *f)
 {
 	(void)f;
 	if (c == '\n')
-		board_console_write("\r", 1);
-	board_console_write(&c, 1);
+		out("\r", 1);
+	out(&c, 1);
 	return (unsigned char)c;
+}
+
+static int console_flush(FILE *f)
+{
+	const struct board_stdio *io = hooks;
+
+	(void)f;
+	if (io && io->flush)
+		io->flush();
+	return 0;
 }
 
 static int console_get(FILE *f)
 {
 	(void)f;
+	console_flush(f); /* what was asked before the answer is awaited */
 	for (;;) {
-		int c = board_console_getc();
+		const struct board_stdio *io = hooks;
+		void (*idle)(void) = idle_hook;
+		int c = io ? io->get_byte() : board_console_getc();
 		uintptr_t irq;
 
 		if (c >= 0)
 			return c;
+		if (idle) {
+			idle(); /* it waits a little itself (board_stdio_idle) */
+			continue;
+		}
 		/*
 		 * Nap a millisecond between polls instead of spinning: the UART
 		 * does not interrupt, and a spinning guest costs the host a core.
@@ -37,7 +78,7 @@ static int console_get(FILE *f)
 	}
 }
 
-static FILE console = FDEV_SETUP_STREAM(console_put, console_get, NULL, _FDEV_SETUP_RW);
+static FILE console = FDEV_SETUP_STREAM(console_put, console_get, console_flush, _FDEV_SETUP_RW);
 
 FILE *const stdin = &console;
 FILE *const stdout = &console;

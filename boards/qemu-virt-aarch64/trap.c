@@ -3,7 +3,8 @@
  * Exceptions the vectors hand to C. An IRQ goes to the GIC. Anything else is
  * a bug: print what the CPU recorded (ESR_EL1 decoded, ELR, FAR, SPSR, the
  * registers) and exit QEMU with VIRT_EXIT_TRAP. The report is formatted
- * here, not with printf, because the fault may have happened inside stdio.
+ * here, not with printf, because the fault may have happened inside stdio;
+ * it goes to the UART and the program's fault sink (board_fault_write).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +29,7 @@ void trap_puts(const char *s)
 
 	while (s[n])
 		n++;
-	board_console_write(s, n);
+	board_fault_write(s, n);
 }
 
 static void put_hex(uint64_t v, int digits)
@@ -40,7 +41,7 @@ static void put_hex(uint64_t v, int digits)
 	buf[i++] = 'x';
 	for (int d = digits - 1; d >= 0; d--)
 		buf[i++] = "0123456789abcdef"[(v >> (4 * d)) & 0xf];
-	board_console_write(buf, (size_t)i);
+	board_fault_write(buf, (size_t)i);
 }
 
 static void put_dec(unsigned v)
@@ -52,7 +53,7 @@ static void put_dec(unsigned v)
 		buf[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v && i > 0);
-	board_console_write(buf + i, sizeof(buf) - (size_t)i);
+	board_fault_write(buf + i, sizeof(buf) - (size_t)i);
 }
 
 static void put_reg(const char *name, uint64_t v)

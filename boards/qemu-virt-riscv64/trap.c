@@ -4,6 +4,7 @@
  * handlers; anything else is a bug, reported with the registers, and the
  * firmware exits with BOARD_EXIT_TRAP.
  */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "board.h"
@@ -52,6 +53,22 @@ static const char *const reg_names[32] = {
 	"s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
+/* One piece of the report, to the UART and the program's fault sink (board_fault_write). */
+static void report(const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
+	if (n > 0)
+		board_fault_write(buf, (size_t)n);
+}
+
 static void fatal(const struct trap_frame *f)
 {
 	static volatile int depth;
@@ -59,10 +76,10 @@ static void fatal(const struct trap_frame *f)
 	/* A fault while reporting one: leave without printing again. */
 	if (depth++)
 		riscv_exit_now(BOARD_EXIT_TRAP);
-	printf("\nunexpected trap: %s (scause %#lx)\n", cause_name(f->scause), f->scause);
-	printf("sepc %016lx stval %016lx sstatus %016lx\n", f->sepc, f->stval, f->sstatus);
+	report("\nunexpected trap: %s (scause %#lx)\n", cause_name(f->scause), f->scause);
+	report("sepc %016lx stval %016lx sstatus %016lx\n", f->sepc, f->stval, f->sstatus);
 	for (int i = 1; i < 32; i++)
-		printf("%4s %016lx%s", reg_names[i], f->x[i], i % 4 == 3 ? "\n" : "  ");
+		report("%4s %016lx%s", reg_names[i], f->x[i], i % 4 == 3 ? "\n" : "  ");
 	board_exit(BOARD_EXIT_TRAP);
 }
 

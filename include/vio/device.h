@@ -100,6 +100,14 @@ struct vio_driver {
 	 * handlers or another config_changed.
 	 */
 	void (*config_changed)(struct vio_device *dev);
+	/*
+	 * The device is live (DRIVER_OK set, state READY): the first moment
+	 * the driver may notify it (3.1.1: not before DRIVER_OK), to publish
+	 * buffers posted at probe or send a first message. Optional. Task
+	 * context, once, from vio_dev_add; a failure here is the driver's to
+	 * report (vio_dev_fail).
+	 */
+	void (*started)(struct vio_device *dev);
 };
 
 enum vio_dev_state {

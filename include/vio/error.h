@@ -22,6 +22,7 @@ enum vio_err {
 	VIO_EPROTO = -71,     /* the device broke the protocol; it is marked failed */
 	VIO_EMSGSIZE = -90,   /* a frame or message larger than the device takes */
 	VIO_ENOTSUP = -95,    /* the device or build does not support this */
+	VIO_ENOTCONN = -107,  /* the other side has the port closed */
 	VIO_ETIMEDOUT = -110, /* the device did not answer in time */
 	VIO_ESHUTDOWN = -108, /* the device has failed and is out of service */
 };

@@ -18,6 +18,7 @@ const char *vio_strerror(int err)
 	case VIO_EPROTO: return "device broke the VirtIO protocol";
 	case VIO_EMSGSIZE: return "message too long for the device";
 	case VIO_ENOTSUP: return "not supported";
+	case VIO_ENOTCONN: return "not connected on the other side";
 	case VIO_ETIMEDOUT: return "timed out";
 	case VIO_ESHUTDOWN: return "device failed";
 	default: return err < 0 ? "unknown error" : "ok";

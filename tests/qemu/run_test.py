@@ -5,7 +5,7 @@
   run_test.py --arch riscv64|aarch64 --virtio legacy|modern --devices LIST
               [--boot-suffix .elf|.bin] [--config vio_config.h]
               [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
-              [--shell | --typeahead] [--timeout SECONDS] FIRMWARE.elf
+              [--shell | --typeahead | --shell-console] [--timeout SECONDS] FIRMWARE.elf
 
 QEMU is started through scripts/qemu.py's build_command. Every rng device
 reads from a FIFO of its own, fed by a thread with a known pseudo-random
@@ -22,6 +22,11 @@ chunk of that rng's stream; no FAIL line; exactly one `RESULT: N passed,
 
 --shell: drive the vio shell over the UART (help, list_device, rng 32, an
 unknown command, poweroff) and check each answer and the exit status 0.
+
+--shell-console: the --shell test over port 0 of a virtio-console (the
+first console device, on a Unix socket QEMU waits for this side to connect
+to) instead of the UART; FIRMWARE is the shell built with
+CONFIG_VIO_APP_STDIO_CONSOLE.
 
 --typeahead: type `list_device` before the shell firmware runs (QEMU starts
 paused with -S; once the UART holds the first byte, QEMU keeping the rest,
@@ -126,31 +131,39 @@ class RngFeeder(threading.Thread):
 class Console:
     """QEMU's stdout (the UART), collected by a thread, with waiting for text."""
 
-    def __init__(self, proc):
+    def __init__(self, proc, sock=None):
+        """The console is QEMU's stdout, or sock (a virtio-console port) with the UART
+        collected into self.uart."""
         self.proc = proc
         self.buf = ""
         self.err = ""
+        self.uart = ""
         self.cond = threading.Condition()
         self.closed = False
-        self.t_out = threading.Thread(target=self._pump, args=(proc.stdout, False), daemon=True)
-        self.t_err = threading.Thread(target=self._pump, args=(proc.stderr, True), daemon=True)
+        self.t_out = threading.Thread(target=self._pump, args=(sock or proc.stdout, "buf"),
+                                      daemon=True)
+        self.t_err = threading.Thread(target=self._pump, args=(proc.stderr, "err"), daemon=True)
+        self.t_uart = None
+        if sock:
+            self.t_uart = threading.Thread(target=self._pump, args=(proc.stdout, "uart"),
+                                           daemon=True)
+            self.t_uart.start()
         self.t_out.start()
         self.t_err.start()
 
-    def _pump(self, f, is_err):
+    def _pump(self, f, into):
         while True:
-            chunk = os.read(f.fileno(), 4096)
+            try:
+                chunk = os.read(f.fileno(), 4096)
+            except OSError:
+                chunk = b""
             with self.cond:
                 if not chunk:
-                    if not is_err:
+                    if into == "buf":
                         self.closed = True
                     self.cond.notify_all()
                     return
-                text = chunk.decode("utf-8", "replace")
-                if is_err:
-                    self.err += text
-                else:
-                    self.buf += text
+                setattr(self, into, getattr(self, into) + chunk.decode("utf-8", "replace"))
                 self.cond.notify_all()
 
     def wait_for(self, text, start, deadline):
@@ -172,6 +185,8 @@ class Console:
     def join(self):
         self.t_out.join(2)
         self.t_err.join(2)
+        if self.t_uart:
+            self.t_uart.join(2)
 
 
 class Qmp:
@@ -227,6 +242,20 @@ class Qmp:
     def close(self):
         self.f.close()
         self.sock.close()
+
+
+def connect_unix(path, deadline):
+    """A client of the Unix socket server QEMU makes at path (retried until it exists)."""
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError):
+            s.close()
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"no socket at {path}") from None
+            time.sleep(0.01)
 
 
 class Failures(list):
@@ -365,10 +394,10 @@ def check_list_device(out, args, cmd, fails, config):
         fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
 
 
-def check_shell(args, cmd, con, proc, feeders, fails, deadline, config):
+def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
+    """The shell's commands, typed with write(bytes), their output read from con."""
     def send(line):
-        proc.stdin.write((line + "\n").encode())
-        proc.stdin.flush()
+        write((line + "\n").encode())
 
     def step(line):
         """Send a command; return its output up to the next prompt (None on timeout)."""
@@ -478,6 +507,10 @@ def main():
     mode.add_argument("--shell", action="store_true")
     mode.add_argument("--typeahead", action="store_true",
                       help=f"type {TYPEAHEAD} before the shell firmware runs")
+    mode.add_argument("--shell-console", action="store_true",
+                      help="the shell test over the first virtio-console's port 0, a "
+                      "socket, instead of the UART (FIRMWARE built with "
+                      "CONFIG_VIO_APP_STDIO_CONSOLE)")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("firmware")
@@ -502,9 +535,12 @@ def main():
         if args.typeahead:
             # Paused until the typed bytes have reached the UART.
             extra = ["-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+        sock_path = os.path.join(tmp, "console.sock")
         cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices, extra,
                                  boot_suffix=args.boot_suffix, interactive=False,
-                                 rng_files=rng_files, qemu=args.qemu)
+                                 rng_files=rng_files, qemu=args.qemu,
+                                 console_sockets=[sock_path] if args.shell_console else [],
+                                 console_wait=args.shell_console)
         if not os.path.exists(cmd.boot_image):
             print(f"FAIL: {cmd.boot_image} not found")
             return 1
@@ -515,15 +551,24 @@ def main():
         for f in feeders.values():
             f.start()
         deadline = time.monotonic() + args.timeout
-        shell = args.shell or args.typeahead
+        shell = args.shell or args.typeahead or args.shell_console
         stdin = subprocess.PIPE if shell else subprocess.DEVNULL
         proc = subprocess.Popen(cmd.argv, stdin=stdin, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
-        con = Console(proc)
+        sock = None
+        if args.shell_console:
+            # QEMU starts the guest once this side has connected (console_wait).
+            sock = connect_unix(sock_path, deadline)
+        con = Console(proc, sock)
         if args.typeahead:
             check_typeahead(args, cmd, con, proc, fails, deadline, config, qmp_path)
         elif args.shell:
-            check_shell(args, cmd, con, proc, feeders, fails, deadline, config)
+            def write(data):
+                proc.stdin.write(data)
+                proc.stdin.flush()
+            check_shell(args, cmd, con, write, feeders, fails, deadline, config)
+        elif args.shell_console:
+            check_shell(args, cmd, con, sock.sendall, feeders, fails, deadline, config)
         try:
             rc = proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -543,6 +588,9 @@ def main():
 
         print("---- console " + "-" * 60)
         print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
+        if con.uart:
+            print("---- UART " + "-" * 63)
+            print(con.uart.replace("\r", ""), end="" if con.uart.endswith("\n") else "\n")
         if con.err:
             print("---- QEMU stderr " + "-" * 56)
             print(con.err, end="" if con.err.endswith("\n") else "\n")
@@ -551,7 +599,7 @@ def main():
             for msg in fails:
                 print(f"FAIL: {msg}")
             return 1
-        print(f"PASS ({'typeahead' if args.typeahead else 'shell' if args.shell else 'firmware'}"
+        print(f"PASS ({'typeahead' if args.typeahead else 'shell' if shell else 'firmware'}"
               f", exit status {rc})")
         return 0
     except qemu.QemuError as e:
