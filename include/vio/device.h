@@ -81,13 +81,6 @@ struct vio_driver {
 	 */
 	int (*probe)(struct vio_device *dev);
 	/*
-	 * The device is live (DRIVER_OK set, state READY): the driver may now
-	 * notify it and wait on it (fill receive rings, send the first
-	 * commands; 3.1.1: no notification before DRIVER_OK). A failure here
-	 * is the driver's to handle (vio_dev_fail). Optional. Task context.
-	 */
-	void (*started)(struct vio_device *dev);
-	/*
 	 * Tear down driver state. The device was reset and its queues are
 	 * still there (vio_vq_detach_unused gives back what they held); they
 	 * are freed after remove returns. Optional. Task context.

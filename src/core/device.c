@@ -20,6 +20,7 @@
 #define CONFIG_READ_TRIES 64           /* 2.5.1: generation changes before giving up */
 #define IRQ_STORM_LIMIT 1000u          /* empty interrupts without a service pass between */
 #define POLL_STATUS_EVERY 256u         /* service passes of a polled device per status read */
+#define POLL_CLOCK_EVERY 16u           /* passes of a polled wait per clock read */
 
 /* Deferred work bits in dev->pending, beside VIO_IRQ_QUEUE / VIO_IRQ_CONFIG. */
 #define PENDING_STORM 0x100u  /* the line was masked: an interrupt storm */
@@ -31,8 +32,14 @@ struct vio_dev_queue {
 	void *arg;
 	void *event;      /* its waiter sleeps here (interrupt mode) */
 	void *mutex;      /* one waiter at a time (os->mutex_*) */
+	/*
+	 * Both atomic: the service takes pending and looks for waiters without
+	 * vio_lock (a signal to a waiter that just left only makes its next
+	 * wait look once more; one that is just arriving looks before it
+	 * sleeps).
+	 */
 	uint32_t waiters; /* threads in vio_dev_wait on it (0 or 1, or 2 briefly) */
-	bool pending;     /* may have used buffers: run the handler */
+	uint32_t pending; /* may have used buffers: run the handler (a word: RISC-V has no byte AMO) */
 };
 
 struct driver_entry {
@@ -56,7 +63,7 @@ static const struct vio_vq_opts default_opts;
 
 int vio_init(const struct vio_port *port, const struct vio_os *os)
 {
-	if (!port || !port->dma_alloc || !port->dma_free || !port->virt_to_dma || !port->time_ns)
+	if (!port || !port->dma_alloc || !port->dma_free || !port->time_ns)
 		return VIO_EINVAL;
 	if (os && (!os->lock || !os->unlock || !os->event_create || !os->event_wait ||
 		   !os->event_signal))
@@ -191,14 +198,14 @@ static void note(struct vio_device *dev, uint32_t bits, unsigned index)
 
 		if (!q->vq || (index != ALL_QUEUES && index != i))
 			continue;
-		q->pending = true;
-		if (q->waiters)
+		__atomic_store_n(&q->pending, 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&q->waiters, __ATOMIC_RELAXED))
 			signal_event(q->event);
 	}
 	/* A configuration change concerns every waiter (NEEDS_RESET ends their waits). */
 	if (bits & (VIO_IRQ_CONFIG | PENDING_STORM)) {
 		for (unsigned i = 0; i < dev->nqueues; i++)
-			if (dev->queues[i].waiters)
+			if (__atomic_load_n(&dev->queues[i].waiters, __ATOMIC_RELAXED))
 				signal_event(dev->queues[i].event);
 	}
 	__atomic_store_n(&reg.work, 1, __ATOMIC_RELEASE);
@@ -749,8 +756,8 @@ static uint32_t take_work(struct vio_device *dev, bool polled, bool status)
 		for (unsigned i = 0; i < dev->nqueues; i++) {
 			struct vio_dev_queue *q = &dev->queues[i];
 
-			if (q->vq && !q->pending && q->handler && vio_vq_has_used(q->vq))
-				q->pending = true;
+			if (q->vq && q->handler && vio_vq_has_used(q->vq))
+				__atomic_store_n(&q->pending, 1, __ATOMIC_RELEASE);
 		}
 		vio_unlock(s);
 		if (++dev->polls % POLL_STATUS_EVERY == 0 || status) {
@@ -784,26 +791,23 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 		dev->driver->config_changed(dev);
 }
 
+/*
+ * Run the handler of every queue with work noted. Without vio_lock: taking
+ * the flag is one atomic exchange, and the handler takes the driver's lock
+ * itself.
+ */
 static void run_queues(struct vio_device *dev)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		struct vio_dev_queue *q = &dev->queues[i];
-		bool run;
-		uintptr_t s;
 
-		s = vio_lock();
-		run = q->pending;
-		q->pending = false;
-		vio_unlock(s);
-		if (!run)
+		if (!__atomic_exchange_n(&q->pending, 0, __ATOMIC_ACQ_REL))
 			continue;
 		if (q->handler)
 			q->handler(dev, q->vq, q->arg);
 		/* Its waiter (if any) looks at what the handler did. */
-		s = vio_lock();
-		if (q->waiters)
+		if (__atomic_load_n(&q->waiters, __ATOMIC_ACQUIRE))
 			signal_event(q->event);
-		vio_unlock(s);
 	}
 }
 
@@ -812,7 +816,7 @@ static bool more_work(struct vio_device *dev)
 	if (dev->rerun || __atomic_load_n(&dev->pending, __ATOMIC_RELAXED))
 		return true;
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].pending)
+		if (__atomic_load_n(&dev->queues[i].pending, __ATOMIC_RELAXED))
 			return true;
 	return false;
 }
@@ -833,15 +837,14 @@ static void service(struct vio_device *dev, bool status)
 		return;
 	}
 	dev->busy = true;
+	/* Whatever asked for a rerun before this is taken by the pass below. */
+	dev->rerun = false;
 	vio_unlock(s);
 
 	for (;;) {
 		uint32_t pending;
 		bool again;
 
-		s = vio_lock();
-		dev->rerun = false;
-		vio_unlock(s);
 		pending = take_work(dev, polled, status);
 		status = false;
 		if (pending & ~VIO_IRQ_QUEUE)
@@ -851,6 +854,8 @@ static void service(struct vio_device *dev, bool status)
 		again = more_work(dev);
 		if (!again)
 			dev->busy = false;
+		else
+			dev->rerun = false; /* the next pass takes it */
 		vio_unlock(s);
 		if (!again)
 			break;
@@ -952,9 +957,11 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 	const struct vio_port *port = reg.port;
 	const struct vio_os *os = reg.os;
 	unsigned index = vq ? vio_vq_index(vq) : 0;
+	bool irq = vio_dev_uses_irq(dev);
 	struct vio_dev_queue *q;
-	uint64_t start;
-	uintptr_t s;
+	bool started = false;
+	uint64_t start = 0;
+	unsigned passes = 0;
 	int rc;
 
 	if (!vq || index >= dev->nqueues || dev->queues[index].vq != vq || !done)
@@ -962,14 +969,9 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 	q = &dev->queues[index];
 	if (q->mutex)
 		os->mutex_lock(os->ctx, q->mutex);
-	s = vio_lock();
-	q->waiters++;
-	vio_unlock(s);
+	__atomic_fetch_add(&q->waiters, 1, __ATOMIC_ACQ_REL);
 
-	start = port->time_ns(port->ctx);
 	for (;;) {
-		uint64_t elapsed;
-
 		service(dev, false);
 		if (done(arg)) {
 			rc = 0;
@@ -979,19 +981,30 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 			rc = VIO_ESHUTDOWN;
 			break;
 		}
-		elapsed = port->time_ns(port->ctx) - start;
-		if (elapsed >= timeout_ns) {
-			rc = done(arg) ? 0 : VIO_ETIMEDOUT;
-			break;
+		/*
+		 * The clock from the first miss on (most waits end at the first
+		 * look); a polled wait reads it every POLL_CLOCK_EVERY passes
+		 * only, a pass being far shorter than any timeout.
+		 */
+		if (irq || passes++ % POLL_CLOCK_EVERY == 0) {
+			uint64_t now = port->time_ns(port->ctx), elapsed;
+
+			if (!started) {
+				start = now;
+				started = true;
+			}
+			elapsed = now - start;
+			if (elapsed >= timeout_ns) {
+				rc = done(arg) ? 0 : VIO_ETIMEDOUT;
+				break;
+			}
+			/* Polled, the next service pass looks at the rings again. */
+			if (irq)
+				os->event_wait(os->ctx, q->event, timeout_ns - elapsed);
 		}
-		/* Polled: the next service pass looks at the rings again. */
-		if (vio_dev_uses_irq(dev))
-			os->event_wait(os->ctx, q->event, timeout_ns - elapsed);
 	}
 
-	s = vio_lock();
-	q->waiters--;
-	vio_unlock(s);
+	__atomic_fetch_sub(&q->waiters, 1, __ATOMIC_ACQ_REL);
 	if (q->mutex)
 		os->mutex_unlock(os->ctx, q->mutex);
 	return rc;
