@@ -46,14 +46,9 @@ static const struct vio_driver *const drivers[] = {
 	NULL,
 };
 
-/*
- * While stdin waits: the work of devices nobody waits on (a console's
- * control messages), after a nap of at most a millisecond that an
- * interrupt cuts short (the UART does not interrupt).
- */
+/* While stdin waits: the work of devices nobody waits on (a console's control messages). */
 static void service(void)
 {
-	(void)vio_service_wait(1000000u);
 	vio_service();
 }
 

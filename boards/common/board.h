@@ -89,10 +89,9 @@ void board_stdio_set(const struct board_stdio *io);
 
 /*
  * What runs while stdin waits for a byte (NULL: nothing): a program's
- * main-loop work, such as vio_service for devices nobody waits on. It is
- * called again and again between looks at the input, and does the waiting
- * itself: it should sleep up to about a millisecond (the UART does not
- * interrupt), or until a device interrupts. Task context.
+ * main-loop work, such as vio_service for devices nobody waits on. It runs
+ * between looks at the input, each followed by a nap of a millisecond.
+ * Task context.
  */
 void board_stdio_idle(void (*idle)(void));
 

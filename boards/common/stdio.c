@@ -64,10 +64,8 @@ static int console_get(FILE *f)
 
 		if (c >= 0)
 			return c;
-		if (idle) {
-			idle(); /* it waits a little itself (board_stdio_idle) */
-			continue;
-		}
+		if (idle)
+			idle();
 		/*
 		 * Nap a millisecond between polls instead of spinning: the UART
 		 * does not interrupt, and a spinning guest costs the host a core.
