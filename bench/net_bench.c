@@ -193,8 +193,10 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 		if (st.done == before) {
 			if (now() > deadline)
 				return VIO_ETIMEDOUT;
-			if (vio_dev_uses_irq(fdev))
+			if (vio_dev_uses_irq(fdev)) {
 				(void)vio_service_wait(NS_PER_MS);
+				(void)vio_service();
+			}
 		}
 	}
 	*ns = now() - t0;
@@ -267,10 +269,12 @@ static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
 
 		if (t - since > limit)
 			break;
-		if (vio_dev_uses_irq(fdev))
+		if (vio_dev_uses_irq(fdev)) {
 			(void)vio_service_wait(NS_PER_MS);
-		else
+			(void)vio_service();
+		} else {
 			vio_net_poll(fdev);
+		}
 	}
 	st.counting = false;
 	*ns = st.rx ? st.last - st.first : 0;
