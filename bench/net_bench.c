@@ -40,6 +40,11 @@
  *       "IPERF bytes=<n> ms=<n> kbits=<n>" when the next command comes.
  *       RES iperf=on
  *
+ *   stats
+ *       STATS of the lwIP device: the driver's counters (rx=, rx_drops=,
+ *       tx=, tx_busy=), the adapter's (no_pbuf=, tx_retry=, tx_copied=,
+ *       tx_drops=), interrupts and notifications (irqs=, kicks=)
+ *
  *   quit
  *       leaves QEMU with status 0.
  */
@@ -60,6 +65,7 @@
 #include <vio/net.h>
 
 #include "lwip/apps/lwiperf.h"
+#include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
@@ -312,6 +318,11 @@ static int start_iperf(void)
 	netif_set_addr(vio_netif_netif(&vnif), &ip, &mask, &gw);
 	if (!lwiperf_start_tcp_server_default(iperf_report, NULL))
 		return VIO_ENOMEM;
+	/*
+	 * User-mode net learns the guest's MAC from its traffic and sends
+	 * nothing to a guest it has not heard from: ask for the gateway's.
+	 */
+	(void)etharp_request(vio_netif_netif(&vnif), &gw);
 	lwip_on = true;
 	return 0;
 }
@@ -365,21 +376,25 @@ static void cmd_run(char *line)
 	       (unsigned long long)(s1.rx_drops - s0.rx_drops));
 }
 
-/* One line from the console, without echo; lwIP runs meanwhile once started. */
+/*
+ * One line from the console, without echo; lwIP runs meanwhile once
+ * started (stdio's getchar would wait for the UART without it).
+ */
 static void read_line(char *buf, size_t size)
 {
 	size_t n = 0;
 
 	for (;;) {
-		int c = getchar();
+		int c = board_console_getc();
 
-		if (c == EOF) {
-			clearerr(stdin);
+		if (c < 0) {
 			if (lwip_on) {
 				uint64_t wait = vio_lwip_next_timeout_ns();
 
 				vio_lwip_poll();
 				(void)vio_service_wait(wait < NS_PER_MS ? wait : NS_PER_MS);
+			} else {
+				board_idle_until(board_time_ns() + NS_PER_MS);
 			}
 			continue;
 		}
@@ -446,6 +461,18 @@ int main(void)
 		} else if (strncmp(line, "tx ", 3) == 0 || strncmp(line, "rx ", 3) == 0 ||
 			   strncmp(line, "bare ", 5) == 0) {
 			cmd_run(line);
+		} else if (strcmp(line, "stats") == 0) {
+			struct vio_net_stats ns = { 0 };
+
+			if (tdev)
+				(void)vio_net_get_stats(tdev, &ns);
+			printf("STATS rx=%llu rx_drops=%llu tx=%llu tx_busy=%llu no_pbuf=%lu tx_retry=%lu "
+			       "tx_copied=%lu tx_drops=%lu irqs=%u kicks=%u\n",
+			       (unsigned long long)ns.rx_frames, (unsigned long long)ns.rx_drops,
+			       (unsigned long long)ns.tx_frames, (unsigned long long)ns.tx_busy,
+			       (unsigned long)vnif.stats.rx_no_pbuf, (unsigned long)vnif.stats.tx_busy_retry,
+			       (unsigned long)vnif.stats.tx_copied, (unsigned long)vnif.stats.tx_drops,
+			       tdev ? tdev->irq_count : 0, tdev ? tdev->notify_count : 0);
 		} else if (strcmp(line, "quit") == 0) {
 			board_exit(0);
 		} else {
