@@ -394,7 +394,11 @@ static void read_line(char *buf, size_t size)
 				vio_lwip_poll();
 				(void)vio_service_wait(wait < NS_PER_MS ? wait : NS_PER_MS);
 			} else {
+				/* As stdio's wait: a nap, the UART does not interrupt. */
+				uintptr_t irq = board_irq_save();
+
 				board_idle_until(board_time_ns() + NS_PER_MS);
+				board_irq_restore(irq);
 			}
 			continue;
 		}
