@@ -17,7 +17,8 @@ second (MAC ...:02) on user-mode net with restrict=on and one forward,
   vio poll   the same with the `poll` configuration; it also runs the bare
              loop (vio's virtqueue functions alone, polled);
   loop       bench/indep_net_loop.c, the independent loop: virtio-mmio and
-             the split ring written from the spec, no vio code (when built);
+             the split rings written from the spec, no vio code, polled,
+             one descriptor per frame fixed to its buffer (frames only);
   Linux      Debian's arm64 kernel with the busybox initramfs of the block
              benchmark, bench/netraw.c (AF_PACKET, sendmmsg / recvmmsg) for
              frames, busybox nc as the TCP sink (aarch64 only).
@@ -294,7 +295,7 @@ def columns_for(g, w):
     if isinstance(g, LinuxNetGuest):
         return ["linux"]
     if g.role == "loop":
-        return ["loop-poll"] if w.startswith("tx") else []
+        return [] if w == "tcp" else ["loop-poll"]
     if g.role == "vio-poll" and w.startswith("tx"):
         return ["bare", "vio-poll"]
     return [g.role]
