@@ -23,6 +23,8 @@
  *       free entries, publishes and notifies once (if the device asks),
  *       spins until the used index moves and takes every used entry.
  *       RES kind=tx n=<frames> ns=<elapsed> kicks=<notifications> irqs=0
+ *           e=<ns filling the ring> k=<ns publishing, notifying>
+ *           s=<ns spinning and taking the used entries> (per batch)
  *
  *   rx <count> <idle_ms>
  *       every receive buffer posted; prints "RX READY", then spins on the
@@ -141,6 +143,7 @@ static unsigned hdr_len;
 static uint8_t mac[6];
 static struct q rxq = { .index = 0 }, txq = { .index = 1 };
 static uint32_t kicks;
+static uint64_t ph_fill, ph_kick, ph_spin; /* ns per step of a transmit run */
 
 /*
  * Barriers. Ring stores before the index store (2.7.13.3), the index store
@@ -331,7 +334,9 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 	}
 	t0 = board_time_ns();
 	deadline = t0 + TIMEOUT_NS;
+	ph_fill = ph_kick = ph_spin = 0;
 	while (done < count) {
+		uint64_t t1 = board_time_ns(), t2;
 		uint16_t u;
 
 		while (queued < count && queued - done < QSIZE) {
@@ -339,7 +344,11 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 			next = (uint16_t)((next + 1) & (QSIZE - 1));
 			queued++;
 		}
+		t2 = board_time_ns();
+		ph_fill += t2 - t1;
 		kick(q);
+		t1 = board_time_ns();
+		ph_kick += t1 - t2;
 		while ((u = shared16(&q->used->idx)) == q->last_used)
 			if (board_time_ns() > deadline)
 				return -1;
@@ -347,6 +356,7 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 		/* Frames complete in order of the ring here: each entry frees one buffer. */
 		done += (uint16_t)(u - q->last_used);
 		q->last_used = u;
+		ph_spin += board_time_ns() - t1;
 	}
 	*ns = board_time_ns() - t0;
 	return 0;
@@ -435,8 +445,12 @@ static void cmd_run(char *line)
 		printf("ERR %s: %s\n", kind, rc == -1 ? "timed out" : "bad used entry");
 		return;
 	}
-	printf("RES kind=%s n=%lu ns=%llu kicks=%lu irqs=0 busy=0 drops=0\n", kind,
+	printf("RES kind=%s n=%lu ns=%llu kicks=%lu irqs=0 busy=0 drops=0", kind,
 	       (unsigned long)n, (unsigned long long)ns, (unsigned long)(kicks - k0));
+	if (strcmp(kind, "rx"))
+		printf(" e=%llu k=%llu s=%llu", (unsigned long long)ph_fill,
+		       (unsigned long long)ph_kick, (unsigned long long)ph_spin);
+	printf("\n");
 }
 
 /* Read one line from the console, without echo. */

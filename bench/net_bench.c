@@ -19,13 +19,16 @@
  *       ring is full or count is reached, kicks, then collects completions
  *       (vio_net_poll; when nothing came back, vio_service_wait).
  *       RES n=<frames> ns=<until the last completion> kicks= irqs=
- *           busy=<VIO_EBUSY answers>
+ *           busy=<VIO_EBUSY answers> q=<ns in vio_net_queue> k=<ns in
+ *           vio_net_kick> w=<ns collecting completions and waiting>
+ *           (clock reads once per batch)
  *
  *   bare <bytes> <count>
  *       the same with vio's virtqueue functions alone on the transmit
  *       queue, polled: header and frame in one descriptor, vio_vq_enqueue
  *       until the ring is full, one vio_vq_kick, vio_vq_dequeue of what
  *       came back (spinning on vio_vq_has_used). The floor of the driver.
+ *       Adds e= k= s= d= (enqueue, kick, spin, dequeue), per batch.
  *
  *   rx <count> <idle_ms>
  *       prints "RX READY", then counts frames of EtherType 0x88b5 (the rx
@@ -134,6 +137,8 @@ static struct {
 	uint32_t done, rx, busy;
 	uint64_t first, last;
 	bool counting;
+	uint64_t phase[4];       /* ns per step of a transmit run, all frames */
+	const char *names[4];
 } st;
 
 static void on_tx_done(struct vio_device *dev, void *cookie, int result, void *arg)
@@ -178,8 +183,12 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 	sg.len = bytes;
 	t0 = now();
 	deadline = t0 + TIMEOUT_NS;
+	st.names[0] = "q";
+	st.names[1] = "k";
+	st.names[2] = "w";
 	while (st.done < count) {
 		uint32_t before = st.done;
+		uint64_t t1 = now(), t2;
 
 		/* Pool slots are reused in order: slot next is free once queued - done < pool_n. */
 		while (queued < count && queued - st.done < pool_n) {
@@ -194,16 +203,21 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 			queued++;
 			next = next + 1 == pool_n ? 0 : next + 1;
 		}
+		t2 = now();
+		st.phase[0] += t2 - t1;
 		vio_net_kick(fdev, 0);
+		t1 = now();
+		st.phase[1] += t1 - t2;
 		vio_net_poll(fdev);
 		if (st.done == before) {
-			if (now() > deadline)
+			if (t1 > deadline)
 				return VIO_ETIMEDOUT;
 			if (vio_dev_uses_irq(fdev)) {
 				(void)vio_service_wait(NS_PER_MS);
 				(void)vio_service();
 			}
 		}
+		st.phase[2] += now() - t1;
 	}
 	*ns = now() - t0;
 	return 0;
@@ -223,9 +237,16 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 	fill_frames(hdr, bytes);
 	if (!irq_was_off)
 		vio_vq_disable_irq(vq);
+	memset(&st, 0, sizeof(st));
+	st.names[0] = "e";
+	st.names[1] = "k";
+	st.names[2] = "s";
+	st.names[3] = "d";
 	t0 = now();
 	deadline = t0 + TIMEOUT_NS;
 	while (done < count && !rc) {
+		uint64_t t1 = now(), t2;
+
 		while (queued < count && queued - done < pool_n) {
 			struct vio_sg sg = { slot(next), hdr + bytes };
 
@@ -234,12 +255,18 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 			queued++;
 			next = next + 1 == pool_n ? 0 : next + 1;
 		}
+		t2 = now();
+		st.phase[0] += t2 - t1;
 		vio_vq_kick(vq);
+		t1 = now();
+		st.phase[1] += t1 - t2;
 		while (!vio_vq_has_used(vq))
 			if (now() > deadline) {
 				rc = VIO_ETIMEDOUT;
 				break;
 			}
+		t2 = now();
+		st.phase[2] += t2 - t1;
 		for (;;) {
 			void *cookie;
 			uint32_t len;
@@ -253,6 +280,7 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 			}
 			done++;
 		}
+		st.phase[3] += now() - t2;
 	}
 	*ns = now() - t0;
 	if (!irq_was_off)
@@ -370,10 +398,14 @@ static void cmd_run(char *line)
 		printf("ERR %s: %s\n", kind, vio_strerror(rc));
 		return;
 	}
-	printf("RES kind=%s n=%lu ns=%llu kicks=%u irqs=%u busy=%lu drops=%llu\n", kind,
+	printf("RES kind=%s n=%lu ns=%llu kicks=%u irqs=%u busy=%lu drops=%llu", kind,
 	       (unsigned long)(strcmp(kind, "rx") ? y : st.rx), (unsigned long long)ns,
 	       fdev->notify_count - kick0, fdev->irq_count - irq0, (unsigned long)st.busy,
 	       (unsigned long long)(s1.rx_drops - s0.rx_drops));
+	for (unsigned i = 0; i < 4; i++)
+		if (st.names[i])
+			printf(" %s=%llu", st.names[i], (unsigned long long)st.phase[i]);
+	printf("\n");
 }
 
 /*

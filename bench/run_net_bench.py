@@ -74,6 +74,11 @@ LABELS = {"tx64": "transmit, 64 B frames", "tx1514": "transmit, 1514 B frames",
 FIRST_COUNT = 20000
 COUNT_MAX = 400000
 RX_IDLE_MS = 300
+# Steps of a transmit run the guests time (ns, all frames): vio q (vio_net_queue), k
+# (vio_net_kick), w (collecting completions, waiting); the loops e (filling the ring),
+# k (publishing, notifying), s (spinning until the used index moves, taking it), d
+# (vio_vq_dequeue, the bare loop).
+PHASES = ("q", "k", "w", "e", "s", "d")
 COLUMNS = [("bare", "bare loop (poll)"), ("loop-poll", "indep. loop poll"),
            ("vio-irq", "vio irq"), ("vio-poll", "vio poll"), ("linux", "Linux")]
 
@@ -227,7 +232,8 @@ class VioNetGuest(NetMixin, rb.Guest):
         kv = self.tx(f"{kind} {size} {n}")
         return {"n": int(kv["n"]), "ns": int(kv["ns"]), "irqs": int(kv.get("irqs", -1)),
                 "kicks": int(kv.get("kicks", -1)), "host_got": kv["host_got"],
-                "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"]))}
+                "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"])),
+                "phases": {k: int(kv[k]) for k in PHASES if k in kv}}
 
     def quit_command(self):
         return "quit"
@@ -395,6 +401,25 @@ def report(env, res, workloads):
         if "loop-poll" in keys:
             row.append(ratio(s, "loop-poll", "vio-poll") if "loop-poll" in s else "—")
         out.append("| " + " | ".join(row) + " |")
+    # Where a transmitted frame's time goes: the best round's steps, per frame.
+    prof = []
+    for w in workloads:
+        if not w.startswith("tx"):
+            continue
+        for col, title in present:
+            ss = samples.get(w, {}).get(col)
+            if not ss or not ss[0].get("phases"):
+                continue
+            b = max(ss, key=lambda x: x["rate"])
+            steps = ", ".join(f"{k} {v / b['n'] / 1000:.2f}" for k, v in b["phases"].items())
+            prof.append(f"| {LABELS[w]} | {title} | {b['ns'] / b['n'] / 1000:.2f} | {steps} |")
+    if prof:
+        out.append("\nµs per transmitted frame, best round (q vio_net_queue, k kick, w "
+                   "completions and waiting; loops: e filling the ring, s spinning and "
+                   "taking the used entries, d vio_vq_dequeue):\n")
+        out.append("| workload | guest | µs per frame | steps (µs per frame) |")
+        out.append("|---|---|---|---|")
+        out += prof
     # Notifications and interrupts per frame, from vio's own counters.
     notes = []
     for w in workloads:
