@@ -133,6 +133,12 @@ while read -r cmd a b c d; do
 		;;
 	nc)
 		nc -l -p 5001 >/dev/null 2>&1 </dev/null &
+		# Answer once it listens (port 5001 = 0x1389 in state 0A, LISTEN).
+		i=0
+		while ! grep -q ':1389 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
 		echo "RES nc=on"
 		;;
 	quit)
