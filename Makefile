@@ -93,3 +93,18 @@ bench: setup
 	done
 	@sh bench/fetch_refs.sh
 	@python3 bench/run_bench.py $(BENCH_ARGS)
+
+# make bench-net [BENCH_ARGS="--quick" ...]: the virtio-net benchmark
+# (bench/run_net_bench.py): frames per second both ways against a host
+# program on a loopback socket netdev, TCP from Debian's iperf 2 through a
+# 127.0.0.1 forward, vio beside its floors and the Linux guest. A program,
+# not a test: it never fails on a timing.
+.PHONY: bench-net
+bench-net: setup
+	@for a in riscv64 aarch64; do \
+		cmake --preset $$a >/dev/null && \
+		cmake --build --preset $$a -j $(JOBS) --target vio-net-bench vio-net-bench-poll \
+			net-indep-loop || exit 1; \
+	done
+	@sh bench/fetch_refs.sh
+	@python3 bench/run_net_bench.py $(BENCH_ARGS)

@@ -7,8 +7,13 @@
 #       U-Boot's QEMU builds (u-boot-qemu), with its polled virtio driver;
 #   linux/Image, linux/initrd.gz
 #       Debian's arm64 kernel (linux-image-*-arm64) and an initramfs of
-#       busybox-static:arm64, its virtio-mmio and virtio-blk modules and
-#       bench/linux_init.sh as /init.
+#       busybox-static:arm64, its virtio-mmio, virtio-blk and virtio-net
+#       modules, bench/netraw.c (built here with Debian's
+#       gcc-aarch64-linux-gnu and libc6-dev-arm64-cross, installed if
+#       missing) as /bin/netraw and bench/linux_init.sh as /init;
+#   iperf/iperf
+#       Debian's iperf (version 2) for the host, the net benchmark's TCP
+#       client (extracted, not installed).
 #
 # Usage: fetch_refs.sh [DIR]. Idempotent: does nothing when DIR is complete.
 # Needs apt (it adds the arm64 architecture to dpkg to download the arm64
@@ -23,7 +28,9 @@ dir=$(cd "$dir" && pwd)
 if [ -f "$dir/u-boot/qemu_arm64/u-boot.bin" ] &&
 	[ -f "$dir/u-boot/qemu-riscv64_smode/u-boot.bin" ] &&
 	[ -f "$dir/linux/Image" ] && [ -f "$dir/linux/initrd.gz" ] &&
-	[ "$dir/linux/initrd.gz" -nt "$here/linux_init.sh" ]; then
+	[ -x "$dir/iperf/iperf" ] &&
+	[ "$dir/linux/initrd.gz" -nt "$here/linux_init.sh" ] &&
+	[ "$dir/linux/initrd.gz" -nt "$here/netraw.c" ]; then
 	exit 0
 fi
 
@@ -48,24 +55,37 @@ if [ -z "$kpkg" ]; then
 fi
 [ -n "$kpkg" ] || { echo "fetch_refs: no linux-image-*-arm64 package found" >&2; exit 1; }
 
+if ! command -v aarch64-linux-gnu-gcc >/dev/null ||
+	! dpkg -s libc6-dev-arm64-cross >/dev/null 2>&1; then
+	echo "fetch_refs: installing gcc-aarch64-linux-gnu and libc6-dev-arm64-cross (netraw)"
+	$SUDO apt-get install -y -q gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null
+fi
+
 debs="$dir/debs"
 rm -rf "$debs" "$dir/x"
 mkdir -p "$debs" "$dir/x"
-echo "fetch_refs: downloading u-boot-qemu, busybox-static:arm64, $kpkg:arm64"
+echo "fetch_refs: downloading u-boot-qemu, busybox-static:arm64, $kpkg:arm64, iperf"
 (cd "$debs" && apt-get download -q -o APT::Sandbox::User=root \
-	u-boot-qemu busybox-static:arm64 "$kpkg:arm64" >/dev/null)
+	u-boot-qemu busybox-static:arm64 "$kpkg:arm64" iperf >/dev/null)
 for d in "$debs"/*.deb; do
 	dpkg-deb -x "$d" "$dir/x"
 done
 
-mkdir -p "$dir/u-boot/qemu_arm64" "$dir/u-boot/qemu-riscv64_smode" "$dir/linux"
+mkdir -p "$dir/u-boot/qemu_arm64" "$dir/u-boot/qemu-riscv64_smode" "$dir/linux" "$dir/iperf"
+cp "$dir/x/usr/bin/iperf" "$dir/iperf/"
+aarch64-linux-gnu-gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$dir/netraw" \
+	"$here/netraw.c"
 cp "$dir/x/usr/lib/u-boot/qemu_arm64/u-boot.bin" "$dir/u-boot/qemu_arm64/"
 cp "$dir/x/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin" "$dir/u-boot/qemu-riscv64_smode/"
 cp "$dir"/x/boot/vmlinuz-*-arm64 "$dir/linux/Image"
 kmods=$(echo "$dir"/x/lib/modules/*-arm64/kernel)
 python3 "$here/mkinitramfs.py" --busybox "$dir/x/bin/busybox" --init "$here/linux_init.sh" \
 	--module "$kmods/drivers/virtio/virtio_mmio.ko" \
-	--module "$kmods/drivers/block/virtio_blk.ko" "$dir/linux/initrd.gz"
+	--module "$kmods/drivers/block/virtio_blk.ko" \
+	--module "$kmods/net/core/failover.ko" \
+	--module "$kmods/drivers/net/net_failover.ko" \
+	--module "$kmods/drivers/net/virtio_net.ko" \
+	--bin "$dir/netraw" "$dir/linux/initrd.gz"
 {
 	for d in "$debs"/*.deb; do
 		dpkg-deb -f "$d" Package Version | sed 's/^[^:]*: //' | paste -sd ' '

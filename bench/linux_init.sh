@@ -1,17 +1,26 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: Apache-2.0
 # /init of the Linux reference guest (bench/run_bench.py). It loads the
-# virtio-mmio and virtio-blk modules, then reads one command a line from the
-# console and answers with one line, as the vio bench firmware does:
+# virtio-mmio, virtio-blk and virtio-net modules, then reads one command a
+# line from the console and answers with one line, as the vio bench
+# firmwares do:
 #
 #   dd  read|write BS COUNT START   one O_DIRECT dd of COUNT blocks of BS bytes
 #                                   from block START (COUNT 0: the empty dd)
 #   par read BS COUNT N             N dd readers at once, COUNT blocks each,
 #                                   on disjoint ranges (queue depth up to N)
 #   irqs                            the interrupts virtio-blk took so far
+#   nettx BYTES COUNT               netraw tx on the frame interface (the
+#                                   NIC whose MAC ends in 01)
+#   netrx COUNT IDLE_MS             netraw rx on it ("RX READY" first)
+#   nc                              a busybox nc sink on TCP port 5001 of
+#                                   the TCP interface (MAC ending in 02,
+#                                   10.0.2.15/24), in the background, for
+#                                   one connection
 #   quit                            power off
 #
-# Each answer is "RES ns=<elapsed> irqs=<interrupts during it>". Time is
+# Each answer is "RES ns=<elapsed> irqs=<interrupts during it>" (netraw's:
+# "RES n=<frames> ns=<elapsed>"). Time is
 # taken in the guest around the command, from the "now at N nsecs" line of
 # /proc/timer_list (read by the shell itself: no process is started for
 # it; busybox's date has no %N); nothing is printed while it runs.
@@ -26,14 +35,39 @@ for m in /lib/*.ko; do
 done
 # Dmesg noise on the console would cost UART time inside the timed commands.
 echo 1 >/proc/sys/kernel/printk
-i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -b /dev/vda ] || echo "BENCH ERR no /dev/vda"
-# No I/O scheduler: requests go straight to the driver, as vio's do.
-echo none >/sys/block/vda/queue/scheduler 2>/dev/null
+# A block device is only waited for when there is one (device ID 2).
+if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -b /dev/vda ] || echo "BENCH ERR no /dev/vda"
+	# No I/O scheduler: requests go straight to the driver, as vio's do.
+	echo none >/sys/block/vda/queue/scheduler 2>/dev/null
+fi
+# The net benchmark's interfaces, told apart by their MAC addresses.
+FIF=
+TIF=
+if grep -qx 0x0001 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ -z "$FIF" ] && [ $i -lt 50 ]; do
+		for n in /sys/class/net/*; do
+			case $(cat "$n/address") in
+			*:01) FIF=${n##*/} ;;
+			*:02) TIF=${n##*/} ;;
+			esac
+		done
+		[ -n "$FIF" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$FIF" ] && ip link set "$FIF" up
+	if [ -n "$TIF" ]; then
+		ip addr add 10.0.2.15/24 dev "$TIF"
+		ip link set "$TIF" up
+		ip route add default via 10.0.2.2
+	fi
+fi
 stty -echo 2>/dev/null
 
 # NOW = the monotonic clock in ns. A function, not $(...): that would fork.
@@ -90,6 +124,22 @@ while read -r cmd a b c d; do
 		;;
 	irqs)
 		echo "RES irqs=$(irqs)"
+		;;
+	nettx)
+		netraw tx "$FIF" "$a" "$b"
+		;;
+	netrx)
+		netraw rx "$FIF" "$a" "$b"
+		;;
+	nc)
+		nc -l -p 5001 >/dev/null 2>&1 </dev/null &
+		# Answer once it listens (port 5001 = 0x1389 in state 0A, LISTEN).
+		i=0
+		while ! grep -q ':1389 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		echo "RES nc=on"
 		;;
 	quit)
 		poweroff -f

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Write the Linux reference guest's initramfs: a gzip'd newc cpio archive.
 
-  mkinitramfs.py --busybox BUSYBOX --init INIT [--module KO]... OUT.cpio.gz
+  mkinitramfs.py --busybox BUSYBOX --init INIT [--module KO]... [--bin PROGRAM]... OUT.cpio.gz
 
 The archive holds /bin/busybox, /init (the script given), the kernel modules
-given (in /lib, to be loaded in order by /init), the directories /init
+given (in /lib, to be loaded in order by /init), the programs given (in
+/bin), the directories /init
 mounts on, and /dev/console, which the kernel opens for init before any
 device file system is mounted. Written without cpio(1) or root rights.
 """
@@ -57,6 +58,7 @@ def main():
     p.add_argument("--busybox", required=True)
     p.add_argument("--init", required=True)
     p.add_argument("--module", action="append", default=[])
+    p.add_argument("--bin", action="append", default=[])
     p.add_argument("out")
     args = p.parse_args()
 
@@ -75,6 +77,9 @@ def main():
         for ko in args.module:
             with open(ko, "rb") as f:
                 w.file("lib/" + os.path.basename(ko), f.read())
+        for b in args.bin:
+            with open(b, "rb") as f:
+                w.file("bin/" + os.path.basename(b), f.read(), 0o755)
         w.trailer()
     os.replace(tmp, args.out)
     return 0

@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""virtio-net benchmark: vio against its floor and Linux on the same QEMU.
+
+  run_net_bench.py [--quick] [--arch A]... [--iface legacy|modern]... [--rounds N]
+                   [--warmup N] [--target S] [--tcp-seconds S] [--workload NAME]...
+                   [--build-root DIR] [--refs DIR] [--out DIR] [--no-linux] [--no-loop]
+
+Every guest of a scenario (board, virtio-mmio interface) boots on the same
+QEMU command line but for what is booted and its port numbers: two
+virtio-net devices, the first (MAC ...:01) on a UDP socket netdev between
+127.0.0.1 ports of this program and of the guest's QEMU (raw frames), the
+second (MAC ...:02) on user-mode net with restrict=on and one forward,
+127.0.0.1:PORT to the guest's TCP port 5001.
+
+  vio irq    bench/net_bench.c built with the user's configuration;
+  vio poll   the same with the `poll` configuration; it also runs the bare
+             loop (vio's virtqueue functions alone, polled);
+  loop       bench/indep_net_loop.c, the independent loop: virtio-mmio and
+             the split rings written from the spec, no vio code, polled,
+             one descriptor per frame fixed to its buffer (frames only);
+  Linux      Debian's arm64 kernel with the busybox initramfs of the block
+             benchmark, bench/netraw.c (AF_PACKET, sendmmsg / recvmmsg) for
+             frames, busybox nc as the TCP sink (aarch64 only).
+
+Workloads:
+  tx64, tx1514    the guest sends N frames of 64 / 1514 bytes as fast as its
+                  ring allows; frames per second, timed in the guest from
+                  the first send to the last completion (this program
+                  drains the socket meanwhile and counts what arrived);
+  rx64, rx1514    this program sends N frames back to back from Python as
+                  fast as it can (faster than any guest here takes them);
+                  the guest counts the frames it got, timed from its first
+                  to its last; frames per second and the share lost (in the
+                  socket buffer of QEMU's netdev, when the guest does not
+                  take them fast enough);
+  tcp             Debian's iperf 2 client on the host, through the forward,
+                  for --tcp-seconds, into lwIP's iperf server (lwiperf) or
+                  Linux's busybox nc; Mbit/s as the client reports it.
+
+Method as run_bench.py's: only one guest runs at a time (the others are
+paused over QMP), rounds interleave the guests in a rotating order, the
+first round is a warm-up that sizes the loops to about --target seconds, a
+figure is the best round with the spread of the worst in brackets, ratios
+only between bests of the same run. Tables on stdout and in
+OUT/net-results.md, samples in OUT/net-results.json, consoles in OUT/logs/.
+Nothing fails on a timing.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import run_bench as rb  # noqa: E402  (the QEMU plumbing: Guest, Console, Qmp)
+from run_bench import BenchError, parse_kv, qemu  # noqa: E402
+
+ETHERTYPE = 0x88B5
+MAC_FRAMES = "52:54:00:12:34:01"
+MAC_TCP = "52:54:00:12:34:02"
+WORKLOADS = ["tx64", "tx1514", "rx64", "rx1514", "tcp"]
+LABELS = {"tx64": "transmit, 64 B frames", "tx1514": "transmit, 1514 B frames",
+          "rx64": "receive, 64 B frames", "rx1514": "receive, 1514 B frames",
+          "tcp": "TCP, host → guest (iperf 2)"}
+FIRST_COUNT = 20000
+COUNT_MAX = 400000
+RX_IDLE_MS = 300
+# Steps of a transmit run the guests time (ns, all frames): vio q (vio_net_queue), k
+# (vio_net_kick), w (collecting completions, waiting); the loops e (filling the ring),
+# k (publishing, notifying), s (spinning until the used index moves, taking it), d
+# (vio_vq_dequeue, the bare loop).
+PHASES = ("q", "k", "w", "e", "s", "d")
+COLUMNS = [("bare", "bare loop (poll)"), ("loop-poll", "indep. loop poll"),
+           ("vio-irq", "vio irq"), ("vio-poll", "vio poll"), ("linux", "Linux")]
+
+
+def free_port(kind):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class FrameLink:
+    """This program's end of one guest's socket netdev: a UDP socket on 127.0.0.1."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]  # QEMU sends here
+        self.guest_port = free_port(socket.SOCK_DGRAM)  # QEMU listens here
+        self.count = 0
+        self.counting = False
+        self.stop = False
+        self.t = threading.Thread(target=self._drain, daemon=True)
+        self.t.start()
+
+    def _drain(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                d = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if self.counting and len(d) >= 14 and d[12] == ETHERTYPE >> 8 and \
+                    d[13] == ETHERTYPE & 0xff:
+                self.count += 1
+
+    def blast(self, size, n):
+        frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x09" + \
+            bytes([ETHERTYPE >> 8, ETHERTYPE & 0xff]) + bytes(size - 14)
+        send, dst = self.sock.sendto, ("127.0.0.1", self.guest_port)
+        t0 = time.monotonic()
+        for _ in range(n):
+            send(frame, dst)
+        return time.monotonic() - t0
+
+    def netdev(self):
+        return f"socket,udp=127.0.0.1:{self.port},localaddr=127.0.0.1:{self.guest_port}"
+
+    def close(self):
+        self.stop = True
+        self.t.join(1)
+        self.sock.close()
+
+
+def rx_rate(kv):
+    """Frames per second a guest received: its count over its first-to-last time, but
+    never over less than the time the frames took to send (when QEMU's socket buffer
+    overflowed, the few frames that got through arrive in one burst)."""
+    return int(kv["n"]) / max(int(kv["ns"]) / 1e9, kv["sent_s"], 1e-9)
+
+
+def frame_size(w):
+    return int(re.sub(r"\D", "", w))
+
+
+class NetMixin:
+    """What every net guest has: its frame link, its forward, its iperf client."""
+
+    def setup_net(self, args):
+        self.link = FrameLink()
+        self.fwd = free_port(socket.SOCK_STREAM)
+        self.args = args
+        frames = qemu.check_netdev(self.link.netdev())
+        tcp = qemu.check_netdev(qemu.user_netdev([(self.fwd, 5001)]))
+        self.argv = self.argv + [
+            "-netdev", frames.replace(",", ",id=f0,", 1),
+            "-device", f"virtio-net-device,netdev=f0,mac={MAC_FRAMES}",
+            "-netdev", tcp.replace(",", ",id=t0,", 1),
+            "-device", f"virtio-net-device,netdev=t0,mac={MAC_TCP}"]
+
+    def iperf(self, seconds):
+        exe = os.path.join(self.args.refs, "iperf", "iperf")
+        r = subprocess.run([exe, "-c", "127.0.0.1", "-p", str(self.fwd), "-t", str(seconds),
+                            "-y", "C"], capture_output=True, text=True, timeout=seconds + 30)
+        lines = [x for x in r.stdout.splitlines() if x.count(",") >= 8]
+        if not lines:
+            raise BenchError(f"{self.name}: iperf: {r.stdout[-300:]} {r.stderr[-300:]}")
+        f = lines[-1].split(",")
+        a, _, b = f[-3].partition("-")
+        if float(b) - float(a) < seconds / 2:
+            # The connection ended early (nobody accepted it behind the forward).
+            return None
+        return int(f[-2]), float(f[-1])  # bytes, bits per second
+
+    def rx(self, line, size, n):
+        start = self.con.mark()
+        self.send(line)
+        self.con.expect(r"^RX READY\n", start, 60)
+        sent_s = self.link.blast(size, n)
+        m, _ = self.con.expect(r"^((RES|BENCH ERR|ERR) .*)\n", start, 60)
+        if not m.group(1).startswith("RES"):
+            raise BenchError(f"{self.name}: {m.group(1)}")
+        kv = parse_kv(m.group(1))
+        kv["sent_s"] = sent_s
+        return kv
+
+    def tx(self, line):
+        self.link.count = 0
+        self.link.counting = True
+        m, _ = self.command(line, r"^((RES|BENCH ERR|ERR) .*)\n")
+        time.sleep(0.05)
+        self.link.counting = False
+        if not m.group(1).startswith("RES"):
+            raise BenchError(f"{self.name}: {m.group(1)}")
+        kv = parse_kv(m.group(1))
+        kv["host_got"] = self.link.count
+        return kv
+
+    def close(self):
+        super().close()
+        self.link.close()
+
+
+class VioNetGuest(NetMixin, rb.Guest):
+    kind = "vio"
+
+    def __init__(self, name, argv, work, env, role, args):
+        super().__init__(name, argv, work, env)
+        self.role = role
+        self.setup_net(args)
+        self.iperf_on = False
+
+    def boot(self):
+        super().boot()
+        m, _ = self.command("info", r"^(INFO .*|ERR .*)\n", 10)
+        if m.group(1).startswith("ERR"):
+            raise BenchError(f"{self.name}: {m.group(1)}")
+        self.info = parse_kv(m.group(1))
+
+    def measure(self, col, w, n):
+        if w == "tcp":
+            if not self.iperf_on:
+                m, _ = self.command("iperf", r"^((RES|ERR) .*)\n")
+                if m.group(2) == "ERR":
+                    raise BenchError(f"{self.name}: {m.group(1)}")
+                self.iperf_on = True
+            r = self.iperf(self.args.tcp_seconds)
+            return r and {"n": r[0], "rate": r[1] / 1e6}
+        size = frame_size(w)
+        if w.startswith("rx"):
+            kv = self.rx(f"rx {n} {RX_IDLE_MS}", size, n)
+            return {"n": int(kv["n"]), "ns": int(kv["ns"]), "sent": n, "irqs": int(kv["irqs"]),
+                    "kicks": int(kv["kicks"]), "drops": int(kv["drops"]),
+                    "sent_s": kv["sent_s"], "rate": rx_rate(kv)}
+        kind = "bare" if col == "bare" else "tx"
+        if col == "loop-poll":
+            kind = "poll"
+        kv = self.tx(f"{kind} {size} {n}")
+        return {"n": int(kv["n"]), "ns": int(kv["ns"]), "irqs": int(kv.get("irqs", -1)),
+                "kicks": int(kv.get("kicks", -1)), "host_got": kv["host_got"],
+                "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"])),
+                "phases": {k: int(kv[k]) for k in PHASES if k in kv}}
+
+    def quit_command(self):
+        return "quit"
+
+
+class LinuxNetGuest(NetMixin, rb.LinuxGuest):
+    def __init__(self, name, argv, work, env, args):
+        super().__init__(name, argv, work, env)
+        self.setup_net(args)
+
+    def measure(self, col, w, n):
+        if w == "tcp":
+            m, _ = self.command("nc", r"^((RES|BENCH ERR) .*)\n")
+            if not m.group(1).startswith("RES"):
+                raise BenchError(f"{self.name}: {m.group(1)}")
+            r = self.iperf(self.args.tcp_seconds)
+            return r and {"n": r[0], "rate": r[1] / 1e6}
+        size = frame_size(w)
+        if w.startswith("rx"):
+            kv = self.rx(f"netrx {n} {RX_IDLE_MS}", size, n)
+            return {"n": int(kv["n"]), "ns": int(kv["ns"]), "sent": n,
+                    "sent_s": kv["sent_s"], "rate": rx_rate(kv)}
+        kv = self.tx(f"nettx {size} {n}")
+        return {"n": int(kv["n"]), "ns": int(kv["ns"]), "host_got": kv["host_got"],
+                "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"]))}
+
+
+def base_argv(arch, iface):
+    a = qemu.ARCHES[arch]
+    argv = [a.qemu, *a.machine, "-display", "none", "-serial", "stdio", "-monitor", "none",
+            "-nic", "none"]
+    if iface == "modern":
+        argv += ["-global", "virtio-mmio.force-legacy=false"]
+    return argv
+
+
+def make_guests(args, env, work):
+    base = base_argv(env.arch, env.iface)
+    build = os.path.join(args.build_root, env.arch, "bench")
+    suffix = qemu.ARCHES[env.arch].boot_suffix
+    tag = f"net-{env.arch}-{env.iface}"
+    guests = []
+    roles = [("vio-irq", "vio-net-bench"), ("vio-poll", "vio-net-bench-poll")]
+    if not args.no_loop:
+        roles.append(("loop", "net-indep-loop"))
+    for role, fw in roles:
+        image = os.path.join(build, fw + suffix)
+        if not os.path.exists(image):
+            if role == "loop":
+                continue
+            raise BenchError(f"{image} not found: build the {env.arch} firmware first")
+        guests.append(VioNetGuest(f"{tag}-{role}", base + ["-kernel", image], work, env, role,
+                                  args))
+    if not args.no_linux and env.arch == "aarch64":
+        img = os.path.join(args.refs, "linux", "Image")
+        initrd = os.path.join(args.refs, "linux", "initrd.gz")
+        if not os.path.exists(img):
+            raise BenchError(f"{img} not found: run bench/fetch_refs.sh")
+        guests.append(LinuxNetGuest(f"{tag}-linux", base + [
+            "-kernel", img, "-initrd", initrd, "-append", rb.LINUX_APPEND], work, env, args))
+    return guests
+
+
+def columns_for(g, w):
+    if isinstance(g, LinuxNetGuest):
+        return ["linux"]
+    if g.role == "loop":
+        return [] if w == "tcp" else ["loop-poll"]
+    if g.role == "vio-poll" and w.startswith("tx"):
+        return ["bare", "vio-poll"]
+    return [g.role]
+
+
+def run_scenario(args, env, work, log):
+    guests = make_guests(args, env, work)
+    res = {"samples": {}, "info": {}}
+    counts = {}
+    try:
+        for g in guests:
+            t = time.monotonic()
+            g.start()
+            log(f"  {g.name}: ready in {time.monotonic() - t:.1f} s")
+            res["info"][g.name] = getattr(g, "info", {})
+        total = args.warmup + args.rounds
+        for r in range(total):
+            t = time.monotonic()
+            for w in args.workloads:
+                k = r % len(guests)
+                for g in guests[k:] + guests[:k]:
+                    for col in columns_for(g, w):
+                        key = (g.name, col, w)
+                        n = counts.get(key, FIRST_COUNT)
+                        g.resume()
+                        try:
+                            s = g.measure(col, w, n)
+                        finally:
+                            g.pause()
+                        if s is None:
+                            log(f"  {g.name}: {w}: the connection ended early; no sample")
+                            continue
+                        if key not in counts and w != "tcp":
+                            counts[key] = max(1000, min(COUNT_MAX, int(
+                                args.target * s["rate"])))
+                        if r >= args.warmup:
+                            res["samples"].setdefault(w, {}).setdefault(col, []).append(s)
+            log(f"  round {r + 1}/{total}{' (warm-up)' if r < args.warmup else ''}: "
+                f"{time.monotonic() - t:.1f} s")
+    finally:
+        for g in guests:
+            g.close()
+    return res
+
+
+def best(samples):
+    return max(s["rate"] for s in samples) if samples else None
+
+
+def cell(w, samples):
+    if not samples:
+        return "—"
+    b = best(samples)
+    worst = min(s["rate"] for s in samples)
+    text = f"{b:,.1f} Mbit/s" if w == "tcp" else (
+        f"{b / 1000:.1f}k fps")
+    if w.startswith("rx"):
+        lost = min(1 - s["n"] / s["sent"] for s in samples if s["rate"] == b)
+        text += f", {lost * 100:.0f}% lost"
+    if len(samples) > 1 and b > 0:
+        text += f" ({(b - worst) / b * 100:.0f}%)"
+    return text
+
+
+def ratio(s, a, b):
+    x, y = best(s.get(a)), best(s.get(b))
+    if not x or not y:
+        return "—"
+    return f"{x / y:.2f}×"
+
+
+def report(env, res, workloads):
+    out = [f"### {env.arch}, {env.iface} virtio-mmio\n"]
+    info = next((v for k, v in res["info"].items() if k.endswith("vio-irq") and v), None)
+    if info:
+        out.append(f"vio: {info.get('iface')} device, event index {info.get('event_idx')}, "
+                   f"indirect descriptors {info.get('indirect')}, mergeable receive buffers "
+                   f"{info.get('mrg_rxbuf')}, rings of {info.get('tx_queue')} / "
+                   f"{info.get('rx_queue')}.\n")
+    samples = res["samples"]
+    present = [c for c in COLUMNS if any(c[0] in samples.get(w, {}) for w in workloads)]
+    keys = [c[0] for c in present]
+    head = ["workload"] + [c[1] for c in present]
+    if "linux" in keys:
+        head.append("vio ÷ Linux, irq / poll")
+    if "bare" in keys:
+        head.append("bare ÷ vio (time), irq / poll")
+    if "loop-poll" in keys:
+        head.append("vio poll ÷ indep. loop (time)")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "---|" * len(head))
+    for w in workloads:
+        s = samples.get(w, {})
+        row = [LABELS[w]] + [cell(w, s.get(c)) for c in keys]
+        if "linux" in keys:
+            row.append(f"{ratio(s, 'vio-irq', 'linux')} / {ratio(s, 'vio-poll', 'linux')}")
+        if "bare" in keys:
+            row.append(f"{ratio(s, 'bare', 'vio-irq')} / {ratio(s, 'bare', 'vio-poll')}"
+                       if "bare" in s else "—")
+        if "loop-poll" in keys:
+            row.append(ratio(s, "loop-poll", "vio-poll") if "loop-poll" in s else "—")
+        out.append("| " + " | ".join(row) + " |")
+    # Where a transmitted frame's time goes: the best round's steps, per frame.
+    prof = []
+    for w in workloads:
+        if not w.startswith("tx"):
+            continue
+        for col, title in present:
+            ss = samples.get(w, {}).get(col)
+            if not ss or not ss[0].get("phases"):
+                continue
+            b = max(ss, key=lambda x: x["rate"])
+            steps = ", ".join(f"{k} {v / b['n'] / 1000:.2f}" for k, v in b["phases"].items())
+            prof.append(f"| {LABELS[w]} | {title} | {b['ns'] / b['n'] / 1000:.2f} | {steps} |")
+    if prof:
+        out.append("\nµs per transmitted frame, best round (q vio_net_queue, k kick, w "
+                   "completions and waiting; loops: e filling the ring, s spinning and "
+                   "taking the used entries, d vio_vq_dequeue):\n")
+        out.append("| workload | guest | µs per frame | steps (µs per frame) |")
+        out.append("|---|---|---|---|")
+        out += prof
+    # Notifications and interrupts per frame, from vio's own counters.
+    notes = []
+    for w in workloads:
+        for col in ("vio-irq", "vio-poll", "bare"):
+            ss = res["samples"].get(w, {}).get(col)
+            if ss and ss[0].get("kicks", -1) >= 0:
+                n = sum(x["n"] for x in ss)
+                notes.append(f"{LABELS[w]}, {col}: {sum(x['kicks'] for x in ss) / n:.4f} "
+                             f"kicks and {sum(x['irqs'] for x in ss) / n:.4f} interrupts "
+                             f"per frame")
+    if notes:
+        out.append("\n" + "; ".join(notes) + ".")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: modern interface, one short round")
+    p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
+    p.add_argument("--iface", action="append", choices=("legacy", "modern"))
+    p.add_argument("--rounds", type=int, default=None, help="measured rounds (default 5)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up rounds (default 1)")
+    p.add_argument("--target", type=float, default=None,
+                   help="seconds one frame measurement should take (default 0.2)")
+    p.add_argument("--tcp-seconds", type=int, default=None,
+                   help="seconds of one iperf run (default 3)")
+    p.add_argument("--workload", action="append", choices=WORKLOADS)
+    p.add_argument("--build-root", default=os.path.join(ROOT, "build"))
+    p.add_argument("--refs", default=os.path.join(ROOT, "build", "bench", "refs"))
+    p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+    p.add_argument("--no-linux", action="store_true")
+    p.add_argument("--no-loop", action="store_true", help="leave out the independent loop")
+    args = p.parse_args()
+    if args.quick:
+        args.iface = args.iface or ["modern"]
+        args.rounds = 1 if args.rounds is None else args.rounds
+        args.target = 0.1 if args.target is None else args.target
+        args.tcp_seconds = 2 if args.tcp_seconds is None else args.tcp_seconds
+    args.arch = args.arch or ["aarch64", "riscv64"]
+    args.iface = args.iface or ["legacy", "modern"]
+    args.rounds = 5 if args.rounds is None else max(1, args.rounds)
+    args.warmup = 1 if args.warmup is None else max(1, args.warmup)
+    args.target = 0.2 if args.target is None else args.target
+    args.tcp_seconds = 3 if args.tcp_seconds is None else max(1, args.tcp_seconds)
+    args.workloads = [w for w in WORKLOADS if not args.workload or w in args.workload]
+    args.build_root = os.path.abspath(args.build_root)
+    args.refs = os.path.abspath(args.refs)
+    if "tcp" in args.workloads and not os.path.exists(os.path.join(args.refs, "iperf", "iperf")):
+        print("run_net_bench: no iperf in the refs: run bench/fetch_refs.sh", file=sys.stderr)
+        return 1
+
+    out = os.path.abspath(args.out)
+    logs = os.path.join(out, "logs")
+    work = os.path.join(out, "work-net")
+    os.makedirs(logs, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    t_all = time.monotonic()
+    md, all_res, status = [], {}, 0
+    for arch in args.arch:
+        for iface in args.iface:
+            env = rb.Env(arch, iface, "net", logs)
+            log(f"== {arch} {iface}")
+            try:
+                res = run_scenario(args, env, work, log)
+            except BenchError as e:
+                log(f"  failed: {e}")
+                status = 1
+                continue
+            all_res[f"{arch}-{iface}"] = res
+            text = report(env, res, args.workloads)
+            md.append(text)
+            print(text, flush=True)
+    qv = subprocess.run([qemu.ARCHES["aarch64"].qemu, "--version"], capture_output=True,
+                        text=True).stdout.splitlines()
+    versions = os.path.join(args.refs, "VERSIONS")
+    ver = open(versions).read().strip().replace("\n", "; ") if os.path.exists(versions) else ""
+    foot = (f"{qv[0] if qv else 'QEMU'}, TCG; references: {ver or 'none'}; "
+            f"{os.cpu_count()} host cores; load average before: "
+            f"{os.getloadavg()[0]:.1f}; {args.rounds} rounds after {args.warmup} warm-up; "
+            f"{time.monotonic() - t_all:.0f} s in all.")
+    print(foot)
+    md.append(foot + "\n")
+    with open(os.path.join(out, "net-results.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(out, "net-results.json"), "w") as f:
+        json.dump({k: {"samples": r["samples"], "info": r["info"]} for k, r in all_res.items()},
+                  f, indent=1)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
