@@ -74,6 +74,13 @@ struct vio_driver {
 	 * queue says how long its chains are (struct vio_vq_opts).
 	 */
 	bool uses_indirect;
+	/*
+	 * Optional: trim the features about to be accepted (what both sides
+	 * offer) before the device is told, e.g. drop features whose
+	 * prerequisite the device did not offer (a device must not offer
+	 * them, 2.2, but some do). Task context, before probe.
+	 */
+	void (*fix_features)(struct vio_device *dev, uint64_t *features);
 
 	/*
 	 * Set up queues and state after features are negotiated. Returning an

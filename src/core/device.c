@@ -497,6 +497,8 @@ static int negotiate(struct vio_device *dev)
 		return VIO_ENOTSUP;
 	}
 	dev->negotiated = dev->offered & wanted;
+	if (dev->driver->fix_features)
+		dev->driver->fix_features(dev, &dev->negotiated);
 	t->ops->set_features(t, dev->negotiated);
 	if (t->legacy)
 		return 0;

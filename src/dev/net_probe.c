@@ -226,6 +226,22 @@ static int setup_queues(struct net *n, unsigned want, unsigned *got)
 	return rc;
 }
 
+/*
+ * 5.1.3.1: the control features need CTRL_VQ, and a device must not offer
+ * them without it; QEMU does (ctrl_vq=off leaves CTRL_RX and the others
+ * on). The driver does not accept them then (5.1.3.2: it must not accept
+ * a feature whose prerequisite is missing) and goes on without a control
+ * queue.
+ */
+static void net_fix_features(struct vio_device *dev, uint64_t *features)
+{
+	if (!(*features & BIT(VIRTIO_NET_F_CTRL_VQ)) && (*features & NEEDS_CTRL_VQ)) {
+		vio_warn("%s: control features %#llx offered without CTRL_VQ; not accepted",
+			 dev->name, (unsigned long long)(*features & NEEDS_CTRL_VQ));
+		*features &= ~NEEDS_CTRL_VQ;
+	}
+}
+
 static int net_probe(struct vio_device *dev)
 {
 	const struct vio_port *port = vio_port();
@@ -237,12 +253,9 @@ static int net_probe(struct vio_device *dev)
 
 	n->dev = dev;
 	n->legacy = dev->t.legacy;
-	/* 5.1.3.1: a device MUST NOT offer a feature without the ones it requires */
-	if ((dev->negotiated & NEEDS_CTRL_VQ) && !vio_dev_has(dev, VIRTIO_NET_F_CTRL_VQ)) {
-		vio_err("%s: refused: control features %#llx offered without CTRL_VQ", dev->name,
-			(unsigned long long)(dev->negotiated & NEEDS_CTRL_VQ));
+	/* net_fix_features took these away; a transport that ignored it is refused. */
+	if ((dev->negotiated & NEEDS_CTRL_VQ) && !vio_dev_has(dev, VIRTIO_NET_F_CTRL_VQ))
 		return VIO_EPROTO;
-	}
 	in->mrg_rxbuf = vio_dev_has(dev, VIRTIO_NET_F_MRG_RXBUF);
 	in->csum = vio_dev_has(dev, VIRTIO_NET_F_CSUM);
 	in->guest_csum = vio_dev_has(dev, VIRTIO_NET_F_GUEST_CSUM);
@@ -396,6 +409,7 @@ const struct vio_driver vio_net_driver = {
 	.feature_names = net_feature_names,
 	.priv_size = sizeof(struct net),
 	.uses_indirect = true, /* header + the caller's segments in one ring entry */
+	.fix_features = net_fix_features,
 	.probe = net_probe,
 	.started = net_started,
 	.remove = net_remove,
