@@ -234,13 +234,13 @@ void vio_dev_irq(void *arg)
 		}
 		return;
 	}
-	dev->irq_count++;
+	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
 }
 
 void vio_dev_irq_queue(struct vio_device *dev, unsigned index)
 {
-	dev->irq_count++;
+	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	if (index == VIO_DEV_IRQ_CONFIG)
 		note(dev, VIO_IRQ_CONFIG, NO_QUEUE);
 	else
