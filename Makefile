@@ -108,3 +108,18 @@ bench-net: setup
 	done
 	@sh bench/fetch_refs.sh
 	@python3 bench/run_net_bench.py $(BENCH_ARGS)
+
+# make bench-console [BENCH_ARGS="--rounds 3" ...]: the virtio-console
+# benchmark (bench/run_console_bench.py): bytes per second through a named
+# virtio-serial port both ways against a host program on a Unix socket
+# chardev, vio beside the Linux guest. A program, not a test: it never
+# fails on a timing.
+.PHONY: bench-console
+bench-console: setup
+	@for a in riscv64 aarch64; do \
+		cmake --preset $$a >/dev/null && \
+		cmake --build --preset $$a -j $(JOBS) --target vio-console-bench \
+			vio-console-bench-poll || exit 1; \
+	done
+	@sh bench/fetch_refs.sh
+	@python3 bench/run_console_bench.py $(BENCH_ARGS)

@@ -7,8 +7,8 @@
 #       U-Boot's QEMU builds (u-boot-qemu), with its polled virtio driver;
 #   linux/Image, linux/initrd.gz
 #       Debian's arm64 kernel (linux-image-*-arm64) and an initramfs of
-#       busybox-static:arm64, its virtio-mmio, virtio-blk and virtio-net
-#       modules, bench/netraw.c (built here with Debian's
+#       busybox-static:arm64, its virtio-mmio, virtio-blk, virtio-net and
+#       virtio-console modules (those the kernel does not have built in), bench/netraw.c (built here with Debian's
 #       gcc-aarch64-linux-gnu and libc6-dev-arm64-cross, installed if
 #       missing) as /bin/netraw and bench/linux_init.sh as /init;
 #   iperf/iperf
@@ -85,6 +85,7 @@ python3 "$here/mkinitramfs.py" --busybox "$dir/x/bin/busybox" --init "$here/linu
 	--module "$kmods/net/core/failover.ko" \
 	--module "$kmods/drivers/net/net_failover.ko" \
 	--module "$kmods/drivers/net/virtio_net.ko" \
+	$(f="$kmods/drivers/char/virtio_console.ko"; [ -f "$f" ] && echo "--module $f") \
 	--bin "$dir/netraw" "$dir/linux/initrd.gz"
 {
 	for d in "$debs"/*.deb; do

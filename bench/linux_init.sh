@@ -17,6 +17,10 @@
 #                                   the TCP interface (MAC ending in 02,
 #                                   10.0.2.15/24), in the background, for
 #                                   one connection
+#   contx BYTES                     dd BYTES of zeros (64 KiB blocks) to the
+#                                   virtio-serial port named "bench"
+#   conrx BYTES                     "RX READY", then dd BYTES from that port
+#                                   (full 64 KiB blocks) to /dev/null
 #   quit                            power off
 #
 # Each answer is "RES ns=<elapsed> irqs=<interrupts during it>" (netraw's:
@@ -67,6 +71,19 @@ if grep -qx 0x0001 /sys/bus/virtio/devices/*/device 2>/dev/null; then
 		ip link set "$TIF" up
 		ip route add default via 10.0.2.2
 	fi
+fi
+# The console benchmark's port: the virtio-serial port named "bench".
+VPORT=
+if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ -z "$VPORT" ] && [ $i -lt 50 ]; do
+		for p in /sys/class/virtio-ports/*; do
+			[ "$(cat "$p/name" 2>/dev/null)" = bench ] && VPORT=/dev/${p##*/}
+		done
+		[ -n "$VPORT" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$VPORT" ] || echo "BENCH ERR no virtio-serial port named bench"
 fi
 stty -echo 2>/dev/null
 
@@ -140,6 +157,22 @@ while read -r cmd a b c d; do
 			i=$((i + 1))
 		done
 		echo "RES nc=on"
+		;;
+	contx | conrx)
+		i0=$(irqs)
+		now_ns
+		t0=$NOW
+		if [ "$cmd" = contx ]; then
+			dd if=/dev/zero of="$VPORT" bs=65536 count=$((a / 65536)) 2>/dev/null
+		else
+			echo "RX READY"
+			dd if="$VPORT" of=/dev/null bs=65536 count=$((a / 65536)) iflag=fullblock \
+				2>/dev/null
+		fi
+		now_ns
+		t1=$NOW
+		i1=$(irqs)
+		echo "RES ns=$((t1 - t0)) irqs=$((i1 - i0))"
 		;;
 	quit)
 		poweroff -f
