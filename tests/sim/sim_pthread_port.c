@@ -139,7 +139,7 @@ static const struct sim_threads hooks = {
 
 static void *device_main(void *arg)
 {
-	struct line todo[MAX_IRQS];
+	struct line due[MAX_IRQS];
 
 	sim_thread_lock();
 	while (!dev_stop) {
@@ -161,14 +161,14 @@ static void *device_main(void *arg)
 		for (int i = 0; i < MAX_IRQS; i++) {
 			if (!(lines_raised & (1ull << i)) || !lines[i].handler || lines[i].masked)
 				continue;
-			todo[n++] = lines[i];
+			due[n++] = lines[i];
 		}
 		lines_raised = 0;
 		sim_thread_unlock();
 		/* The interrupt: the handler runs here, with the device's lock dropped. */
 		in_irq = true;
 		for (unsigned i = 0; i < n; i++) {
-			todo[i].handler(todo[i].arg);
+			due[i].handler(due[i].arg);
 			__atomic_fetch_add(&irqs_delivered, 1, __ATOMIC_RELAXED);
 		}
 		in_irq = false;
