@@ -159,7 +159,9 @@ static struct net_wait wait_pop(struct net_rxq *q)
 {
 	struct net_wait w = q->wait[q->wait_head];
 
-	q->wait_head = (q->wait_head + 1) % q->n->nbuf;
+	/* A wrap, not a division: nbuf need not be a power of two. */
+	if (++q->wait_head == q->n->nbuf)
+		q->wait_head = 0;
 	q->wait_count--;
 	q->wait_bufs -= w.nbufs;
 	return w;
@@ -173,6 +175,7 @@ static struct net_wait wait_pop(struct net_rxq *q)
 static void wait_push(struct net_rxq *q, const struct net_wait *w)
 {
 	struct net *n = q->n;
+	uint32_t tail;
 
 	while (q->wait_count && (q->wait_count == n->nbuf || q->wait_bufs + w->nbufs > n->nbuf / 2)) {
 		struct net_wait old = wait_pop(q);
@@ -180,7 +183,10 @@ static void wait_push(struct net_rxq *q, const struct net_wait *w)
 		put_chain(q, old.head);
 		n->stats.rx_drops++;
 	}
-	q->wait[(q->wait_head + q->wait_count) % n->nbuf] = *w;
+	tail = q->wait_head + q->wait_count; /* wait_head < nbuf, wait_count < nbuf */
+	if (tail >= n->nbuf)
+		tail -= n->nbuf;
+	q->wait[tail] = *w;
 	q->wait_count++;
 	q->wait_bufs += w->nbufs;
 	set_state(q, w->head, NET_BUF_WAITING);
