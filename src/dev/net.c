@@ -63,15 +63,20 @@ void net_fail(struct net *n, int err)
 	net_ctrl_reclaim(n, VIO_ESHUTDOWN);
 }
 
-void net_ops(struct net *n, struct vio_net_ops *ops, void **arg)
+void net_ops_locked(const struct net *n, struct vio_net_ops *ops, void **arg)
 {
-	uintptr_t s = vio_lock();
-
 	if (n->ops)
 		*ops = *n->ops;
 	else
 		memset(ops, 0, sizeof(*ops));
 	*arg = n->arg;
+}
+
+void net_ops(struct net *n, struct vio_net_ops *ops, void **arg)
+{
+	uintptr_t s = vio_lock();
+
+	net_ops_locked(n, ops, arg);
 	vio_unlock(s);
 }
 

@@ -170,6 +170,8 @@ void net_fail(struct net *n, int err);
 
 /* The callbacks in force now (copied under the lock). */
 void net_ops(struct net *n, struct vio_net_ops *ops, void **arg);
+/* The same, with vio_lock already held. */
+void net_ops_locked(const struct net *n, struct vio_net_ops *ops, void **arg);
 
 /* net_rx.c */
 int net_rx_setup(struct net *n, struct net_rxq *q);

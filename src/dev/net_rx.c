@@ -373,13 +373,13 @@ void net_rx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		uint32_t len;
 		int got;
 
-		net_ops(n, &ops, &oarg);
 		s = vio_lock();
 		rc = vio_vq_dequeue(vq, &cookie, &len);
 		if (rc) {
 			vio_unlock(s);
 			break;
 		}
+		net_ops_locked(n, &ops, &oarg);
 		got = take(q, cookie, len, &w, &fault);
 		if (got == 1) {
 			if (ops.rx)

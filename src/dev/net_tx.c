@@ -275,13 +275,13 @@ void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		void *cookie, *oarg;
 		uintptr_t s;
 
-		net_ops(n, &ops, &oarg);
 		s = vio_lock();
 		rc = vio_vq_dequeue(vq, &cookie, &len);
 		if (rc) {
 			vio_unlock(s);
 			break;
 		}
+		net_ops_locked(n, &ops, &oarg);
 		/* The virtqueue checked len against the writable bytes: none here. */
 		was = release(q, cookie);
 		n->stats.tx_frames++;
@@ -307,8 +307,8 @@ void net_tx_reclaim(struct net_txq *q, int err)
 		void *oarg;
 		uintptr_t s;
 
-		net_ops(n, &ops, &oarg);
 		s = vio_lock();
+		net_ops_locked(n, &ops, &oarg);
 		t = vio_vq_detach_unused(q->vq);
 		if (t) {
 			was = release(q, t);
