@@ -114,11 +114,13 @@ static int lookup_txq(struct vio_device *dev, unsigned queue, struct net **np,
 }
 
 /*
- * Put one frame on q's ring without notifying: header slot, then the
- * segments. copy is the copy buffer the frame sits in, or -1.
+ * Put one frame on q's ring: header slot, then the segments, and notify
+ * when kick is set (in the same lock hold). copy is the copy buffer the
+ * frame sits in, or -1.
  */
 static int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, unsigned nsg,
-		  uint32_t total, const struct vio_net_tx_csum *csum, void *cookie, int copy)
+		  uint32_t total, const struct vio_net_tx_csum *csum, void *cookie, int copy,
+		  bool kick)
 {
 	const struct vio_port *port = vio_port();
 	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
@@ -159,13 +161,15 @@ static int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, uns
 	} else if (!rc) {
 		q->nfree--;
 		q->slots[slot] = (struct net_txslot){ cookie, total, copy, true };
+		if (kick)
+			vio_vq_kick(q->vq);
 	}
 	vio_unlock(s);
 	return rc;
 }
 
-int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
-		  const struct vio_net_tx_csum *csum, void *cookie)
+static int queue_frame(struct vio_device *dev, unsigned queue, const struct vio_sg *sg,
+		       unsigned nsg, const struct vio_net_tx_csum *csum, void *cookie, bool kick)
 {
 	struct net_txq *q;
 	struct net *n;
@@ -185,7 +189,13 @@ int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *s
 	rc = check_frame(n, total, csum);
 	if (rc)
 		return rc;
-	return tx_add(n, q, sg, nsg, (uint32_t)total, csum, cookie, -1);
+	return tx_add(n, q, sg, nsg, (uint32_t)total, csum, cookie, -1, kick);
+}
+
+int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
+		  const struct vio_net_tx_csum *csum, void *cookie)
+{
+	return queue_frame(dev, queue, sg, nsg, csum, cookie, false);
 }
 
 void vio_net_kick(struct vio_device *dev, unsigned queue)
@@ -204,11 +214,8 @@ void vio_net_kick(struct vio_device *dev, unsigned queue)
 int vio_net_send(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
 		 const struct vio_net_tx_csum *csum, void *cookie)
 {
-	int rc = vio_net_queue(dev, queue, sg, nsg, csum, cookie);
-
-	if (!rc)
-		vio_net_kick(dev, queue);
-	return rc;
+	/* One lookup and one lock hold for the frame and its notification. */
+	return queue_frame(dev, queue, sg, nsg, csum, cookie, true);
 }
 
 int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, size_t len)
@@ -239,13 +246,12 @@ int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, 
 	sg.buf = q->copy_mem + (size_t)copy * q->copy_stride;
 	sg.len = (uint32_t)len;
 	memcpy(sg.buf, data, len);
-	rc = tx_add(n, q, &sg, 1, (uint32_t)len, NULL, NULL, copy);
-	s = vio_lock();
-	if (rc)
+	rc = tx_add(n, q, &sg, 1, (uint32_t)len, NULL, NULL, copy, true);
+	if (rc) {
+		s = vio_lock();
 		q->copy_free[q->ncopy_free++] = copy;
-	else
-		vio_vq_kick(q->vq);
-	vio_unlock(s);
+		vio_unlock(s);
+	}
 	return rc;
 }
 
