@@ -383,8 +383,14 @@ static void copy_id(char *dst, const uint8_t *src)
 {
 	unsigned i;
 
-	for (i = 0; i < VIRTIO_BLK_ID_BYTES && src[i]; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
+	for (i = 0; i < VIRTIO_BLK_ID_BYTES; i++) {
+		/* Each byte read once: the device could change it between looks. */
+		uint8_t c = *(const volatile uint8_t *)&src[i];
+
+		if (!c)
+			break;
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
 	dst[i] = '\0';
 }
 
