@@ -893,8 +893,7 @@ unsigned vio_service(void)
 		s = vio_lock();
 		more = more_work(dev);
 		vio_unlock(s);
-		if (__atomic_load_n(&dev->pending, __ATOMIC_RELAXED) || !vio_dev_uses_irq(dev) ||
-		    more) {
+		if (more || !vio_dev_uses_irq(dev)) { /* more_work includes dev->pending */
 			vio_dev_service(dev);
 			n++;
 		}

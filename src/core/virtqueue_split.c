@@ -379,10 +379,20 @@ static bool split_kick(struct vio_vq *vq)
 	if (old == new)
 		return false;
 
-	/* The new ring entries (their descriptors were cleaned as written). */
+	/*
+	 * The new ring entries (their descriptors were cleaned as written):
+	 * one range, two when they wrap, not a call per entry.
+	 */
 	if (vq->port->cache_clean) {
-		for (uint16_t i = old; i != new; i++)
-			clean(s, &s->avail->ring[i & s->mask], sizeof(uint16_t));
+		uint16_t first = old & s->mask, n = (uint16_t)(new - old);
+		uint32_t tail = vq->size - first;
+
+		if (n > tail) {
+			clean(s, &s->avail->ring[first], sizeof(uint16_t) * tail);
+			clean(s, &s->avail->ring[0], sizeof(uint16_t) * (n - tail));
+		} else {
+			clean(s, &s->avail->ring[first], sizeof(uint16_t) * n);
+		}
 	}
 	/* 2.7.13.3: descriptors and ring entries are visible before the index */
 	vio_wmb();

@@ -249,11 +249,14 @@ general:
 	return USE_GENERAL;
 }
 
-/* Any request, its whole chain built here (see blk_enqueue). Out of line: its frame is large. */
+/*
+ * Any request, its whole chain built here (see blk_enqueue), kicked under
+ * the same lock when kick is set. Out of line: its frame is large.
+ */
 __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_queue *q,
 						     struct vio_blk_req *req,
 						     const struct vio_sg *data, unsigned n,
-						     uint32_t len)
+						     uint32_t len, bool kick)
 {
 	const struct vio_port *port = vio_port();
 	struct vio_sg sg[VIO_BLK_SEGS_LIMIT + 2];
@@ -340,6 +343,8 @@ __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_q
 		req->data_len = len;
 		req->result = 0;
 		req->busy = true;
+		if (kick)
+			vio_vq_kick(q->vq);
 	}
 	vio_unlock(s);
 	if (rc == VIO_EINVAL)
@@ -356,14 +361,13 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 		if (rc != USE_GENERAL)
 			return rc;
 	}
-	return enqueue_general(b, q, req, data, n, len);
+	return enqueue_general(b, q, req, data, n, len, false);
 }
 
 int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
 		     uint32_t len)
 {
 	struct vio_sg piece = { buf, len };
-	uintptr_t s;
 	int rc;
 
 	if (q->chains) {
@@ -371,13 +375,7 @@ int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req
 		if (rc != USE_GENERAL)
 			return rc;
 	}
-	rc = enqueue_general(b, q, req, &piece, 1, len);
-	if (!rc) {
-		s = vio_lock();
-		vio_vq_kick(q->vq);
-		vio_unlock(s);
-	}
-	return rc;
+	return enqueue_general(b, q, req, &piece, 1, len, true);
 }
 
 /* Copy the ID out of DMA memory: NUL-terminated, printable (5.2.6: NUL-padded, max 20). */
@@ -385,8 +383,14 @@ static void copy_id(char *dst, const uint8_t *src)
 {
 	unsigned i;
 
-	for (i = 0; i < VIRTIO_BLK_ID_BYTES && src[i]; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
+	for (i = 0; i < VIRTIO_BLK_ID_BYTES; i++) {
+		/* Each byte read once: the device could change it between looks. */
+		uint8_t c = *(const volatile uint8_t *)&src[i];
+
+		if (!c)
+			break;
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
 	dst[i] = '\0';
 }
 

@@ -92,17 +92,12 @@ static uint32_t dwz_count(const struct sync *s)
 	return (uint32_t)n;
 }
 
-/* Build and queue the next request of the transfer in reqs[i]. */
-static int sync_next(struct sync *s, unsigned i)
+/*
+ * Set up r for the call's next request: every field blk_enqueue and the
+ * completion read (the op's own ones are the caller's); no memset of the rest.
+ */
+static void req_init(struct sync *s, struct vio_blk_req *r)
 {
-	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
-	struct vio_blk_req *r = &s->reqs[i];
-	struct blk_cursor c = s->cur;
-	uint32_t len = 0, count = 1;
-	unsigned n = 0;
-	int rc;
-
-	/* Every field blk_enqueue and the completion read; no memset of the rest. */
 	r->op = s->op;
 	r->sector = s->sector;
 	r->count = 0;
@@ -114,6 +109,19 @@ static int sync_next(struct sync *s, unsigned i)
 	r->ctx = s;
 	r->busy = false; /* its callback ran (or it never was queued) */
 	r->internal = true;
+}
+
+/* Build and queue the next request of the transfer in reqs[i]. */
+static int sync_next(struct sync *s, unsigned i)
+{
+	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
+	struct vio_blk_req *r = &s->reqs[i];
+	struct blk_cursor c = s->cur;
+	uint32_t len = 0, count = 1;
+	unsigned n = 0;
+	int rc;
+
+	req_init(s, r);
 	switch (s->op) {
 	case VIO_BLK_OP_READ:
 	case VIO_BLK_OP_WRITE:
@@ -261,17 +269,7 @@ static int sync_one(struct sync *s, void *buf, uint32_t len)
 	uint32_t seen;
 	int rc;
 
-	r->op = s->op;
-	r->sector = s->sector;
-	r->count = 0;
-	r->unmap = false;
-	r->sg = NULL; /* the call invalidates its own buffers when it ends */
-	r->nsg = 0;
-	r->id = NULL;
-	r->done = sync_done;
-	r->ctx = s;
-	r->busy = false;
-	r->internal = true;
+	req_init(s, r);
 	s->busy = 1;
 	rc = blk_enqueue_kick(s->b, q, r, buf, len);
 	if (rc) {
