@@ -245,6 +245,7 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 	void *cookie;
 	uint32_t len;
 	uintptr_t s;
+	bool posted = false;
 	int rc;
 
 	(void)dev;
@@ -258,6 +259,8 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		if (rc) {
 			if (rc != VIO_EAGAIN)
 				c->error = rc;
+			else if (posted)
+				vio_vq_kick(vq); /* once for every buffer given back */
 			vio_unlock(s);
 			return;
 		}
@@ -274,7 +277,7 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		if (o.reject)
 			c->bad_ctrl++;
 		ctrl_post(c, slot);
-		vio_vq_kick(vq);
+		posted = true;
 		vio_unlock(s);
 		if (o.reject)
 			vio_warn("%s: control message rejected (%u bytes, port %u, event %u, "
