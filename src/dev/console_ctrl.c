@@ -101,6 +101,8 @@ void con_ctrl_start(struct con *c)
 struct outcome {
 	int event;          /* 0: none */
 	const char *reject; /* not NULL: the message was refused */
+	uint32_t id;        /* the message's fields, for the log (0 when too short) */
+	uint16_t ev, value;
 };
 
 static uint16_t rd16(const struct con *c, const uint8_t *p)
@@ -139,8 +141,7 @@ static void port_add(struct con *c, struct con_port *cp, struct outcome *o)
 }
 
 /* Check and act on one message of len bytes. Under vio_lock. */
-static void handle(struct con *c, const uint8_t *msg, uint32_t len, uint32_t *id_out,
-		   struct outcome *o)
+static void handle(struct con *c, const uint8_t *msg, uint32_t len, struct outcome *o)
 {
 	struct con_port *cp;
 	uint32_t id;
@@ -155,7 +156,9 @@ static void handle(struct con *c, const uint8_t *msg, uint32_t len, uint32_t *id
 	id = rd32(c, msg);
 	event = rd16(c, msg + 4);
 	value = rd16(c, msg + 6);
-	*id_out = id;
+	o->id = id;
+	o->ev = event;
+	o->value = value;
 	/* Only these go from the device to the driver (5.3.6.2). */
 	if (event != VIRTIO_CONSOLE_DEVICE_ADD && event != VIRTIO_CONSOLE_DEVICE_REMOVE &&
 	    event != VIRTIO_CONSOLE_CONSOLE_PORT && event != VIRTIO_CONSOLE_RESIZE &&
@@ -239,15 +242,16 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	const struct vio_port *port = vio_port();
 	struct con *c = arg;
-	uint8_t msg[CON_CTRL_BUF];
 	void *cookie;
-	uint32_t len, id;
+	uint32_t len;
 	uintptr_t s;
+	bool posted = false;
 	int rc;
 
 	(void)dev;
 	for (;;) {
-		struct outcome o = { 0, NULL };
+		struct outcome o = { 0, NULL, 0, 0, 0 };
+		const uint8_t *msg;
 		unsigned slot;
 
 		s = vio_lock();
@@ -255,29 +259,31 @@ void con_ctrl_rx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		if (rc) {
 			if (rc != VIO_EAGAIN)
 				c->error = rc;
+			else if (posted)
+				vio_vq_kick(vq); /* once for every buffer given back */
 			vio_unlock(s);
 			return;
 		}
 		slot = (unsigned)((uintptr_t)cookie - 1u);
+		msg = c->crx_mem + (size_t)slot * CON_CTRL_BUF;
 		if (port->cache_invalidate && len)
-			port->cache_invalidate(port->ctx, c->crx_mem + (size_t)slot * CON_CTRL_BUF,
-					       len);
-		/* A copy of our own: the buffer goes back to the device before we are done. */
-		memcpy(msg, c->crx_mem + (size_t)slot * CON_CTRL_BUF, len);
-		id = 0;
+			port->cache_invalidate(port->ctx, msg, len);
+		/*
+		 * Read in place: the buffer goes back to the device only after
+		 * handle(), and the log below uses the fields it kept.
+		 */
 		c->ctrl_msgs++;
-		handle(c, msg, len, &id, &o);
+		handle(c, msg, len, &o);
 		if (o.reject)
 			c->bad_ctrl++;
 		ctrl_post(c, slot);
-		vio_vq_kick(vq);
+		posted = true;
 		vio_unlock(s);
 		if (o.reject)
 			vio_warn("%s: control message rejected (%u bytes, port %u, event %u, "
-				 "value %u): %s", c->dev->name, (unsigned)len, (unsigned)id,
-				 len >= HDR ? rd16(c, msg + 4) : 0u,
-				 len >= HDR ? rd16(c, msg + 6) : 0u, o.reject);
+				 "value %u): %s", c->dev->name, (unsigned)len, (unsigned)o.id,
+				 (unsigned)o.ev, (unsigned)o.value, o.reject);
 		if (o.event)
-			con_notify(c, id, (enum vio_console_event)o.event);
+			con_notify(c, o.id, (enum vio_console_event)o.event);
 	}
 }
