@@ -71,27 +71,27 @@ static inline const struct split *to_csplit(const struct vio_vq *vq)
 /* Legacy devices use the guest's byte order, modern ones little-endian (2.7.1). */
 static inline uint16_t to_dev16(const struct split *s, uint16_t v)
 {
-	return s->vq.cfg.legacy ? v : vio_cpu_to_le16(v);
+	return vio_wire16(s->vq.cfg.legacy, v);
 }
 
 static inline uint32_t to_dev32(const struct split *s, uint32_t v)
 {
-	return s->vq.cfg.legacy ? v : vio_cpu_to_le32(v);
+	return vio_wire32(s->vq.cfg.legacy, v);
 }
 
 static inline uint64_t to_dev64(const struct split *s, uint64_t v)
 {
-	return s->vq.cfg.legacy ? v : vio_cpu_to_le64(v);
+	return vio_wire64(s->vq.cfg.legacy, v);
 }
 
 static inline uint16_t from_dev16(const struct split *s, uint16_t v)
 {
-	return s->vq.cfg.legacy ? v : vio_le16_to_cpu(v);
+	return vio_wire16(s->vq.cfg.legacy, v);
 }
 
 static inline uint32_t from_dev32(const struct split *s, uint32_t v)
 {
-	return s->vq.cfg.legacy ? v : vio_le32_to_cpu(v);
+	return vio_wire32(s->vq.cfg.legacy, v);
 }
 
 /* The device's address for ptr: the port's map, or ptr itself without one. */

@@ -34,12 +34,12 @@ static inline uint32_t min32(uint32_t a, uint32_t b)
 /* 5.2.6.3: legacy headers use the guest's byte order, modern ones little-endian. */
 static inline uint32_t dev32(const struct blk *b, uint32_t v)
 {
-	return b->legacy ? v : vio_cpu_to_le32(v);
+	return vio_wire32(b->legacy, v);
 }
 
 static inline uint64_t dev64(const struct blk *b, uint64_t v)
 {
-	return b->legacy ? v : vio_cpu_to_le64(v);
+	return vio_wire64(b->legacy, v);
 }
 
 /* ------------------------------------------------------------------ */

@@ -110,7 +110,7 @@ static uint16_t rd16(const struct con *c, const uint8_t *p)
 	uint16_t v;
 
 	memcpy(&v, p, 2);
-	return c->legacy ? v : vio_le16_to_cpu(v);
+	return vio_wire16(c->legacy, v);
 }
 
 static uint32_t rd32(const struct con *c, const uint8_t *p)
@@ -118,7 +118,7 @@ static uint32_t rd32(const struct con *c, const uint8_t *p)
 	uint32_t v;
 
 	memcpy(&v, p, 4);
-	return c->legacy ? v : vio_le32_to_cpu(v);
+	return vio_wire32(c->legacy, v);
 }
 
 /* A port the device added: refresh its state, give it its buffers, answer. Under vio_lock. */

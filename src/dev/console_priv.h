@@ -82,12 +82,12 @@ struct con {
 /* 5.3.6.2 (legacy: the guest's byte order) */
 static inline uint16_t con_wire16(const struct con *c, uint16_t v)
 {
-	return c->legacy ? v : vio_cpu_to_le16(v);
+	return vio_wire16(c->legacy, v);
 }
 
 static inline uint32_t con_wire32(const struct con *c, uint32_t v)
 {
-	return c->legacy ? v : vio_cpu_to_le32(v);
+	return vio_wire32(c->legacy, v);
 }
 
 /* Give the application an event, no lock held. */

@@ -348,7 +348,7 @@ int net_ctrl_set_pairs(struct vio_device *dev, unsigned pairs)
 	uintptr_t s;
 	int rc;
 
-	v = n->legacy ? v : vio_cpu_to_le16(v);
+	v = vio_wire16(n->legacy, v);
 	rc = command(dev, VIRTIO_NET_F_MQ, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v,
 		     2);
 	if (!rc) {

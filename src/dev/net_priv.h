@@ -145,12 +145,12 @@ struct net {
 /* Head-field byte order: 5.1.6 legacy note, guest order; else little-endian. */
 static inline uint16_t net_dev16(const struct net *n, uint16_t v)
 {
-	return n->legacy ? v : vio_cpu_to_le16(v);
+	return vio_wire16(n->legacy, v);
 }
 
 static inline uint16_t net_cpu16(const struct net *n, uint16_t v)
 {
-	return n->legacy ? v : vio_le16_to_cpu(v);
+	return vio_wire16(n->legacy, v);
 }
 
 /*

@@ -11,6 +11,7 @@
 #ifndef VIO_SPEC_VIRTIO_TYPES_H
 #define VIO_SPEC_VIRTIO_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef uint16_t vio_le16;
@@ -53,5 +54,27 @@ static inline uint64_t vio_le64_to_cpu(vio_le64 v)
 #define vio_cpu_to_le16(v) vio_le16_to_cpu(v)
 #define vio_cpu_to_le32(v) vio_le32_to_cpu(v)
 #define vio_cpu_to_le64(v) vio_le64_to_cpu(v)
+
+/*
+ * Fields of buffers (request headers, net headers, control messages) in a
+ * device's byte order: little-endian for modern devices (spec 1.4), the
+ * guest's own order for legacy ones (VirtIO 1.0 2.4.3 "Legacy Interfaces: A Note
+ * on Virtqueue Endianness"). A swap is its own inverse, so one function
+ * serves both directions.
+ */
+static inline uint16_t vio_wire16(bool legacy, uint16_t v)
+{
+	return legacy ? v : vio_cpu_to_le16(v);
+}
+
+static inline uint32_t vio_wire32(bool legacy, uint32_t v)
+{
+	return legacy ? v : vio_cpu_to_le32(v);
+}
+
+static inline uint64_t vio_wire64(bool legacy, uint64_t v)
+{
+	return legacy ? v : vio_cpu_to_le64(v);
+}
 
 #endif
