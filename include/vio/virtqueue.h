@@ -118,6 +118,26 @@ bool vio_vq_kick(struct vio_vq *vq);
  */
 int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len);
 
+/* One completed chain, as vio_vq_dequeue_batch returns it. */
+struct vio_vq_used {
+	void *cookie;
+	uint32_t len; /* bytes the device says it wrote */
+};
+
+/*
+ * vio_vq_dequeue for up to max (at least 1) chains at once, into used[] in
+ * the order the device completed them; every chain is checked as
+ * vio_vq_dequeue checks it. Returns how many it took (0: none pending),
+ * VIO_EPROTO (the device broke the protocol: the queue is then broken),
+ * VIO_ESHUTDOWN (it already was) or VIO_EINVAL. A chain that breaks the
+ * protocol after good ones is not taken: the call returns the good ones
+ * and the next call reports it. When it returns fewer than max with
+ * interrupts enabled, the device has been asked to interrupt for the next
+ * completion, as when vio_vq_dequeue returns VIO_EAGAIN: the caller need
+ * not look again.
+ */
+int vio_vq_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *used, unsigned max);
+
 /* Whether the device has completed chains not yet dequeued. */
 bool vio_vq_has_used(const struct vio_vq *vq);
 

@@ -80,9 +80,27 @@ bool vio_vq_kick(struct vio_vq *vq)
 
 int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 {
+	struct vio_vq_used u;
+	int rc;
+
 	if (vq->broken)
 		return VIO_ESHUTDOWN;
-	return vq->ops->dequeue(vq, cookie, len);
+	rc = vq->ops->dequeue_batch(vq, &u, 1);
+	if (rc <= 0)
+		return rc ? rc : VIO_EAGAIN;
+	*cookie = u.cookie;
+	if (len)
+		*len = u.len;
+	return 0;
+}
+
+int vio_vq_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *used, unsigned max)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!used || !max)
+		return VIO_EINVAL;
+	return vq->ops->dequeue_batch(vq, used, max);
 }
 
 bool vio_vq_has_used(const struct vio_vq *vq)

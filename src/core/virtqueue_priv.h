@@ -25,7 +25,8 @@ struct vio_vq_ops {
 	int (*enqueue)(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
 		       void *cookie);
 	bool (*kick)(struct vio_vq *vq);
-	int (*dequeue)(struct vio_vq *vq, void **cookie, uint32_t *len);
+	/* Up to max completions, checked (see vio_vq_dequeue_batch; max >= 1). */
+	int (*dequeue_batch)(struct vio_vq *vq, struct vio_vq_used *used, unsigned max);
 	bool (*has_used)(const struct vio_vq *vq);
 	void (*disable_irq)(struct vio_vq *vq);
 	bool (*enable_irq)(struct vio_vq *vq);

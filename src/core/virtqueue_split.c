@@ -468,59 +468,100 @@ __attribute__((always_inline)) static inline void *release(struct split *s, uint
 	return cookie;
 }
 
-static int split_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
+/*
+ * Take up to max used entries, each checked against what the driver
+ * posted (the slots, outside device-writable memory) before anything of it
+ * is believed: the used index is read once per run of entries, not once
+ * per entry, and the ring's indices stay in registers over the run. When
+ * the ring is caught up with interrupts on, the device is asked for an
+ * interrupt at the next entry (arm_used_event) and what came meanwhile is
+ * taken too, so a short batch means nothing is pending and the caller need
+ * not look again. An entry that breaks the protocol after good ones is
+ * left where it is: the next call starts with it and reports it, exactly
+ * as one dequeue per entry would.
+ */
+static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
 {
 	struct split *s = to_split(vq);
-	uint16_t idx, published;
-	struct virtq_used_elem *e;
-	struct slot *slot;
-	uint32_t id, written;
+	struct slot *slots = s->slots;
+	struct virtq_used_elem *ring = s->used->ring;
+	const bool inv = vq->port->cache_invalidate != NULL;
+	const uint32_t size = vq->size;
+	const uint16_t mask = s->mask, avail = s->avail_idx, kicked = s->kicked_idx;
+	/* Available-ring positions not yet published: the device has none of them (2.7.13). */
+	const uint16_t unpublished = (uint16_t)(avail - kicked);
+	uint16_t last = s->last_used, idx;
+	uint32_t id = 0, written = 0;
+	const char *why;
+	unsigned n = 0;
 
-	idx = used_idx(s);
-	if (idx == s->last_used) {
-		if (vq->irq_off || !vq->cfg.event_idx || !arm_used_event(s))
-			return VIO_EAGAIN;
+	for (;;) {
 		idx = used_idx(s);
-	}
+		/* The device cannot have used more chains than were made available. */
+		if ((uint16_t)(idx - last) > (uint16_t)(kicked - last)) {
+			why = "used index ran ahead of the available ones";
+			id = idx;
+			written = last;
+			goto bad;
+		}
+		/* 2.7.14: read the entries only after the index that covers them */
+		vio_rmb();
+		for (; last != idx && n < max; n++, last++) {
+			struct virtq_used_elem *e = &ring[last & mask];
+			struct slot *slot;
 
-	/* The device cannot have used more chains than were made available. */
-	published = (uint16_t)(s->kicked_idx - s->last_used);
-	if ((uint16_t)(idx - s->last_used) > published)
-		return vio_vq_protocol_error(vq, "used index ran ahead of the available ones", idx,
-					     s->last_used);
-
-	/* 2.7.14: read the entry only after the index that covers it */
-	vio_rmb();
-	e = &s->used->ring[s->last_used & s->mask];
-	invalidate(s, e, sizeof(*e));
-	id = from_dev32(s, vio_shared_read32(&e->id));
-	written = from_dev32(s, vio_shared_read32(&e->len));
-
-	if (id >= vq->size)
-		return vio_vq_protocol_error(vq, "used id out of range", id, vq->size);
-	slot = &s->slots[id];
-	if (!slot->cookie)
-		return vio_vq_protocol_error(vq, "used id not in flight", id, 0);
-	/* 2.7.13: a chain is the device's only once its avail index was published */
-	if ((uint16_t)(s->avail_idx - slot->avail_pos) <= (uint16_t)(s->avail_idx - s->kicked_idx))
-		return vio_vq_protocol_error(vq, "used id never made available", id, 0);
-	if (written > slot->in_len) {
+			if (inv)
+				invalidate(s, e, sizeof(*e));
+			id = from_dev32(s, vio_shared_read32(&e->id));
+			written = from_dev32(s, vio_shared_read32(&e->len));
+			if (id >= size) {
+				why = "used id out of range";
+				written = size;
+				goto bad;
+			}
+			slot = &slots[id];
+			if (!slot->cookie) {
+				why = "used id not in flight";
+				written = 0;
+				goto bad;
+			}
+			if ((uint16_t)(avail - slot->avail_pos) <= unpublished) {
+				why = "used id never made available";
+				written = 0;
+				goto bad;
+			}
+			if (written > slot->in_len) {
+				/*
+				 * 2.7.8.1 (legacy interface): many legacy devices set
+				 * len wrongly, and drivers are told to ignore it;
+				 * clamp it so it can never index past the buffers. A
+				 * modern device is held to it.
+				 */
+				if (!vq->cfg.legacy) {
+					why = "used length beyond the writable buffers";
+					id = written;
+					written = slot->in_len;
+					goto bad;
+				}
+				written = slot->in_len;
+			}
+			out[n].cookie = release(s, (uint16_t)id);
+			out[n].len = written;
+		}
+		s->last_used = last;
 		/*
-		 * 2.7.8.1 (legacy interface): many legacy devices set len
-		 * wrongly, and drivers are told to ignore it; clamp it so it can
-		 * never index past the buffers. A modern device is held to it.
+		 * Full (the caller comes back), or caught up with no interrupt
+		 * to ask for: done.
 		 */
-		if (!vq->cfg.legacy)
-			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
-						     written, slot->in_len);
-		written = slot->in_len;
+		if (n == max || vq->irq_off || !vq->cfg.event_idx || !arm_used_event(s))
+			return (int)n;
 	}
 
-	*cookie = release(s, (uint16_t)id);
-	if (len)
-		*len = written;
-	s->last_used++;
-	return 0;
+bad:
+	s->last_used = last;
+	if (n)
+		return (int)n; /* the next call starts with this one and reports it */
+	return vio_vq_protocol_error(vq, why, id, written);
 }
 
 static void split_disable_irq(struct vio_vq *vq)
@@ -761,7 +802,7 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.addrs = split_addrs,
 	.enqueue = split_enqueue,
 	.kick = split_kick,
-	.dequeue = split_dequeue,
+	.dequeue_batch = split_dequeue_batch,
 	.has_used = split_has_used,
 	.disable_irq = split_disable_irq,
 	.enable_irq = split_enable_irq,
