@@ -250,6 +250,17 @@ static inline int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain
  */
 int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
 
+/*
+ * vio_vq_chain_set of segment seg and vio_vq_chain_submit in one call, the
+ * per-request call of a prepared chain whose requests differ in one
+ * segment (a block request's data): the layout writes that segment's
+ * descriptor straight from the arguments. Same checks and results as the
+ * two calls; on an error nothing changes (the template keeps its old
+ * segment).
+ */
+int vio_vq_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+			    void *buf, uint32_t len, bool dev_writes, void *cookie);
+
 /* Stop the queue for good: every later call refuses work (VIO_ESHUTDOWN). */
 void vio_vq_break(struct vio_vq *vq);
 bool vio_vq_is_broken(const struct vio_vq *vq);

@@ -177,6 +177,14 @@ int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *coo
 	return vq->ops->chain_submit(vq, chain, cookie);
 }
 
+int vio_vq_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+			    void *buf, uint32_t len, bool dev_writes, void *cookie)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	return vq->ops->chain_submit_seg(vq, chain, seg, buf, len, dev_writes, cookie);
+}
+
 int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)
 {
 	if (!vq->broken) {

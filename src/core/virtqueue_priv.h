@@ -35,6 +35,9 @@ struct vio_vq_ops {
 	int (*chain_reserve)(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
 	void (*chain_release)(struct vio_vq *vq, struct vio_vq_chain *chain);
 	int (*chain_submit)(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
+	/* Checks its arguments itself (see vio_vq_chain_submit_seg). */
+	int (*chain_submit_seg)(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				void *buf, uint32_t len, bool dev_writes, void *cookie);
 };
 
 /* The part every layout shares; the layout's own state follows it. */

@@ -480,12 +480,13 @@ __attribute__((always_inline)) static inline void *release(struct split *s, uint
  * left where it is: the next call starts with it and reports it, exactly
  * as one dequeue per entry would.
  */
-static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
+__attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq,
+								struct vio_vq_used *out,
+								unsigned max, const bool inv)
 {
 	struct split *s = to_split(vq);
 	struct slot *slots = s->slots;
 	struct virtq_used_elem *ring = s->used->ring;
-	const bool inv = vq->port->cache_invalidate != NULL;
 	const uint32_t size = vq->size;
 	const uint16_t mask = s->mask, avail = s->avail_idx, kicked = s->kicked_idx;
 	/* Available-ring positions not yet published: the device has none of them (2.7.13). */
@@ -496,7 +497,9 @@ static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsig
 	unsigned n = 0;
 
 	for (;;) {
-		idx = used_idx(s);
+		if (inv)
+			invalidate(s, &s->used->idx, sizeof(uint16_t));
+		idx = from_dev16(s, vio_shared_read16(&s->used->idx));
 		/* The device cannot have used more chains than were made available. */
 		if ((uint16_t)(idx - last) > (uint16_t)(kicked - last)) {
 			why = "used index ran ahead of the available ones";
@@ -562,6 +565,23 @@ bad:
 	if (n)
 		return (int)n; /* the next call starts with this one and reports it */
 	return vio_vq_protocol_error(vq, why, id, written);
+}
+
+/*
+ * Without cache maintenance (QEMU, most MCUs) the loop calls nothing, so
+ * the compiler keeps it in scratch registers, as for fill_plain.
+ */
+__attribute__((noinline)) static int dequeue_batch_any(struct vio_vq *vq,
+						       struct vio_vq_used *out, unsigned max)
+{
+	return dequeue_batch(vq, out, max, true);
+}
+
+static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
+{
+	if (vq->port->cache_invalidate)
+		return dequeue_batch_any(vq, out, max);
+	return dequeue_batch(vq, out, max, false);
 }
 
 static void split_disable_irq(struct vio_vq *vq)
@@ -796,6 +816,59 @@ static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, voi
 	return 0;
 }
 
+/*
+ * vio_vq_chain_set of one segment and split_chain_submit in one: the checks
+ * of both on the arguments and the template, the template kept as the set
+ * would keep it, and, where the port has no hooks and nothing else
+ * changed, that segment's descriptor written straight from the arguments.
+ */
+static int split_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				  void *buf, uint32_t len, bool dev_writes, void *cookie)
+{
+	struct split *s = to_split(vq);
+	const struct vio_port *port = vq->port;
+	unsigned nseg = chain->nseg, all = (1u << nseg) - 1, bit, w;
+	uint16_t head = chain->id, flags;
+	struct virtq_desc *d;
+	struct slot *slot;
+
+	if (seg >= nseg || !buf || !len || !cookie)
+		return VIO_EINVAL;
+	bit = 1u << seg;
+	w = dev_writes ? chain->writable | bit : chain->writable & ~bit;
+	/* Every segment set; 2.7.4.2: device-writable segments after every readable one. */
+	if ((chain->set | bit) != all || ((w << 1) & all & ~w))
+		return VIO_EINVAL;
+	slot = &s->slots[head];
+	if (slot->cookie)
+		return VIO_EBUSY;
+	/* The template, as vio_vq_chain_set keeps it (in driver-private memory). */
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes)
+		chain->in_len += len;
+	chain->writable = (uint8_t)w;
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set = (uint8_t)all;
+	chain->dirty |= (uint8_t)bit;
+	if (port->virt_to_dma || port->cache_clean)
+		return chain_submit_any(s, chain, cookie);
+	if (chain->dirty == bit) {
+		d = (struct virtq_desc *)chain->table + chain->idx[seg];
+		flags = (uint16_t)((seg + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0) |
+				   (dev_writes ? VIRTQ_DESC_F_WRITE : 0));
+		d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
+		d->len = to_dev32(s, len);
+		d->flags = to_dev16(s, flags);
+		chain->dirty = 0;
+	} else {
+		chain_write_plain(s, chain);
+	}
+	chain_publish(s, slot, head, chain, cookie);
+	return 0;
+}
+
 const struct vio_vq_ops vio_vq_split_ops = {
 	.create = split_create,
 	.destroy = split_destroy,
@@ -811,4 +884,5 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.chain_reserve = split_chain_reserve,
 	.chain_release = split_chain_release,
 	.chain_submit = split_chain_submit,
+	.chain_submit_seg = split_chain_submit_seg,
 };

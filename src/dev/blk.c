@@ -229,8 +229,7 @@ __attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b,
 	d->status = STATUS_UNSET;
 	if (port->cache_clean)
 		clean_prepared(port, d, buf, len, read);
-	(void)vio_vq_chain_set(q->vq, c, 1, buf, len, read);
-	rc = vio_vq_chain_submit(q->vq, c, req);
+	rc = vio_vq_chain_submit_seg(q->vq, c, 1, buf, len, read, req);
 	if (!rc) {
 		q->nfree--;
 		q->reqs[slot] = req;
@@ -352,8 +351,11 @@ __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_q
 	return rc;
 }
 
-int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
-		const struct vio_sg *data, unsigned n, uint32_t len)
+/* blk_enqueue, inline where the asynchronous API queues a request. */
+__attribute__((always_inline)) static inline int enqueue(struct blk *b, struct blk_queue *q,
+							 struct vio_blk_req *req,
+							 const struct vio_sg *data, unsigned n,
+							 uint32_t len)
 {
 	if (q->chains && n == 1 && (req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE)) {
 		int rc = enqueue_prepared(b, q, req, data[0].buf, len, false);
@@ -362,6 +364,12 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 			return rc;
 	}
 	return enqueue_general(b, q, req, data, n, len, false);
+}
+
+int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+		const struct vio_sg *data, unsigned n, uint32_t len)
+{
+	return enqueue(b, q, req, data, n, len);
 }
 
 int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
@@ -604,11 +612,6 @@ static bool progressed(void *arg)
 	       p->b->dev->state != VIO_DEV_READY;
 }
 
-uint32_t blk_progress_mark(const struct blk_queue *q)
-{
-	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
-}
-
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
 {
 	struct progress p = { b, q, seen };
@@ -715,7 +718,7 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 	rc = check_req(b, req, piece, &n, &len);
 	if (rc)
 		return rc;
-	return blk_enqueue(b, q, req, piece, n, len);
+	return enqueue(b, q, req, piece, n, len);
 }
 
 void vio_blk_kick(struct vio_device *dev, unsigned queue)

@@ -196,7 +196,11 @@ void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg);
  * wait for a completion that never comes. Returns 0, VIO_ETIMEDOUT or
  * VIO_ESHUTDOWN.
  */
-uint32_t blk_progress_mark(const struct blk_queue *q);
+static inline uint32_t blk_progress_mark(const struct blk_queue *q)
+{
+	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
+}
+
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns);
 
 #endif
