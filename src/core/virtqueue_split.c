@@ -370,7 +370,11 @@ static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned ou
 	return 0;
 }
 
-static bool split_kick(struct vio_vq *vq)
+/*
+ * The kick; hooks: the port maintains caches (a constant, so that the copy
+ * for a coherent port calls nothing but the notify).
+ */
+__attribute__((always_inline)) static inline bool kick(struct vio_vq *vq, const bool hooks)
 {
 	struct split *s = to_split(vq);
 	uint16_t old = s->kicked_idx, new = s->avail_idx;
@@ -383,7 +387,7 @@ static bool split_kick(struct vio_vq *vq)
 	 * The new ring entries (their descriptors were cleaned as written):
 	 * one range, two when they wrap, not a call per entry.
 	 */
-	if (vq->port->cache_clean) {
+	if (hooks && vq->port->cache_clean) {
 		uint16_t first = old & s->mask, n = (uint16_t)(new - old);
 		uint32_t tail = vq->size - first;
 
@@ -396,22 +400,40 @@ static bool split_kick(struct vio_vq *vq)
 	}
 	/* 2.7.13.3: descriptors and ring entries are visible before the index */
 	vio_wmb();
-	publish16(s, &s->avail->idx, new);
+	vio_shared_write16(&s->avail->idx, to_dev16(s, new));
+	if (hooks)
+		clean(s, &s->avail->idx, sizeof(uint16_t));
 	s->kicked_idx = new;
 
 	/* 2.7.13.4: the index is visible before we read the suppression fields */
 	vio_mb();
 	if (vq->cfg.event_idx) {
-		invalidate(s, avail_event_field(s), sizeof(uint16_t));
+		if (hooks)
+			invalidate(s, avail_event_field(s), sizeof(uint16_t));
 		need = virtq_need_event(from_dev16(s, vio_shared_read16(avail_event_field(s))),
 					new, old);
 	} else {
-		invalidate(s, &s->used->flags, sizeof(uint16_t));
+		if (hooks)
+			invalidate(s, &s->used->flags, sizeof(uint16_t));
 		need = !(from_dev16(s, vio_shared_read16(&s->used->flags)) & VIRTQ_USED_F_NO_NOTIFY);
 	}
 	if (need)
 		vq->cfg.notify(vq->cfg.ctx, vq->cfg.index);
 	return need;
+}
+
+__attribute__((noinline)) static bool kick_any(struct vio_vq *vq)
+{
+	return kick(vq, true);
+}
+
+static bool split_kick(struct vio_vq *vq)
+{
+	const struct vio_port *port = vq->port;
+
+	if (port->cache_clean || port->cache_invalidate)
+		return kick_any(vq);
+	return kick(vq, false);
 }
 
 static bool split_has_used(const struct vio_vq *vq)
@@ -428,15 +450,21 @@ static bool split_has_used(const struct vio_vq *vq)
  * without a full barrier on both sides each can miss the other's store.
  * Returns whether entries arrived meanwhile.
  */
-static bool arm_used_event(struct split *s)
+__attribute__((always_inline)) static inline bool arm_event(struct split *s, const bool hooks)
 {
 	if (s->used_event == s->last_used)
 		return false;
 	s->used_event = s->last_used;
-	publish16(s, used_event_field(s), s->last_used);
+	vio_shared_write16(used_event_field(s), to_dev16(s, s->last_used));
+	if (hooks)
+		clean(s, used_event_field(s), sizeof(uint16_t));
 	vio_mb();
-	return used_idx(s) != s->last_used;
+	if (hooks)
+		invalidate(s, &s->used->idx, sizeof(uint16_t));
+	return from_dev16(s, vio_shared_read16(&s->used->idx)) != s->last_used;
 }
+
+/* hooks: the port may maintain caches; without, the copy calls nothing. */
 
 /* Return the descriptors of the chain at head to the free list, following our own links. */
 static void free_descs(struct split *s, struct slot *slot, uint16_t head)
@@ -474,7 +502,7 @@ __attribute__((always_inline)) static inline void *release(struct split *s, uint
  * is believed: the used index is read once per run of entries, not once
  * per entry, and the ring's indices stay in registers over the run. When
  * the ring is caught up with interrupts on, the device is asked for an
- * interrupt at the next entry (arm_used_event) and what came meanwhile is
+ * interrupt at the next entry (arm_event) and what came meanwhile is
  * taken too, so a short batch means nothing is pending and the caller need
  * not look again. An entry that breaks the protocol after good ones is
  * left where it is: the next call starts with it and reports it, exactly
@@ -482,7 +510,7 @@ __attribute__((always_inline)) static inline void *release(struct split *s, uint
  */
 __attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq,
 								struct vio_vq_used *out,
-								unsigned max, const bool inv)
+								unsigned max, const bool hooks)
 {
 	struct split *s = to_split(vq);
 	struct slot *slots = s->slots;
@@ -497,7 +525,7 @@ __attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq
 	unsigned n = 0;
 
 	for (;;) {
-		if (inv)
+		if (hooks)
 			invalidate(s, &s->used->idx, sizeof(uint16_t));
 		idx = from_dev16(s, vio_shared_read16(&s->used->idx));
 		/* The device cannot have used more chains than were made available. */
@@ -513,7 +541,7 @@ __attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq
 			struct virtq_used_elem *e = &ring[last & mask];
 			struct slot *slot;
 
-			if (inv)
+			if (hooks)
 				invalidate(s, e, sizeof(*e));
 			id = from_dev32(s, vio_shared_read32(&e->id));
 			written = from_dev32(s, vio_shared_read32(&e->len));
@@ -556,7 +584,7 @@ __attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq
 		 * Full (the caller comes back), or caught up with no interrupt
 		 * to ask for: done.
 		 */
-		if (n == max || vq->irq_off || !vq->cfg.event_idx || !arm_used_event(s))
+		if (n == max || vq->irq_off || !vq->cfg.event_idx || !arm_event(s, hooks))
 			return (int)n;
 	}
 
@@ -579,7 +607,9 @@ __attribute__((noinline)) static int dequeue_batch_any(struct vio_vq *vq,
 
 static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
 {
-	if (vq->port->cache_invalidate)
+	const struct vio_port *port = vq->port;
+
+	if (port->cache_invalidate || port->cache_clean)
 		return dequeue_batch_any(vq, out, max);
 	return dequeue_batch(vq, out, max, false);
 }

@@ -72,18 +72,6 @@ int vio_blk_check(const struct vio_device *dev)
 	return 0;
 }
 
-int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
-{
-	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
-
-	if (!count || ((sector | count) & (b->block_sectors - 1)))
-		return VIO_EINVAL;
-	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
-	if (sector > cap || count > cap - sector)
-		return VIO_ERANGE;
-	return 0;
-}
-
 int blk_check_sg(const struct vio_sg *sg, unsigned nsg, uint64_t *total)
 {
 	uint64_t t = 0;

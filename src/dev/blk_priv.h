@@ -122,7 +122,17 @@ static inline int blk_ready(struct vio_device *dev, unsigned qi, struct blk **bp
  * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE. The logical block is a
  * power of two (blk_probe.c refuses others), so the checks are masks.
  */
-int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count);
+static inline int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
+{
+	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
+
+	if (!count || ((sector | count) & (b->block_sectors - 1)))
+		return VIO_EINVAL;
+	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
+	if (sector > cap || count > cap - sector)
+		return VIO_ERANGE;
+	return 0;
+}
 
 /*
  * Check a caller's scatter list (entries with a buffer and a length) and
