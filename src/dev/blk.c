@@ -194,7 +194,7 @@ __attribute__((noinline)) static void clean_prepared(const struct vio_port *port
 __attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 			    void *buf, uint32_t len, bool kick)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	bool read = req->op == VIO_BLK_OP_READ;
 	struct vio_vq_chain *c;
 	struct blk_dma *d;
@@ -245,7 +245,7 @@ __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_q
 						     const struct vio_sg *data, unsigned n,
 						     uint32_t len, bool kick)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	struct vio_sg sg[VIO_BLK_SEGS_LIMIT + 2];
 	unsigned out = 1, in = 1, k = 1;
 	struct blk_dma *d;
@@ -512,7 +512,7 @@ static inline int complete_one(struct blk *b, struct blk_queue *q, const struct 
 
 unsigned blk_drain(struct blk *b, struct blk_queue *q)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	unsigned n = 0;
 	int rc;
 

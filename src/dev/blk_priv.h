@@ -66,6 +66,7 @@ struct blk_queue {
 
 struct blk {
 	struct vio_device *dev;
+	const struct vio_port *port; /* vio_port(), kept for the I/O path (no call per request) */
 	struct vio_blk_info info;   /* capacity and writeback under vio_lock after probe */
 	struct blk_queue *q;        /* nq entries */
 	unsigned nq;
