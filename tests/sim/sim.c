@@ -1196,31 +1196,44 @@ static void used_publish(struct sim_dev *d, struct sim_queue *q)
 	sim_cache_dev_wrote(q->device + 2, 2);
 }
 
-static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
-		     uint32_t in_len)
+/*
+ * Take the misbehaviour knob for the completion of chain id and apply what
+ * it does to the used id and length (both layouts). Returns the knob.
+ */
+static enum sim_evil evil_take(struct sim_dev *d, const struct sim_queue *q, uint32_t *id,
+			       uint32_t *len, uint32_t in_len)
 {
 	enum sim_evil evil = d->evil;
-	uint32_t id = head;
 
 	if (!d->evil_sticky)
 		d->evil = SIM_EVIL_NONE;
 	switch (evil) {
 	case SIM_EVIL_ID_TWICE:
-		id = q->last_id;
+		/* Ids are reused at once: the last one may be this one again. */
+		*id = q->last_id != *id ? q->last_id : (*id + 1u) % q->num;
 		break;
 	case SIM_EVIL_ID_RANGE:
-		id = q->num + 7;
+		*id = q->num + 7;
 		break;
 	case SIM_EVIL_ID_FREE:
 		/* Meant for a single chain of one descriptor in flight. */
-		id = (head + 1u) % q->num;
+		*id = (*id + 1u) % q->num;
 		break;
 	case SIM_EVIL_LEN:
-		len = in_len + 1;
+		*len = in_len + 1;
 		break;
 	default:
 		break;
 	}
+	return evil;
+}
+
+static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
+		     uint32_t in_len)
+{
+	uint32_t id = head;
+	enum sim_evil evil = evil_take(d, q, &id, &len, in_len);
+
 	used_write(d, q, id, len);
 	if (evil == SIM_EVIL_EXTRA)
 		used_write(d, q, id, len);
@@ -1418,30 +1431,13 @@ static void packed_used_write(struct sim_dev *d, struct sim_queue *q, uint32_t i
 static void packed_complete(struct sim_dev *d, struct sim_queue *q, uint16_t id, uint32_t len,
 			    uint32_t in_len)
 {
-	enum sim_evil evil = d->evil;
 	uint16_t ndesc = q->id_ndesc[id];
 	uint32_t uid = id;
+	enum sim_evil evil = evil_take(d, q, &uid, &len, in_len);
 
-	if (!d->evil_sticky)
-		d->evil = SIM_EVIL_NONE;
-	switch (evil) {
-	case SIM_EVIL_ID_TWICE:
-		/* Buffer ids are reused at once: the last one may be this one again. */
-		uid = q->last_id != id ? q->last_id : (id + 1u) % q->num;
-		break;
-	case SIM_EVIL_ID_RANGE:
-	case SIM_EVIL_IDX_JUMP: /* no index to jump: an id nobody has */
+	/* No used index to jump: an id nobody has instead. */
+	if (evil == SIM_EVIL_IDX_JUMP)
 		uid = q->num + 7;
-		break;
-	case SIM_EVIL_ID_FREE:
-		uid = (id + 1u) % q->num;
-		break;
-	case SIM_EVIL_LEN:
-		len = in_len + 1;
-		break;
-	default:
-		break;
-	}
 	q->id_ndesc[id] = 0;
 	packed_used_write(d, q, uid, len, ndesc);
 	if (evil == SIM_EVIL_EXTRA)
