@@ -38,6 +38,7 @@ function(vio_config name)
     ${VIO_SOURCE_DIR}/src/core/log.c
     ${VIO_SOURCE_DIR}/src/core/virtqueue.c
     ${VIO_SOURCE_DIR}/src/core/virtqueue_split.c
+    ${VIO_SOURCE_DIR}/src/core/virtqueue_packed.c
     ${VIO_SOURCE_DIR}/src/core/device.c
     ${VIO_SOURCE_DIR}/src/core/feature_names.c)
   if(CONFIG_VIO_TRANSPORT_MMIO)

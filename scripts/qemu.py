@@ -18,6 +18,8 @@ Command line:
               semihosting is how the firmware exits QEMU with a status.
   --virtio    legacy (default): QEMU's virtio-mmio version 1.
               modern: version 2 (-global virtio-mmio.force-legacy=false).
+  --ring      split (default) or packed: every device offers packed
+              virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
               tablet; `all` (the default) is one of each and `none` is none.
               A name may repeat, and NAME@N pins that device to slot N
@@ -379,10 +381,36 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
     return ["-device", f"virtio-{d.kind}-device{bus}{extra}"]
 
 
+RINGS = ("split", "packed")
+
+# The library's probe line: "NAME: modern virtio-mmio at ADDR irq N, features ..."
+_PROBE_LINE = re.compile(r"\b(\w+): (legacy|modern) virtio-mmio at \S+ irq -?\d+, features ([^\r\n]*)")
+
+
+def ring_problems(log, ring):
+    """What in a guest's log says its devices did not get the ring layout asked for.
+
+    Every device the library started prints its negotiated features; with
+    ring "packed" each modern one must show RING_PACKED, with "split" none
+    may. An empty log of probe lines is a problem too: nothing was checked.
+    """
+    found = _PROBE_LINE.findall(log)
+    if not found:
+        return ["no device probe line in the guest's log"]
+    problems = []
+    for name, iface, features in found:
+        packed = "RING_PACKED" in features.split()
+        if ring == "packed" and iface == "modern" and not packed:
+            problems.append(f"{name}: packed ring asked for, not negotiated")
+        if ring == "split" and packed:
+            problems.append(f"{name}: RING_PACKED negotiated on a split-ring run")
+    return problems
+
+
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
-                  console_wait=False):
+                  console_wait=False, ring="split"):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -396,7 +424,9 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     net backend is a -netdev value without the id
     ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
     "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
-    client on each console socket before it starts the guest. Returns a Command.
+    client on each console socket before it starts the guest. ring: "split"
+    (QEMU's default) or "packed": every virtio device offers
+    VIRTIO_F_RING_PACKED (modern only). Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -411,9 +441,16 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         argv.append("-nographic")
     else:
         argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    if ring not in RINGS:
+        raise QemuError(f"unknown ring layout '{ring}' (split or packed)")
+    if ring == "packed" and virtio != "modern":
+        raise QemuError("packed rings need the modern interface (VIRTIO_F_RING_PACKED is a 1.1 feature)")
     if virtio == "modern":
         # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
         argv += ["-global", "virtio-mmio.force-legacy=false"]
+    if ring == "packed":
+        # 2.8: the property sits on every virtio device's common base type.
+        argv += ["-global", "virtio-device.packed=on"]
     # No default NIC ever: a net device is only what the plan lists.
     argv += ["-nic", "none"]
     argv += ["-kernel", image]
@@ -449,6 +486,7 @@ def main(argv=None):
     r.add_argument("--net-fwd", action="append", default=[], metavar="HOSTPORT:GUESTPORT")
     r.add_argument("--netdev", action="append", default=[], metavar="BACKEND")
     r.add_argument("--console-wait", action="store_true")
+    r.add_argument("--ring", default="split", choices=RINGS)
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -465,7 +503,7 @@ def main(argv=None):
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
                             console_sockets=args.console_socket, net_backends=net_backends,
-                            console_wait=args.console_wait)
+                            console_wait=args.console_wait, ring=args.ring)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

@@ -49,6 +49,7 @@ struct vio_vq {
 };
 
 extern const struct vio_vq_ops vio_vq_split_ops;
+extern const struct vio_vq_ops vio_vq_packed_ops;
 
 /*
  * The device broke the protocol on this queue: stop it for good, log what

@@ -163,7 +163,7 @@ def case_echo(args, fails):
     netdev = qemu.user_netdev([(port, GUEST_ECHO_PORT), (iperf_port, GUEST_IPERF_PORT)])
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
-                             net_backends=[netdev], qemu=args.qemu)
+                             net_backends=[netdev], qemu=args.qemu, ring=args.ring)
     if not os.path.exists(cmd.boot_image):
         fails.append(f"{cmd.boot_image} not found")
         return ""
@@ -331,7 +331,8 @@ def case_frames(args, fails):
     netdev = f"socket,udp=127.0.0.1:{host_port},localaddr=127.0.0.1:{qemu_port}"
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
-                             net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu)
+                             net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu,
+                             ring=args.ring)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     peer = FramePeer(sock, fails)
@@ -605,7 +606,8 @@ def case_raw(args, fails):
                              ["-qmp", f"unix:{qmp_path},server=on,wait=off"],
                              boot_suffix=args.boot_suffix, interactive=False,
                              net_backends=[qemu.check_netdev(netdev)],
-                             props={"net0": args.props} if args.props else None, qemu=args.qemu)
+                             props={"net0": args.props} if args.props else None, qemu=args.qemu,
+                             ring=args.ring)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -854,6 +856,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--ring", default="split", choices=qemu.RINGS,
+                   help="echo, frames, raw: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--timeout", type=float, default=60)
@@ -884,6 +888,8 @@ def main():
         log = ""
     if log is None:
         return SKIP
+    if args.ring == "packed":
+        fails.extend(qemu.ring_problems(log, args.ring))
     print("---- console " + "-" * 60)
     print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
     print("-" * 73)
