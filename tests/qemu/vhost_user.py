@@ -91,6 +91,11 @@ class Region:
         self.map = mmap.mmap(fd, size + offset, mmap.MAP_SHARED,
                              mmap.PROT_READ | mmap.PROT_WRITE)
         os.close(fd)
+        # The ring indices the driver and this backend share are read and
+        # written whole (2.7.6, 2.7.8): struct.pack_into writes a "<H"
+        # byte by byte, so a driver could read half an update. A 16-bit
+        # memoryview item is one access.
+        self.u16 = memoryview(self.map).cast("H")
 
 
 class Ring:
@@ -103,6 +108,7 @@ class Ring:
         self.last_avail = 0
         self.kick = None
         self.call = None
+        self.used_idx = None      # the used index as this backend last wrote it
         self.started = False      # a kick fd came: the ring runs (until GET_VRING_BASE)
         self.enabled = False      # SET_VRING_ENABLE (rings start disabled with PROTOCOL_FEATURES)
 
@@ -200,9 +206,10 @@ class Backend:
         raise ProtocolError(f"guest address {addr:#x}+{n} outside the memory table")
 
     def _uva(self, addr):
+        """(region, offset in its map) of QEMU's virtual address addr."""
         for r in self.regions:
             if r.uva <= addr < r.uva + r.size:
-                return r.map, r.offset + addr - r.uva
+                return r, r.offset + addr - r.uva
         raise ProtocolError(f"QEMU address {addr:#x} outside the memory table")
 
     # ------------------------------------------------------ control channel
@@ -297,6 +304,7 @@ class Backend:
             r = self._ring(i)
             with self.lock:
                 r.desc, r.used, r.avail = self._uva(desc), self._uva(used), self._uva(avail)
+                r.used_idx = None
         elif req == SET_VRING_BASE:
             i, base = struct.unpack_from("<II", body)
             self._ring(i).last_avail = base
@@ -386,8 +394,15 @@ class Backend:
                 time.sleep(0.1)
 
     def _u16(self, part, off):
-        m, base = part
-        return struct.unpack_from("<H", m, base + off)[0]
+        """A 16-bit field of a ring part, in one access (the host is little-endian)."""
+        region, base = part
+        if (base + off) % 2:
+            raise ProtocolError(f"misaligned ring field at {base + off:#x}")
+        return region.u16[(base + off) // 2]
+
+    def _set_u16(self, part, off, value):
+        region, base = part
+        region.u16[(base + off) // 2] = value & 0xffff
 
     def _chain(self, r, head):
         """The descriptors of the chain at head: [(addr, len, writable)]."""
@@ -396,8 +411,8 @@ class Backend:
         for _ in range(r.num + 1):
             if i >= r.num:
                 raise ProtocolError(f"ring {r.index}: descriptor {i} beyond {r.num}")
-            m, base = r.desc
-            addr, ln, flags, nxt = struct.unpack_from("<QIHH", m, base + 16 * i)
+            region, base = r.desc
+            addr, ln, flags, nxt = struct.unpack_from("<QIHH", region.map, base + 16 * i)
             if flags & DESC_F_INDIRECT:
                 raise ProtocolError(f"ring {r.index}: indirect descriptor (not offered)")
             out.append((addr, ln, bool(flags & DESC_F_WRITE)))
@@ -408,12 +423,16 @@ class Backend:
 
     def _push_used(self, r, entries):
         """Add (id, len) entries to the used ring, then its index; interrupt unless suppressed."""
-        m, base = r.used
+        region, base = r.used
         idx = self._u16(r.used, 2)
+        if r.used_idx is not None and idx != r.used_idx:
+            # The device is the used ring's only writer (2.7.8).
+            self.error(f"ring {r.index}: used index {idx}, this backend wrote {r.used_idx}")
         for k, (head, ln) in enumerate(entries):
-            struct.pack_into("<II", m, base + 4 + 8 * ((idx + k) % r.num), head, ln)
+            struct.pack_into("<II", region.map, base + 4 + 8 * ((idx + k) % r.num), head, ln)
         # 2.7.8: the entries before the index (x86 keeps stores in order).
-        struct.pack_into("<H", m, base + 2, (idx + len(entries)) & 0xffff)
+        r.used_idx = (idx + len(entries)) & 0xffff
+        self._set_u16(r.used, 2, r.used_idx)
         if not self._u16(r.avail, 0) & AVAIL_F_NO_INTERRUPT and r.call is not None:
             os.write(r.call, struct.pack("<Q", 1))
 
