@@ -4,7 +4,8 @@
 
   test_net.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
               [--boot-suffix .elf|.bin] [--timeout SECONDS] [--mib N]
-              [--passes N] [--props PROPS] [--expect KEY=VALUE]... FIRMWARE.elf
+              [--passes N] [--props PROPS] [--expect KEY=VALUE]...
+              [--pairs N] [--frames N] FIRMWARE.elf
 
 Cases:
 
@@ -46,6 +47,37 @@ Cases:
          service loop; its link_changed callback must report both. With
          --expect-refused REGEX the driver must instead refuse the device at
          probe with that message (and the firmware find no net device).
+
+  mq     FIRMWARE is net_test.c built with 4 queue pairs, its net device
+         (mq=on) on a vhost-user backend of --pairs pairs (vhost_user.py, a
+         Unix socket; guest RAM a shared memfd), which is the device's data
+         path. The guest sets 2, 1, 4 and 5 pairs through the control queue
+         (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; 5 must be VIO_ERANGE), and after
+         each the backend must have been told by QEMU (SET_VRING_ENABLE) to
+         run exactly the rings of the pairs in use. Then --frames frames each
+         way on every pair at once: the backend spreads the host's frames over
+         the receive queues and the guest queues round-robin on every
+         transmit queue; each frame is checked for its pair, per-pair order,
+         length and bytes, and the counts per pair on both sides.
+
+  csum   net_test.c on a vhost-user backend that offers VIRTIO_NET_F_CSUM
+         and GUEST_CSUM. Transmit: --frames UDP and TCP frames over IPv4,
+         three in four with NEEDS_CSUM; the backend checks csum_start and
+         csum_offset, completes the sum and compares it with a reference
+         computed over the frame, and the fourth frame's software sum.
+         Receive: --frames frames, right checksum without flags, wrong with
+         DATA_VALID, the pseudo-header sum with NEEDS_CSUM, wrong without
+         flags; the guest checks the flags the driver reports for each and
+         counts them.
+
+  lwip   FIRMWARE is the shell (lwIP) on the vhost-user backend, which plays
+         192.168.79.1: answers ARP and connects to the shell's `echo 7`
+         three times, its segments checksummed right (no flags), wrong
+         with DATA_VALID, and partial with NEEDS_CSUM: each must be
+         accepted and 300 bytes echoed. A SYN and a data segment with a
+         wrong checksum and no flags must be dropped. Every TCP segment
+         lwIP sends must ask for checksum offload at the right place and
+         be right once completed; ifconfig's adapter counters must agree.
 
   pair   two shell guests on one stream socket netdev (listen/connect on
          127.0.0.1): FIRMWARE on --arch/--virtio, and --peer-firmware on
@@ -851,7 +883,7 @@ def case_mq(args, fails):
                 bad.append(f"g2h pair {pair}: {why}")
 
     try:
-        run = VhostRun(args, fails, pairs, "mq=on")
+        run = VhostRun(args, fails, pairs, ",".join(p for p in ("mq=on", args.props) if p))
         run.backend.on_tx = on_tx
         run.ready({"pairs": pairs, "max_pairs": pairs, "ctrl_vq": 1})
         mtu = int(run.info["mtu"])
@@ -1000,7 +1032,7 @@ def case_csum(args, fails):
                 tx["bad"].append(why)
 
     try:
-        run = VhostRun(args, fails, 1, "")
+        run = VhostRun(args, fails, 1, args.props)
         run.backend.on_tx = on_tx
         run.ready({"csum": 1, "guest_csum": 1})
         mac = run.info["mac"]
@@ -1199,8 +1231,173 @@ def case_pair(args, fails):
     return log
 
 
+class LwipPeer:
+    """lwip: the far end of the shell's lwIP on the vhost-user backend.
+
+    Answers ARP for CS_HOST_IP; of every TCP segment the guest sends, checks
+    the virtio-net header (NEEDS_CSUM at the right place: the adapter
+    offloads) and the checksum once completed here, then hands it to the
+    connection of its port. Sends segments with the checksum treatment of
+    a kind: "none" (right, no flags), "bad" (wrong, no flags), "valid"
+    (wrong, DATA_VALID), "partial" (the pseudo-header sum, NEEDS_CSUM).
+    """
+
+    def __init__(self, backend, guest_mac, fails):
+        self.backend = backend
+        self.guest_mac = guest_mac
+        self.fails = fails
+        self.cond = threading.Condition()
+        self.segs = {}            # our port -> [(flags, seq, ack, payload)]
+        self.offloaded = self.plain = 0
+        self.bad = []
+        backend.on_tx = self.on_tx
+
+    def on_tx(self, pair, hdr, f):
+        if f[12:14] == b"\x08\x06" and len(f) >= 42 and f[38:42] == CS_HOST_IP and f[21] == 1:
+            reply = (f[6:12] + HOST_MAC + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2)
+                     + HOST_MAC + CS_HOST_IP + f[6:12] + f[28:32])
+            self.backend.send(0, reply.ljust(60, b"\0"))
+            return
+        if f[12:14] != b"\x08\x00" or len(f) < 54 or f[23] != 6:
+            return
+        field, _, right = l4_sums(f)
+        with self.cond:
+            if hdr["flags"] & vhost_user.HDR_F_NEEDS_CSUM:
+                if hdr["csum_start"] != 34 or hdr["csum_start"] + hdr["csum_offset"] != field:
+                    self.bad.append(f"csum_start {hdr['csum_start']} offset {hdr['csum_offset']}")
+                done = ~vhost_user.inet_sum(bytes(f[hdr["csum_start"]:])) & 0xFFFF
+                f[field:field + 2] = struct.pack(">H", done)
+                self.offloaded += 1
+            else:
+                self.plain += 1
+            have = struct.unpack(">H", f[field:field + 2])[0]
+            if have != right and {have, right} != {0, 0xFFFF}:
+                self.bad.append(f"TCP checksum {have:#06x}, want {right:#06x} (flags {hdr['flags']})")
+            sport, dport, seq, ack, off, flags = struct.unpack(">HHIIBB", f[34:48])
+            total = struct.unpack(">H", f[16:18])[0]
+            self.segs.setdefault(dport, []).append((flags, seq, ack, bytes(f[34 + (off >> 4) * 4:
+                                                                            14 + total])))
+            self.cond.notify_all()
+
+    def send(self, kind, sport, seq, ack, flags, payload=b""):
+        tcp = struct.pack(">HHIIBBHHH", sport, GUEST_ECHO_PORT, seq, ack, 0x50, flags, 8192, 0, 0)
+        f = ip_frame(self.guest_mac, HOST_MAC, CS_HOST_IP, CS_GUEST_IP, 6, sport & 0xFFFF, tcp,
+                     payload)
+        field, pseudo, right = l4_sums(f)
+        hflags, start, off = 0, 0, 0
+        value = right
+        if kind in ("bad", "valid"):
+            value = right ^ 0x5A5A
+            hflags = vhost_user.HDR_F_DATA_VALID if kind == "valid" else 0
+        elif kind == "partial":
+            value, hflags, start, off = pseudo, vhost_user.HDR_F_NEEDS_CSUM, 34, field - 34
+        f[field:field + 2] = struct.pack(">H", value)
+        self.backend.send(0, f, flags=hflags, csum_start=start, csum_offset=off)
+
+    def wait(self, port, pred, secs):
+        """The first segment to port that pred takes, within secs, or None."""
+        end = time.monotonic() + secs
+        with self.cond:
+            while True:
+                for seg in self.segs.get(port, []):
+                    if pred(seg):
+                        return seg
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def echo(self, kind, port, data, fails):
+        """Connect to port 7 from port, segments checksummed as kind says; send data and
+        read the echo. Returns the bytes echoed (None: no SYN-ACK)."""
+        isn = port * 1000
+        self.send(kind, port, isn, 0, 0x02)                         # SYN
+        sa = self.wait(port, lambda s: s[0] & 0x12 == 0x12, 5)
+        if sa is None:
+            return None
+        rcv = sa[1] + 1
+        self.send(kind, port, isn + 1, rcv, 0x10)                   # ACK
+        if kind == "none":
+            # The same bytes' place taken first by a segment with a wrong
+            # checksum and no flags: lwIP must drop it (X's never come back).
+            self.send("bad", port, isn + 1, rcv, 0x18, b"X" * len(data))
+        self.send(kind, port, isn + 1, rcv, 0x18, data)             # PSH, ACK
+        got = {}
+        end = time.monotonic() + 5
+        while sum(len(p) for p in got.values()) < len(data) and time.monotonic() < end:
+            self.wait(port, lambda s: s[3] and s[1] not in got and rcv <= s[1] < rcv + len(data),
+                      0.2)
+            with self.cond:
+                for flags, seq, _, pl in self.segs.get(port, []):
+                    if pl and rcv <= seq < rcv + len(data):
+                        got[seq] = pl
+        out = bytearray(len(data))
+        for seq, pl in got.items():
+            out[seq - rcv:seq - rcv + len(pl)] = pl[:len(data) - (seq - rcv)]
+        n = sum(len(p) for p in got.values())
+        self.send("none", port, isn + 1 + len(data), rcv + n, 0x10)   # ACK what came
+        self.send("none", port, isn + 1 + len(data), 0, 0x04)         # RST
+        return bytes(out[:n])
+
+
+def case_lwip(args, fails):
+    """The shell's lwIP on the backend: which received checksums it takes, what it sends."""
+    tmp = tempfile.mkdtemp(prefix="vio-vhost-")
+    path = os.path.join(tmp, "vhost.sock")
+    backend = vhost_user.Backend(path, queues=1, log=print)
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             net_backends=[qemu.check_netdev(f"vhost-user,path={path}")],
+                             qemu=args.qemu)
+    t0 = time.monotonic()
+    deadline = t0 + args.timeout
+    g = Guest(f"{args.arch} {args.virtio}", cmd.argv, fails, deadline)
+    try:
+        g.prompt()
+        out = g.step("ifconfig", r"tx csum on, rx csum on")
+        mac = re.search(r"ether\s+([0-9a-f:]{17})", out)
+        if not fails.check(mac is not None, "no MAC in ifconfig"):
+            raise TimeoutError
+        peer = LwipPeer(backend, bytes.fromhex(mac.group(1).replace(":", "")), fails)
+        g.step("ifconfig 192.168.79.2/24", r"inet\s+192\.168\.79\.2 ")
+        g.step("echo 7", r"listening on TCP port 7")
+        data = raw_pattern()[:300]
+        # A SYN with a wrong checksum and no flags: dropped, never answered.
+        peer.send("bad", 50000, 50000 * 1000, 0, 0x02)
+        for i, kind in enumerate(("none", "valid", "partial")):
+            got = peer.echo(kind, 50001 + i, data, fails)
+            if fails.check(got is not None, f"{kind}: no SYN-ACK"):
+                fails.check(got == data, f"{kind}: {len(got)} bytes echoed "
+                            f"{'(the dropped X segment came back) ' if b'X' in got else ''}"
+                            f"want the {len(data)} sent")
+        fails.check(not peer.segs.get(50000), f"the bad SYN was answered: {peer.segs.get(50000)}")
+        fails.check(not peer.bad, f"guest segments: {peer.bad[:5]}")
+        fails.check(peer.offloaded > 0 and peer.plain == 0,
+                    f"{peer.offloaded} guest TCP segments offloaded, {peer.plain} summed by lwIP "
+                    "(want every one offloaded)")
+        out = g.step("ifconfig")
+        m = re.search(r"csum valid (\d+) partial (\d+); tx offloaded (\d+)", out)
+        if fails.check(m is not None, f"no adapter counters: {out!r}"):
+            # valid: its SYN, ACK and data; partial the same; the RSTs go plain.
+            fails.check(m.group(1) == "3" and m.group(2) == "3",
+                        f"adapter: csum valid {m.group(1)} partial {m.group(2)}, want 3 and 3")
+            fails.check(int(m.group(3)) == peer.offloaded,
+                        f"adapter: tx offloaded {m.group(3)}, backend saw {peer.offloaded}")
+        print(f"lwip: 3 connections echoed {len(data)} bytes each; a bad SYN and a bad data "
+              f"segment dropped; {peer.offloaded} guest segments offloaded; "
+              f"{time.monotonic() - t0:.2f} s")
+    except (TimeoutError, BrokenPipeError):
+        pass
+    log = g.finish()
+    backend.close()
+    for e in backend.errors:
+        fails.append(f"vhost-user backend: {e}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return log
+
+
 CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw, "pair": case_pair,
-         "mq": case_mq, "csum": case_csum}
+         "mq": case_mq, "csum": case_csum, "lwip": case_lwip}
 
 
 def main():
@@ -1215,7 +1412,8 @@ def main():
                    help="raw: rounds over every frame size, each way")
     p.add_argument("--window", type=int, default=64, help="raw: frames in flight at most")
     p.add_argument("--ack", type=int, default=16, help="raw: frames per ACK")
-    p.add_argument("--props", default="", help="raw: more virtio-net-device properties")
+    p.add_argument("--props", default="",
+                   help="raw, mq, csum: more virtio-net-device properties")
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",
                    help="raw: what the guest must have negotiated (mtu, mrg, csum, guest_csum, "
                         "ctrl_vq)")
