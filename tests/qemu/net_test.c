@@ -53,14 +53,16 @@
  *                     queue while it checks what arrives on every receive
  *                     queue (pair, per-pair sequence, length, bytes); then
  *                     "MQ q<i>=<rx>/<tx> ..." and the counters
- *     CASE csum n=<frames to send> m=<frames to take>
+ *     CASE csum n=<frames to send> m=<frames to take> [e=<frames to refuse>]
  *                     transmit: n UDP and TCP frames over IPv4, three in
  *                     four with VIRTIO_NET_F_CSUM (the L4 checksum field
  *                     holds the pseudo-header sum, the device completes
  *                     it), the fourth summed here; receive: m frames whose
  *                     payload says how the host flagged them, each checked
  *                     against the flags the driver reports, then
- *                     "CSUM none_ok=.. none_bad=.. valid=.. partial=.. wrong=.."
+ *                     "CSUM none_ok=.. none_bad=.. valid=.. partial=.. wrong=..";
+ *                     e more frames the driver must drop as marked wrong
+ *                     (counted in rx_errors, which STATS must then show)
  *
  * A PASS or FAIL line per check and exactly one RESULT line end it, before
  * QEMU exits with status 1 if anything failed, else 0.
@@ -115,8 +117,8 @@ enum { CASE_RAW, CASE_MQ, CASE_CSUM };
 
 static struct {
 	int kind;
-	uint64_t n, w, b, a, m;
-} arg = { CASE_RAW, 0, 64, 65536, 16, 0 };
+	uint64_t n, w, b, a, m, e;
+} arg = { CASE_RAW, 0, 64, 65536, 16, 0, 0 };
 
 /* Receive state, written by the rx callback. */
 static struct {
@@ -493,9 +495,11 @@ static void phase_stats(void)
 	       (unsigned long long)st.rx_drops, (unsigned long long)st.rx_errors,
 	       (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
 	       (unsigned long long)st.tx_busy, (unsigned long long)st.tx_errors);
-	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors)
-		fail("stats", "%llu frames sent, want %llu; errors or drops counted",
-		     (unsigned long long)st.tx_frames, (unsigned long long)sent);
+	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors != arg.e)
+		fail("stats", "%llu frames sent, want %llu; %llu receive errors, want %llu; "
+		     "errors or drops counted", (unsigned long long)st.tx_frames,
+		     (unsigned long long)sent, (unsigned long long)st.rx_errors,
+		     (unsigned long long)arg.e);
 	else
 		pass("stats");
 }
@@ -555,6 +559,8 @@ static bool parse_case(char *line)
 			arg.a = strtoull(w + 2, NULL, 0);
 		else if (!strncmp(w, "m=", 2))
 			arg.m = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "e=", 2))
+			arg.e = strtoull(w + 2, NULL, 0);
 		else
 			return false;
 	}

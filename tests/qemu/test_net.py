@@ -68,7 +68,9 @@ Cases:
          Receive: --frames frames, right checksum without flags, wrong with
          DATA_VALID, the pseudo-header sum with NEEDS_CSUM, wrong without
          flags; the guest checks the flags the driver reports for each and
-         counts them.
+         counts them. Among them, frames the driver must drop and count in
+         rx_errors: NEEDS_CSUM with the field past the frame's end, and a GSO
+         type nobody negotiated.
 
   lwip   FIRMWARE is the shell (lwIP) on the vhost-user backend, which plays
          192.168.79.1: answers ARP and connects to the shell's `echo 7`
@@ -1038,6 +1040,7 @@ def case_csum(args, fails):
         mac = run.info["mac"]
         n, m = args.frames, args.frames
         kinds = {"a": 0, "b": 0, "c": 0, "d": 0}
+        refused = 0
         for i in range(m):
             kind = "abcd"[i % 4]
             kinds[kind] += 1
@@ -1060,8 +1063,16 @@ def case_csum(args, fails):
                 flags, start, off = vhost_user.HDR_F_NEEDS_CSUM, 34, field - 34
             f[field:field + 2] = struct.pack(">H", value)
             run.backend.send(0, f, flags=flags, csum_start=start, csum_offset=off)
+            if i % 100 == 50:
+                # Marked wrong by the device: NEEDS_CSUM whose field lies past the
+                # frame's end, and a GSO type nobody negotiated (5.1.6.4.1). The
+                # driver drops both and counts them in rx_errors.
+                run.backend.send(0, f, flags=vhost_user.HDR_F_NEEDS_CSUM, csum_start=34,
+                                 csum_offset=len(f) - 35)
+                run.backend.send(0, f, gso_type=1)
+                refused += 2
         t0 = time.monotonic()
-        run.line(f"CASE csum n={n} m={m}", r"^CSUM sent=.* wrong=\d+")
+        run.line(f"CASE csum n={n} m={m} e={refused}", r"^CSUM sent=.* wrong=\d+")
         secs = time.monotonic() - t0
         fails.check(run.con.wait_for("RESULT:", 0, run.deadline) is not None, "no RESULT line")
         r = re.search(r"^CSUM sent=(\d+) offloaded=(\d+) tx_errors=(\d+) got=(\d+) none_ok=(\d+) "
@@ -1080,11 +1091,13 @@ def case_csum(args, fails):
         fails.check(not tx["bad"], f"{len(tx['bad'])} bad frames from the guest: {tx['bad'][:5]}")
         st = run.stats()
         if st:
-            fails.check(st["rx_frames"] == m and st["tx_frames"] == n and not st["rx_errors"],
-                        f"guest counters {st}")
+            fails.check(st["rx_frames"] == m and st["tx_frames"] == n
+                        and st["rx_errors"] == refused, f"guest counters {st}, want {m} "
+                        f"frames received, {n} sent, {refused} receive errors")
         print(f"csum: guest sent {n} frames ({tx['offloaded']} completed here, "
               f"{tx['software']} summed by the guest), took {m} "
-              f"(a/b/c/d {kinds['a']}/{kinds['b']}/{kinds['c']}/{kinds['d']}) in {secs:.2f} s")
+              f"(a/b/c/d {kinds['a']}/{kinds['b']}/{kinds['c']}/{kinds['d']}) and refused {refused} "
+              f"in {secs:.2f} s")
     except (TimeoutError, BrokenPipeError, OSError) as e:
         if not isinstance(e, TimeoutError):
             fails.append(f"{type(e).__name__}: {e}")

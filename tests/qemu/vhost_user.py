@@ -355,10 +355,10 @@ class Backend:
 
     # ------------------------------------------------------------ data path
 
-    def send(self, pair, frame, flags=0, csum_start=0, csum_offset=0):
-        """Queue frame for the guest on receive queue pair pair."""
+    def send(self, pair, frame, flags=0, csum_start=0, csum_offset=0, gso_type=0):
+        """Queue frame for the guest on receive queue pair pair, with these header fields."""
         with self.lock:
-            self.pending[pair].append((flags, csum_start, csum_offset, bytes(frame)))
+            self.pending[pair].append((flags, gso_type, csum_start, csum_offset, bytes(frame)))
         os.write(self.wake_w, b"s")
 
     def backlog(self):
@@ -471,7 +471,7 @@ class Backend:
         mrg = self.has(F_MRG_RXBUF)
         entries = []
         while self.pending[pair]:
-            flags, start, offset, frame = self.pending[pair][0]
+            flags, gso_type, start, offset, frame = self.pending[pair][0]
             need = hl + len(frame)
             # Take buffers (mergeable: as many as it needs; else one) before writing.
             avail_idx = self._u16(r.avail, 2)
@@ -491,7 +491,7 @@ class Backend:
                     raise ProtocolError(f"ring {r.index}: a {room}-byte buffer for a "
                                         f"{need}-byte frame without MRG_RXBUF")
                 break   # wait for buffers
-            hdr = struct.pack("<BBHHHH", flags, 0, 0, 0, start, offset)
+            hdr = struct.pack("<BBHHHH", flags, gso_type, 0, 0, start, offset)
             if hl == 12:
                 hdr += struct.pack("<H", len(bufs))
             data = memoryview(hdr + frame)
