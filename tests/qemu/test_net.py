@@ -838,7 +838,8 @@ class VhostRun:
             if ln.startswith("FAIL "):
                 self.fails.append(f"firmware: {ln.strip()}")
         self.fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
-        print(f"wall time: {time.monotonic() - self.t0:.2f} s")
+        print(f"wall time: {time.monotonic() - self.t0:.2f} s; backend: {self.backend.pushes} "
+              f"used-ring updates, {self.backend.unkicked} found by polling without a kick")
         return log + ("\n---- QEMU stderr\n" + self.con.err if self.con.err else "")
 
 

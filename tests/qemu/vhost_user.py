@@ -13,8 +13,8 @@ what QEMU's device offers (QEMU ANDs its own offload bits with ours).
 
 What is implemented of the vhost-user protocol (QEMU's
 docs/interop/vhost-user.rst): the front-end messages QEMU 7.2's vhost-user
-net client sends, with the MQ protocol feature only; split rings without
-EVENT_IDX or indirect descriptors (not offered). Ring addresses in
+net client sends, with the MQ protocol feature only; split rings with
+indirect descriptors and EVENT_IDX (2.7.5, 2.7.7, 2.7.10). Ring addresses in
 SET_VRING_ADDR are QEMU's virtual addresses, descriptor addresses guest
 physical ones: both are translated through the memory table.
 
@@ -66,6 +66,8 @@ F_MTU = 3
 F_MRG_RXBUF = 15
 F_MQ = 22
 F_ANY_LAYOUT = 27
+F_INDIRECT_DESC = 28
+F_EVENT_IDX = 29
 F_VERSION_1 = 32
 
 HDR_F_NEEDS_CSUM = 1
@@ -77,7 +79,7 @@ DESC_F_INDIRECT = 4
 AVAIL_F_NO_INTERRUPT = 1
 
 DEFAULT_FEATURES = (1 << F_VERSION_1 | 1 << F_ANY_LAYOUT | 1 << F_CSUM | 1 << F_GUEST_CSUM
-                    | 1 << F_MRG_RXBUF)
+                    | 1 << F_MRG_RXBUF | 1 << F_INDIRECT_DESC | 1 << F_EVENT_IDX)
 
 
 class ProtocolError(Exception):
@@ -109,6 +111,7 @@ class Ring:
         self.kick = None
         self.call = None
         self.used_idx = None      # the used index as this backend last wrote it
+        self.rx_seen = 0          # rx: the avail index the last delivery looked up to
         self.started = False      # a kick fd came: the ring runs (until GET_VRING_BASE)
         self.enabled = False      # SET_VRING_ENABLE (rings start disabled with PROTOCOL_FEATURES)
 
@@ -144,6 +147,8 @@ class Backend:
         self.messages = []          # names of the messages received, in order
         self.enables = []           # (ring, on) as SET_VRING_ENABLE came
         self.delivered = [0] * queues
+        self.pushes = 0             # used-ring updates
+        self.unkicked = 0           # passes that found work without a kick
         self.transmitted = [0] * queues
         self.stop = threading.Event()
         self.wake_r, self.wake_w = os.pipe()
@@ -380,6 +385,7 @@ class Backend:
                     pass
             if self.stop.is_set():
                 return
+            before = self.pushes
             try:
                 with self.lock:
                     for r in self.rings:
@@ -392,6 +398,9 @@ class Backend:
             except ProtocolError as e:
                 self.error(str(e))
                 time.sleep(0.1)
+            if not ready and self.pushes != before:
+                # Work no kick announced: found by looking every 20 ms.
+                self.unkicked += 1
 
     def _u16(self, part, off):
         """A 16-bit field of a ring part, in one access (the host is little-endian)."""
@@ -407,14 +416,22 @@ class Backend:
     def _chain(self, r, head):
         """The descriptors of the chain at head: [(addr, len, writable)]."""
         out = []
-        i = head
-        for _ in range(r.num + 1):
-            if i >= r.num:
-                raise ProtocolError(f"ring {r.index}: descriptor {i} beyond {r.num}")
-            region, base = r.desc
-            addr, ln, flags, nxt = struct.unpack_from("<QIHH", region.map, base + 16 * i)
+        region, base = r.desc
+        table, size, i = region.map, r.num, head
+        indirect = False
+        for _ in range(r.num + 65536):
+            if i >= size:
+                raise ProtocolError(f"ring {r.index}: descriptor {i} beyond {size}")
+            addr, ln, flags, nxt = struct.unpack_from("<QIHH", table, base + 16 * i)
             if flags & DESC_F_INDIRECT:
-                raise ProtocolError(f"ring {r.index}: indirect descriptor (not offered)")
+                # 2.7.5.3: a table of descriptors in one, never nested nor chained.
+                if not self.has(F_INDIRECT_DESC) or indirect or flags & DESC_F_NEXT or out:
+                    raise ProtocolError(f"ring {r.index}: indirect descriptor misused")
+                if not ln or ln % 16:
+                    raise ProtocolError(f"ring {r.index}: indirect table of {ln} bytes")
+                table, base = self._gpa(addr, ln)
+                size, i, indirect = ln // 16, 0, True
+                continue
             out.append((addr, ln, bool(flags & DESC_F_WRITE)))
             if not flags & DESC_F_NEXT:
                 return out
@@ -431,12 +448,32 @@ class Backend:
         for k, (head, ln) in enumerate(entries):
             struct.pack_into("<II", region.map, base + 4 + 8 * ((idx + k) % r.num), head, ln)
         # 2.7.8: the entries before the index (x86 keeps stores in order).
+        self.pushes += 1
         r.used_idx = (idx + len(entries)) & 0xffff
         self._set_u16(r.used, 2, r.used_idx)
-        if not self._u16(r.avail, 0) & AVAIL_F_NO_INTERRUPT and r.call is not None:
+        if self.has(F_EVENT_IDX):
+            # 2.7.10: interrupt when the new entries pass the driver's used_event.
+            event = self._u16(r.avail, 4 + 2 * r.num)
+            need = (r.used_idx - event - 1) & 0xffff < (r.used_idx - idx) & 0xffff
+        else:
+            need = not self._u16(r.avail, 0) & AVAIL_F_NO_INTERRUPT
+        if need and r.call is not None:
             os.write(r.call, struct.pack("<Q", 1))
 
+    def _want_kick(self, r, seen):
+        """EVENT_IDX (2.7.10): ask for a kick when the driver makes available the
+        buffer at avail index seen; True when it already did (look again)."""
+        if not self.has(F_EVENT_IDX):
+            return False
+        self._set_u16(r.used, 4 + 8 * r.num, seen)
+        return self._u16(r.avail, 2) != seen
+
     def _tx(self, r):
+        while self._tx_batch(r) and self._want_kick(r, r.last_avail):
+            pass
+
+    def _tx_batch(self, r):
+        """Take every frame made available; True when the ring is then empty."""
         pair = r.index // 2
         done = []
         while self._u16(r.avail, 2) != r.last_avail:
@@ -465,8 +502,15 @@ class Backend:
                     self.lock.acquire()
         if done:
             self._push_used(r, done)
+        return True
 
     def _rx(self, r, pair):
+        # Out of buffers with frames waiting: ask for a kick when more come.
+        while not self._rx_batch(r, pair) and self._want_kick(r, r.rx_seen):
+            pass
+
+    def _rx_batch(self, r, pair):
+        """Deliver what the posted buffers hold; True when every frame went."""
         hl = self.hdr_len
         mrg = self.has(F_MRG_RXBUF)
         entries = []
@@ -474,7 +518,7 @@ class Backend:
             flags, gso_type, start, offset, frame = self.pending[pair][0]
             need = hl + len(frame)
             # Take buffers (mergeable: as many as it needs; else one) before writing.
-            avail_idx = self._u16(r.avail, 2)
+            avail_idx = r.rx_seen = self._u16(r.avail, 2)
             pos = r.last_avail
             bufs = []
             room = 0
@@ -510,6 +554,7 @@ class Backend:
             self.delivered[pair] += 1
         if entries:
             self._push_used(r, entries)
+        return not self.pending[pair]
 
 
 def inet_sum(data, start=0):
