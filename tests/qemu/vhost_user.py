@@ -78,6 +78,11 @@ DESC_F_WRITE = 2
 DESC_F_INDIRECT = 4
 AVAIL_F_NO_INTERRUPT = 1
 
+# QEMU's virtio-net ANDs the bits of its vhost-user list (hw/net/vhost_net.c:
+# ring features, VERSION_1, the offloads, MRG_RXBUF, MTU, MQ, GUEST_ANNOUNCE,
+# ...) with these and keeps the rest its own (MAC, STATUS, the control
+# queue's): seen on QEMU 7.2, a backend without MQ gets a device without
+# it, and without GUEST_ANNOUNCE the guest is never asked to announce.
 DEFAULT_FEATURES = (1 << F_VERSION_1 | 1 << F_ANY_LAYOUT | 1 << F_CSUM | 1 << F_GUEST_CSUM
                     | 1 << F_MRG_RXBUF | 1 << F_INDIRECT_DESC | 1 << F_EVENT_IDX)
 
@@ -130,8 +135,7 @@ class Backend:
     def __init__(self, path, queues=1, features=DEFAULT_FEATURES, on_tx=None, log=None):
         self.path = path
         self.queues = queues
-        # QEMU 7.2 (hw/net/vhost_net.c, user_feature_bits) asks the backend for
-        # MQ too: a device with several pairs needs it in our features.
+        # MQ is on QEMU's list: a device with several pairs needs it from us.
         if queues > 1:
             features |= 1 << F_MQ
         self.offered = features | 1 << VHOST_USER_F_PROTOCOL_FEATURES
@@ -141,7 +145,8 @@ class Backend:
         self.log = log or (lambda msg: None)
         self.regions = []
         self.rings = [Ring(i) for i in range(2 * queues)]
-        self.pending = [[] for _ in range(queues)]   # frames (hdr bytes, data) per rx pair
+        # per receive pair: (flags, gso_type, csum_start, csum_offset, frame) waiting
+        self.pending = [[] for _ in range(queues)]
         self.lock = threading.Condition()
         self.errors = []
         self.messages = []          # names of the messages received, in order
@@ -191,6 +196,13 @@ class Backend:
                 s.close()
         self.ctl_thread.join(2)
         self.data_thread.join(2)
+        for r in self.rings:
+            for fd in (r.kick, r.call):
+                if fd is not None:
+                    os.close(fd)
+            r.kick = r.call = None
+        os.close(self.wake_r)
+        os.close(self.wake_w)
         try:
             os.unlink(self.path)
         except OSError:
