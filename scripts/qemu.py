@@ -415,7 +415,9 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     backends of the n-th device of that kind (None or missing: the default
     backend); blks: per-index Blk for the n-th blk (wins over blk_files); a
     net backend is a -netdev value without the id
-    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
+    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B", or
+    "vhost-user,path=SOCK,queues=N": a chardev to the backend's Unix socket,
+    and guest RAM becomes a shared memfd the backend maps). props: {device id:
     "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
     client on each console socket before it starts the guest. Returns a Command.
     """
