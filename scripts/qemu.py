@@ -65,7 +65,12 @@ Command line:
               (repeat for the next net): user,... or socket with loopback
               addresses only, e.g. socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B
               (raw Ethernet frames to a host program), socket,listen=127.0.0.1:P
-              or socket,connect=127.0.0.1:P (two guests, or a host program).
+              or socket,connect=127.0.0.1:P (two guests, or a host program),
+              or vhost-user,path=SOCK[,queues=N]: QEMU connects to a vhost-user
+              backend listening on the Unix socket SOCK (a test program that
+              is the device's data path, tests/qemu/vhost_user.py) with N
+              queue pairs; the guest's RAM is then a shared memfd the backend
+              maps (-object memory-backend-memfd,share=on).
   --console-wait  QEMU waits for a client on every console socket before the
               guest starts (e.g. `socat -,raw,echo=0 UNIX-CONNECT:PATH`).
 
@@ -270,8 +275,15 @@ def check_netdev(value):
             if key in ("hostfwd", "guestfwd") and not re.match(r"^(tcp|udp):127\.0\.0\.1:", val):
                 raise QemuError(f"netdev {value}: {key} must bind 127.0.0.1")
         return value
+    if kind == "vhost-user":
+        # A Unix socket: nothing leaves the host.
+        if not opts.get("path") or set(opts) - {"path", "queues"}:
+            raise QemuError(f"netdev {value}: vhost-user takes path=SOCK and queues=N only")
+        if "queues" in opts and not opts["queues"].isdigit():
+            raise QemuError(f"netdev {value}: queues=N")
+        return value
     if kind != "socket":
-        raise QemuError(f"netdev {value}: only user and socket backends")
+        raise QemuError(f"netdev {value}: only user, socket and vhost-user backends")
     for key in _LOOPBACK_KEYS:
         if key in opts and key != "mcast" and not opts[key].startswith("127.0.0.1:"):
             raise QemuError(f"netdev {value}: {key} must be 127.0.0.1:PORT")
@@ -363,6 +375,15 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
     if d.kind == "net":
         backend = net_backends[d.index] if d.index < len(net_backends) else None
         backend = backend or "user,restrict=on"
+        if backend.startswith("vhost-user,"):
+            # The backend is the server: QEMU waits for the connection at start-up.
+            opts = dict(o.partition("=")[::2] for o in backend.split(",")[1:] if o)
+            netdev = f"vhost-user,id={d.id},chardev={d.id}chr"
+            if "queues" in opts:
+                netdev += f",queues={opts['queues']}"
+            return ["-chardev", f"socket,id={d.id}chr,path={_qarg(opts['path'])}",
+                    "-netdev", netdev,
+                    "-device", f"virtio-net-device,netdev={d.id}{bus}{extra}"]
         return ["-netdev", f"{backend},id={d.id}",
                 "-device", f"virtio-net-device,netdev={d.id}{bus}{extra}"]
     if d.kind == "console":
@@ -422,7 +443,9 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     backends of the n-th device of that kind (None or missing: the default
     backend); blks: per-index Blk for the n-th blk (wins over blk_files); a
     net backend is a -netdev value without the id
-    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
+    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B", or
+    "vhost-user,path=SOCK,queues=N": a chardev to the backend's Unix socket,
+    and guest RAM becomes a shared memfd the backend maps). props: {device id:
     "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
     client on each console socket before it starts the guest. ring: "split"
     (QEMU's default) or "packed": every virtio device offers
@@ -464,6 +487,12 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
                              list(net_backends), props, console_wait)
+    if any(b and b.startswith("vhost-user,") for b in net_backends):
+        # vhost-user.rst: the backend maps guest RAM from the fds QEMU sends,
+        # so RAM must be a shareable memfd of the machine's size.
+        size = a.machine[a.machine.index("-m") + 1]
+        argv += ["-object", f"memory-backend-memfd,id=ram,size={size},share=on",
+                 "-machine", "memory-backend=ram"]
     if isinstance(extra, str):
         extra = shlex.split(extra)
     argv += list(extra or ())
