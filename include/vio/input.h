@@ -23,9 +23,9 @@
  *     deferred work: vio_service or a blocking call on the device), or
  *   - into a queue of the driver's that vio_input_read empties.
  * When that queue has no room for a whole group, the group is dropped,
- * counted (struct vio_input_info.dropped_events / dropped_groups), and the
- * next group read is preceded by one EV_SYN/SYN_DROPPED event where the gap
- * was: what is delivered is never cut, reordered or mixed.
+ * counted (struct vio_input_info.dropped_events / dropped_groups), and one
+ * EV_SYN/SYN_DROPPED event stands in the queue where groups went missing
+ * (as evdev does): what is delivered is never cut, reordered or mixed.
  *
  * Nothing the device sends is trusted: an event whose type or code the
  * device did not declare, or a buffer of the wrong length, is counted in

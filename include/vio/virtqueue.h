@@ -55,6 +55,13 @@ struct vio_vq_config {
 	bool legacy;          /* guest-native byte order instead of little-endian */
 	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX was negotiated */
 	/*
+	 * A used length beyond the chain's writable bytes is clamped instead
+	 * of failing the queue, as on legacy devices (2.7.8.1): for a queue
+	 * whose device is known to report what it read (see struct
+	 * vio_vq_opts.clamp_used_len).
+	 */
+	bool clamp_used_len;
+	/*
 	 * VIRTIO_RING_F_INDIRECT_DESC was negotiated: chains of 2 to
 	 * indirect_max segments go into a per-entry indirect table and take one
 	 * ring descriptor. 0: no indirect descriptors.

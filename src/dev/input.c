@@ -360,8 +360,13 @@ static int input_probe(struct vio_device *dev)
 		return rc;
 	ev = (struct vio_vq_opts){ .max_size = in->p.event_buffers, .handler = input_ev_done,
 				   .arg = in };
-	st = (struct vio_vq_opts){ .max_size = in->p.status_buffers, .handler = input_st_done,
-				   .arg = in };
+	/*
+	 * QEMU (up to 7.2 at least) completes a status buffer with the length
+	 * it read, in a buffer the device may only read; nothing is taken
+	 * from that length, so it is clamped rather than a protocol error.
+	 */
+	st = (struct vio_vq_opts){ .max_size = in->p.status_buffers, .clamp_used_len = true,
+				   .handler = input_st_done, .arg = in };
 	rc = vio_dev_vq_setup(dev, VIRTIO_INPUT_EVENTQ, &ev, &in->evq);
 	if (!rc)
 		rc = vio_dev_vq_setup(dev, VIRTIO_INPUT_STATUSQ, &st, &in->stq);

@@ -48,27 +48,31 @@ void input_ev_start(struct input *in)
 	vio_unlock(s);
 }
 
-/* Queue a whole group for vio_input_read, or drop it when it does not fit. Under vio_lock. */
+/*
+ * Queue a whole group for vio_input_read, or drop it when it does not fit.
+ * One slot is always kept for an EV_SYN/SYN_DROPPED mark, so the mark goes
+ * in at once where the gap is, and a reader who stopped reading finds it
+ * after the last group kept. Under vio_lock.
+ */
 static void fifo_put(struct input *in, const struct vio_input_event *ev, unsigned n)
 {
 	const unsigned cap = CONFIG_VIO_INPUT_QUEUE_SIZE;
-	unsigned need = n + (in->gap ? 1u : 0u);
 
-	if (cap - in->fifo_count < need) {
+	if (cap - in->fifo_count < n + 1) {
 		in->dropped_events += n;
 		in->dropped_groups++;
-		in->gap = true;
-		return;
-	}
-	if (in->gap) {
-		/* Mark where groups went missing, as evdev does. */
-		struct vio_input_event mark = { EV_SYN, SYN_DROPPED, 0 };
+		if (!in->gap) {
+			struct vio_input_event mark = { EV_SYN, SYN_DROPPED, 0 };
 
-		in->fifo[(in->fifo_head + in->fifo_count++) % cap] = mark;
-		in->gap = false;
+			/* Mark where groups went missing, as evdev does. */
+			in->fifo[(in->fifo_head + in->fifo_count++) % cap] = mark;
+			in->gap = true;
+		}
+		return;
 	}
 	for (unsigned i = 0; i < n; i++)
 		in->fifo[(in->fifo_head + in->fifo_count++) % cap] = ev[i];
+	in->gap = false;
 	in->events += n;
 	in->groups++;
 }
@@ -205,6 +209,8 @@ static unsigned fifo_take(struct input *in, struct vio_input_event *ev, unsigned
 		in->fifo_head = (in->fifo_head + 1) % CONFIG_VIO_INPUT_QUEUE_SIZE;
 		in->fifo_count--;
 	}
+	if (!in->fifo_count)
+		in->gap = false; /* the mark, newest, was read */
 	return n;
 }
 

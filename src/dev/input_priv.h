@@ -42,7 +42,7 @@ struct input {
 	/* Under vio_lock: */
 	struct vio_input_event fifo[CONFIG_VIO_INPUT_QUEUE_SIZE];
 	unsigned fifo_head, fifo_count;
-	bool gap;                         /* a group was dropped since the last one queued */
+	bool gap;                         /* the newest entry queued is a SYN_DROPPED mark */
 	uint16_t st_free[INPUT_BUFS_LIMIT];
 	unsigned n_st_free;
 	uint64_t events, groups, dropped_events, dropped_groups, bad_events, abs_out_of_range;

@@ -77,16 +77,20 @@ static void describe(struct vio_device *dev)
 	}
 }
 
-/* Print what every device has queued; returns the events printed. */
+/*
+ * Print what every device has queued; returns the events printed. A few
+ * events a read: each read also runs the device's work, which gives its
+ * buffers back, and a line on the UART takes tens of microseconds.
+ */
 static unsigned drain(void)
 {
-	static struct vio_input_event ev[64];
+	static struct vio_input_event ev[8];
 	unsigned total = 0;
 
 	for (unsigned i = 0; i < ndevs; i++) {
 		int n;
 
-		while ((n = vio_input_read_nonblock(devs[i], ev, 64)) > 0) {
+		while ((n = vio_input_read_nonblock(devs[i], ev, 8)) > 0) {
 			for (int k = 0; k < n; k++)
 				printf("EV %s %u %u %ld\n", devs[i]->name, ev[k].type, ev[k].code,
 				       (long)ev[k].value);

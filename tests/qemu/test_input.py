@@ -183,7 +183,7 @@ class Run:
         return out
 
     def finish(self, quit_line="quit"):
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and not self.proc.stdin.closed:
             self.uart(quit_line)
         try:
             rc = self.proc.wait(max(0.1, self.deadline - time.monotonic()))
@@ -417,13 +417,14 @@ def case_latency(r):
     kbd = by_id["keyboard0"]
     r.uart("watch")
     _, pos = r.wait_line(r"^GO$")
-    samples = []
+    samples, rtts = [], []
     for i in range(r.args.samples):
         down = i % 2 == 0
         text = f"\nEV {kbd} {EV_KEY} {KEY_A} {1 if down else 0}\r"
-        start = len(r.con.log())
+        start = max(0, len(r.con.log()) - 1)  # text starts with the last line's end
         t0 = time.monotonic()
         r.send(key("a", down))
+        rtts.append((time.monotonic() - t0) * 1e6)
         end = r.con.wait_for(text, start, r.deadline)
         t1 = time.monotonic()
         if not fails.check(end is not None, f"sample {i}: no event"):
@@ -436,7 +437,8 @@ def case_latency(r):
         q = lambda p: s[min(len(s) - 1, int(p * len(s)))]  # noqa: E731
         print(f"LATENCY {r.args.arch} {r.args.virtio}: {len(s)} samples, QMP input-send-event "
               f"to the guest's line on the UART: median {statistics.median(s):.0f} us, "
-              f"p90 {q(0.90):.0f} us, p99 {q(0.99):.0f} us, max {s[-1]:.0f} us")
+              f"p90 {q(0.90):.0f} us, p99 {q(0.99):.0f} us, max {s[-1]:.0f} us; the QMP "
+              f"command's own round trip: median {statistics.median(rtts):.0f} us")
 
 
 def parse_codes(text):
@@ -524,6 +526,7 @@ def case_shell(r):
         fails.check(re.search(rf"^input\d+ EV_KEY {KEY_A} 1$", out, re.M) is not None,
                     f"input watch: {out!r}")
     r.uart("poweroff")
+    r.proc.stdin.close()
 
 
 CASES = {"events": case_events, "burst": case_burst, "leds": case_leds,
