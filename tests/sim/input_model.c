@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The simulated virtio-input device: see input_model.h. */
+#include <string.h>
+
+#include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_input.h>
+
+#include "input_model.h"
+
+/* Wire fields in the device's byte order: the host is little-endian, legacy or not. */
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+void sim_input_cfg(struct sim_input *in, uint8_t select, uint8_t subsel, const void *data,
+		   unsigned size)
+{
+	struct sim_input_cfg *c = NULL;
+
+	for (unsigned i = 0; i < in->ncfg; i++) {
+		if (in->cfg[i].select == select && in->cfg[i].subsel == subsel)
+			c = &in->cfg[i];
+	}
+	if (!c) {
+		if (in->ncfg == SIM_INPUT_CFG_MAX) {
+			sim_error("input model: config table full (test bug)");
+			return;
+		}
+		c = &in->cfg[in->ncfg++];
+	}
+	memset(c, 0, sizeof(*c));
+	c->select = select;
+	c->subsel = subsel;
+	c->size = (uint8_t)(size > 255 ? 255 : size);
+	memcpy(c->data, data, size < sizeof(c->data) ? size : sizeof(c->data));
+}
+
+void sim_input_push_len(struct sim_input *in, uint16_t type, uint16_t code, uint32_t value,
+			uint32_t len)
+{
+	struct sim_input_ev *e;
+
+	if (in->ev_count == SIM_INPUT_EVENTS) {
+		sim_error("input model: event queue full (test bug)");
+		return;
+	}
+	e = &in->ev[(in->ev_head + in->ev_count++) % SIM_INPUT_EVENTS];
+	e->type = type;
+	e->code = code;
+	e->value = value;
+	e->len = len;
+}
+
+void sim_input_push(struct sim_input *in, uint16_t type, uint16_t code, uint32_t value)
+{
+	sim_input_push_len(in, type, code, value, 8);
+}
+
+/* 5.8.5: the driver wrote select or subsel; show the entry they name. */
+static void input_config_write(struct sim_dev *d, unsigned off, unsigned width)
+{
+	struct sim_input *in = d->model_ctx;
+	uint8_t select = d->config[VIRTIO_INPUT_CFG_SELECT];
+	uint8_t subsel = d->config[VIRTIO_INPUT_CFG_SUBSEL];
+
+	if (off > VIRTIO_INPUT_CFG_SUBSEL || off + width > VIRTIO_INPUT_CFG_SIZE) {
+		sim_error("input: config write of %u bytes at %u", width, off);
+		return;
+	}
+	d->config[VIRTIO_INPUT_CFG_SIZE] = 0;
+	memset(&d->config[VIRTIO_INPUT_CFG_U], 0, VIRTIO_INPUT_CFG_U_MAX);
+	for (unsigned i = 0; i < in->ncfg; i++) {
+		if (in->cfg[i].select == select && in->cfg[i].subsel == subsel) {
+			d->config[VIRTIO_INPUT_CFG_SIZE] = in->cfg[i].size;
+			memcpy(&d->config[VIRTIO_INPUT_CFG_U], in->cfg[i].data, 128);
+		}
+	}
+}
+
+static int input_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c)
+{
+	struct sim_input *in = d->model_ctx;
+	struct sim_input_ev *e;
+
+	if (q == VIRTIO_INPUT_STATUSQ) {
+		uint8_t m[8];
+
+		if (c->nin || c->nout != 1 || c->out_len != 8) {
+			sim_error("input: status buffer of %u bytes in %u+%u segments", c->out_len,
+				  c->nout, c->nin);
+			return 0;
+		}
+		memcpy(m, c->out[0].buf, 8);
+		if (in->nstatus < SIM_INPUT_STATUS) {
+			e = &in->status[in->nstatus];
+			e->type = (uint16_t)(m[0] | m[1] << 8);
+			e->code = (uint16_t)(m[2] | m[3] << 8);
+			e->value = m[4] | m[5] << 8 | (uint32_t)m[6] << 16 | (uint32_t)m[7] << 24;
+		}
+		in->nstatus++;
+		return 0;
+	}
+	if (q != VIRTIO_INPUT_EVENTQ) {
+		sim_error("input: chain on queue %u", q);
+		return 0;
+	}
+	if (c->nout || c->nin != 1 || c->in_len < 8) {
+		sim_error("input: event buffer of %u bytes in %u+%u segments", c->in_len, c->nout,
+			  c->nin);
+		return 0;
+	}
+	if (!in->ev_count)
+		return SIM_HOLD;
+	e = &in->ev[in->ev_head];
+	in->ev_head = (in->ev_head + 1) % SIM_INPUT_EVENTS;
+	in->ev_count--;
+	put16(c->in[0].buf, e->type);
+	put16((uint8_t *)c->in[0].buf + 2, e->code);
+	put32((uint8_t *)c->in[0].buf + 4, e->value);
+	in->events_sent++;
+	return (int)(e->len < c->in_len ? e->len : c->in_len);
+}
+
+const struct sim_model sim_input_model = {
+	.name = "input",
+	.handle = input_handle,
+	.config_write = input_config_write,
+};
+
+static void set_bit(uint8_t *map, unsigned n)
+{
+	map[n / 8] |= (uint8_t)(1u << (n % 8));
+}
+
+/* EV_BITS of type: the codes listed, size up to the highest. */
+static void bits(struct sim_input *in, uint8_t type, const uint16_t *codes, unsigned n)
+{
+	uint8_t map[128] = { 0 };
+	unsigned size = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		set_bit(map, codes[i]);
+		if (codes[i] / 8u + 1 > size)
+			size = codes[i] / 8u + 1;
+	}
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_EV_BITS, type, map, size ? size : 1);
+}
+
+static void absinfo(struct sim_input *in, uint8_t axis, uint32_t min, uint32_t max)
+{
+	uint8_t a[20] = { 0 };
+
+	put32(a, min);
+	put32(a + 4, max);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ABS_INFO, axis, a, sizeof(a));
+}
+
+void sim_input_attach(struct sim_dev *d, struct sim_input *in, enum sim_input_kind kind)
+{
+	static const char *const names[] = { "QEMU Virtio Keyboard", "QEMU Virtio Mouse",
+					     "QEMU Virtio Tablet", "Sim MultiTouch" };
+	static const char *const serials[] = { "sim-keyboard", "sim-mouse", "sim-tablet",
+					       "sim-touch" };
+	static const uint16_t buttons[] = { BTN_LEFT, BTN_RIGHT, BTN_MIDDLE, 0x113, 0x114,
+					    0x150, 0x151 };
+	static const uint16_t leds[] = { LED_NUML, LED_CAPSL, LED_SCROLLL };
+	static const uint16_t rel_mouse[] = { REL_X, REL_Y, REL_WHEEL };
+	static const uint16_t rel_wheel[] = { REL_WHEEL };
+	static const uint16_t abs_xy[] = { ABS_X, ABS_Y };
+	static const uint16_t abs_mt[] = { ABS_X, ABS_Y, ABS_MT_SLOT, ABS_MT_POSITION_X,
+					   ABS_MT_POSITION_Y, ABS_MT_TRACKING_ID };
+	static const uint16_t touch[] = { BTN_TOUCH };
+	uint16_t keys[KEY_Z];
+	uint8_t ids[8];
+
+	memset(in, 0, sizeof(*in));
+	d->device_id = VIRTIO_ID_INPUT;
+	d->model = &sim_input_model;
+	d->model_ctx = in;
+	d->q[0].num_max = 64;
+	d->q[1].num_max = 64;
+	d->config_size = sizeof(struct virtio_input_config);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_NAME, 0, names[kind], (unsigned)strlen(names[kind]) + 1);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_SERIAL, 0, serials[kind],
+		      (unsigned)strlen(serials[kind]));
+	put16(ids, 0x06);
+	put16(ids + 2, 0x0627);
+	put16(ids + 4, (uint16_t)(kind + 1));
+	put16(ids + 6, 1);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_DEVIDS, 0, ids, sizeof(ids));
+	switch (kind) {
+	case SIM_INPUT_KEYBOARD:
+		for (unsigned i = 0; i < KEY_Z; i++)
+			keys[i] = (uint16_t)(i + 1);
+		bits(in, EV_KEY, keys, KEY_Z);
+		bits(in, EV_LED, leds, 3);
+		bits(in, EV_REP, NULL, 0);
+		break;
+	case SIM_INPUT_MOUSE:
+		bits(in, EV_KEY, buttons, 7);
+		bits(in, EV_REL, rel_mouse, 3);
+		break;
+	case SIM_INPUT_TABLET:
+		bits(in, EV_KEY, buttons, 7);
+		bits(in, EV_REL, rel_wheel, 1);
+		bits(in, EV_ABS, abs_xy, 2);
+		absinfo(in, ABS_X, 0, 0x7fff);
+		absinfo(in, ABS_Y, 0, 0x7fff);
+		break;
+	case SIM_INPUT_TOUCH:
+		bits(in, EV_KEY, touch, 1);
+		bits(in, EV_ABS, abs_mt, 6);
+		absinfo(in, ABS_X, 0, 1919);
+		absinfo(in, ABS_Y, 0, 1079);
+		absinfo(in, ABS_MT_SLOT, 0, 9);
+		absinfo(in, ABS_MT_POSITION_X, 0, 1919);
+		absinfo(in, ABS_MT_POSITION_Y, 0, 1079);
+		absinfo(in, ABS_MT_TRACKING_ID, 0, 0xffff);
+		sim_input_cfg(in, VIRTIO_INPUT_CFG_PROP_BITS, 0, "\x02", 1);
+		break;
+	}
+}
