@@ -54,6 +54,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_test  # noqa: E402  (also puts scripts/ on the path)
 import qemu  # noqa: E402
+import test_console  # noqa: E402  (its Run: the UART and waiting for lines)
 
 DEVICES = "keyboard,mouse,tablet"
 SERIALS = {"keyboard0": "vio-kbd-1", "mouse0": "vio-mouse-2", "tablet0": "vio-tablet-3"}
@@ -100,13 +101,11 @@ def absolute(axis, value):
     return {"type": "abs", "data": {"axis": axis, "value": value}}
 
 
-class Run:
+class Run(test_console.Run):
+    """test_console's run (uart, wait_line) with QMP, a trace and three input devices."""
+
     def __init__(self, args, tmp):
-        self.args = args
-        self.tmp = tmp
-        self.fails = run_test.Failures()
-        self.proc = None
-        self.con = None
+        super().__init__(args, tmp)
         self.qmp = None
         self.trace = os.path.join(tmp, "trace.log")
         self.devs = {}   # guest device name -> QEMU id ("input0" -> "keyboard0")
@@ -133,26 +132,11 @@ class Run:
         return self.fails.check(self.con.wait_for(ready, 0, self.deadline) is not None,
                                 f"the firmware never printed {ready.strip()}")
 
-    def uart(self, line):
-        print(f"> {line}")
-        self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
-
     def send(self, *events):
         self.qmp.command("input-send-event", events=list(events))
 
     def log(self):
         return self.con.log().replace("\r", "")
-
-    def wait_line(self, rx, start=0):
-        """The first match of rx at or after start, as (match, end), or (None, start)."""
-        while True:
-            m = re.compile(rx, re.M).search(self.log(), start)
-            if m:
-                return m, m.end()
-            if time.monotonic() >= self.deadline or self.con.closed:
-                return None, start
-            time.sleep(0.01)
 
     def parse_devices(self):
         """Map guest names to QEMU ids by kind, and note the axis ranges (INPUT, ABS lines)."""
@@ -218,15 +202,24 @@ class Run:
             return 0
 
 
-def case_events(r):
-    fails = r.fails
+def start_watch(r):
+    """Boot, learn the devices, start `watch`: (QEMU id -> guest name, log position), or None."""
     if not r.start():
-        return
+        return None
     by_id = r.parse_devices()
-    if fails:
-        return
+    if r.fails:
+        return None
     r.uart("watch")
     _, pos = r.wait_line(r"^GO$")
+    return by_id, pos
+
+
+def case_events(r):
+    fails = r.fails
+    started = start_watch(r)
+    if not started:
+        return
+    by_id, pos = started
     kbd, mouse, tablet = by_id["keyboard0"], by_id["mouse0"], by_id["tablet0"]
     want = {kbd: [], mouse: [], tablet: []}
 
@@ -411,14 +404,11 @@ def case_leds(r):
 
 def case_latency(r):
     fails = r.fails
-    if not r.start():
+    started = start_watch(r)
+    if not started:
         return
-    by_id = r.parse_devices()
-    if fails:
-        return
+    by_id, pos = started
     kbd = by_id["keyboard0"]
-    r.uart("watch")
-    _, pos = r.wait_line(r"^GO$")
     samples, rtts, after = [], [], []
     for i in range(r.args.samples):
         down = i % 2 == 0
@@ -562,19 +552,18 @@ def main():
             r.proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     if r.con:
+        # The console (its middle cut when a burst made it long), QEMU's complaints.
         log = r.log()
-        print("---- console " + "-" * 60)
-        print(log if len(log) < 20000 else log[:4000] + "\n[...]\n" + log[-8000:],
-              end="" if log.endswith("\n") else "\n")
-        if r.con.err:
-            print("---- QEMU stderr " + "-" * 56)
-            print(r.con.err)
-    if r.fails:
-        for msg in r.fails:
-            print(f"FAIL: {msg}")
-        return 1
-    print("PASS")
-    return 0
+        if len(log) > 20000:
+            log = log[:4000] + "\n[...]\n" + log[-8000:]
+        for title, text in (("console", log), ("QEMU stderr", r.con.err)):
+            if text:
+                print(f"---- {title} ".ljust(73, "-"))
+                print(text.rstrip("\n"))
+    for msg in r.fails:
+        print(f"FAIL: {msg}")
+    print("FAIL" if r.fails else "PASS")
+    return 1 if r.fails else 0
 
 
 if __name__ == "__main__":
