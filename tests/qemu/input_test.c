@@ -29,6 +29,7 @@
 #include <vio/error.h>
 #include <vio/input.h>
 #include <vio/spec/virtio_config.h>
+#include <vio/spec/virtio_input.h>
 
 #include "app.h"
 #include "board.h"
@@ -149,7 +150,7 @@ static void leds(const char *arg)
 	for (unsigned i = 0; i < ndevs; i++) {
 		int rc;
 
-		if (!vio_input_has(devs[i], 0x11 /* EV_LED */, -1))
+		if (!vio_input_has(devs[i], EV_LED, -1))
 			continue;
 		rc = vio_input_set_leds(devs[i], (uint32_t)v);
 		vio_input_get_info(devs[i], &info);
