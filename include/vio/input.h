@@ -173,6 +173,8 @@ int vio_input_read_nonblock(struct vio_device *dev, struct vio_input_event *ev, 
  * timeout. Bits of LEDs the device did not declare are ignored. Returns
  * the number of events sent, VIO_ENOTSUP (the device has no LEDs),
  * VIO_ETIMEDOUT or VIO_ESHUTDOWN. Task context; takes vio_lock briefly.
+ * Two threads setting one device's LEDs at once may both send a change:
+ * the device ends in one of the two states; serialize them to know which.
  */
 int vio_input_set_leds(struct vio_device *dev, uint32_t leds);
 

@@ -318,6 +318,9 @@ static int read_config(struct input *in)
 	if (rc)
 		return rc;
 	info->kind = kind_of(in);
+	/* A touch screen of the older protocol ends each contact with SYN_MT_REPORT. */
+	if (info->kind == VIO_INPUT_TOUCH)
+		in->bits[EV_SYN][0] |= 1u << SYN_MT_REPORT;
 	if (info->kind == VIO_INPUT_TOUCH && ((in->have_abs >> ABS_MT_SLOT) & 1u) &&
 	    in->abs[ABS_MT_SLOT].min == 0 && in->abs[ABS_MT_SLOT].max >= 0 &&
 	    in->abs[ABS_MT_SLOT].max < 1024)

@@ -479,6 +479,31 @@ static void test_several(void)
 	CHECK_EQ(vio_input_bits(dev[0], 32, NULL, 0), VIO_EINVAL);
 }
 
+/* A touch screen: slots and positions, and the older protocol's SYN_MT_REPORT. */
+static void test_touch(void)
+{
+	struct vio_input_event ev[8];
+	struct vio_input_info info;
+	struct vio_device *dev;
+
+	init(false);
+	dev = add(new_dev(0, 2, SIM_INPUT_TOUCH));
+	if (!dev)
+		return;
+	sim_input_push(&model[0], EV_ABS, ABS_MT_SLOT, 3);
+	sim_input_push(&model[0], EV_ABS, ABS_MT_TRACKING_ID, 7);
+	sim_input_push(&model[0], EV_ABS, ABS_MT_POSITION_X, 1000);
+	sim_input_push(&model[0], EV_SYN, SYN_MT_REPORT, 0);
+	sim_input_push(&model[0], EV_KEY, BTN_TOUCH, 1);
+	sim_input_push(&model[0], EV_SYN, SYN_REPORT, 0);
+	CHECK_EQ(vio_input_read(dev, ev, 8, SEC), 6);
+	CHECK_EQ(ev[0].value, 3);
+	CHECK_EQ(ev[3].code, SYN_MT_REPORT);
+	CHECK_EQ(vio_input_get_info(dev, &info), 0);
+	CHECK_EQ(info.bad_events, 0);
+	CHECK_EQ(info.abs_out_of_range, 0);
+}
+
 static void all(void)
 {
 	RUN(test_config);
@@ -492,6 +517,7 @@ static void all(void)
 	RUN(test_config_edges);
 	RUN(test_leds);
 	RUN(test_several);
+	RUN(test_touch);
 }
 
 int main(void)
