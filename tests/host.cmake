@@ -77,6 +77,8 @@ vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
 vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
 vio_host_test(test_console_threads LIBRARY vio_host SOURCES ${t}/test_console_threads.c)
 vio_host_test(test_console_threads_poll LIBRARY vio_poll SOURCES ${t}/test_console_threads.c)
+vio_host_test(test_input_threads LIBRARY vio_host SOURCES ${t}/test_input_threads.c)
+vio_host_test(test_input_threads_poll LIBRARY vio_poll SOURCES ${t}/test_input_threads.c)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.

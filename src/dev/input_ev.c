@@ -170,7 +170,7 @@ void input_ev_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 				in->bad_events++;
 			} else {
 				if (port->cache_invalidate)
-					port->cache_invalidate(port->ctx, (void *)(uintptr_t)w, len);
+					port->cache_invalidate(port->ctx, &in->ev_mem[slot], len);
 				in->stage[n].type = vio_wire16(in->legacy, w->type);
 				in->stage[n].code = vio_wire16(in->legacy, w->code);
 				in->stage[n].value = (int32_t)vio_wire32(in->legacy, w->value);

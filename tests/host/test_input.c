@@ -121,8 +121,8 @@ static void test_config(void)
 					       k == 2 ? "sim-tablet" : "sim-touch");
 			if (k == 0) {
 				CHECK_STR(info.name, "QEMU Virtio Keyboard");
-				CHECK_EQ(info.types, (1u << EV_SYN) | (1u << EV_KEY) | (1u << EV_LED) |
-							     (1u << EV_REP));
+				CHECK_EQ(info.types, (1u << EV_SYN) | (1u << EV_KEY) |
+							     (1u << EV_LED) | (1u << EV_REP));
 				CHECK(vio_input_has(dev, EV_KEY, KEY_A));
 				CHECK(!vio_input_has(dev, EV_KEY, BTN_LEFT));
 				CHECK_EQ(vio_input_bits(dev, EV_LED, bits, sizeof(bits)), 1);

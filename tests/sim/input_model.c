@@ -188,7 +188,9 @@ void sim_input_attach(struct sim_dev *d, struct sim_input *in, enum sim_input_ki
 	d->q[0].num_max = 64;
 	d->q[1].num_max = 64;
 	d->config_size = sizeof(struct virtio_input_config);
-	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_NAME, 0, names[kind], (unsigned)strlen(names[kind]) + 1);
+	/* QEMU counts the name's NUL, not the serial's. */
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_NAME, 0, names[kind],
+		      (unsigned)strlen(names[kind]) + 1);
 	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_SERIAL, 0, serials[kind],
 		      (unsigned)strlen(serials[kind]));
 	put16(ids, 0x06);
