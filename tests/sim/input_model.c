@@ -7,19 +7,11 @@
 
 #include "input_model.h"
 
-/* Wire fields in the device's byte order: the host is little-endian, legacy or not. */
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
+/*
+ * Wire structs are filled with vio_cpu_to_le*: little-endian for a modern
+ * device, and the guest's own order for a legacy one, which is the same on
+ * the (little-endian) host.
+ */
 void sim_input_cfg(struct sim_input *in, uint8_t select, uint8_t subsel, const void *data,
 		   unsigned size)
 {
@@ -88,22 +80,21 @@ static void input_config_write(struct sim_dev *d, unsigned off, unsigned width)
 static int input_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c)
 {
 	struct sim_input *in = d->model_ctx;
+	struct virtio_input_event w;
 	struct sim_input_ev *e;
 
 	if (q == VIRTIO_INPUT_STATUSQ) {
-		uint8_t m[8];
-
 		if (c->nin || c->nout != 1 || c->out_len != 8) {
 			sim_error("input: status buffer of %u bytes in %u+%u segments", c->out_len,
 				  c->nout, c->nin);
 			return 0;
 		}
-		memcpy(m, c->out[0].buf, 8);
+		memcpy(&w, c->out[0].buf, sizeof(w));
 		if (in->nstatus < SIM_INPUT_STATUS) {
 			e = &in->status[in->nstatus];
-			e->type = (uint16_t)(m[0] | m[1] << 8);
-			e->code = (uint16_t)(m[2] | m[3] << 8);
-			e->value = m[4] | m[5] << 8 | (uint32_t)m[6] << 16 | (uint32_t)m[7] << 24;
+			e->type = vio_le16_to_cpu(w.type);
+			e->code = vio_le16_to_cpu(w.code);
+			e->value = vio_le32_to_cpu(w.value);
 		}
 		in->nstatus++;
 		return 0;
@@ -122,9 +113,10 @@ static int input_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c
 	e = &in->ev[in->ev_head];
 	in->ev_head = (in->ev_head + 1) % SIM_INPUT_EVENTS;
 	in->ev_count--;
-	put16(c->in[0].buf, e->type);
-	put16((uint8_t *)c->in[0].buf + 2, e->code);
-	put32((uint8_t *)c->in[0].buf + 4, e->value);
+	w.type = vio_cpu_to_le16(e->type);
+	w.code = vio_cpu_to_le16(e->code);
+	w.value = vio_cpu_to_le32(e->value);
+	memcpy(c->in[0].buf, &w, sizeof(w));
 	in->events_sent++;
 	return (int)(e->len < c->in_len ? e->len : c->in_len);
 }
@@ -156,11 +148,11 @@ static void bits(struct sim_input *in, uint8_t type, const uint16_t *codes, unsi
 
 static void absinfo(struct sim_input *in, uint8_t axis, uint32_t min, uint32_t max)
 {
-	uint8_t a[20] = { 0 };
+	struct virtio_input_absinfo a = { 0 };
 
-	put32(a, min);
-	put32(a + 4, max);
-	sim_input_cfg(in, VIRTIO_INPUT_CFG_ABS_INFO, axis, a, sizeof(a));
+	a.min = vio_cpu_to_le32(min);
+	a.max = vio_cpu_to_le32(max);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ABS_INFO, axis, &a, sizeof(a));
 }
 
 void sim_input_attach(struct sim_dev *d, struct sim_input *in, enum sim_input_kind kind)
@@ -178,8 +170,8 @@ void sim_input_attach(struct sim_dev *d, struct sim_input *in, enum sim_input_ki
 	static const uint16_t abs_mt[] = { ABS_X, ABS_Y, ABS_MT_SLOT, ABS_MT_POSITION_X,
 					   ABS_MT_POSITION_Y, ABS_MT_TRACKING_ID };
 	static const uint16_t touch[] = { BTN_TOUCH };
+	struct virtio_input_devids ids;
 	uint16_t keys[KEY_Z];
-	uint8_t ids[8];
 
 	memset(in, 0, sizeof(*in));
 	d->device_id = VIRTIO_ID_INPUT;
@@ -193,11 +185,11 @@ void sim_input_attach(struct sim_dev *d, struct sim_input *in, enum sim_input_ki
 		      (unsigned)strlen(names[kind]) + 1);
 	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_SERIAL, 0, serials[kind],
 		      (unsigned)strlen(serials[kind]));
-	put16(ids, 0x06);
-	put16(ids + 2, 0x0627);
-	put16(ids + 4, (uint16_t)(kind + 1));
-	put16(ids + 6, 1);
-	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_DEVIDS, 0, ids, sizeof(ids));
+	ids.bustype = vio_cpu_to_le16(0x06);
+	ids.vendor = vio_cpu_to_le16(0x0627);
+	ids.product = vio_cpu_to_le16((uint16_t)(kind + 1));
+	ids.version = vio_cpu_to_le16(1);
+	sim_input_cfg(in, VIRTIO_INPUT_CFG_ID_DEVIDS, 0, &ids, sizeof(ids));
 	switch (kind) {
 	case SIM_INPUT_KEYBOARD:
 		for (unsigned i = 0; i < KEY_Z; i++)
