@@ -41,6 +41,7 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
   ${VIO_SOURCE_DIR}/tests/sim/net_model.c
   ${VIO_SOURCE_DIR}/tests/sim/console_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/input_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
@@ -87,6 +88,9 @@ vio_host_test(test_console_threads LIBRARY vio_host SOURCES ${t}/test_console_th
 vio_host_test(test_console_threads_poll LIBRARY vio_poll SOURCES ${t}/test_console_threads.c)
 vio_host_test_packed(test_threads_packed test_threads)
 vio_host_test_packed(test_console_threads_packed test_console_threads)
+vio_host_test(test_input_threads LIBRARY vio_host SOURCES ${t}/test_input_threads.c)
+vio_host_test(test_input_threads_poll LIBRARY vio_poll SOURCES ${t}/test_input_threads.c)
+vio_host_test_packed(test_input_threads_packed test_input_threads)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.
@@ -113,6 +117,9 @@ vio_host_test_packed(test_net_packed test_net)
 vio_host_test_packed(test_net_poll_packed test_net_poll)
 vio_host_test_packed(test_console_packed test_console)
 vio_host_test_packed(test_console_poll_packed test_console_poll)
+vio_host_test(test_input LIBRARY vio_host SOURCES ${t}/test_input.c)
+vio_host_test(test_input_poll LIBRARY vio_poll SOURCES ${t}/test_input.c)
+vio_host_test_packed(test_input_packed test_input)
 vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)

@@ -25,6 +25,10 @@
 #include <vio/console.h>
 #endif
 
+#if CONFIG_VIO_DRIVER_INPUT
+#include <vio/input.h>
+#endif
+
 #include "app.h"
 #include "board.h"
 #include "vio_baremetal.h"
@@ -42,6 +46,9 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_CONSOLE
 	&vio_console_driver,
+#endif
+#if CONFIG_VIO_DRIVER_INPUT
+	&vio_input_driver,
 #endif
 	NULL,
 };

@@ -57,6 +57,13 @@ struct vio_vq_config {
 	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX was negotiated */
 	bool packed;          /* VIRTIO_F_RING_PACKED was negotiated: the packed layout */
 	/*
+	 * A used length beyond the chain's writable bytes is clamped instead
+	 * of failing the queue, as on legacy devices (2.7.8.1): for a queue
+	 * whose device is known to report what it read (see struct
+	 * vio_vq_opts.clamp_used_len).
+	 */
+	bool clamp_used_len;
+	/*
 	 * VIRTIO_RING_F_INDIRECT_DESC was negotiated: chains of 2 to
 	 * indirect_max segments go into a per-entry indirect table and take one
 	 * ring descriptor. 0: no indirect descriptors.

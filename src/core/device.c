@@ -403,6 +403,7 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 	cfg.legacy = t->legacy;
 	cfg.event_idx = vio_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
 	cfg.packed = vio_dev_has(dev, VIRTIO_F_RING_PACKED);
+	cfg.clamp_used_len = opts->clamp_used_len;
 	if (vio_dev_has(dev, VIRTIO_RING_F_INDIRECT_DESC) && opts->indirect_max > 1)
 		cfg.indirect_max = opts->indirect_max;
 	cfg.notify = vq_notify;

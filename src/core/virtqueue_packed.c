@@ -470,11 +470,15 @@ static int packed_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 	/*
 	 * 2.8.4: the length the device initialized. QEMU leaves WRITE clear in
 	 * used descriptors, so the length is taken whatever the flag and held
-	 * to what the chain offered.
+	 * to what the chain offered, unless the queue's driver says its
+	 * lengths mean nothing (vio_vq_config.clamp_used_len).
 	 */
-	if (written > slot->in_len)
-		return vio_vq_protocol_error(vq, "used length beyond the writable buffers", written,
-					     slot->in_len);
+	if (written > slot->in_len) {
+		if (!vq->cfg.clamp_used_len)
+			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
+						     written, slot->in_len);
+		written = slot->in_len;
+	}
 	/* 2.8.6: the chain's other descriptors are skipped */
 	step(p, &p->next_used, &p->used_wrap, slot->ndesc);
 	*cookie = release(p, (uint16_t)id);

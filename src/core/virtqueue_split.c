@@ -508,9 +508,10 @@ static int split_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 		/*
 		 * 2.7.8.1 (legacy interface): many legacy devices set len
 		 * wrongly, and drivers are told to ignore it; clamp it so it can
-		 * never index past the buffers. A modern device is held to it.
+		 * never index past the buffers. A modern device is held to it,
+		 * unless its driver says the queue's lengths mean nothing.
 		 */
-		if (!vq->cfg.legacy)
+		if (!vq->cfg.legacy && !vq->cfg.clamp_used_len)
 			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
 						     written, slot->in_len);
 		written = slot->in_len;
