@@ -24,6 +24,9 @@
 #if CONFIG_VIO_DRIVER_CONSOLE
 #include <vio/console.h>
 #endif
+#if CONFIG_VIO_DRIVER_GPU
+#include <vio/gpu.h>
+#endif
 
 #include "app.h"
 #include "board.h"
@@ -42,6 +45,9 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_CONSOLE
 	&vio_console_driver,
+#endif
+#if CONFIG_VIO_DRIVER_GPU
+	&vio_gpu_driver,
 #endif
 	NULL,
 };
