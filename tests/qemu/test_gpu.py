@@ -29,11 +29,15 @@ Cases:
   cursor  a cursor image and 16 moves on the cursor queue: QEMU's queue
           status shows 17 commands taken, and the picture is unchanged
   poll    the bars with the polled build
+  resize  a VNC viewer on QEMU's Unix socket asks for 800x600 (RFB
+          SetDesktopSize): the guest gets VIRTIO_GPU_EVENT_DISPLAY, re-reads
+          the display information (and EDID) and draws at the new size
 """
 import argparse
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -131,7 +135,7 @@ class Run:
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def start(self, props=""):
+    def start(self, props="", extra=()):
         """Boot with one GPU (id gpu0, more properties in props); False when it never got ready."""
         self.stop()
         qmp = self.path("qmp.sock")
@@ -139,7 +143,7 @@ class Run:
             os.unlink(qmp)
         p = "id=gpu0" + ("," + props if props else "")
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, "gpu",
-                                 ["-qmp", f"unix:{qmp},server=on,wait=off"],
+                                 ["-qmp", f"unix:{qmp},server=on,wait=off"] + list(extra),
                                  boot_suffix=self.args.boot_suffix, interactive=False,
                                  props={"gpu0": p})
         if not os.path.exists(cmd.boot_image):
@@ -367,8 +371,84 @@ def case_cursor(r):
     r.check("the picture under the cursor", Picture(640, 480).bars())
 
 
+class Rfb:
+    """Just enough of an RFB 3.8 client (RFC 6143) on QEMU's VNC Unix socket to ask
+    for another desktop size (ExtendedDesktopSize's SetDesktopSize), as a viewer
+    whose window was resized does."""
+
+    def __init__(self, path, deadline):
+        self.s = run_test.connect_unix(path, deadline)
+        self.s.settimeout(max(0.1, deadline - time.monotonic()))
+        if not self._recv(12).startswith(b"RFB 003."):
+            raise RuntimeError("not an RFB server")
+        self.s.sendall(b"RFB 003.008\n")
+        types = self._recv(self._recv(1)[0])
+        if 1 not in types:
+            raise RuntimeError(f"VNC offers security types {list(types)}, not None")
+        self.s.sendall(bytes([1]))
+        if struct.unpack(">I", self._recv(4))[0] != 0:
+            raise RuntimeError("VNC security handshake failed")
+        self.s.sendall(bytes([1]))  # ClientInit: shared
+        w, h = struct.unpack(">HH", self._recv(4))
+        self._recv(16)  # pixel format
+        self._recv(struct.unpack(">I", self._recv(4))[0])  # desktop name
+        self.size = (w, h)
+        # SetEncodings: Raw and the ExtendedDesktopSize pseudo-encoding (-308).
+        self.s.sendall(struct.pack(">BBHii", 2, 0, 2, 0, -308))
+
+    def _recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.s.recv(n - len(out))
+            if not chunk:
+                raise RuntimeError("VNC closed the connection")
+            out += chunk
+        return out
+
+    def set_desktop_size(self, w, h):
+        # SetDesktopSize (251): width, height, one screen (id, x, y, w, h, flags).
+        self.s.sendall(struct.pack(">BBHHBB", 251, 0, w, h, 1, 0) +
+                       struct.pack(">IHHHHI", 0, 0, 0, w, h, 0))
+
+    def close(self):
+        self.s.close()
+
+
+def case_resize(r):
+    """A viewer asks for another size: the guest gets a display event and re-reads the mode."""
+    vnc = r.path("vnc.sock")
+    if not r.start("xres=640,yres=480", extra=["-vnc", f"unix:{vnc}"]):
+        return
+    rfb = Rfb(vnc, r.deadline)
+    try:
+        print(f"VNC desktop {rfb.size[0]}x{rfb.size[1]}")
+        rfb.set_desktop_size(800, 600)
+        want = None
+        while time.monotonic() < r.deadline:
+            start = len(r.log())
+            m = r.cmd("events", r"^OK events$")
+            if not m:
+                break
+            ev = re.search(r"^EVENTS n=(\d+)", r.log()[start:], re.M)
+            so = r.scanout_lines(start).get(0)
+            if ev and int(ev.group(1)) > 0 and so and (so["w"], so["h"]) == ("800", "600"):
+                want = so
+                break
+            time.sleep(0.2)
+        if r.fails.check(want is not None, "the guest never saw the display change to 800x600"):
+            print(f"ok: display event seen, scanout 0 now {want['w']}x{want['h']}")
+            r.fails.check((want["pw"], want["ph"]) == ("800", "600"),
+                          f"EDID preferred mode after the change {want['pw']}x{want['ph']}")
+        # The guest draws at the new size.
+        if r.cmd("bars 0"):
+            r.check("bars at the new size", Picture(800, 600).bars())
+    finally:
+        rfb.close()
+
+
 CASES = {"bars": case_bars, "rect": case_rect, "text": case_text, "flip": case_flip,
-         "multi": case_multi, "errors": case_errors, "cursor": case_cursor, "poll": case_poll}
+         "multi": case_multi, "errors": case_errors, "cursor": case_cursor, "poll": case_poll,
+         "resize": case_resize}
 
 
 def main():
