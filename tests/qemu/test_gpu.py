@@ -29,6 +29,9 @@ Cases:
   cursor  a cursor image and 16 moves on the cursor queue: QEMU's queue
           status shows 17 commands taken, and the picture is unchanged
   poll    the bars with the polled build
+  shell   (FIRMWARE vio-shell) gpu info names the scanout, its mode and the
+          monitor; gpu fill and gpu demo are checked on the screen pixel by
+          pixel (--png FILE keeps the demo's picture as a PNG, for the README)
   resize  a VNC viewer on QEMU's Unix socket asks for 800x600 (RFB
           SetDesktopSize): the guest gets VIRTIO_GPU_EVENT_DISPLAY, re-reads
           the display information (and EDID) and draws at the new size
@@ -42,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,6 +59,7 @@ BARS = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0),
         (255, 0, 255), (255, 0, 0), (0, 0, 255), (0, 0, 0)]
 FRAME = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30)]
 GREY = (128, 128, 128)
+PROMPT = "vio> "
 
 
 def read_ppm(path):
@@ -131,6 +136,7 @@ class Run:
         self.qmp = None
         self.logs = []
         self.dumps = 0
+        self.is_shell = False
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -138,6 +144,7 @@ class Run:
     def start(self, props="", extra=()):
         """Boot with one GPU (id gpu0, more properties in props); False when it never got ready."""
         self.stop()
+        self.is_shell = False
         qmp = self.path("qmp.sock")
         if os.path.exists(qmp):
             os.unlink(qmp)
@@ -170,6 +177,41 @@ class Run:
 
     def log(self):
         return self.con.log().replace("\r", "")
+
+    def start_shell(self):
+        """Boot the shell (no READY, no GPU line): wait for the prompt."""
+        self.stop()
+        qmp = self.path("qmp.sock")
+        if os.path.exists(qmp):
+            os.unlink(qmp)
+        cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, "gpu",
+                                 ["-qmp", f"unix:{qmp},server=on,wait=off"],
+                                 boot_suffix=self.args.boot_suffix, interactive=False,
+                                 props={"gpu0": "id=gpu0"})
+        print("$ " + " ".join(cmd.argv))
+        sys.stdout.flush()
+        self.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.con = run_test.Console(self.proc)
+        self.deadline = time.monotonic() + self.args.timeout
+        self.pos = 0
+        self.is_shell = True
+        if not self.fails.check(self.con.wait_for(PROMPT, 0, self.deadline) is not None,
+                                "the shell never prompted"):
+            return False
+        self.qmp = run_test.Qmp(qmp, self.deadline)
+        return True
+
+    def shell(self, line, timeout=None):
+        """Type a command; what it printed before the next prompt."""
+        start = len(self.con.log())
+        print(f"> {line}")
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        end = self.con.wait_for(PROMPT, start, self.deadline)
+        if not self.fails.check(end is not None, f"no prompt after '{line}'"):
+            return ""
+        return self.con.log()[start:end].replace("\r", "")
 
     def scanout_lines(self, start=0):
         return {int(m.group(1)): m.groupdict() for m in re.finditer(
@@ -230,7 +272,7 @@ class Run:
             self.qmp = None
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.write(b"q\n")
+                self.proc.stdin.write(b"poweroff\n" if self.is_shell else b"q\n")
                 self.proc.stdin.flush()
             except OSError:
                 pass
@@ -244,7 +286,8 @@ class Run:
         log = self.log()
         self.logs.append(log)
         results = re.findall(r"^RESULT: (\d+) passed, (\d+) failed$", log, re.M)
-        if self.fails.check(len(results) == 1, f"{len(results)} RESULT lines, want one"):
+        if not self.is_shell and self.fails.check(len(results) == 1,
+                                                  f"{len(results)} RESULT lines, want one"):
             self.fails.check(results[0][1] == "0", f"the firmware reports {results[0][1]} failed")
         for ln in log.split("\n"):
             if ln.startswith("FAIL "):
@@ -446,9 +489,64 @@ def case_resize(r):
         rfb.close()
 
 
+def write_png(path, w, h, pix):
+    """Write RGB pixels as a PNG (8-bit truecolour, no filtering), with zlib only."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    raw = b"".join(b"\0" + bytes(pix[y * w * 3:(y + 1) * w * 3]) for y in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
+
+
+def demo_picture(w, h, i, iface):
+    """What `gpu demo` draws on head i (apps/shell/cmd_gpu.c demo_picture)."""
+    p = Picture(w, h)
+    band = h * 5 // 8
+    for b, c in enumerate(BARS):
+        p.fill(w * b // 8, 0, w * (b + 1) // 8 - w * b // 8, band, c)
+    for x in range(w):
+        v = x * 255 // (w - 1 if w > 1 else 1)
+        p.fill(x, band, 1, h // 8, (v, v, v))
+        p.fill(x, band + h // 8, 1, h // 8, (255 - v, 0, v))
+    p.fill(0, band + h // 4, w, h - band - h // 4, (16, 24, 48))
+    scale = 3 if w >= 1024 else 2
+    p.text(16, band + h // 4 + 12, f"vio virtio-gpu  scanout {i}  {w}x{h}  {iface}", scale)
+    p.text(16, band + h // 4 + 12 + 8 * scale + 10,
+           "0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ !?#%&*+-=/<>()[]{}", 2)
+    return p
+
+
+def case_shell(r):
+    """The shell's gpu commands (FIRMWARE is vio-shell), checked on the screen."""
+    if not r.start_shell():
+        return
+    out = r.shell("gpu info")
+    r.fails.check(re.search(r"gpu0: %s, 1 scanout, EDID yes" % r.args.virtio, out) is not None,
+                  f"gpu info: {out!r}")
+    r.fails.check(re.search(r'scanout 0: enabled 1280x800, monitor "QEMU Monitor" \(RHT\), '
+                            r"preferred 1280x800", out) is not None, f"gpu info: {out!r}")
+    out = r.shell("gpu fill 10 20 30")
+    if r.fails.check("filled with 10 20 30" in out, f"gpu fill: {out!r}"):
+        r.check("gpu fill", Picture(1280, 800, (10, 20, 30)))
+    out = r.shell("gpu demo", timeout=30)
+    if r.fails.check("demo on gpu0" in out, f"gpu demo: {out!r}"):
+        want = demo_picture(1280, 800, 0, r.args.virtio)
+        r.check("gpu demo", want)
+        if r.args.png:
+            w, h, pix = r.dump()
+            write_png(r.args.png, w, h, pix)
+            print(f"wrote {r.args.png}")
+    out = r.shell("gpu fill 1 2")
+    r.fails.check("usage: gpu" in out, f"gpu fill 1 2: {out!r}")
+
+
 CASES = {"bars": case_bars, "rect": case_rect, "text": case_text, "flip": case_flip,
          "multi": case_multi, "errors": case_errors, "cursor": case_cursor, "poll": case_poll,
-         "resize": case_resize}
+         "resize": case_resize, "shell": case_shell}
 
 
 def main():
@@ -458,6 +556,7 @@ def main():
     ap.add_argument("--case", required=True, choices=sorted(CASES))
     ap.add_argument("--boot-suffix", default=None)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--png", default=None, help="shell case: save the demo's screendump here")
     ap.add_argument("firmware")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vio-gpu-")
