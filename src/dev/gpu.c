@@ -91,11 +91,11 @@ static int display_info(struct gpu *g, struct vio_gpu_scanout *modes)
 		const struct virtio_gpu_display_one *p = &r->pmodes[i];
 		struct vio_gpu_scanout *m = &modes[i];
 
-		m->enabled = vio_wire32(g->legacy, p->enabled) != 0;
-		m->x = vio_wire32(g->legacy, p->r.x);
-		m->y = vio_wire32(g->legacy, p->r.y);
-		m->width = vio_wire32(g->legacy, p->r.width);
-		m->height = vio_wire32(g->legacy, p->r.height);
+		m->enabled = gpu_w32(g, p->enabled) != 0;
+		m->x = gpu_w32(g, p->r.x);
+		m->y = gpu_w32(g, p->r.y);
+		m->width = gpu_w32(g, p->r.width);
+		m->height = gpu_w32(g, p->r.height);
 		if (m->enabled && (!m->width || !m->height || m->width > GPU_MODE_MAX ||
 				   m->height > GPU_MODE_MAX)) {
 			vio_warn("%s: scanout %u: mode %ux%u refused", g->dev->name, i,
@@ -121,7 +121,7 @@ static int edid(struct gpu *g, unsigned i, struct vio_gpu_edid *e)
 	rc = gpu_run(g, 1);
 	if (rc)
 		return rc;
-	size = vio_wire32(g->legacy, g->big->size);
+	size = gpu_w32(g, g->big->size);
 	if (size > sizeof(g->big->edid)) {
 		vio_warn("%s: scanout %u: EDID of %u bytes, more than the response holds",
 			 g->dev->name, i, (unsigned)size);
@@ -205,7 +205,6 @@ static int gpu_probe(struct vio_device *dev)
 	int rc;
 
 	g->dev = dev;
-	g->legacy = dev->t.legacy;
 	g->timeout_ns = timeout_of(dev);
 	rc = vio_dev_config_read(dev, VIRTIO_GPU_CFG_NUM_SCANOUTS, 4, &v);
 	if (rc)

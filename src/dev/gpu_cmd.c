@@ -187,7 +187,7 @@ static int check(struct gpu *g, struct gpu_slot *sl)
 	const struct vio_port *port = vio_port();
 	const struct virtio_gpu_ctrl_hdr *h = sl->resp;
 	const struct virtio_gpu_ctrl_hdr *q = sl->req;
-	uint32_t type, cmd = vio_wire32(g->legacy, q->type);
+	uint32_t type, cmd = gpu_w32(g, q->type);
 
 	if (port->cache_invalidate)
 		port->cache_invalidate(port->ctx, sl->resp, sl->resp_len);
@@ -196,7 +196,7 @@ static int check(struct gpu *g, struct gpu_slot *sl)
 			cmd_name(cmd), (unsigned)sl->used_len);
 		return VIO_EPROTO;
 	}
-	type = vio_wire32(g->legacy, h->type);
+	type = gpu_w32(g, h->type);
 	if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC && type < VIRTIO_GPU_RESP_ERR_UNSPEC + 0x100) {
 		uintptr_t s = vio_lock();
 
@@ -216,8 +216,8 @@ static int check(struct gpu *g, struct gpu_slot *sl)
 			cmd_name(cmd), (unsigned)sl->used_len, (unsigned)sl->resp_len);
 		return VIO_EPROTO;
 	}
-	if (sl->fence && (!(vio_wire32(g->legacy, h->flags) & VIRTIO_GPU_FLAG_FENCE) ||
-			  vio_wire64(g->legacy, h->fence_id) != sl->fence)) {
+	if (sl->fence && (!(gpu_w32(g, h->flags) & VIRTIO_GPU_FLAG_FENCE) ||
+			  gpu_w64(g, h->fence_id) != sl->fence)) {
 		vio_err("%s: %s fence %llu not answered", g->dev->name, cmd_name(cmd),
 			(unsigned long long)sl->fence);
 		return VIO_EPROTO;

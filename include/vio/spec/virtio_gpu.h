@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * virtio-gpu wire formats (VirtIO 1.2 section 5.7), 2D subset plus the
- * cursor queue and EDID. Every multi-byte field is little-endian on a
- * modern device (1.4); on QEMU's legacy virtio-mmio transport the device
- * still reads them as little-endian, which is the guest's own order on the
- * boards vio runs on, so vio_wire*(legacy, v) serves both.
+ * cursor queue and EDID. Every multi-byte field is little-endian (1.4):
+ * virtio-gpu is a VirtIO 1.0 device, and QEMU keeps that order when it
+ * offers the device on legacy virtio-mmio too.
  */
 #ifndef VIO_SPEC_VIRTIO_GPU_H
 #define VIO_SPEC_VIRTIO_GPU_H
