@@ -281,6 +281,22 @@ uint32_t vio_fb_text(struct vio_fb *fb, int32_t x, int32_t y, const char *s, uin
 }
 #endif
 
+/*
+ * On a platform without DMA coherency the device reads the pixels from
+ * memory: write the rows of r back from the CPU's cache first.
+ */
+static void clean(const struct vio_fb *fb, const uint32_t *buf, const struct vio_gpu_rect *r)
+{
+	const struct vio_port *port = vio_port();
+	size_t first, last;
+
+	if (!port->cache_clean || !r->width || !r->height)
+		return;
+	first = (size_t)r->y * fb->stride + (size_t)r->x * 4u;
+	last = (size_t)(r->y + r->height - 1) * fb->stride + (size_t)(r->x + r->width) * 4u;
+	port->cache_clean(port->ctx, (const uint8_t *)buf + first, last - first);
+}
+
 int vio_fb_flush(struct vio_fb *fb)
 {
 	struct vio_gpu_rect d;
@@ -293,6 +309,7 @@ int vio_fb_flush(struct vio_fb *fb)
 	if (!fb->damaged)
 		return 0;
 	d = fb->damage;
+	clean(fb, fb->pixels, &d);
 	/* 5.7.6.8: offset is where the rectangle starts in the backing. */
 	rc = vio_gpu_update(fb->dev, fb->res[0], &d, (uint64_t)d.y * fb->stride + (uint64_t)d.x * 4u,
 			    0);
@@ -310,6 +327,7 @@ int vio_fb_flip(struct vio_fb *fb)
 	if (!fb || !fb->dev || fb->nbuf != 2)
 		return VIO_EINVAL;
 	back = fb->shown ^ 1u;
+	clean(fb, fb->buf[back], whole(fb, &r));
 	/* Transfer, switch the scanout, flush: in that order on one queue. */
 	rc = vio_gpu_flip(fb->dev, fb->scanout, fb->res[back], whole(fb, &r), 0);
 	if (rc)
@@ -350,6 +368,8 @@ int vio_fb_cursor_set(struct vio_fb *fb, const uint32_t *argb, uint32_t hot_x, u
 		}
 	}
 	memcpy(fb->cursor, argb, CURSOR * CURSOR * 4);
+	if (port->cache_clean)
+		port->cache_clean(port->ctx, fb->cursor, CURSOR * CURSOR * 4);
 	/* The device reads the cursor from the host's copy of the resource. */
 	rc = vio_gpu_transfer(fb->dev, fb->cursor_res, &r, 0, 0);
 	if (rc)

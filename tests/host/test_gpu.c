@@ -22,6 +22,7 @@
 
 #include "gpu_model.h"
 #include "sim.h"
+#include "sim_cache.h"
 #include "sim_port.h"
 #include "test.h"
 #include "vio_config.h"
@@ -31,12 +32,17 @@
 
 static struct sim_gpu gpu;
 static struct sim_dev *d;
+static bool noncoherent; /* the next setup uses the non-coherent test port */
 
 static struct vio_device *setup_n(uint32_t version, uint32_t nscanouts, int want_state)
 {
 	struct vio_device *dev = NULL;
 
-	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
+	CHECK_EQ(vio_init(noncoherent ? (CONFIG_VIO_COMPLETION_POLL ? sim_port_noncoherent_polled()
+								     : sim_port_noncoherent())
+				      : sim_port(),
+			  sim_os()),
+		 0);
 	CHECK_EQ(vio_driver_register(&vio_gpu_driver, NULL), 0);
 	d = sim_dev_new(0, version, VIRTIO_ID_GPU);
 	d->features = 1ull << VIRTIO_GPU_F_EDID;
@@ -63,6 +69,7 @@ static struct vio_device *setup(uint32_t version)
 static void teardown(void)
 {
 	sim_gpu_free(&gpu);
+	noncoherent = false;
 }
 
 static void probe(uint32_t version)
@@ -169,6 +176,27 @@ static void test_draw_modern(void)
 static void test_draw_legacy(void)
 {
 	draw(1);
+}
+
+/* Without DMA coherency: the device must see what the guest drew (cleaned before transfers). */
+static void test_draw_noncoherent(void)
+{
+	noncoherent = true;
+	draw(2);
+}
+
+static void test_draw_noncoherent_legacy(void)
+{
+	noncoherent = true;
+	draw(1);
+}
+
+static void test_flip(void);
+
+static void test_flip_noncoherent(void)
+{
+	noncoherent = true;
+	test_flip();
 }
 
 static void test_flip(void)
@@ -512,6 +540,9 @@ int main(void)
 	RUN(test_draw_modern);
 	RUN(test_draw_legacy);
 	RUN(test_flip);
+	RUN(test_draw_noncoherent);
+	RUN(test_draw_noncoherent_legacy);
+	RUN(test_flip_noncoherent);
 	RUN(test_scattered_backing);
 	RUN(test_error_responses);
 	RUN(test_short_header);

@@ -141,10 +141,11 @@ class Run:
     def path(self, name):
         return os.path.join(self.tmp, name)
 
-    def start(self, props="", extra=()):
-        """Boot with one GPU (id gpu0, more properties in props); False when it never got ready."""
+    def boot(self, props="", extra=(), shell=False):
+        """Boot with one GPU (id gpu0, more properties in props) and wait until the
+        firmware is ready (READY, or the shell's prompt); False when it never was."""
         self.stop()
-        self.is_shell = False
+        self.is_shell = shell
         qmp = self.path("qmp.sock")
         if os.path.exists(qmp):
             os.unlink(qmp)
@@ -162,12 +163,19 @@ class Run:
         self.con = run_test.Console(self.proc)
         self.deadline = time.monotonic() + self.args.timeout
         self.pos = 0
-        if not self.fails.check(self.con.wait_for("\nREADY\r", 0, self.deadline) is not None,
-                                "the firmware never printed READY"):
+        ready = PROMPT if shell else "\nREADY\r"
+        if not self.fails.check(self.con.wait_for(ready, 0, self.deadline) is not None,
+                                f"the firmware never printed {ready.strip()!r}"):
             return False
         self.qmp = run_test.Qmp(qmp, self.deadline)
-        log = self.log()
-        m = re.search(r"^GPU state=(\d+) iface=(\S+) scanouts=(\d+) edid=(\d)$", log, re.M)
+        return True
+
+    def start(self, props="", extra=()):
+        """Boot the test firmware; its GPU line read. False when it never got ready."""
+        if not self.boot(props, extra):
+            return False
+        m = re.search(r"^GPU state=(\d+) iface=(\S+) scanouts=(\d+) edid=(\d)$", self.log(),
+                      re.M)
         if self.fails.check(m is not None, "no GPU line"):
             self.fails.check(m.group(2) == self.args.virtio,
                              f"interface {m.group(2)}, want {self.args.virtio}")
@@ -179,28 +187,8 @@ class Run:
         return self.con.log().replace("\r", "")
 
     def start_shell(self):
-        """Boot the shell (no READY, no GPU line): wait for the prompt."""
-        self.stop()
-        qmp = self.path("qmp.sock")
-        if os.path.exists(qmp):
-            os.unlink(qmp)
-        cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, "gpu",
-                                 ["-qmp", f"unix:{qmp},server=on,wait=off"],
-                                 boot_suffix=self.args.boot_suffix, interactive=False,
-                                 props={"gpu0": "id=gpu0"})
-        print("$ " + " ".join(cmd.argv))
-        sys.stdout.flush()
-        self.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        self.con = run_test.Console(self.proc)
-        self.deadline = time.monotonic() + self.args.timeout
-        self.pos = 0
-        self.is_shell = True
-        if not self.fails.check(self.con.wait_for(PROMPT, 0, self.deadline) is not None,
-                                "the shell never prompted"):
-            return False
-        self.qmp = run_test.Qmp(qmp, self.deadline)
-        return True
+        """Boot the shell (FIRMWARE is vio-shell) and wait for its prompt."""
+        return self.boot(shell=True)
 
     def shell(self, line, timeout=None):
         """Type a command; what it printed before the next prompt."""

@@ -7,6 +7,7 @@
 #include <vio/spec/virtio_gpu.h>
 
 #include "gpu_model.h"
+#include "sim_cache.h"
 
 #define REQ_MAX 4096u
 
@@ -38,7 +39,8 @@ static bool backing_read(const struct sim_gpu_res *r, uint64_t off, void *dst, u
 		}
 		uint32_t n = r->len[i] - (uint32_t)off < len ? r->len[i] - (uint32_t)off : len;
 
-		memcpy(out, (const uint8_t *)(uintptr_t)r->addr[i] + off, n);
+		/* What the device sees: on the non-coherent port, only what was cleaned. */
+		sim_cache_dev_read(r->addr[i] + off, out, n);
 		out += n;
 		len -= n;
 		off = 0;
