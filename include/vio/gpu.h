@@ -62,7 +62,8 @@ struct vio_gpu_info {
 	unsigned scanouts;       /* num_scanouts, 1..VIRTIO_GPU_MAX_SCANOUTS */
 	bool edid;               /* VIRTIO_GPU_F_EDID negotiated */
 	uint32_t display_events; /* VIRTIO_GPU_EVENT_DISPLAY seen since probe */
-	bool stale;              /* an event came after the last vio_gpu_refresh */
+	bool stale;              /* an event came after the last vio_gpu_refresh (the modes
+				  * are re-read by the driver; the EDID is not) */
 	uint32_t bad_responses;  /* error responses the device sent (for diagnostics) */
 };
 
@@ -88,10 +89,15 @@ int vio_gpu_get_scanout(struct vio_device *dev, unsigned i, struct vio_gpu_scano
 int vio_gpu_refresh(struct vio_device *dev);
 
 /*
- * Be told of display events (VIRTIO_GPU_EVENT_DISPLAY, 5.7.4): fn(dev, arg)
- * runs in task context from the device's deferred work, without any lock
- * held; it must not issue GPU commands (it runs where the device's
- * completions are handled): note it and call vio_gpu_refresh later.
+ * Be told of display events (VIRTIO_GPU_EVENT_DISPLAY, 5.7.4). On an event
+ * the driver clears it and reads the display information again by itself
+ * (GET_DISPLAY_INFO, beside any caller's commands); once the new modes are
+ * in, fn(dev, arg) runs, in task context from the device's deferred work,
+ * without any lock held. The EDID of a scanout whose mode changed is then
+ * marked invalid and info.stale stays set until vio_gpu_refresh reads the
+ * EDID again (with VIRTIO_GPU_F_EDID). fn must not issue GPU commands
+ * itself (it runs where the device's completions are handled): note the
+ * change and call vio_gpu_refresh or redraw later.
  */
 void vio_gpu_set_event_handler(struct vio_device *dev,
 			       void (*fn)(struct vio_device *dev, void *arg), void *arg);

@@ -74,18 +74,9 @@ void vio_gpu_set_event_handler(struct vio_device *dev,
 	vio_unlock(s);
 }
 
-/* GET_DISPLAY_INFO into modes. The caller owns the batch. */
-static int display_info(struct gpu *g, struct vio_gpu_scanout *modes)
+void gpu_parse_modes(struct gpu *g, const struct virtio_gpu_resp_display_info *r,
+		     struct vio_gpu_scanout *modes)
 {
-	const struct virtio_gpu_resp_display_info *r = (const void *)g->big;
-	int rc;
-
-	gpu_prep(g, 0, VIRTIO_GPU_CMD_GET_DISPLAY_INFO, HDR, 0, VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
-	g->slot[0].resp = g->big;
-	g->slot[0].resp_len = sizeof(*r);
-	rc = gpu_run(g, 1);
-	if (rc)
-		return rc;
 	/* 5.7.6.8: one entry per scanout; those beyond num_scanouts are not read. */
 	for (unsigned i = 0; i < g->nscanouts; i++) {
 		const struct virtio_gpu_display_one *p = &r->pmodes[i];
@@ -103,7 +94,21 @@ static int display_info(struct gpu *g, struct vio_gpu_scanout *modes)
 			m->enabled = false;
 		}
 	}
-	return 0;
+}
+
+/* GET_DISPLAY_INFO into modes. The caller owns the batch. */
+static int display_info(struct gpu *g, struct vio_gpu_scanout *modes)
+{
+	const struct virtio_gpu_resp_display_info *r = (const void *)g->big;
+	int rc;
+
+	gpu_prep(g, 0, VIRTIO_GPU_CMD_GET_DISPLAY_INFO, HDR, 0, VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
+	g->slot[0].resp = g->big;
+	g->slot[0].resp_len = sizeof(*r);
+	rc = gpu_run(g, 1);
+	if (!rc)
+		gpu_parse_modes(g, r, modes);
+	return rc;
 }
 
 /* GET_EDID of scanout i into *e (e->valid false when refused). The caller owns the batch. */
@@ -152,20 +157,99 @@ int vio_gpu_refresh(struct vio_device *dev)
 	for (unsigned i = 0; !rc && i < g->nscanouts; i++)
 		if (modes[i].enabled && vio_dev_has(dev, VIRTIO_GPU_F_EDID))
 			rc = edid(g, i, &modes[i].edid);
-	if (!rc) {
-		s = vio_lock();
+	s = vio_lock();
+	if (!rc)
 		memcpy(g->scanout, modes, sizeof(modes));
-		vio_unlock(s);
-	}
+	else
+		g->stale = true; /* not read: still to do */
+	vio_unlock(s);
 	gpu_release(g);
 	return rc;
+}
+
+/*
+ * Send GET_DISPLAY_INFO for a display event on the event slot, beside any
+ * caller's batch. Returns whether it went (false: one is out already, or
+ * the queue has no room or broke). Under vio_lock.
+ */
+static bool event_query(struct gpu *g)
+{
+	const struct vio_port *port = vio_port();
+	struct gpu_slot *sl = &g->ev;
+	struct virtio_gpu_ctrl_hdr *h = sl->req;
+	struct vio_sg sg[2];
+
+	if (g->ev_busy || g->error)
+		return g->ev_busy;
+	memset(h, 0, sizeof(*h));
+	h->type = gpu_w32(g, VIRTIO_GPU_CMD_GET_DISPLAY_INFO);
+	sg[0] = (struct vio_sg){ sl->req, HDR };
+	sg[1] = (struct vio_sg){ sl->resp, sl->resp_len };
+	if (port->cache_clean)
+		port->cache_clean(port->ctx, sl->resp, sl->resp_len);
+	sl->done = false;
+	sl->used_len = 0;
+	if (vio_vq_enqueue(g->ctrlq, sg, 1, 1, sl))
+		return false;
+	g->ev_busy = true;
+	vio_vq_kick(g->ctrlq);
+	return true;
+}
+
+void gpu_event_answered(struct gpu *g)
+{
+	const struct vio_port *port = vio_port();
+	struct vio_gpu_scanout modes[VIRTIO_GPU_MAX_SCANOUTS];
+	const struct virtio_gpu_resp_display_info *r = g->ev_resp;
+	void (*fn)(struct vio_device *, void *);
+	uint32_t len, type;
+	void *arg;
+	uintptr_t s;
+
+	s = vio_lock();
+	len = g->ev.used_len;
+	g->ev_done = false;
+	g->ev_busy = false;
+	memcpy(modes, g->scanout, sizeof(modes));
+	vio_unlock(s);
+	if (port->cache_invalidate)
+		port->cache_invalidate(port->ctx, g->ev.resp, g->ev.resp_len);
+	type = len >= HDR ? gpu_w32(g, r->hdr.type) : 0;
+	/*
+	 * Checked like any answer; a bad one leaves the modes as they were
+	 * (still stale, so vio_gpu_refresh reads them again).
+	 */
+	if (type != VIRTIO_GPU_RESP_OK_DISPLAY_INFO || len < sizeof(*r)) {
+		vio_warn("%s: display event: GET_DISPLAY_INFO answered with type %#x, %u bytes",
+			 g->dev->name, (unsigned)type, (unsigned)len);
+	} else {
+		gpu_parse_modes(g, r, modes);
+	}
+	s = vio_lock();
+	if (type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO && len >= sizeof(*r)) {
+		for (unsigned i = 0; i < g->nscanouts; i++) {
+			/* The EDID belongs to the old mode until vio_gpu_refresh reads it. */
+			if (modes[i].width != g->scanout[i].width ||
+			    modes[i].height != g->scanout[i].height || !modes[i].enabled)
+				memset(&modes[i].edid, 0, sizeof(modes[i].edid));
+			g->scanout[i] = modes[i];
+		}
+		/* Without EDID the modes were all there was to read. */
+		if (!vio_dev_has(g->dev, VIRTIO_GPU_F_EDID))
+			g->stale = false;
+	}
+	fn = g->event_fn;
+	arg = g->event_arg;
+	vio_unlock(s);
+	if (fn)
+		fn(g->dev, arg);
 }
 
 static void gpu_config_changed(struct vio_device *dev)
 {
 	struct gpu *g = dev->priv;
-	void (*fn)(struct vio_device *, void *);
-	void *arg;
+	void (*fn)(struct vio_device *, void *) = NULL;
+	void *arg = NULL;
 	uint64_t ev = 0;
 	uintptr_t s;
 
@@ -174,13 +258,21 @@ static void gpu_config_changed(struct vio_device *dev)
 		return;
 	/* 5.7.4: the driver clears the events it handled by writing them to events_clear. */
 	vio_dev_config_write(dev, VIRTIO_GPU_CFG_EVENTS_CLEAR, 4, VIRTIO_GPU_EVENT_DISPLAY);
+	vio_info("%s: display configuration changed", dev->name);
 	s = vio_lock();
 	g->display_events++;
 	g->stale = true;
-	fn = g->event_fn;
-	arg = g->event_arg;
+	/*
+	 * 5.7.6.8: the driver reads the display information again. The
+	 * answer comes to gpu_ctrl_done, which tells the application; if it
+	 * cannot go now, the application is told at once and the information
+	 * stays stale for vio_gpu_refresh.
+	 */
+	if (!event_query(g)) {
+		fn = g->event_fn;
+		arg = g->event_arg;
+	}
 	vio_unlock(s);
-	vio_info("%s: display configuration changed", dev->name);
 	if (fn)
 		fn(dev, arg);
 }
@@ -228,8 +320,13 @@ static int gpu_probe(struct vio_device *dev)
 	g->entries = port->dma_alloc(port->ctx,
 				     VIO_GPU_MAX_ENTRIES * sizeof(struct virtio_gpu_mem_entry), 64);
 	g->cursor_mem = port->dma_alloc(port->ctx, GPU_CURSOR_SLOTS * sizeof(*g->cursor_mem), 64);
-	if (!g->req_mem || !g->resp_mem || !g->big || !g->entries || !g->cursor_mem)
+	g->ev.req = port->dma_alloc(port->ctx, GPU_REQ_SIZE, 64);
+	g->ev_resp = port->dma_alloc(port->ctx, sizeof(*g->ev_resp), 64);
+	if (!g->req_mem || !g->resp_mem || !g->big || !g->entries || !g->cursor_mem ||
+	    !g->ev.req || !g->ev_resp)
 		return VIO_ENOMEM;
+	g->ev.resp = g->ev_resp;
+	g->ev.resp_len = sizeof(*g->ev_resp);
 	for (unsigned i = 0; i < GPU_SLOTS; i++)
 		g->slot[i].req = g->req_mem + (size_t)i * GPU_REQ_SIZE;
 	for (unsigned i = 0; i < GPU_CURSOR_SLOTS && i < vio_vq_size(g->cursorq); i++)
@@ -264,6 +361,12 @@ static void gpu_remove(struct vio_device *dev)
 			       VIO_GPU_MAX_ENTRIES * sizeof(struct virtio_gpu_mem_entry));
 	if (g->cursor_mem)
 		port->dma_free(port->ctx, g->cursor_mem, GPU_CURSOR_SLOTS * sizeof(*g->cursor_mem));
+	if (g->ev.req)
+		port->dma_free(port->ctx, g->ev.req, GPU_REQ_SIZE);
+	if (g->ev_resp)
+		port->dma_free(port->ctx, g->ev_resp, sizeof(*g->ev_resp));
+	g->ev.req = NULL;
+	g->ev_resp = NULL;
 	g->req_mem = g->resp_mem = NULL;
 	g->big = NULL;
 	g->entries = NULL;

@@ -25,6 +25,7 @@
 void gpu_ctrl_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	struct gpu *g = arg;
+	bool event = false;
 	void *cookie;
 	uint32_t len;
 	uintptr_t s;
@@ -37,12 +38,18 @@ void gpu_ctrl_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 
 		sl->done = true;
 		sl->used_len = len;
-		if (g->pending)
+		if (sl == &g->ev) {
+			g->ev_done = true;
+			event = true;
+		} else if (g->pending) {
 			g->pending--;
+		}
 	}
 	if (rc != VIO_EAGAIN)
 		g->error = rc;
 	vio_unlock(s);
+	if (event)
+		gpu_event_answered(g);
 }
 
 void gpu_cursor_done(struct vio_device *dev, struct vio_vq *vq, void *arg)

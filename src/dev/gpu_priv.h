@@ -46,6 +46,12 @@ struct gpu {
 	struct virtio_gpu_mem_entry *entries; /* VIO_GPU_MAX_ENTRIES */
 	struct virtio_gpu_update_cursor *cursor_mem; /* GPU_CURSOR_SLOTS */
 	struct gpu_slot slot[GPU_SLOTS];
+	/*
+	 * GET_DISPLAY_INFO sent on a display event, outside any caller's
+	 * batch: its own request and response (ev_resp) in DMA memory.
+	 */
+	struct gpu_slot ev;
+	struct virtio_gpu_resp_display_info *ev_resp;
 	/* Under vio_lock: */
 	bool busy;              /* a caller owns the control batch */
 	unsigned pending;       /* slots with the device */
@@ -55,13 +61,22 @@ struct gpu {
 	uint32_t next_id;
 	uint64_t next_fence;
 	uint32_t display_events;
-	bool stale;
+	bool stale;             /* an event came after the last vio_gpu_refresh */
+	bool ev_busy;           /* the event's GET_DISPLAY_INFO is with the device */
+	bool ev_done;           /* ... and came back, not yet taken */
 	uint32_t bad_responses;
 	void (*event_fn)(struct vio_device *dev, void *arg);
 	void *event_arg;
 	/* Scanouts as last read (vio_gpu_refresh); written by the batch owner. */
 	struct vio_gpu_scanout scanout[VIRTIO_GPU_MAX_SCANOUTS];
 };
+
+/* gpu.c */
+/* Read a GET_DISPLAY_INFO answer into modes (the scanouts' EDID left as it is). */
+void gpu_parse_modes(struct gpu *g, const struct virtio_gpu_resp_display_info *r,
+		     struct vio_gpu_scanout *modes);
+/* The event's GET_DISPLAY_INFO came back: take it, tell the application. No lock held. */
+void gpu_event_answered(struct gpu *g);
 
 /* gpu_cmd.c */
 void gpu_ctrl_done(struct vio_device *dev, struct vio_vq *vq, void *arg);

@@ -485,13 +485,34 @@ static void test_display_event(void)
 	gpu.scanout[1].width = 32;
 	gpu.scanout[1].height = 16;
 	sim_gpu_display_event(d);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		vio_service();
+		sim_step_all(); /* the device answers the driver's GET_DISPLAY_INFO */
+	}
+	vio_service();
 	CHECK_EQ(events_seen, 1);
 	CHECK_EQ(gpu.events_cleared, VIRTIO_GPU_EVENT_DISPLAY);
 	CHECK_EQ(vio_gpu_get_info(dev, &info), 0);
 	CHECK_EQ(info.display_events, 1);
 	CHECK(info.stale);
+	/* The driver read the modes again by itself before telling. */
+	CHECK_EQ(vio_gpu_get_scanout(dev, 1, &s), 0);
+	CHECK(s.enabled);
+	CHECK_EQ(s.width, 32);
+	CHECK(!s.edid.valid);
+	CHECK_EQ(gpu.count[VIRTIO_GPU_CMD_GET_DISPLAY_INFO & 0xf], 2);
+	/* A second event while nothing else is out; then a mode the device may not give. */
+	gpu.scanout[1].width = 40000;
+	sim_gpu_display_event(d);
+	for (int i = 0; i < 5; i++) {
+		vio_service();
+		sim_step_all(); /* the device answers the driver's GET_DISPLAY_INFO */
+	}
+	vio_service();
+	CHECK_EQ(events_seen, 2);
+	CHECK_EQ(vio_gpu_get_scanout(dev, 1, &s), 0);
+	CHECK(!s.enabled);
+	gpu.scanout[1].width = 32;
 	CHECK_EQ(vio_gpu_refresh(dev), 0);
 	CHECK_EQ(vio_gpu_get_info(dev, &info), 0);
 	CHECK(!info.stale);
@@ -499,6 +520,7 @@ static void test_display_event(void)
 	CHECK(s.enabled);
 	CHECK_EQ(s.width, 32);
 	CHECK_EQ(s.height, 16);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
 	teardown();
 }
 

@@ -23,8 +23,10 @@
  *                          transfer outside the resource (VIO_ERANGE), a
  *                          scanout that is not there (VIO_ENXIO): ERR lines
  *     cursor <s>           a 64x64 cursor image, then 16 moves
- *     events               EVENTS n=<display events> stale=<0|1>, then a
- *                          refresh and the SCANOUT lines again
+ *     events               EVENTS n=<display events> stale=<0|1> and the
+ *                          SCANOUT lines as the driver re-read them on its
+ *                          own; then REFRESHED (vio_gpu_refresh, EDID too)
+ *                          and the SCANOUT lines again
  *     q                    the end: RESULT and QEMU exits
  *
  * Every command answers OK <command> or FAIL (report.h).
@@ -268,9 +270,11 @@ static void cmd_events(void)
 	vio_service();
 	vio_gpu_get_info(dev, &info);
 	printf("EVENTS n=%u stale=%d\n", (unsigned)info.display_events, info.stale);
+	print_scanouts(); /* as the driver re-read them on the event */
 	rc = vio_gpu_refresh(dev);
 	if (rc)
 		fail("events", "refresh: %s", errname(rc));
+	printf("REFRESHED\n");
 	print_scanouts();
 	printf("OK events\n");
 }
