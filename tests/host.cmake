@@ -42,6 +42,7 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/net_model.c
   ${VIO_SOURCE_DIR}/tests/sim/console_model.c
   ${VIO_SOURCE_DIR}/tests/sim/input_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/gpu_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
@@ -120,6 +121,9 @@ vio_host_test_packed(test_console_poll_packed test_console_poll)
 vio_host_test(test_input LIBRARY vio_host SOURCES ${t}/test_input.c)
 vio_host_test(test_input_poll LIBRARY vio_poll SOURCES ${t}/test_input.c)
 vio_host_test_packed(test_input_packed test_input)
+vio_host_test(test_gpu LIBRARY vio_host SOURCES ${t}/test_gpu.c)
+vio_host_test(test_gpu_poll LIBRARY vio_poll SOURCES ${t}/test_gpu.c)
+vio_host_test_packed(test_gpu_packed test_gpu)
 vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)

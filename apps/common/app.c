@@ -24,6 +24,9 @@
 #if CONFIG_VIO_DRIVER_CONSOLE
 #include <vio/console.h>
 #endif
+#if CONFIG_VIO_DRIVER_GPU
+#include <vio/gpu.h>
+#endif
 
 #if CONFIG_VIO_DRIVER_INPUT
 #include <vio/input.h>
@@ -49,6 +52,9 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_INPUT
 	&vio_input_driver,
+#endif
+#if CONFIG_VIO_DRIVER_GPU
+	&vio_gpu_driver,
 #endif
 	NULL,
 };
