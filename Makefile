@@ -5,6 +5,8 @@
 #              (net: QEMU's user-mode network, restrict=on; NET_FWD forwards
 #              127.0.0.1:HOSTPORT to the guest, e.g. NET_FWD=5555:7 for `echo 7`;
 #              NETDEV replaces the backend, e.g. socket,listen=127.0.0.1:5556)
+#              [RING=split|packed]   packed: every device offers packed virtqueues
+#              (VirtIO 1.1; needs VIRTIO=modern)
 #              [CONSOLE=uart|virtio]   virtio: the shell on virtio-console port 0,
 #              a Unix socket (build/run-console.sock) QEMU waits for a client on:
 #              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
@@ -21,6 +23,7 @@ QEMU_EXTRA ?=
 NET_FWD ?=
 NETDEV ?=
 CONSOLE ?= uart
+RING ?= split
 PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -52,7 +55,7 @@ run: build
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
 		$(foreach f,$(NET_FWD),--net-fwd $(f)) $(if $(NETDEV),--netdev "$(NETDEV)") \
-		$(RUN_CONSOLE_ARGS) $(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
+		--ring $(RING) $(RUN_CONSOLE_ARGS) $(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
 
 test: setup
 	@set -e; for p in $(PRESETS); do \

@@ -38,6 +38,7 @@ function(vio_config name)
     ${VIO_SOURCE_DIR}/src/core/log.c
     ${VIO_SOURCE_DIR}/src/core/virtqueue.c
     ${VIO_SOURCE_DIR}/src/core/virtqueue_split.c
+    ${VIO_SOURCE_DIR}/src/core/virtqueue_packed.c
     ${VIO_SOURCE_DIR}/src/core/device.c
     ${VIO_SOURCE_DIR}/src/core/feature_names.c)
   if(CONFIG_VIO_TRANSPORT_MMIO)
@@ -58,6 +59,19 @@ function(vio_config name)
   if(CONFIG_VIO_DRIVER_CONSOLE)
     list(APPEND src ${VIO_SOURCE_DIR}/src/dev/console.c ${VIO_SOURCE_DIR}/src/dev/console_io.c
                     ${VIO_SOURCE_DIR}/src/dev/console_ctrl.c)
+  endif()
+  if(CONFIG_VIO_DRIVER_INPUT)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/dev/input.c ${VIO_SOURCE_DIR}/src/dev/input_ev.c)
+  endif()
+  if(CONFIG_VIO_DRIVER_GPU)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/dev/gpu.c ${VIO_SOURCE_DIR}/src/dev/gpu_cmd.c
+                    ${VIO_SOURCE_DIR}/src/dev/gpu_edid.c)
+  endif()
+  if(CONFIG_VIO_FB)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/fb/fb.c)
+  endif()
+  if(CONFIG_VIO_FB_FONT)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/fb/font.c)
   endif()
   add_library(vio_${name} STATIC ${src})
   target_link_libraries(vio_${name} PUBLIC vio_${name}_config)

@@ -18,6 +18,8 @@ Command line:
               semihosting is how the firmware exits QEMU with a status.
   --virtio    legacy (default): QEMU's virtio-mmio version 1.
               modern: version 2 (-global virtio-mmio.force-legacy=false).
+  --ring      split (default) or packed: every device offers packed
+              virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
               tablet; `all` (the default) is one of each and `none` is none.
               A name may repeat, and NAME@N pins that device to slot N
@@ -63,7 +65,12 @@ Command line:
               (repeat for the next net): user,... or socket with loopback
               addresses only, e.g. socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B
               (raw Ethernet frames to a host program), socket,listen=127.0.0.1:P
-              or socket,connect=127.0.0.1:P (two guests, or a host program).
+              or socket,connect=127.0.0.1:P (two guests, or a host program),
+              or vhost-user,path=SOCK[,queues=N]: QEMU connects to a vhost-user
+              backend listening on the Unix socket SOCK (a test program that
+              is the device's data path, tests/qemu/vhost_user.py) with N
+              queue pairs; the guest's RAM is then a shared memfd the backend
+              maps (-object memory-backend-memfd,share=on).
   --console-wait  QEMU waits for a client on every console socket before the
               guest starts (e.g. `socat -,raw,echo=0 UNIX-CONNECT:PATH`).
 
@@ -268,8 +275,15 @@ def check_netdev(value):
             if key in ("hostfwd", "guestfwd") and not re.match(r"^(tcp|udp):127\.0\.0\.1:", val):
                 raise QemuError(f"netdev {value}: {key} must bind 127.0.0.1")
         return value
+    if kind == "vhost-user":
+        # A Unix socket: nothing leaves the host.
+        if not opts.get("path") or set(opts) - {"path", "queues"}:
+            raise QemuError(f"netdev {value}: vhost-user takes path=SOCK and queues=N only")
+        if "queues" in opts and not opts["queues"].isdigit():
+            raise QemuError(f"netdev {value}: queues=N")
+        return value
     if kind != "socket":
-        raise QemuError(f"netdev {value}: only user and socket backends")
+        raise QemuError(f"netdev {value}: only user, socket and vhost-user backends")
     for key in _LOOPBACK_KEYS:
         if key in opts and key != "mcast" and not opts[key].startswith("127.0.0.1:"):
             raise QemuError(f"netdev {value}: {key} must be 127.0.0.1:PORT")
@@ -361,6 +375,15 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
     if d.kind == "net":
         backend = net_backends[d.index] if d.index < len(net_backends) else None
         backend = backend or "user,restrict=on"
+        if backend.startswith("vhost-user,"):
+            # The backend is the server: QEMU waits for the connection at start-up.
+            opts = dict(o.partition("=")[::2] for o in backend.split(",")[1:] if o)
+            netdev = f"vhost-user,id={d.id},chardev={d.id}chr"
+            if "queues" in opts:
+                netdev += f",queues={opts['queues']}"
+            return ["-chardev", f"socket,id={d.id}chr,path={_qarg(opts['path'])}",
+                    "-netdev", netdev,
+                    "-device", f"virtio-net-device,netdev={d.id}{bus}{extra}"]
         return ["-netdev", f"{backend},id={d.id}",
                 "-device", f"virtio-net-device,netdev={d.id}{bus}{extra}"]
     if d.kind == "console":
@@ -379,10 +402,36 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
     return ["-device", f"virtio-{d.kind}-device{bus}{extra}"]
 
 
+RINGS = ("split", "packed")
+
+# The library's probe line: "NAME: modern virtio-mmio at ADDR irq N, features ..."
+_PROBE_LINE = re.compile(r"\b(\w+): (legacy|modern) virtio-mmio at \S+ irq -?\d+, features ([^\r\n]*)")
+
+
+def ring_problems(log, ring):
+    """What in a guest's log says its devices did not get the ring layout asked for.
+
+    Every device the library started prints its negotiated features; with
+    ring "packed" each modern one must show RING_PACKED, with "split" none
+    may. An empty log of probe lines is a problem too: nothing was checked.
+    """
+    found = _PROBE_LINE.findall(log)
+    if not found:
+        return ["no device probe line in the guest's log"]
+    problems = []
+    for name, iface, features in found:
+        packed = "RING_PACKED" in features.split()
+        if ring == "packed" and iface == "modern" and not packed:
+            problems.append(f"{name}: packed ring asked for, not negotiated")
+        if ring == "split" and packed:
+            problems.append(f"{name}: RING_PACKED negotiated on a split-ring run")
+    return problems
+
+
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
-                  console_wait=False):
+                  console_wait=False, ring="split"):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -394,9 +443,13 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     backends of the n-th device of that kind (None or missing: the default
     backend); blks: per-index Blk for the n-th blk (wins over blk_files); a
     net backend is a -netdev value without the id
-    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B"). props: {device id:
+    ("socket,udp=127.0.0.1:A,localaddr=127.0.0.1:B", or
+    "vhost-user,path=SOCK,queues=N": a chardev to the backend's Unix socket,
+    and guest RAM becomes a shared memfd the backend maps). props: {device id:
     "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
-    client on each console socket before it starts the guest. Returns a Command.
+    client on each console socket before it starts the guest. ring: "split"
+    (QEMU's default) or "packed": every virtio device offers
+    VIRTIO_F_RING_PACKED (modern only). Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -411,9 +464,16 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         argv.append("-nographic")
     else:
         argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    if ring not in RINGS:
+        raise QemuError(f"unknown ring layout '{ring}' (split or packed)")
+    if ring == "packed" and virtio != "modern":
+        raise QemuError("packed rings need the modern interface (VIRTIO_F_RING_PACKED is a 1.1 feature)")
     if virtio == "modern":
         # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
         argv += ["-global", "virtio-mmio.force-legacy=false"]
+    if ring == "packed":
+        # 2.8: the property sits on every virtio device's common base type.
+        argv += ["-global", "virtio-device.packed=on"]
     # No default NIC ever: a net device is only what the plan lists.
     argv += ["-nic", "none"]
     argv += ["-kernel", image]
@@ -427,6 +487,12 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
                              list(net_backends), props, console_wait)
+    if any(b and b.startswith("vhost-user,") for b in net_backends):
+        # vhost-user.rst: the backend maps guest RAM from the fds QEMU sends,
+        # so RAM must be a shareable memfd of the machine's size.
+        size = a.machine[a.machine.index("-m") + 1]
+        argv += ["-object", f"memory-backend-memfd,id=ram,size={size},share=on",
+                 "-machine", "memory-backend=ram"]
     if isinstance(extra, str):
         extra = shlex.split(extra)
     argv += list(extra or ())
@@ -449,6 +515,7 @@ def main(argv=None):
     r.add_argument("--net-fwd", action="append", default=[], metavar="HOSTPORT:GUESTPORT")
     r.add_argument("--netdev", action="append", default=[], metavar="BACKEND")
     r.add_argument("--console-wait", action="store_true")
+    r.add_argument("--ring", default="split", choices=RINGS)
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -465,7 +532,7 @@ def main(argv=None):
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
                             console_sockets=args.console_socket, net_backends=net_backends,
-                            console_wait=args.console_wait)
+                            console_wait=args.console_wait, ring=args.ring)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

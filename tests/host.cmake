@@ -41,6 +41,8 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/blk_model.c
   ${VIO_SOURCE_DIR}/tests/sim/net_model.c
   ${VIO_SOURCE_DIR}/tests/sim/console_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/input_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/gpu_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
@@ -67,6 +69,15 @@ function(vio_host_test name)
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
 endfunction()
 
+# vio_host_test_packed(NAME PROGRAM): PROGRAM again with the simulated
+# modern devices offering VIRTIO_F_RING_PACKED (tests/sim/sim.h), so the
+# drivers' cases run on packed rings too.
+function(vio_host_test_packed name program)
+  add_test(NAME ${name} COMMAND ${program})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${vio_test_env};VIO_SIM_PACKED=1"
+                                          TIMEOUT 120)
+endfunction()
+
 set(t ${VIO_SOURCE_DIR}/tests/host)
 
 # The concurrency contract on real threads: the device in a thread of its
@@ -76,6 +87,11 @@ vio_host_test(test_threads LIBRARY vio_host SOURCES ${t}/test_threads.c)
 vio_host_test(test_threads_poll LIBRARY vio_poll SOURCES ${t}/test_threads.c)
 vio_host_test(test_console_threads LIBRARY vio_host SOURCES ${t}/test_console_threads.c)
 vio_host_test(test_console_threads_poll LIBRARY vio_poll SOURCES ${t}/test_console_threads.c)
+vio_host_test_packed(test_threads_packed test_threads)
+vio_host_test_packed(test_console_threads_packed test_console_threads)
+vio_host_test(test_input_threads LIBRARY vio_host SOURCES ${t}/test_input_threads.c)
+vio_host_test(test_input_threads_poll LIBRARY vio_poll SOURCES ${t}/test_input_threads.c)
+vio_host_test_packed(test_input_threads_packed test_input_threads)
 
 # ThreadSanitizer builds only that: the other tests run one thread, gain
 # nothing from it and would take minutes under it.
@@ -85,6 +101,7 @@ endif()
 
 vio_host_test(test_transport LIBRARY vio_host SOURCES ${t}/test_transport.c)
 vio_host_test(test_virtqueue LIBRARY vio_host SOURCES ${t}/test_virtqueue.c)
+vio_host_test(test_virtqueue_packed LIBRARY vio_host SOURCES ${t}/test_virtqueue_packed.c)
 vio_host_test(test_device LIBRARY vio_host SOURCES ${t}/test_device.c)
 vio_host_test(test_rng LIBRARY vio_host SOURCES ${t}/test_rng.c)
 vio_host_test(test_rng_poll LIBRARY vio_poll SOURCES ${t}/test_rng.c)
@@ -94,6 +111,19 @@ vio_host_test(test_net LIBRARY vio_host SOURCES ${t}/test_net.c)
 vio_host_test(test_net_poll LIBRARY vio_poll SOURCES ${t}/test_net.c)
 vio_host_test(test_console LIBRARY vio_host SOURCES ${t}/test_console.c)
 vio_host_test(test_console_poll LIBRARY vio_poll SOURCES ${t}/test_console.c)
+vio_host_test_packed(test_rng_packed test_rng)
+vio_host_test_packed(test_blk_packed test_blk)
+vio_host_test_packed(test_blk_poll_packed test_blk_poll)
+vio_host_test_packed(test_net_packed test_net)
+vio_host_test_packed(test_net_poll_packed test_net_poll)
+vio_host_test_packed(test_console_packed test_console)
+vio_host_test_packed(test_console_poll_packed test_console_poll)
+vio_host_test(test_input LIBRARY vio_host SOURCES ${t}/test_input.c)
+vio_host_test(test_input_poll LIBRARY vio_poll SOURCES ${t}/test_input.c)
+vio_host_test_packed(test_input_packed test_input)
+vio_host_test(test_gpu LIBRARY vio_host SOURCES ${t}/test_gpu.c)
+vio_host_test(test_gpu_poll LIBRARY vio_poll SOURCES ${t}/test_gpu.c)
+vio_host_test_packed(test_gpu_packed test_gpu)
 vio_host_test(test_cache LIBRARY vio_sim SOURCES ${t}/test_cache.c)
 vio_host_test(test_iface_legacy LIBRARY vio_legacy SOURCES ${t}/test_iface.c)
 vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)

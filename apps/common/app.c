@@ -24,6 +24,13 @@
 #if CONFIG_VIO_DRIVER_CONSOLE
 #include <vio/console.h>
 #endif
+#if CONFIG_VIO_DRIVER_GPU
+#include <vio/gpu.h>
+#endif
+
+#if CONFIG_VIO_DRIVER_INPUT
+#include <vio/input.h>
+#endif
 
 #include "app.h"
 #include "board.h"
@@ -42,6 +49,12 @@ static const struct vio_driver *const drivers[] = {
 #endif
 #if CONFIG_VIO_DRIVER_CONSOLE
 	&vio_console_driver,
+#endif
+#if CONFIG_VIO_DRIVER_INPUT
+	&vio_input_driver,
+#endif
+#if CONFIG_VIO_DRIVER_GPU
+	&vio_gpu_driver,
 #endif
 	NULL,
 };

@@ -29,6 +29,12 @@ static const struct shell_cmd *const groups[] = {
 #if CONFIG_VIO_DRIVER_CONSOLE
 	shell_console_cmds,
 #endif
+#if CONFIG_VIO_DRIVER_INPUT
+	shell_input_cmds,
+#endif
+#if CONFIG_VIO_DRIVER_GPU && CONFIG_VIO_FB && CONFIG_VIO_FB_FONT
+	shell_gpu_cmds,
+#endif
 };
 
 void shell_for_each(void (*fn)(const struct shell_cmd *cmd))

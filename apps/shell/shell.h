@@ -46,6 +46,8 @@ void shell_net_start(void);
 void shell_net_idle(void);
 
 extern const struct shell_cmd shell_console_cmds[];
+extern const struct shell_cmd shell_input_cmds[];
+extern const struct shell_cmd shell_gpu_cmds[];
 
 /* Read, parse and run commands forever. */
 void shell_run(void) __attribute__((noreturn));

@@ -157,6 +157,13 @@ struct vio_vq_opts {
 	 */
 	uint16_t indirect_max;
 	/*
+	 * The queue carries only device-readable buffers and the driver reads
+	 * no used length from it, but devices in the field report the bytes
+	 * they read there (QEMU's virtio-input status queue): clamp such a
+	 * length to the chain's writable bytes instead of failing the device.
+	 */
+	bool clamp_used_len;
+	/*
 	 * The completion handler: called in task context whenever the queue
 	 * may have used buffers (after an interrupt, or when a polled queue
 	 * has some), whether or not anyone waits. It drains the queue with

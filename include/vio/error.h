@@ -9,7 +9,9 @@
 
 enum vio_err {
 	VIO_OK = 0,
+	VIO_ENOENT = -2,      /* the device knows no such object (a GPU resource id) */
 	VIO_EIO = -5,         /* the device reported an I/O error */
+	VIO_ENXIO = -6,       /* no such unit on the device (a GPU scanout) */
 	VIO_EAGAIN = -11,     /* nothing available now; try again */
 	VIO_ENOMEM = -12,     /* the port's allocator ran out */
 	VIO_EFAULT = -14,     /* a buffer the device cannot reach */
@@ -22,6 +24,7 @@ enum vio_err {
 	VIO_EPROTO = -71,     /* the device broke the protocol; it is marked failed */
 	VIO_EMSGSIZE = -90,   /* a frame or message larger than the device takes */
 	VIO_ENOTSUP = -95,    /* the device or build does not support this */
+	VIO_ENOBUFS = -105,   /* the device (the host side) ran out of memory */
 	VIO_ENOTCONN = -107,  /* the other side has the port closed */
 	VIO_ETIMEDOUT = -110, /* the device did not answer in time */
 	VIO_ESHUTDOWN = -108, /* the device has failed and is out of service */

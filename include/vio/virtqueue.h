@@ -2,8 +2,9 @@
 /*
  * Virtqueues (VirtIO 1.2 section 2.5 onwards): an opaque queue used only
  * through the functions below, whatever the ring layout behind it. The split
- * ring (section 2.7) is src/core/virtqueue_split.c; nothing outside the ring
- * files knows a ring's layout, indices or size rules.
+ * ring (section 2.7) is src/core/virtqueue_split.c, the packed ring (2.8)
+ * src/core/virtqueue_packed.c; nothing outside the ring files knows a
+ * ring's layout, indices or size rules.
  *
  * "Cookie in, cookie out": a driver enqueues a scatter-gather chain with a
  * cookie (its request), kicks when it has queued what it wants, and gets the
@@ -54,6 +55,14 @@ struct vio_vq_config {
 	uint32_t used_align;  /* from the transport's ring_align */
 	bool legacy;          /* guest-native byte order instead of little-endian */
 	bool event_idx;       /* VIRTIO_RING_F_EVENT_IDX was negotiated */
+	bool packed;          /* VIRTIO_F_RING_PACKED was negotiated: the packed layout */
+	/*
+	 * A used length beyond the chain's writable bytes is clamped instead
+	 * of failing the queue, as on legacy devices (2.7.8.1): for a queue
+	 * whose device is known to report what it read (see struct
+	 * vio_vq_opts.clamp_used_len).
+	 */
+	bool clamp_used_len;
 	/*
 	 * VIRTIO_RING_F_INDIRECT_DESC was negotiated: chains of 2 to
 	 * indirect_max segments go into a per-entry indirect table and take one

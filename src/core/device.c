@@ -402,6 +402,8 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 	cfg.used_align = t->ops->ring_align(t);
 	cfg.legacy = t->legacy;
 	cfg.event_idx = vio_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
+	cfg.packed = vio_dev_has(dev, VIRTIO_F_RING_PACKED);
+	cfg.clamp_used_len = opts->clamp_used_len;
 	if (vio_dev_has(dev, VIRTIO_RING_F_INDIRECT_DESC) && opts->indirect_max > 1)
 		cfg.indirect_max = opts->indirect_max;
 	cfg.notify = vq_notify;
@@ -479,6 +481,13 @@ static uint64_t core_features(const struct vio_device *dev)
 		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	if (CONFIG_VIO_RING_EVENT_IDX)
 		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	/*
+	 * 2.8: the packed ring, modern devices only, and only where the ring
+	 * needs no cache maintenance (src/core/virtqueue_packed.c says why).
+	 */
+	if (CONFIG_VIO_RING_PACKED && !dev->t.legacy && !reg.port->cache_clean &&
+	    !reg.port->cache_invalidate)
+		f |= 1ull << VIRTIO_F_RING_PACKED;
 	return f;
 }
 

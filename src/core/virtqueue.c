@@ -18,6 +18,8 @@ int vio_vq_create(const struct vio_port *port, const struct vio_vq_config *cfg,
 	if (!port || !cfg || !out || !cfg->max_size || !cfg->notify)
 		return VIO_EINVAL;
 	*out = NULL;
+	if (cfg->packed)
+		return vio_vq_packed_ops.create(port, cfg, out);
 	return vio_vq_split_ops.create(port, cfg, out);
 }
 
@@ -54,7 +56,7 @@ unsigned vio_vq_in_flight(const struct vio_vq *vq)
 
 unsigned vio_vq_max_chain(const struct vio_vq *vq)
 {
-	/* 2.7.5.3.1: a chain, indirect or not, is at most the queue size */
+	/* 2.7.5.3.1 / 2.8.17: a chain, indirect or not, is at most the queue size */
 	return vq->size;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vio/error.h>
 #include <vio/virtqueue.h>
 
 struct vio_vq_ops {
@@ -52,7 +53,50 @@ struct vio_vq {
 	bool broken;
 };
 
+/*
+ * vio_vq_chain_submit_seg, shared by the layouts: the checks of
+ * vio_vq_chain_set and vio_vq_chain_submit on the arguments and the
+ * template (before anything changes; 0 or VIO_EINVAL), then the template
+ * as vio_vq_chain_set keeps it (in driver-private memory: what the device
+ * could have written is never read back to learn a length).
+ */
+static inline int vq_chain_seg_check(const struct vio_vq_chain *chain, unsigned seg,
+				     const void *buf, uint32_t len, bool dev_writes,
+				     const void *cookie)
+{
+	unsigned nseg = chain->nseg, all = (1u << nseg) - 1, bit, w;
+
+	if (seg >= nseg || !buf || !len || !cookie)
+		return VIO_EINVAL;
+	bit = 1u << seg;
+	w = dev_writes ? chain->writable | bit : chain->writable & ~bit;
+	/* Every segment set; 2.7.4.2: device-writable segments after every readable one. */
+	if ((chain->set | bit) != all || ((w << 1) & all & ~w))
+		return VIO_EINVAL;
+	return 0;
+}
+
+static inline void vq_chain_seg_set(struct vio_vq_chain *chain, unsigned seg, void *buf,
+				    uint32_t len, bool dev_writes)
+{
+	uint8_t bit = (uint8_t)(1u << seg);
+
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes) {
+		chain->in_len += len;
+		chain->writable |= bit;
+	} else {
+		chain->writable &= (uint8_t)~bit;
+	}
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set |= bit;
+	chain->dirty |= bit;
+}
+
 extern const struct vio_vq_ops vio_vq_split_ops;
+extern const struct vio_vq_ops vio_vq_packed_ops;
 
 /*
  * The device broke the protocol on this queue: stop it for good, log what

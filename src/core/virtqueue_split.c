@@ -566,9 +566,10 @@ __attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq
 				 * 2.7.8.1 (legacy interface): many legacy devices set
 				 * len wrongly, and drivers are told to ignore it;
 				 * clamp it so it can never index past the buffers. A
-				 * modern device is held to it.
+				 * modern device is held to it, unless its driver says
+				 * the queue's lengths mean nothing.
 				 */
-				if (!vq->cfg.legacy) {
+				if (!vq->cfg.legacy && !vq->cfg.clamp_used_len) {
 					why = "used length beyond the writable buffers";
 					id = written;
 					written = slot->in_len;
@@ -857,36 +858,23 @@ static int split_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain,
 {
 	struct split *s = to_split(vq);
 	const struct vio_port *port = vq->port;
-	unsigned nseg = chain->nseg, all = (1u << nseg) - 1, bit, w;
 	uint16_t head = chain->id, flags;
 	struct virtq_desc *d;
 	struct slot *slot;
+	int rc;
 
-	if (seg >= nseg || !buf || !len || !cookie)
-		return VIO_EINVAL;
-	bit = 1u << seg;
-	w = dev_writes ? chain->writable | bit : chain->writable & ~bit;
-	/* Every segment set; 2.7.4.2: device-writable segments after every readable one. */
-	if ((chain->set | bit) != all || ((w << 1) & all & ~w))
-		return VIO_EINVAL;
+	rc = vq_chain_seg_check(chain, seg, buf, len, dev_writes, cookie);
+	if (rc)
+		return rc;
 	slot = &s->slots[head];
 	if (slot->cookie)
 		return VIO_EBUSY;
-	/* The template, as vio_vq_chain_set keeps it (in driver-private memory). */
-	if (chain->writable & bit)
-		chain->in_len -= chain->len[seg];
-	if (dev_writes)
-		chain->in_len += len;
-	chain->writable = (uint8_t)w;
-	chain->buf[seg] = buf;
-	chain->len[seg] = len;
-	chain->set = (uint8_t)all;
-	chain->dirty |= (uint8_t)bit;
+	vq_chain_seg_set(chain, seg, buf, len, dev_writes);
 	if (port->virt_to_dma || port->cache_clean)
 		return chain_submit_any(s, chain, cookie);
-	if (chain->dirty == bit) {
+	if (chain->dirty == 1u << seg) {
 		d = (struct virtq_desc *)chain->table + chain->idx[seg];
-		flags = (uint16_t)((seg + 1 < nseg ? VIRTQ_DESC_F_NEXT : 0) |
+		flags = (uint16_t)((seg + 1u < chain->nseg ? VIRTQ_DESC_F_NEXT : 0) |
 				   (dev_writes ? VIRTQ_DESC_F_WRITE : 0));
 		d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
 		d->len = to_dev32(s, len);

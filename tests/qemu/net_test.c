@@ -39,6 +39,31 @@
  *      down as the link_changed callback reports them (the host flips the
  *      link through QMP) until the host sends a line END.
  *
+ * With a vhost-user backend (test_net.py, cases mq and csum: the host
+ * program is the device's data path and sees every virtio-net header) the
+ * line may instead be one of:
+ *
+ *     PAIRS <k>       vio_net_set_queue_pairs(k); answers
+ *                     "PAIRS <k> rc=<error name> in_use=<pairs in use>" and
+ *                     takes the next line (the host checks which rings QEMU
+ *                     enabled in the backend)
+ *     CASE mq n=<frames per pair>
+ *                     on every queue pair in use at once, n MQ frames each
+ *                     way: the guest queues round-robin on every transmit
+ *                     queue while it checks what arrives on every receive
+ *                     queue (pair, per-pair sequence, length, bytes); then
+ *                     "MQ q<i>=<rx>/<tx> ..." and the counters
+ *     CASE csum n=<frames to send> m=<frames to take> [e=<frames to refuse>]
+ *                     transmit: n UDP and TCP frames over IPv4, three in
+ *                     four with VIRTIO_NET_F_CSUM (the L4 checksum field
+ *                     holds the pseudo-header sum, the device completes
+ *                     it), the fourth summed here; receive: m frames whose
+ *                     payload says how the host flagged them, each checked
+ *                     against the flags the driver reports, then
+ *                     "CSUM none_ok=.. none_bad=.. valid=.. partial=.. wrong=..";
+ *                     e more frames the driver must drop as marked wrong
+ *                     (counted in rx_errors, which STATS must then show)
+ *
  * A PASS or FAIL line per check and exactly one RESULT line end it, before
  * QEMU exits with status 1 if anything failed, else 0.
  */
@@ -72,6 +97,8 @@
 #define T_ACK 2
 #define T_BIG 3           /* must never leave */
 #define T_END 4
+#define T_MQ 5            /* mq: byte 15 is the queue pair */
+#define MQ_MAX 16
 #define DIR_H2G 0
 #define DIR_G2H 1
 
@@ -86,9 +113,12 @@ static struct vio_device *dev;
 static struct vio_net_info info;
 static const uint8_t host_mac[VIO_NET_ALEN] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
 
+enum { CASE_RAW, CASE_MQ, CASE_CSUM };
+
 static struct {
-	uint64_t n, w, b, a;
-} arg = { 0, 64, 65536, 16 };
+	int kind;
+	uint64_t n, w, b, a, m, e;
+} arg = { CASE_RAW, 0, 64, 65536, 16, 0, 0 };
 
 /* Receive state, written by the rx callback. */
 static struct {
@@ -101,7 +131,15 @@ static struct {
 	uint32_t unacked;    /* bytes taken since the last ACK due */
 	bool ack_due;
 	bool link_seen;
+	/* mq: per receive queue pair */
+	uint32_t mq_got[MQ_MAX];
+	uint32_t mq_bad;
+	/* csum: frames taken by the flags the driver reported */
+	uint32_t cs_none_ok, cs_none_bad, cs_valid, cs_partial, cs_wrong, cs_got;
 } rx;
+
+static void on_rx_mq(const struct vio_net_frame *f, const uint8_t *head);
+static bool on_rx_ip(const struct vio_net_frame *f);
 
 static void pat_init(void)
 {
@@ -192,8 +230,14 @@ static void on_rx(struct vio_device *d, const struct vio_net_frame *f, void *a)
 		memcpy(head + off, b->data, k);
 		off += k;
 	}
+	if (off >= HDR && head[12] == 0x08 && head[13] == 0x00 && on_rx_ip(f))
+		goto out;
 	if (off < HDR || head[12] != (ETHERTYPE >> 8) || head[13] != (ETHERTYPE & 0xff)) {
 		rx.other++;
+		goto out;
+	}
+	if (head[14] == T_MQ) {
+		on_rx_mq(f, head);
 		goto out;
 	}
 	seq = get32(head + 16);
@@ -269,8 +313,29 @@ static void on_link(struct vio_device *d, bool up, void *a)
 	rx.link_seen = true;
 }
 
+/* csum: frames sent with vio_net_send stay the driver's until tx_done. */
+#define CS_POOL 8
+#define CS_BUF 1536
+static uint8_t cs_buf[CS_POOL][CS_BUF] __attribute__((aligned(64)));
+static bool cs_busy[CS_POOL];
+static uint32_t cs_done, cs_tx_err;
+
+static void on_tx_done(struct vio_device *d, void *cookie, int result, void *a)
+{
+	uintptr_t i = (uintptr_t)cookie;
+
+	(void)d;
+	(void)a;
+	if (i >= 1 && i <= CS_POOL)
+		cs_busy[i - 1] = false;
+	cs_done++;
+	if (result)
+		cs_tx_err++;
+}
+
 static const struct vio_net_ops ops = {
 	.rx = on_rx,
+	.tx_done = on_tx_done,
 	.link_changed = on_link,
 };
 
@@ -371,6 +436,8 @@ static const char *errname(int err)
 	case VIO_EBUSY: return "VIO_EBUSY";
 	case VIO_EINVAL: return "VIO_EINVAL";
 	case VIO_ESHUTDOWN: return "VIO_ESHUTDOWN";
+	case VIO_ERANGE: return "VIO_ERANGE";
+	case VIO_ENOTSUP: return "VIO_ENOTSUP";
 	default: return "VIO_E?";
 	}
 }
@@ -428,9 +495,11 @@ static void phase_stats(void)
 	       (unsigned long long)st.rx_drops, (unsigned long long)st.rx_errors,
 	       (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
 	       (unsigned long long)st.tx_busy, (unsigned long long)st.tx_errors);
-	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors)
-		fail("stats", "%llu frames sent, want %llu; errors or drops counted",
-		     (unsigned long long)st.tx_frames, (unsigned long long)sent);
+	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors != arg.e)
+		fail("stats", "%llu frames sent, want %llu; %llu receive errors, want %llu; "
+		     "errors or drops counted", (unsigned long long)st.tx_frames,
+		     (unsigned long long)sent, (unsigned long long)st.rx_errors,
+		     (unsigned long long)arg.e);
 	else
 		pass("stats");
 }
@@ -466,9 +535,18 @@ static bool parse_case(char *line)
 {
 	char *p = line, *w;
 
-	if (strncmp(p, "CASE raw", 8))
+	if (!strncmp(p, "CASE raw", 8)) {
+		arg.kind = CASE_RAW;
+		p += 8;
+	} else if (!strncmp(p, "CASE mq", 7)) {
+		arg.kind = CASE_MQ;
+		p += 7;
+	} else if (!strncmp(p, "CASE csum", 9)) {
+		arg.kind = CASE_CSUM;
+		p += 9;
+	} else {
 		return false;
-	p += 8;
+	}
 	while ((w = strtok(p, " ")) != NULL) {
 		p = NULL;
 		if (!strncmp(w, "n=", 2))
@@ -479,10 +557,400 @@ static bool parse_case(char *line)
 			arg.b = strtoull(w + 2, NULL, 0);
 		else if (!strncmp(w, "a=", 2))
 			arg.a = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "m=", 2))
+			arg.m = strtoull(w + 2, NULL, 0);
+		else if (!strncmp(w, "e=", 2))
+			arg.e = strtoull(w + 2, NULL, 0);
 		else
 			return false;
 	}
 	return arg.n && arg.w && arg.b && arg.a;
+}
+
+/* ------------------------------------------------------------------ */
+/* mq: every queue pair at once (vhost-user backend) */
+
+static uint32_t mq_len(unsigned q, uint32_t seq)
+{
+	return MIN_FRAME + (seq * 7u + q * 131u) % (max_frame() - MIN_FRAME + 1);
+}
+
+static const uint8_t *mq_pat(unsigned q, uint32_t seq, unsigned dir)
+{
+	return pat_at(seq + q * 7919u, dir);
+}
+
+/* A frame's bytes in one piece (the test's frames fit in frame[]). */
+static uint32_t gather(const struct vio_net_frame *f, uint8_t *buf, uint32_t size)
+{
+	uint32_t off = 0;
+
+	for (const struct vio_net_rxbuf *b = f->bufs; b; b = b->next) {
+		uint32_t k = b->len < size - off ? b->len : size - off;
+
+		memcpy(buf + off, b->data, k);
+		off += k;
+	}
+	return off;
+}
+
+static void on_rx_mq(const struct vio_net_frame *f, const uint8_t *head)
+{
+	static uint8_t buf[65536 + 64];
+	unsigned q = head[15];
+	uint32_t seq = get32(head + 16);
+	uint32_t len = (uint32_t)head[20] << 8 | head[21];
+	const char *why = NULL;
+
+	if (q >= MQ_MAX || q != f->queue)
+		why = "on the wrong queue";
+	else if (seq != rx.mq_got[q])
+		why = "out of order";
+	else if (f->len != mq_len(q, seq) || len != f->len)
+		why = "of the wrong length";
+	else if (gather(f, buf, sizeof(buf)) != f->len ||
+		 memcmp(buf + HDR, mq_pat(q, seq, DIR_H2G), f->len - HDR))
+		why = "corrupt";
+	if (why) {
+		if (rx.mq_bad < 8)
+			printf("BAD mq: pair %u seq %lu (%lu bytes) came on queue %u, %s (want seq %lu)\n",
+			       q, (unsigned long)seq, (unsigned long)f->len, f->queue, why,
+			       q < MQ_MAX ? (unsigned long)rx.mq_got[q] : 0ul);
+		rx.mq_bad++;
+	}
+	if (q < MQ_MAX && q == f->queue)
+		rx.mq_got[q] = seq + 1;
+}
+
+/* PAIRS k: enable k queue pairs through the control queue (5.1.6.5.5). */
+static void cmd_pairs(const char *text)
+{
+	unsigned k = (unsigned)strtoul(text, NULL, 0);
+	int r = vio_net_set_queue_pairs(dev, k);
+
+	if (vio_net_get_info(dev, &info))
+		info.queue_pairs = 0;
+	printf("PAIRS %u rc=%s in_use=%u\n", k, errname(r), info.queue_pairs);
+	fflush(stdout);
+}
+
+static void phase_mq(void)
+{
+	uint32_t sent[MQ_MAX] = { 0 };
+	uint64_t last = board_time_ns(), t0 = last;
+	uint32_t seen = 0;
+	unsigned pairs;
+	bool done = false;
+
+	if (vio_net_get_info(dev, &info) || !info.queue_pairs || info.queue_pairs > MQ_MAX) {
+		fail("mq", "no queue pairs");
+		return;
+	}
+	pairs = info.queue_pairs;
+	printf("MQ pairs=%u n=%lu\n", pairs, (unsigned long)arg.n);
+	while (!done) {
+		uint32_t total = 0;
+		bool queued = false;
+
+		vio_service();
+		/* One frame per pair in turn: every transmit ring has frames in flight at once. */
+		for (unsigned q = 0; q < pairs; q++) {
+			uint32_t len;
+			int r;
+
+			if (sent[q] >= arg.n)
+				continue;
+			len = mq_len(q, sent[q]);
+			put_hdr(frame, T_MQ, sent[q], len);
+			frame[15] = (uint8_t)q;
+			memcpy(frame + HDR, mq_pat(q, sent[q], DIR_G2H), len - HDR);
+			r = vio_net_send_copy(dev, q, frame, len);
+			if (!r) {
+				sent[q]++;
+				rx.sent++;
+				queued = true;
+			} else if (r != VIO_EBUSY) {
+				fail("mq", "send on pair %u: %s", q, vio_strerror(r));
+				return;
+			}
+		}
+		done = true;
+		for (unsigned q = 0; q < pairs; q++) {
+			total += sent[q] + rx.mq_got[q];
+			if (sent[q] < arg.n || rx.mq_got[q] < arg.n)
+				done = false;
+		}
+		if (total != seen) {
+			seen = total;
+			last = board_time_ns();
+		} else if (board_time_ns() - last > STALL_NS) {
+			break;
+		}
+		if (!queued && !done)
+			(void)vio_service_wait(MS);
+	}
+	printf("MQ");
+	for (unsigned q = 0; q < pairs; q++)
+		printf(" q%u=%lu/%lu", q, (unsigned long)rx.mq_got[q], (unsigned long)sent[q]);
+	printf(" bad=%lu ms=%lu\n", (unsigned long)rx.mq_bad,
+	       (unsigned long)((board_time_ns() - t0) / MS));
+	if (!done)
+		fail("mq", "stalled before %lu frames each way on every pair", (unsigned long)arg.n);
+	else if (rx.mq_bad)
+		fail("mq", "%lu frames lost, misrouted, reordered or corrupt",
+		     (unsigned long)rx.mq_bad);
+	else
+		pass("mq");
+}
+
+/* ------------------------------------------------------------------ */
+/* csum: checksum offload both ways (vhost-user backend) */
+
+#define CS_SUBNET 192, 168, 79
+static const uint8_t cs_guest_ip[4] = { CS_SUBNET, 2 };
+static const uint8_t cs_host_ip[4] = { CS_SUBNET, 1 };
+#define IP_HDR 20u
+#define L4_OFF (VIO_NET_ETH_HLEN + IP_HDR)
+
+/* RFC 1071: big-endian 16-bit words, an odd last byte padded with zero. */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* The TCP/UDP pseudo-header's sum (RFC 793, RFC 768) for the IPv4 header at ip. */
+static uint32_t pseudo_sum(const uint8_t *ip, uint32_t l4len)
+{
+	return sum16(ip + 12, 8, 0) + ip[9] + l4len;
+}
+
+/*
+ * Build the n-th transmit frame in f: IPv4, UDP for even n, TCP for odd,
+ * a pattern payload of every length up to 1400 in turn. Returns the
+ * frame's length and the L4 header length in *l4h.
+ */
+static uint32_t cs_build(uint8_t *f, uint32_t n, uint32_t *l4h)
+{
+	bool udp = !(n & 1);
+	uint32_t plen = (n * 37u) % 1401u, hl = udp ? 8u : 20u;
+	uint32_t l4len = hl + plen, len = L4_OFF + l4len;
+	uint8_t *ip = f + VIO_NET_ETH_HLEN, *l4 = f + L4_OFF;
+	uint16_t c;
+
+	memcpy(f, host_mac, VIO_NET_ALEN);
+	memcpy(f + 6, info.mac, VIO_NET_ALEN);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(ip, 0, IP_HDR);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((IP_HDR + l4len) >> 8);
+	ip[3] = (uint8_t)(IP_HDR + l4len);
+	ip[4] = (uint8_t)(n >> 8);
+	ip[5] = (uint8_t)n;
+	ip[8] = 64;
+	ip[9] = udp ? 17 : 6;
+	memcpy(ip + 12, cs_guest_ip, 4);
+	memcpy(ip + 16, cs_host_ip, 4);
+	c = (uint16_t)~fold(sum16(ip, IP_HDR, 0));
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	memset(l4, 0, hl);
+	l4[0] = (uint8_t)((40000u + n % 100u) >> 8);
+	l4[1] = (uint8_t)(40000u + n % 100u);
+	l4[2] = 0;
+	l4[3] = 9;
+	if (udp) {
+		l4[4] = (uint8_t)(l4len >> 8);
+		l4[5] = (uint8_t)l4len;
+	} else {
+		l4[4] = (uint8_t)(n >> 24);
+		l4[5] = (uint8_t)(n >> 16);
+		l4[6] = (uint8_t)(n >> 8);
+		l4[7] = (uint8_t)n;
+		l4[12] = 0x50;
+		l4[13] = 0x18; /* PSH, ACK */
+		l4[14] = 0x20;
+	}
+	memcpy(l4 + hl, pat_at(n, DIR_G2H), plen);
+	*l4h = hl;
+	return len;
+}
+
+/* The L4 checksum field's offset from the L4 header (5.1.6.2: csum_offset). */
+static uint16_t cs_field(const uint8_t *f)
+{
+	return f[VIO_NET_ETH_HLEN + 9] == 17 ? 6 : 16;
+}
+
+static bool cs_verify(const uint8_t *f, uint32_t len)
+{
+	const uint8_t *ip = f + VIO_NET_ETH_HLEN;
+	uint32_t ihl = (ip[0] & 15u) * 4u, l4 = VIO_NET_ETH_HLEN + ihl;
+
+	return fold(sum16(f + l4, len - l4, pseudo_sum(ip, len - l4))) == 0xffff;
+}
+
+/*
+ * A received IPv4 frame of the csum case: its payload starts with "VC",
+ * how the host flagged it ('a' no flags and a right checksum, 'b'
+ * DATA_VALID and a wrong one, 'c' NEEDS_CSUM with the pseudo-header sum,
+ * 'd' no flags and a wrong one) and its number. False: not one of them.
+ */
+static bool on_rx_ip(const struct vio_net_frame *f)
+{
+	static uint8_t b[CS_BUF];
+	uint32_t len, ihl, l4, hl;
+	const uint8_t *pl;
+	bool ok;
+
+	if (f->len > sizeof(b))
+		return false;
+	len = gather(f, b, sizeof(b));
+	ihl = (b[VIO_NET_ETH_HLEN] & 15u) * 4u;
+	l4 = VIO_NET_ETH_HLEN + ihl;
+	if (len < l4 + 8 || memcmp(b + VIO_NET_ETH_HLEN + 16, cs_guest_ip, 4) ||
+	    (b[VIO_NET_ETH_HLEN + 9] != 17 && b[VIO_NET_ETH_HLEN + 9] != 6))
+		return false;
+	hl = b[VIO_NET_ETH_HLEN + 9] == 17 ? 8u : (b[l4 + 12] >> 4) * 4u;
+	if (len < l4 + hl + 7)
+		return false;
+	pl = b + l4 + hl;
+	if (pl[0] != 'V' || pl[1] != 'C')
+		return false;
+	rx.cs_got++;
+	switch (pl[2]) {
+	case 'a':
+	case 'd':
+		ok = f->csum == VIO_NET_CSUM_NONE;
+		if (ok && cs_verify(b, len))
+			rx.cs_none_ok++;
+		else if (ok)
+			rx.cs_none_bad++;
+		break;
+	case 'b':
+		/* 5.1.6.4.1: DATA_VALID: the driver need not look at the checksum. */
+		ok = f->csum == VIO_NET_CSUM_VALID;
+		if (ok)
+			rx.cs_valid++;
+		break;
+	case 'c':
+		/* 5.1.6.4.1: NEEDS_CSUM: complete it as the sender's device would. */
+		ok = f->csum == VIO_NET_CSUM_PARTIAL && f->csum_start == l4 &&
+		     f->csum_offset == cs_field(b) && (uint32_t)l4 + f->csum_offset + 2 <= len;
+		if (ok) {
+			uint16_t c = (uint16_t)~fold(sum16(b + l4, len - l4, 0));
+
+			b[l4 + f->csum_offset] = (uint8_t)(c >> 8);
+			b[l4 + f->csum_offset + 1] = (uint8_t)c;
+			ok = cs_verify(b, len);
+		}
+		if (ok)
+			rx.cs_partial++;
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		if (rx.cs_wrong < 8)
+			printf("BAD csum: frame %lu kind %c: csum %d start %u offset %u\n",
+			       (unsigned long)get32(pl + 3), pl[2], (int)f->csum, f->csum_start,
+			       f->csum_offset);
+		rx.cs_wrong++;
+	}
+	return true;
+}
+
+static void phase_csum(void)
+{
+	uint64_t last = board_time_ns();
+	uint32_t i = 0, offloaded = 0, seen = 0;
+
+	printf("CSUM n=%lu m=%lu csum=%d guest_csum=%d\n", (unsigned long)arg.n,
+	       (unsigned long)arg.m, info.csum, info.guest_csum);
+	if (!info.csum || !info.guest_csum) {
+		fail("csum", "VIRTIO_NET_F_CSUM and GUEST_CSUM not both negotiated");
+		return;
+	}
+	while (i < arg.n || rx.cs_got < arg.m || cs_done < i) {
+		int slot = -1;
+
+		vio_service();
+		for (int k = 0; k < CS_POOL && i < arg.n; k++) {
+			if (!cs_busy[k]) {
+				slot = k;
+				break;
+			}
+		}
+		if (slot >= 0) {
+			uint8_t *f = cs_buf[slot];
+			uint32_t hl, len = cs_build(f, i, &hl);
+			uint8_t *ip = f + VIO_NET_ETH_HLEN;
+			uint16_t c, field = cs_field(f);
+			struct vio_net_tx_csum cs = { L4_OFF, field };
+			/* Headers and payload in two segments: the device sums across them. */
+			struct vio_sg sg[2] = { { f, L4_OFF + hl }, { f + L4_OFF + hl, len - L4_OFF - hl } };
+			bool off = i % 4 != 3;
+			int r;
+
+			if (off) {
+				/* 5.1.6.2: the field holds the pseudo-header sum; the device adds the rest. */
+				c = fold(pseudo_sum(ip, len - L4_OFF));
+			} else {
+				c = (uint16_t)~fold(sum16(f + L4_OFF, len - L4_OFF,
+							  pseudo_sum(ip, len - L4_OFF)));
+				if (!c && ip[9] == 17)
+					c = 0xffff; /* RFC 768 */
+			}
+			f[L4_OFF + field] = (uint8_t)(c >> 8);
+			f[L4_OFF + field + 1] = (uint8_t)c;
+			cs_busy[slot] = true;
+			r = vio_net_send(dev, 0, sg, sg[1].len ? 2 : 1, off ? &cs : NULL,
+					 (void *)(uintptr_t)(slot + 1));
+			if (!r) {
+				i++;
+				offloaded += off;
+				rx.sent++;
+				last = board_time_ns();
+				continue;
+			}
+			cs_busy[slot] = false;
+			if (r != VIO_EBUSY) {
+				fail("csum-tx", "send %lu: %s", (unsigned long)i, vio_strerror(r));
+				return;
+			}
+		}
+		if (rx.cs_got + cs_done != seen) {
+			seen = rx.cs_got + cs_done;
+			last = board_time_ns();
+		} else if (board_time_ns() - last > STALL_NS) {
+			fail("csum", "stalled: %lu of %lu sent (%lu done), %lu of %lu received",
+			     (unsigned long)i, (unsigned long)arg.n, (unsigned long)cs_done,
+			     (unsigned long)rx.cs_got, (unsigned long)arg.m);
+			return;
+		}
+		(void)vio_service_wait(MS);
+	}
+	printf("CSUM sent=%lu offloaded=%lu tx_errors=%lu got=%lu none_ok=%lu none_bad=%lu "
+	       "valid=%lu partial=%lu wrong=%lu\n", (unsigned long)i, (unsigned long)offloaded,
+	       (unsigned long)cs_tx_err, (unsigned long)rx.cs_got, (unsigned long)rx.cs_none_ok,
+	       (unsigned long)rx.cs_none_bad, (unsigned long)rx.cs_valid,
+	       (unsigned long)rx.cs_partial, (unsigned long)rx.cs_wrong);
+	if (rx.cs_wrong || cs_tx_err)
+		fail("csum", "%lu frames flagged other than sent, %lu transmit errors",
+		     (unsigned long)rx.cs_wrong, (unsigned long)cs_tx_err);
+	else
+		pass("csum");
 }
 
 int main(void)
@@ -505,15 +973,38 @@ int main(void)
 		report_finish();
 	}
 	printf("INFO mac=%02x:%02x:%02x:%02x:%02x:%02x mtu=%u mrg=%d csum=%d guest_csum=%d "
-	       "ctrl_vq=%d hdr_len=%u rx_buffer_size=%lu status=%d link=%d\n",
+	       "ctrl_vq=%d hdr_len=%u rx_buffer_size=%lu status=%d link=%d pairs=%u max_pairs=%u\n",
 	       info.mac[0], info.mac[1], info.mac[2], info.mac[3], info.mac[4], info.mac[5],
 	       info.mtu, info.mrg_rxbuf, info.csum, info.guest_csum, info.ctrl_vq, info.hdr_len,
-	       (unsigned long)info.rx_buffer_size, info.has_status, info.link_up);
+	       (unsigned long)info.rx_buffer_size, info.has_status, info.link_up, info.queue_pairs,
+	       info.max_queue_pairs);
 	vio_net_set_ops(dev, &ops, NULL);
 	printf("READY\n");
 	fflush(stdout);
-	if (!idle_line(line, sizeof(line), LINE_WAIT_NS) || !parse_case(line)) {
-		fail("case", "expected 'CASE raw n=<frames> [w=<frames>] [b=<bytes>] [a=<ack every>]'");
+	for (;;) {
+		if (!idle_line(line, sizeof(line), LINE_WAIT_NS)) {
+			fail("case", "no CASE line");
+			report_finish();
+		}
+		if (!strncmp(line, "PAIRS ", 6)) {
+			cmd_pairs(line + 6);
+			continue;
+		}
+		if (parse_case(line))
+			break;
+		fail("case", "expected 'CASE raw|mq|csum n=<frames> [w=<frames>] [b=<bytes>] "
+		     "[a=<ack every>] [m=<frames>]' or 'PAIRS <k>', got '%s'", line);
+		report_finish();
+	}
+	if (arg.kind != CASE_RAW) {
+		if (arg.kind == CASE_MQ)
+			phase_mq();
+		else
+			phase_csum();
+		phase_stats();
+		if (rx.other)
+			fail("other", "%lu frames of no expected kind arrived",
+			     (unsigned long)rx.other);
 		report_finish();
 	}
 	phase_h2g();

@@ -497,6 +497,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--ring", default="split", choices=qemu.RINGS,
+                   help="packed: every device offers packed virtqueues, and each must use them")
     p.add_argument("--devices", default="rng")
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--config", help="the firmware's vio_config.h (drivers, interfaces)")
@@ -540,7 +542,7 @@ def main():
                                  boot_suffix=args.boot_suffix, interactive=False,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
-                                 console_wait=args.shell_console)
+                                 console_wait=args.shell_console, ring=args.ring)
         if not os.path.exists(cmd.boot_image):
             print(f"FAIL: {cmd.boot_image} not found")
             return 1
@@ -583,6 +585,9 @@ def main():
         log = con.log()
         for rx in args.expect_log:
             fails.check(re.search(rx, log, re.M) is not None, f"console lacks /{rx}/")
+        if args.ring == "packed":
+            for msg in qemu.ring_problems(log + (con.uart or ""), args.ring):
+                fails.append(msg)
         for name, f in feeders.items():
             fails.check(f.error is None, f"{name} feeder: {f.error}")
 

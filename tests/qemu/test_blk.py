@@ -79,6 +79,7 @@ F_MQ = 12
 F_DISCARD = 13
 F_WRITE_ZEROES = 14
 F_VERSION_1 = 32
+F_RING_PACKED = 34
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -215,7 +216,7 @@ class Case:
         self.cmd = qemu.build_command(self.args.arch, firmware or self.args.firmware,
                                       self.args.virtio, devices, list(extra),
                                       boot_suffix=self.args.boot_suffix, interactive=False,
-                                      blks=blks, qemu=self.args.qemu)
+                                      blks=blks, qemu=self.args.qemu, ring=self.args.ring)
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
         print("$ " + " ".join(self.cmd.argv))
@@ -286,6 +287,10 @@ class Case:
             fails.check(has_v1 == (self.args.virtio == "modern"),
                         f"{d.id}: VERSION_1 {'' if has_v1 else 'not '}negotiated on a "
                         f"{self.args.virtio} device")
+            has_packed = bool(out.features(d.slot) >> F_RING_PACKED & 1)
+            fails.check(has_packed == (self.args.ring == "packed"),
+                        f"{d.id}: RING_PACKED {'' if has_packed else 'not '}negotiated on a "
+                        f"{self.args.ring}-ring run")
 
     def blk0(self, out):
         """INFO of the first blk, and its slot."""
@@ -742,6 +747,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--ring", default="split", choices=qemu.RINGS,
+                   help="packed: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--timeout", type=float, default=30)

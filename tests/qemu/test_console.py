@@ -95,7 +95,7 @@ class Run:
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, devices,
                                  list(extra), boot_suffix=self.args.boot_suffix,
                                  interactive=False, console_sockets=[self.path("port0.sock")],
-                                 props=props)
+                                 props=props, ring=self.args.ring)
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
         print("$ " + " ".join(cmd.argv))
@@ -459,6 +459,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    ap.add_argument("--ring", default="split", choices=qemu.RINGS,
+                    help="the device offers packed virtqueues, which must be used")
     ap.add_argument("--case", required=True, choices=sorted(CASES))
     ap.add_argument("--boot-suffix", default=None)
     ap.add_argument("--timeout", type=float, default=60)
@@ -478,6 +480,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if r.con:
         log = r.con.log()
+        if args.ring == "packed":
+            r.fails.extend(qemu.ring_problems(log, args.ring))
         print("---- console " + "-" * 60)
         print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
         if r.con.err:

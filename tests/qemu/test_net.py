@@ -4,7 +4,8 @@
 
   test_net.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
               [--boot-suffix .elf|.bin] [--timeout SECONDS] [--mib N]
-              [--passes N] [--props PROPS] [--expect KEY=VALUE]... FIRMWARE.elf
+              [--passes N] [--props PROPS] [--expect KEY=VALUE]...
+              [--pairs N] [--frames N] FIRMWARE.elf
 
 Cases:
 
@@ -47,6 +48,39 @@ Cases:
          --expect-refused REGEX the driver must instead refuse the device at
          probe with that message (and the firmware find no net device).
 
+  mq     FIRMWARE is net_test.c built with 4 queue pairs, its net device
+         (mq=on) on a vhost-user backend of --pairs pairs (vhost_user.py, a
+         Unix socket; guest RAM a shared memfd), which is the device's data
+         path. The guest sets 2, 1, 4 and 5 pairs through the control queue
+         (VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; 5 must be VIO_ERANGE), and after
+         each the backend must have been told by QEMU (SET_VRING_ENABLE) to
+         run exactly the rings of the pairs in use. Then --frames frames each
+         way on every pair at once: the backend spreads the host's frames over
+         the receive queues and the guest queues round-robin on every
+         transmit queue; each frame is checked for its pair, per-pair order,
+         length and bytes, and the counts per pair on both sides.
+
+  csum   net_test.c on a vhost-user backend that offers VIRTIO_NET_F_CSUM
+         and GUEST_CSUM. Transmit: --frames UDP and TCP frames over IPv4,
+         three in four with NEEDS_CSUM; the backend checks csum_start and
+         csum_offset, completes the sum and compares it with a reference
+         computed over the frame, and the fourth frame's software sum.
+         Receive: --frames frames, right checksum without flags, wrong with
+         DATA_VALID, the pseudo-header sum with NEEDS_CSUM, wrong without
+         flags; the guest checks the flags the driver reports for each and
+         counts them. Among them, frames the driver must drop and count in
+         rx_errors: NEEDS_CSUM with the field past the frame's end, and a GSO
+         type nobody negotiated.
+
+  lwip   FIRMWARE is the shell (lwIP) on the vhost-user backend, which plays
+         192.168.79.1: answers ARP and connects to the shell's `echo 7`
+         three times, its segments checksummed right (no flags), wrong
+         with DATA_VALID, and partial with NEEDS_CSUM: each must be
+         accepted and 300 bytes echoed. A SYN and a data segment with a
+         wrong checksum and no flags must be dropped. Every TCP segment
+         lwIP sends must ask for checksum offload at the right place and
+         be right once completed; ifconfig's adapter counters must agree.
+
   pair   two shell guests on one stream socket netdev (listen/connect on
          127.0.0.1): FIRMWARE on --arch/--virtio, and --peer-firmware on
          --peer-arch/--peer-virtio. Static addresses (ifconfig), the first
@@ -73,6 +107,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_test  # noqa: E402  (also puts scripts/ on the path)
 import qemu  # noqa: E402
+import vhost_user  # noqa: E402
 
 MIB = 1 << 20
 GUEST_ECHO_PORT = 7
@@ -163,7 +198,7 @@ def case_echo(args, fails):
     netdev = qemu.user_netdev([(port, GUEST_ECHO_PORT), (iperf_port, GUEST_IPERF_PORT)])
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
-                             net_backends=[netdev], qemu=args.qemu)
+                             net_backends=[netdev], qemu=args.qemu, ring=args.ring)
     if not os.path.exists(cmd.boot_image):
         fails.append(f"{cmd.boot_image} not found")
         return ""
@@ -331,7 +366,8 @@ def case_frames(args, fails):
     netdev = f"socket,udp=127.0.0.1:{host_port},localaddr=127.0.0.1:{qemu_port}"
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
-                             net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu)
+                             net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu,
+                             ring=args.ring)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     peer = FramePeer(sock, fails)
@@ -605,7 +641,8 @@ def case_raw(args, fails):
                              ["-qmp", f"unix:{qmp_path},server=on,wait=off"],
                              boot_suffix=args.boot_suffix, interactive=False,
                              net_backends=[qemu.check_netdev(netdev)],
-                             props={"net0": args.props} if args.props else None, qemu=args.qemu)
+                             props={"net0": args.props} if args.props else None, qemu=args.qemu,
+                             ring=args.ring)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -707,6 +744,369 @@ def case_raw(args, fails):
             fails.append(f"firmware: {ln.strip()}")
     fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
     return log + ("\n---- QEMU stderr\n" + con.err if con.err else "")
+
+
+# ---------------------------------------------------------------------------
+# mq and csum: net_test.c on a vhost-user backend (vhost_user.py) that is the
+# device's data path, so this script sees every virtio-net header and QEMU's
+# device offers what the backend offers: checksum offload both ways and
+# several queue pairs, which the socket and user-mode netdevs cannot.
+
+T_MQ = 5
+CS_GUEST_IP = bytes([192, 168, 79, 2])
+CS_HOST_IP = bytes([192, 168, 79, 1])
+INFO_RE = (r"^INFO mac=([0-9a-f:]{17}) mtu=(\d+) mrg=(\d) csum=(\d) guest_csum=(\d) ctrl_vq=(\d) "
+           r"hdr_len=(\d+) rx_buffer_size=(\d+) status=(\d) link=(\d) pairs=(\d+) max_pairs=(\d+)")
+STATS_RE = (r"^STATS rx_frames=(\d+) rx_bytes=(\d+) rx_drops=(\d+) rx_errors=(\d+) "
+            r"tx_frames=(\d+) tx_bytes=(\d+) tx_busy=(\d+) tx_errors=(\d+)")
+
+
+class VhostRun:
+    """net_test.c booted with its net device on a vhost-user backend of queues pairs."""
+
+    def __init__(self, args, fails, queues, props):
+        self.fails = fails
+        self.tmp = tempfile.mkdtemp(prefix="vio-vhost-")
+        path = os.path.join(self.tmp, "vhost.sock")
+        self.backend = vhost_user.Backend(path, queues=queues, log=print)
+        netdev = f"vhost-user,path={path}" + (f",queues={queues}" if queues > 1 else "")
+        cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                                 boot_suffix=args.boot_suffix, interactive=False,
+                                 net_backends=[qemu.check_netdev(netdev)],
+                                 props={"net0": props} if props else None, qemu=args.qemu)
+        print("$ " + " ".join(cmd.argv))
+        sys.stdout.flush()
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + args.timeout
+        self.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.con = run_test.Console(self.proc)
+        self.info = None
+
+    def ready(self, expect):
+        """Wait for READY; parse INFO into self.info and check it against expect."""
+        if not self.fails.check(self.con.wait_for("READY", 0, self.deadline) is not None,
+                                "no READY"):
+            raise TimeoutError
+        m = re.search(INFO_RE, self.con.log(), re.M)
+        if not self.fails.check(m is not None, "no INFO line"):
+            raise TimeoutError
+        keys = ("mac", "mtu", "mrg", "csum", "guest_csum", "ctrl_vq", "hdr_len", "rx_buffer_size",
+                "status", "link", "pairs", "max_pairs")
+        self.info = dict(zip(keys, m.groups()))
+        self.info["mac"] = bytes.fromhex(self.info["mac"].replace(":", ""))
+        for key, want in expect.items():
+            self.fails.check(int(self.info[key]) == want,
+                             f"guest {key}={self.info[key]}, want {want}")
+
+    def line(self, text, reply):
+        """Send a line; wait for regex reply after it and return its match."""
+        mark = len(self.con.log())
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+        while True:
+            m = re.compile(reply, re.M).search(self.con.log(), mark)
+            if m:
+                return m
+            if self.con.wait_for("\n", len(self.con.log()), min(self.deadline,
+                                 time.monotonic() + 0.2)) is None and \
+                    time.monotonic() >= self.deadline:
+                self.fails.append(f"no /{reply}/ after '{text}'")
+                raise TimeoutError
+
+    def stats(self):
+        m = re.search(STATS_RE, self.con.log(), re.M)
+        if not self.fails.check(m is not None, "no STATS line"):
+            return {}
+        return dict(zip(("rx_frames", "rx_bytes", "rx_drops", "rx_errors", "tx_frames",
+                         "tx_bytes", "tx_busy", "tx_errors"), map(int, m.groups())))
+
+    def finish(self):
+        try:
+            rc = self.proc.wait(max(0.1, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            self.fails.append("QEMU still running at the deadline; killed")
+        self.backend.close()
+        for e in self.backend.errors:
+            self.fails.append(f"vhost-user backend: {e}")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.con.join()
+        log = self.con.log()
+        self.fails.check(len(re.findall(r"^RESULT: \d+ passed, 0 failed", log, re.M)) == 1,
+                         "no single 'RESULT: N passed, 0 failed' line")
+        for ln in log.split("\n"):
+            if ln.startswith("FAIL "):
+                self.fails.append(f"firmware: {ln.strip()}")
+        self.fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+        print(f"wall time: {time.monotonic() - self.t0:.2f} s; backend: {self.backend.pushes} "
+              f"used-ring updates, {self.backend.unkicked} found by polling without a kick")
+        return log + ("\n---- QEMU stderr\n" + self.con.err if self.con.err else "")
+
+
+def mq_len(mtu, q, seq):
+    """net_test.c's mq_len: every length from 60 to MTU + 14, shifted per pair."""
+    return MIN_FRAME + (seq * 7 + q * 131) % (mtu + 14 - MIN_FRAME + 1)
+
+
+def mq_payload(pat, q, seq, direction, n):
+    off = (((seq + q * 7919) & 0xFFFFFFFF) * 251 + direction * 30011) & (PAT_SPAN - 1)
+    return pat[off:off + n]
+
+
+def case_mq(args, fails):
+    """4 queue pairs: which rings QEMU enables for each VQ_PAIRS_SET, then traffic on all."""
+    pairs = args.pairs
+    pat = raw_pattern()
+    lock = threading.Lock()
+    next_seq = [0] * pairs
+    bad = []
+    run = None
+
+    def on_tx(pair, hdr, f):
+        # The data thread: one frame the guest sent on transmit queue pair `pair`.
+        with lock:
+            why = None
+            if len(f) < RAW_HDR or struct.unpack(">H", f[12:14])[0] != ETHERTYPE or f[14] != T_MQ:
+                why = "not an MQ frame"
+            else:
+                q, seq, ln = f[15], struct.unpack(">I", f[16:20])[0], struct.unpack(">H", f[20:22])[0]
+                if q != pair:
+                    why = f"pair {q}'s frame on transmit queue {pair}"
+                elif q >= pairs or seq != next_seq[q]:
+                    why = f"seq {seq}, want {next_seq[q] if q < pairs else '?'}"
+                elif ln != len(f) or ln != mq_len(mtu, q, seq):
+                    why = f"{len(f)} bytes (says {ln}), want {mq_len(mtu, q, seq)}"
+                elif f[RAW_HDR:] != mq_payload(pat, q, seq, 1, ln - RAW_HDR):
+                    why = "payload corrupt"
+                elif hdr["flags"] or hdr["gso_type"]:
+                    why = f"header {hdr}"
+                if q < pairs and q == pair:
+                    next_seq[q] = seq + 1
+            if why:
+                bad.append(f"g2h pair {pair}: {why}")
+
+    try:
+        run = VhostRun(args, fails, pairs, ",".join(p for p in ("mq=on", args.props) if p))
+        run.backend.on_tx = on_tx
+        run.ready({"pairs": pairs, "max_pairs": pairs, "ctrl_vq": 1})
+        mtu = int(run.info["mtu"])
+
+        def check_rings(k, when):
+            # The guest's VQ_PAIRS_SET took effect: QEMU's control queue told the
+            # backend (SET_VRING_ENABLE) to run exactly rx/tx rings 0 .. 2k - 1.
+            want = list(range(2 * k))
+            t = time.monotonic() + 3
+            while run.backend.enabled_rings() != want and time.monotonic() < t:
+                time.sleep(0.05)
+            got = run.backend.enabled_rings()
+            fails.check(got == want, f"{when}: backend rings enabled {got}, want {want}")
+            print(f"ok: {when}: rings {got} enabled")
+
+        # The driver enables every pair it set up once the device is live.
+        check_rings(pairs, "at start")
+        for k in (2, 1, pairs):
+            m = run.line(f"PAIRS {k}", rf"^PAIRS {k} rc=(\S+) in_use=(\d+)")
+            fails.check(m.group(1) == "OK" and int(m.group(2)) == k, f"PAIRS {k}: {m.group(0)}")
+            check_rings(k, f"after PAIRS {k}")
+        # More than the driver set up: refused before the device is asked.
+        m = run.line(f"PAIRS {pairs + 1}", rf"^PAIRS {pairs + 1} rc=(\S+) in_use=(\d+)")
+        fails.check(m.group(1) == "VIO_ERANGE" and int(m.group(2)) == pairs,
+                    f"PAIRS {pairs + 1}: {m.group(0)}, want VIO_ERANGE with {pairs} in use")
+        check_rings(pairs, f"after PAIRS {pairs + 1}")
+
+        n = args.frames
+        mac = run.info["mac"]
+        # Host to guest: frame seq of every pair in turn, so all receive queues fill at once.
+        sent_bytes = 0
+        for seq in range(n):
+            for q in range(pairs):
+                ln = mq_len(mtu, q, seq)
+                f = (mac + HOST_MAC + struct.pack(">HBBIH", ETHERTYPE, T_MQ, q, seq, ln)
+                     + mq_payload(pat, q, seq, 0, ln - RAW_HDR))
+                run.backend.send(q, f)
+                sent_bytes += ln
+        t0 = time.monotonic()
+        run.line(f"CASE mq n={n}", r"^MQ q0=.*ms=\d+")
+        secs = time.monotonic() - t0
+        end = run.con.wait_for("RESULT:", 0, run.deadline)
+        fails.check(end is not None, "no RESULT line")
+        m = re.search(r"^MQ (q0=.*) bad=(\d+) ms=(\d+)", run.con.log(), re.M)
+        got = dict(re.findall(r"q(\d+)=(\d+)/\d+", m.group(1))) if m else {}
+        for q in range(pairs):
+            fails.check(int(got.get(str(q), -1)) == n, f"guest took {got.get(str(q))} frames "
+                        f"on pair {q}, want {n}")
+            fails.check(run.backend.delivered[q] == n,
+                        f"backend delivered {run.backend.delivered[q]} on pair {q}, want {n}")
+            fails.check(next_seq[q] == n and run.backend.transmitted[q] == n,
+                        f"backend took {run.backend.transmitted[q]} frames on tx pair {q} "
+                        f"(in order up to {next_seq[q]}), want {n}")
+        fails.check(not bad, f"{len(bad)} bad frames from the guest: {bad[:5]}")
+        st = run.stats()
+        if st:
+            fails.check(st["rx_frames"] == n * pairs and st["rx_bytes"] == sent_bytes,
+                        f"guest rx {st['rx_frames']} frames {st['rx_bytes']} bytes, "
+                        f"want {n * pairs} / {sent_bytes}")
+            fails.check(st["tx_frames"] == n * pairs, f"guest tx {st['tx_frames']}, want "
+                        f"{n * pairs}")
+        print(f"mq: {pairs} pairs, {n} frames each way on each pair "
+              f"({n * pairs} each way) in {secs:.2f} s; backend rx per pair "
+              f"{run.backend.delivered}, tx per pair {run.backend.transmitted}")
+    except (TimeoutError, BrokenPipeError, OSError) as e:
+        if not isinstance(e, TimeoutError):
+            fails.append(f"{type(e).__name__}: {e}")
+    if run is None:
+        return ""
+    return run.finish()
+
+
+def ip_frame(dst_mac, src_mac, src_ip, dst_ip, proto, ident, l4_hdr, payload):
+    """An Ethernet + IPv4 frame (IP header checksum filled) around an L4 header and payload."""
+    total = 20 + len(l4_hdr) + len(payload)
+    ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, total, ident, 0, 64, proto, 0,
+                               src_ip, dst_ip))
+    ip[10:12] = struct.pack(">H", csum(bytes(ip)))
+    return bytearray(dst_mac + src_mac + b"\x08\x00" + ip + l4_hdr + payload)
+
+
+def l4_sums(f):
+    """(checksum field offset in f, pseudo-header sum, the right checksum) of an IPv4 TCP/UDP frame."""
+    ihl = (f[14] & 15) * 4
+    l4 = 14 + ihl
+    udp = f[23] == 17
+    field = l4 + (6 if udp else 16)
+    seg = bytearray(f[l4:])
+    seg[field - l4:field - l4 + 2] = b"\0\0"
+    pseudo = vhost_user.inet_sum(bytes(f[26:34]) + struct.pack(">BBH", 0, f[23], len(seg)))
+    right = ~vhost_user.inet_sum(bytes(seg), pseudo) & 0xFFFF
+    if udp and right == 0:
+        right = 0xFFFF  # RFC 768
+    return field, pseudo, right
+
+
+def case_csum(args, fails):
+    """VIRTIO_NET_F_CSUM on transmit, GUEST_CSUM on receive, through the backend."""
+    pat = raw_pattern()
+    lock = threading.Lock()
+    tx = {"offloaded": 0, "software": 0, "bad": []}
+    run = None
+
+    def on_tx(pair, hdr, f):
+        with lock:
+            why = None
+            if len(f) < 42 or f[12:14] != b"\x08\x00" or f[23] not in (6, 17):
+                why = "not a TCP/UDP over IPv4 frame"
+            else:
+                n = struct.unpack(">H", f[18:20])[0]
+                udp = f[23] == 17
+                ihl = (f[14] & 15) * 4
+                l4 = 14 + ihl
+                hl = 8 if udp else 20
+                plen = len(f) - l4 - hl
+                field, pseudo, right = l4_sums(f)
+                if udp != (n % 2 == 0) or plen != (n * 37) % 1401:
+                    why = f"frame {n}: {'UDP' if udp else 'TCP'} with {plen} bytes"
+                elif f[l4 + hl:] != pat[(n * 251 + 30011) & (PAT_SPAN - 1):][:plen]:
+                    why = f"frame {n}: payload corrupt"
+                elif hdr["flags"] & vhost_user.HDR_F_NEEDS_CSUM:
+                    # 5.1.6.2: sum from csum_start to the end, store at start + offset.
+                    start, off = hdr["csum_start"], hdr["csum_offset"]
+                    have = struct.unpack(">H", f[field:field + 2])[0]
+                    if n % 4 == 3:
+                        why = f"frame {n}: NEEDS_CSUM on a frame summed in software"
+                    elif start != l4 or start + off != field:
+                        why = f"frame {n}: csum_start {start} offset {off}, want {l4} {field - l4}"
+                    elif have != (pseudo & 0xFFFF or 0xFFFF) and have != pseudo:
+                        why = f"frame {n}: field {have:#06x}, want the pseudo-header sum " \
+                              f"{pseudo:#06x}"
+                    else:
+                        done = ~vhost_user.inet_sum(bytes(f[start:])) & 0xFFFF
+                        f[field:field + 2] = struct.pack(">H", done)
+                        if done != right and {done, right} != {0, 0xFFFF}:
+                            why = f"frame {n}: completed {done:#06x}, reference {right:#06x}"
+                        tx["offloaded"] += 1
+                else:
+                    have = struct.unpack(">H", f[field:field + 2])[0]
+                    if n % 4 != 3:
+                        why = f"frame {n}: no NEEDS_CSUM (flags {hdr['flags']})"
+                    elif have != right:
+                        why = f"frame {n}: software checksum {have:#06x}, want {right:#06x}"
+                    tx["software"] += 1
+            if why:
+                tx["bad"].append(why)
+
+    try:
+        run = VhostRun(args, fails, 1, args.props)
+        run.backend.on_tx = on_tx
+        run.ready({"csum": 1, "guest_csum": 1})
+        mac = run.info["mac"]
+        n, m = args.frames, args.frames
+        kinds = {"a": 0, "b": 0, "c": 0, "d": 0}
+        refused = 0
+        for i in range(m):
+            kind = "abcd"[i % 4]
+            kinds[kind] += 1
+            udp = i % 8 < 4
+            body = b"VC" + kind.encode() + struct.pack(">I", i) + pat[(i * 97) & 0xFFFF:][:(i * 53) % 1300]
+            if udp:
+                l4h = struct.pack(">HHHH", 9, 40000 + i % 100, 8 + len(body), 0)
+            else:
+                l4h = struct.pack(">HHIIBBHHH", 9, 40000 + i % 100, i, 0, 0x50, 0x18, 0x2000, 0, 0)
+            f = ip_frame(mac, HOST_MAC, CS_HOST_IP, CS_GUEST_IP, 17 if udp else 6, i, l4h, body)
+            field, pseudo, right = l4_sums(f)
+            flags, start, off = 0, 0, 0
+            if kind == "a":
+                value = right
+            elif kind in "bd":
+                value = right ^ 0x5A5A      # wrong
+                flags = vhost_user.HDR_F_DATA_VALID if kind == "b" else 0
+            else:
+                value = pseudo               # partial: the receiver completes it
+                flags, start, off = vhost_user.HDR_F_NEEDS_CSUM, 34, field - 34
+            f[field:field + 2] = struct.pack(">H", value)
+            run.backend.send(0, f, flags=flags, csum_start=start, csum_offset=off)
+            if i % 100 == 50:
+                # Marked wrong by the device: NEEDS_CSUM whose field lies past the
+                # frame's end, and a GSO type nobody negotiated (5.1.6.4.1). The
+                # driver drops both and counts them in rx_errors.
+                run.backend.send(0, f, flags=vhost_user.HDR_F_NEEDS_CSUM, csum_start=34,
+                                 csum_offset=len(f) - 35)
+                run.backend.send(0, f, gso_type=1)
+                refused += 2
+        t0 = time.monotonic()
+        run.line(f"CASE csum n={n} m={m} e={refused}", r"^CSUM sent=.* wrong=\d+")
+        secs = time.monotonic() - t0
+        fails.check(run.con.wait_for("RESULT:", 0, run.deadline) is not None, "no RESULT line")
+        r = re.search(r"^CSUM sent=(\d+) offloaded=(\d+) tx_errors=(\d+) got=(\d+) none_ok=(\d+) "
+                      r"none_bad=(\d+) valid=(\d+) partial=(\d+) wrong=(\d+)", run.con.log(), re.M)
+        if fails.check(r is not None, "no CSUM line"):
+            g = dict(zip(("sent", "offloaded", "tx_errors", "got", "none_ok", "none_bad", "valid",
+                          "partial", "wrong"), map(int, r.groups())))
+            want = {"sent": n, "offloaded": n - n // 4, "tx_errors": 0, "got": m,
+                    "none_ok": kinds["a"], "none_bad": kinds["d"], "valid": kinds["b"],
+                    "partial": kinds["c"], "wrong": 0}
+            for key, val in want.items():
+                fails.check(g[key] == val, f"guest {key}={g[key]}, want {val}")
+        fails.check(tx["offloaded"] == n - n // 4 and tx["software"] == n // 4,
+                    f"backend saw {tx['offloaded']} offloaded and {tx['software']} software "
+                    f"frames, want {n - n // 4} and {n // 4}")
+        fails.check(not tx["bad"], f"{len(tx['bad'])} bad frames from the guest: {tx['bad'][:5]}")
+        st = run.stats()
+        if st:
+            fails.check(st["rx_frames"] == m and st["tx_frames"] == n
+                        and st["rx_errors"] == refused, f"guest counters {st}, want {m} "
+                        f"frames received, {n} sent, {refused} receive errors")
+        print(f"csum: guest sent {n} frames ({tx['offloaded']} completed here, "
+              f"{tx['software']} summed by the guest), took {m} "
+              f"(a/b/c/d {kinds['a']}/{kinds['b']}/{kinds['c']}/{kinds['d']}) and refused {refused} "
+              f"in {secs:.2f} s")
+    except (TimeoutError, BrokenPipeError, OSError) as e:
+        if not isinstance(e, TimeoutError):
+            fails.append(f"{type(e).__name__}: {e}")
+    if run is None:
+        return ""
+    return run.finish()
 
 
 # ---------------------------------------------------------------------------
@@ -847,13 +1247,181 @@ def case_pair(args, fails):
     return log
 
 
-CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw, "pair": case_pair}
+class LwipPeer:
+    """lwip: the far end of the shell's lwIP on the vhost-user backend.
+
+    Answers ARP for CS_HOST_IP; of every TCP segment the guest sends, checks
+    the virtio-net header (NEEDS_CSUM at the right place: the adapter
+    offloads) and the checksum once completed here, then hands it to the
+    connection of its port. Sends segments with the checksum treatment of
+    a kind: "none" (right, no flags), "bad" (wrong, no flags), "valid"
+    (wrong, DATA_VALID), "partial" (the pseudo-header sum, NEEDS_CSUM).
+    """
+
+    def __init__(self, backend, guest_mac, fails):
+        self.backend = backend
+        self.guest_mac = guest_mac
+        self.fails = fails
+        self.cond = threading.Condition()
+        self.segs = {}            # our port -> [(flags, seq, ack, payload)]
+        self.offloaded = self.plain = 0
+        self.bad = []
+        backend.on_tx = self.on_tx
+
+    def on_tx(self, pair, hdr, f):
+        if f[12:14] == b"\x08\x06" and len(f) >= 42 and f[38:42] == CS_HOST_IP and f[21] == 1:
+            reply = (f[6:12] + HOST_MAC + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2)
+                     + HOST_MAC + CS_HOST_IP + f[6:12] + f[28:32])
+            self.backend.send(0, reply.ljust(60, b"\0"))
+            return
+        if f[12:14] != b"\x08\x00" or len(f) < 54 or f[23] != 6:
+            return
+        field, _, right = l4_sums(f)
+        with self.cond:
+            if hdr["flags"] & vhost_user.HDR_F_NEEDS_CSUM:
+                if hdr["csum_start"] != 34 or hdr["csum_start"] + hdr["csum_offset"] != field:
+                    self.bad.append(f"csum_start {hdr['csum_start']} offset {hdr['csum_offset']}")
+                done = ~vhost_user.inet_sum(bytes(f[hdr["csum_start"]:])) & 0xFFFF
+                f[field:field + 2] = struct.pack(">H", done)
+                self.offloaded += 1
+            else:
+                self.plain += 1
+            have = struct.unpack(">H", f[field:field + 2])[0]
+            if have != right and {have, right} != {0, 0xFFFF}:
+                self.bad.append(f"TCP checksum {have:#06x}, want {right:#06x} (flags {hdr['flags']})")
+            sport, dport, seq, ack, off, flags = struct.unpack(">HHIIBB", f[34:48])
+            total = struct.unpack(">H", f[16:18])[0]
+            self.segs.setdefault(dport, []).append((flags, seq, ack, bytes(f[34 + (off >> 4) * 4:
+                                                                            14 + total])))
+            self.cond.notify_all()
+
+    def send(self, kind, sport, seq, ack, flags, payload=b""):
+        tcp = struct.pack(">HHIIBBHHH", sport, GUEST_ECHO_PORT, seq, ack, 0x50, flags, 8192, 0, 0)
+        f = ip_frame(self.guest_mac, HOST_MAC, CS_HOST_IP, CS_GUEST_IP, 6, sport & 0xFFFF, tcp,
+                     payload)
+        field, pseudo, right = l4_sums(f)
+        hflags, start, off = 0, 0, 0
+        value = right
+        if kind in ("bad", "valid"):
+            value = right ^ 0x5A5A
+            hflags = vhost_user.HDR_F_DATA_VALID if kind == "valid" else 0
+        elif kind == "partial":
+            value, hflags, start, off = pseudo, vhost_user.HDR_F_NEEDS_CSUM, 34, field - 34
+        f[field:field + 2] = struct.pack(">H", value)
+        self.backend.send(0, f, flags=hflags, csum_start=start, csum_offset=off)
+
+    def wait(self, port, pred, secs):
+        """The first segment to port that pred takes, within secs, or None."""
+        end = time.monotonic() + secs
+        with self.cond:
+            while True:
+                for seg in self.segs.get(port, []):
+                    if pred(seg):
+                        return seg
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def echo(self, kind, port, data, fails):
+        """Connect to port 7 from port, segments checksummed as kind says; send data and
+        read the echo. Returns the bytes echoed (None: no SYN-ACK)."""
+        isn = port * 1000
+        self.send(kind, port, isn, 0, 0x02)                         # SYN
+        sa = self.wait(port, lambda s: s[0] & 0x12 == 0x12, 5)
+        if sa is None:
+            return None
+        rcv = sa[1] + 1
+        self.send(kind, port, isn + 1, rcv, 0x10)                   # ACK
+        if kind == "none":
+            # The same bytes' place taken first by a segment with a wrong
+            # checksum and no flags: lwIP must drop it (X's never come back).
+            self.send("bad", port, isn + 1, rcv, 0x18, b"X" * len(data))
+        self.send(kind, port, isn + 1, rcv, 0x18, data)             # PSH, ACK
+        got = {}
+        end = time.monotonic() + 5
+        while sum(len(p) for p in got.values()) < len(data) and time.monotonic() < end:
+            self.wait(port, lambda s: s[3] and s[1] not in got and rcv <= s[1] < rcv + len(data),
+                      0.2)
+            with self.cond:
+                for flags, seq, _, pl in self.segs.get(port, []):
+                    if pl and rcv <= seq < rcv + len(data):
+                        got[seq] = pl
+        out = bytearray(len(data))
+        for seq, pl in got.items():
+            out[seq - rcv:seq - rcv + len(pl)] = pl[:len(data) - (seq - rcv)]
+        n = sum(len(p) for p in got.values())
+        self.send("none", port, isn + 1 + len(data), rcv + n, 0x10)   # ACK what came
+        self.send("none", port, isn + 1 + len(data), 0, 0x04)         # RST
+        return bytes(out[:n])
+
+
+def case_lwip(args, fails):
+    """The shell's lwIP on the backend: which received checksums it takes, what it sends."""
+    tmp = tempfile.mkdtemp(prefix="vio-vhost-")
+    path = os.path.join(tmp, "vhost.sock")
+    backend = vhost_user.Backend(path, queues=1, log=print)
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             net_backends=[qemu.check_netdev(f"vhost-user,path={path}")],
+                             qemu=args.qemu)
+    t0 = time.monotonic()
+    deadline = t0 + args.timeout
+    g = Guest(f"{args.arch} {args.virtio}", cmd.argv, fails, deadline)
+    try:
+        g.prompt()
+        out = g.step("ifconfig", r"tx csum on, rx csum on")
+        mac = re.search(r"ether\s+([0-9a-f:]{17})", out)
+        if not fails.check(mac is not None, "no MAC in ifconfig"):
+            raise TimeoutError
+        peer = LwipPeer(backend, bytes.fromhex(mac.group(1).replace(":", "")), fails)
+        g.step("ifconfig 192.168.79.2/24", r"inet\s+192\.168\.79\.2 ")
+        g.step("echo 7", r"listening on TCP port 7")
+        data = raw_pattern()[:300]
+        # A SYN with a wrong checksum and no flags: dropped, never answered.
+        peer.send("bad", 50000, 50000 * 1000, 0, 0x02)
+        for i, kind in enumerate(("none", "valid", "partial")):
+            got = peer.echo(kind, 50001 + i, data, fails)
+            if fails.check(got is not None, f"{kind}: no SYN-ACK"):
+                fails.check(got == data, f"{kind}: {len(got)} bytes echoed "
+                            f"{'(the dropped X segment came back) ' if b'X' in got else ''}"
+                            f"want the {len(data)} sent")
+        fails.check(not peer.segs.get(50000), f"the bad SYN was answered: {peer.segs.get(50000)}")
+        fails.check(not peer.bad, f"guest segments: {peer.bad[:5]}")
+        fails.check(peer.offloaded > 0 and peer.plain == 0,
+                    f"{peer.offloaded} guest TCP segments offloaded, {peer.plain} summed by lwIP "
+                    "(want every one offloaded)")
+        out = g.step("ifconfig")
+        m = re.search(r"csum valid (\d+) partial (\d+); tx offloaded (\d+)", out)
+        if fails.check(m is not None, f"no adapter counters: {out!r}"):
+            # valid: its SYN, ACK and data; partial the same; the RSTs go plain.
+            fails.check(m.group(1) == "3" and m.group(2) == "3",
+                        f"adapter: csum valid {m.group(1)} partial {m.group(2)}, want 3 and 3")
+            fails.check(int(m.group(3)) == peer.offloaded,
+                        f"adapter: tx offloaded {m.group(3)}, backend saw {peer.offloaded}")
+        print(f"lwip: 3 connections echoed {len(data)} bytes each; a bad SYN and a bad data "
+              f"segment dropped; {peer.offloaded} guest segments offloaded; "
+              f"{time.monotonic() - t0:.2f} s")
+    except (TimeoutError, BrokenPipeError):
+        pass
+    log = g.finish()
+    backend.close()
+    for e in backend.errors:
+        fails.append(f"vhost-user backend: {e}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return log
+
+
+CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw, "pair": case_pair,
+         "mq": case_mq, "csum": case_csum, "lwip": case_lwip}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--ring", default="split", choices=qemu.RINGS,
+                   help="echo, frames, raw: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--timeout", type=float, default=60)
@@ -862,7 +1430,8 @@ def main():
                    help="raw: rounds over every frame size, each way")
     p.add_argument("--window", type=int, default=64, help="raw: frames in flight at most")
     p.add_argument("--ack", type=int, default=16, help="raw: frames per ACK")
-    p.add_argument("--props", default="", help="raw: more virtio-net-device properties")
+    p.add_argument("--props", default="",
+                   help="raw, mq, csum: more virtio-net-device properties")
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",
                    help="raw: what the guest must have negotiated (mtu, mrg, csum, guest_csum, "
                         "ctrl_vq)")
@@ -872,6 +1441,9 @@ def main():
                    help="pair: the other guest's board")
     p.add_argument("--peer-virtio", choices=("legacy", "modern"), default="modern")
     p.add_argument("--peer-firmware", default=None, help="pair: the other board's shell")
+    p.add_argument("--pairs", type=int, default=4, help="mq: queue pairs")
+    p.add_argument("--frames", type=int, default=1000,
+                   help="mq: frames each way on each pair; csum: frames each way")
     p.add_argument("--qemu", default=None)
     p.add_argument("firmware")
     args = p.parse_args()
@@ -884,6 +1456,8 @@ def main():
         log = ""
     if log is None:
         return SKIP
+    if args.ring == "packed":
+        fails.extend(qemu.ring_problems(log, args.ring))
     print("---- console " + "-" * 60)
     print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
     print("-" * 73)

@@ -87,6 +87,8 @@ static bool has_driver(uint32_t device_id)
 		return CONFIG_VIO_DRIVER_BLK;
 	case VIRTIO_ID_NET:
 		return CONFIG_VIO_DRIVER_NET;
+	case VIRTIO_ID_INPUT:
+		return CONFIG_VIO_DRIVER_INPUT;
 	default:
 		return false;
 	}

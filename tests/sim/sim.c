@@ -180,11 +180,31 @@ static bool event_idx(const struct sim_dev *d)
 	return has_feature(d, VIRTIO_RING_F_EVENT_IDX);
 }
 
+bool sim_offer_packed;
+
+/* What the device offers: its features, and the packed ring when asked to. */
+static uint64_t offered(const struct sim_dev *d)
+{
+	uint64_t f = d->features;
+
+	if (sim_offer_packed && !sim_is_legacy(d))
+		f |= 1ull << VIRTIO_F_RING_PACKED;
+	return f;
+}
+
 /* ------------------------------------------------------------------ */
 /* Device table */
 
 static void queue_free(struct sim_queue *q)
 {
+	if (q->pheld) {
+		for (uint32_t i = 0; i < q->num; i++)
+			free(q->pheld[i].out);
+	}
+	free(q->pheld);
+	free(q->id_ndesc);
+	q->pheld = NULL;
+	q->id_ndesc = NULL;
 	free(q->segs);
 	free(q->didx);
 	free(q->held);
@@ -208,12 +228,16 @@ static void queue_disable(struct sim_queue *q)
 	q->disable_left = 0;
 	q->disabling = false;
 	q->race_armed = false;
+	q->packed = false;
 }
 
 static void store_buffer_clear(void);
 
 void sim_reset_all(void)
 {
+	const char *packed = getenv("VIO_SIM_PACKED");
+
+	sim_offer_packed = packed && *packed && *packed != '0';
 	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
 		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++)
 			queue_free(&devs[i].q[j]);
@@ -382,9 +406,9 @@ static void features_ok(struct sim_dev *d, uint8_t *v)
 {
 	bool ok = !d->refuse_features_ok;
 
-	if (d->driver_features & ~d->features) {
+	if (d->driver_features & ~offered(d)) {
 		sim_error("dev%d: FEATURES_OK with features not offered: %#llx of %#llx", d->slot,
-			  (unsigned long long)d->driver_features, (unsigned long long)d->features);
+			  (unsigned long long)d->driver_features, (unsigned long long)offered(d));
 		ok = false;
 	}
 	if (!has_feature(d, VIRTIO_F_VERSION_1)) {
@@ -469,6 +493,12 @@ static size_t used_size(const struct sim_dev *d, uint32_t num)
 
 static bool queue_alloc(struct sim_queue *q)
 {
+	if (q->packed) {
+		q->id_ndesc = calloc(q->num, sizeof(*q->id_ndesc));
+		q->pheld = calloc(q->num, sizeof(*q->pheld));
+		if (!q->id_ndesc || !q->pheld)
+			sim_bug("out of memory");
+	}
 	q->segs = calloc(q->num, sizeof(*q->segs));
 	q->didx = calloc(q->num, sizeof(*q->didx));
 	q->held = calloc(q->num, sizeof(*q->held));
@@ -486,6 +516,8 @@ static void queue_go(struct sim_queue *q)
 	q->used_idx = 0;
 	q->nheld = 0;
 	q->broken = false;
+	q->avail_wrap = true; /* 2.8.1: both wrap counters start at 1 */
+	q->used_wrap = true;
 }
 
 /* Checks shared by both interfaces; false leaves the queue off. */
@@ -523,6 +555,21 @@ static void queue_enable_modern(struct sim_dev *d)
 	}
 	if (!queue_check(d, qi, q))
 		return;
+	q->packed = has_feature(d, VIRTIO_F_RING_PACKED);
+	if (q->packed) {
+		/* 2.8.10.1: ring at 16, each event suppression structure 4 bytes at 4 */
+		if (!q->desc || q->desc % PVIRTQ_DESC_ALIGN || !q->driver ||
+		    q->driver % PVIRTQ_EVENT_ALIGN || !q->device || q->device % PVIRTQ_EVENT_ALIGN ||
+		    !sim_dma_owns(cpu_ptr(q->desc), 16 * (size_t)q->num) ||
+		    !sim_dma_owns(cpu_ptr(q->driver), 4) || !sim_dma_owns(cpu_ptr(q->device), 4)) {
+			sim_error("dev%d: queue %u: bad packed ring addresses %#llx %#llx %#llx",
+				  d->slot, qi, (unsigned long long)q->desc,
+				  (unsigned long long)q->driver, (unsigned long long)q->device);
+			return;
+		}
+		queue_go(q);
+		return;
+	}
 	/* 2.7: alignment of the three parts. */
 	if (!q->desc || q->desc % VIRTQ_DESC_ALIGN || !q->driver || q->driver % VIRTQ_AVAIL_ALIGN ||
 	    !q->device || q->device % VIRTQ_USED_ALIGN) {
@@ -593,6 +640,25 @@ void sim_queue_attach(struct sim_dev *d, unsigned qi, uint32_t num, void *desc, 
 	q->desc = (uintptr_t)desc;
 	q->driver = (uintptr_t)avail;
 	q->device = (uintptr_t)used;
+	d->bypass = true;
+	queue_go(q);
+}
+
+void sim_queue_attach_packed(struct sim_dev *d, unsigned qi, uint32_t num, void *ring,
+			     void *driver_event, void *device_event)
+{
+	struct sim_queue *q = &d->q[qi];
+
+	if (qi >= SIM_MAX_QUEUES || !num || num > 32768)
+		sim_bug("sim_queue_attach_packed: bad queue");
+	queue_disable(q);
+	if (q->num_max < num)
+		q->num_max = num;
+	q->num = num;
+	q->desc = (uintptr_t)ring;
+	q->driver = (uintptr_t)driver_event;
+	q->device = (uintptr_t)device_event;
+	q->packed = true;
 	d->bypass = true;
 	queue_go(q);
 }
@@ -770,9 +836,9 @@ static uint32_t mmio_read(uintptr_t addr, unsigned width)
 	case VIRTIO_MMIO_DEVICE_FEATURES:
 		/* 4.2.4: a legacy device has 32 feature bits (QEMU shows 0 for word 1). */
 		if (d->dev_feat_sel == 0)
-			return (uint32_t)d->features;
+			return (uint32_t)offered(d);
 		if (d->dev_feat_sel == 1 && !sim_is_legacy(d))
-			return (uint32_t)(d->features >> 32);
+			return (uint32_t)(offered(d) >> 32);
 		return 0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q ? q->num_max : 0;
@@ -906,8 +972,9 @@ static void mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 			sim_error("dev%d: QueueNum for missing queue %u", d->slot, d->queue_sel);
 		} else if (q->ready) {
 			sim_error("dev%d: QueueNum on live queue %u", d->slot, d->queue_sel);
-		} else if (!v || v > q->num_max || !is_pow2(v)) {
-			/* 2.7: a split queue's size is a power of two, at most QueueNumMax. */
+		} else if (!v || v > q->num_max ||
+			   (!is_pow2(v) && !has_feature(d, VIRTIO_F_RING_PACKED))) {
+			/* 2.7: a split queue's size is a power of two; 2.8: a packed one need not be. */
 			sim_error("dev%d: QueueNum %u (max %u)", d->slot, v, q->num_max);
 		} else {
 			q->num = v;
@@ -1129,31 +1196,44 @@ static void used_publish(struct sim_dev *d, struct sim_queue *q)
 	sim_cache_dev_wrote(q->device + 2, 2);
 }
 
-static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
-		     uint32_t in_len)
+/*
+ * Take the misbehaviour knob for the completion of chain id and apply what
+ * it does to the used id and length (both layouts). Returns the knob.
+ */
+static enum sim_evil evil_take(struct sim_dev *d, const struct sim_queue *q, uint32_t *id,
+			       uint32_t *len, uint32_t in_len)
 {
 	enum sim_evil evil = d->evil;
-	uint32_t id = head;
 
 	if (!d->evil_sticky)
 		d->evil = SIM_EVIL_NONE;
 	switch (evil) {
 	case SIM_EVIL_ID_TWICE:
-		id = q->last_id;
+		/* Ids are reused at once: the last one may be this one again. */
+		*id = q->last_id != *id ? q->last_id : (*id + 1u) % q->num;
 		break;
 	case SIM_EVIL_ID_RANGE:
-		id = q->num + 7;
+		*id = q->num + 7;
 		break;
 	case SIM_EVIL_ID_FREE:
 		/* Meant for a single chain of one descriptor in flight. */
-		id = (head + 1u) % q->num;
+		*id = (*id + 1u) % q->num;
 		break;
 	case SIM_EVIL_LEN:
-		len = in_len + 1;
+		*len = in_len + 1;
 		break;
 	default:
 		break;
 	}
+	return evil;
+}
+
+static void complete(struct sim_dev *d, struct sim_queue *q, uint16_t head, uint32_t len,
+		     uint32_t in_len)
+{
+	uint32_t id = head;
+	enum sim_evil evil = evil_take(d, q, &id, &len, in_len);
+
 	used_write(d, q, id, len);
 	if (evil == SIM_EVIL_EXTRA)
 		used_write(d, q, id, len);
@@ -1192,6 +1272,305 @@ static bool serve(struct sim_dev *d, unsigned qi, uint16_t head, bool first)
 	return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* The device side of the packed ring (2.8) */
+
+/* 2.8.1: available when AVAIL matches the wrap counter and USED does not. */
+static bool packed_avail(uint16_t flags, bool wrap)
+{
+	bool a = flags & PVIRTQ_DESC_F_AVAIL, u = flags & PVIRTQ_DESC_F_USED;
+
+	return a == wrap && u != wrap;
+}
+
+static void packed_step(const struct sim_queue *q, uint16_t *pos, bool *wrap, unsigned n)
+{
+	uint32_t v = (uint32_t)*pos + n;
+
+	while (v >= q->num) {
+		v -= q->num;
+		*wrap = !*wrap;
+	}
+	*pos = (uint16_t)v;
+}
+
+/* One segment of a chain, checked as walk() checks a split one. */
+static bool packed_seg(struct sim_dev *d, unsigned qi, struct sim_chain *c, unsigned *nseg,
+		       uint64_t addr, uint32_t len, bool writable, bool *seen_write)
+{
+	struct sim_queue *q = &d->q[qi];
+
+	if (!len || !addr || addr + len < addr) {
+		sim_error("dev%d q%u: packed chain: addr %#llx len %u", d->slot, qi,
+			  (unsigned long long)addr, len);
+		return false;
+	}
+	if (*nseg >= q->num) {
+		sim_error("dev%d q%u: packed chain longer than the queue", d->slot, qi);
+		return false;
+	}
+	if (writable) {
+		*seen_write = true;
+		c->nin++;
+		c->in_len += len;
+	} else {
+		/* 2.8.17: device-writable elements after every readable one */
+		if (*seen_write) {
+			sim_error("dev%d q%u: packed chain: readable after writable", d->slot, qi);
+			return false;
+		}
+		c->nout++;
+		c->out_len += len;
+	}
+	q->segs[*nseg].buf = sim_cache_seg_map(addr, len, writable);
+	q->segs[*nseg].len = len;
+	(*nseg)++;
+	return true;
+}
+
+/*
+ * Read the chain made available at last_avail (2.8.6, 2.8.7): every
+ * descriptor carries the available flags of its own lap, the buffer id is
+ * the last descriptor's, an indirect descriptor stands alone and its table
+ * has nothing but WRITE flags. Sets *id and *ndesc (ring descriptors taken).
+ */
+static bool packed_walk(struct sim_dev *d, unsigned qi, struct sim_chain *c, uint16_t *id,
+			uint16_t *ndesc)
+{
+	struct sim_queue *q = &d->q[qi];
+	uint16_t pos = q->last_avail;
+	bool wrap = q->avail_wrap, seen_write = false;
+	unsigned nseg = 0, n = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (;;) {
+		const uint8_t *desc = (const uint8_t *)ptr(q->desc) + 16 * (size_t)pos;
+		uint16_t flags = rd16(d, desc + 14);
+		uint64_t addr = rd64(d, desc);
+		uint32_t len = rd32(d, desc + 8);
+
+		if (!packed_avail(flags, wrap)) {
+			sim_error("dev%d q%u: packed chain: descriptor %u not available (flags %#x)",
+				  d->slot, qi, pos, flags);
+			return false;
+		}
+		*id = rd16(d, desc + 12);
+		n++;
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			const uint8_t *tab = ptr(addr);
+
+			if (!has_feature(d, VIRTIO_RING_F_INDIRECT_DESC) || n > 1 ||
+			    (flags & VIRTQ_DESC_F_NEXT) || !len || len % 16 ||
+			    !sim_dma_owns(cpu_ptr(addr), len) || len / 16 > q->num) {
+				sim_error("dev%d q%u: bad packed indirect descriptor at %u", d->slot, qi,
+					  pos);
+				return false;
+			}
+			for (uint32_t i = 0; i < len / 16; i++) {
+				const uint8_t *e = tab + 16 * (size_t)i;
+				uint16_t ef = rd16(d, e + 14);
+
+				/* 2.8.19: WRITE is the only flag a table entry may carry */
+				if (ef & ~VIRTQ_DESC_F_WRITE) {
+					sim_error("dev%d q%u: packed indirect entry %u flags %#x",
+						  d->slot, qi, i, ef);
+					return false;
+				}
+				if (!packed_seg(d, qi, c, &nseg, rd64(d, e), rd32(d, e + 8),
+						ef & VIRTQ_DESC_F_WRITE, &seen_write))
+					return false;
+			}
+		} else if (!packed_seg(d, qi, c, &nseg, addr, len, flags & VIRTQ_DESC_F_WRITE,
+				       &seen_write)) {
+			return false;
+		}
+		packed_step(q, &pos, &wrap, 1);
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			break;
+		if (n >= q->num) {
+			sim_error("dev%d q%u: packed chain longer than the queue", d->slot, qi);
+			return false;
+		}
+	}
+	if (*id >= q->num) {
+		sim_error("dev%d q%u: packed buffer id %u >= size %u", d->slot, qi, *id, q->num);
+		return false;
+	}
+	if (q->id_ndesc[*id]) {
+		sim_error("dev%d q%u: packed buffer id %u reused while the device holds it", d->slot,
+			  qi, *id);
+		return false;
+	}
+	c->head = *id;
+	c->out = q->segs;
+	c->in = q->segs + c->nout;
+	if (nseg > q->max_chain)
+		q->max_chain = nseg;
+	*ndesc = (uint16_t)n;
+	return true;
+}
+
+/*
+ * 2.8.1 / 2.8.6: one used descriptor for the chain at the device's used
+ * position, flags last, then skip the chain's other descriptors.
+ */
+static void packed_used_write(struct sim_dev *d, struct sim_queue *q, uint32_t id, uint32_t len,
+			      uint16_t ndesc)
+{
+	uint64_t at = q->desc + 16 * (uint64_t)q->used_idx;
+	uint8_t *desc = ptr(at);
+
+	wr16(d, desc + 12, (uint16_t)id);
+	wr32(d, desc + 8, len);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	wr16(d, desc + 14, q->used_wrap ? PVIRTQ_DESC_F_AVAIL | PVIRTQ_DESC_F_USED : 0);
+	sim_cache_dev_wrote(at, 16);
+	packed_step(q, &q->used_idx, &q->used_wrap, ndesc);
+}
+
+static void packed_complete(struct sim_dev *d, struct sim_queue *q, uint16_t id, uint32_t len,
+			    uint32_t in_len)
+{
+	uint16_t ndesc = q->id_ndesc[id];
+	uint32_t uid = id;
+	enum sim_evil evil = evil_take(d, q, &uid, &len, in_len);
+
+	/* No used index to jump: an id nobody has instead. */
+	if (evil == SIM_EVIL_IDX_JUMP)
+		uid = q->num + 7;
+	q->id_ndesc[id] = 0;
+	packed_used_write(d, q, uid, len, ndesc);
+	if (evil == SIM_EVIL_EXTRA)
+		packed_used_write(d, q, uid, len, 1);
+	q->last_id = id;
+	q->completed++;
+}
+
+/* Serve a chain (a snapshot when held). Returns false when the model holds it. */
+static bool packed_serve(struct sim_dev *d, unsigned qi, uint16_t id, struct sim_chain *c)
+{
+	struct sim_queue *q = &d->q[qi];
+	int r = d->model->handle(d, qi, c);
+
+	sim_cache_seg_release(r != SIM_HOLD);
+	if (r == SIM_HOLD)
+		return false;
+	if (r < 0 || (uint32_t)r > c->in_len)
+		sim_bug("model returned a bad length");
+	packed_complete(d, q, id, (uint32_t)r, c->in_len);
+	return true;
+}
+
+/*
+ * Keep a chain the model holds: the ring slots it came in may be written
+ * with other chains' used descriptors before it completes (2.8), so its
+ * segments are copied.
+ */
+static void packed_hold(struct sim_queue *q, uint16_t id, const struct sim_chain *c)
+{
+	struct sim_chain *h = &q->pheld[id];
+	unsigned n = c->nout + c->nin;
+
+	*h = *c;
+	h->out = calloc(n, sizeof(*h->out));
+	if (!h->out)
+		sim_bug("out of memory");
+	memcpy(h->out, c->out, n * sizeof(*h->out));
+	h->in = h->out + c->nout;
+	q->held[q->nheld++] = id;
+}
+
+static unsigned process_packed(struct sim_dev *d, unsigned qi)
+{
+	struct sim_queue *q = &d->q[qi];
+	uint8_t *dev_ev = ptr(q->device);
+	const uint8_t *drv_ev = ptr(q->driver);
+	uint16_t old_used = q->used_idx;
+	bool old_wrap = q->used_wrap;
+	unsigned before = q->completed;
+
+	/* Held chains first, in the order they came. */
+	while (q->nheld && !q->broken) {
+		uint16_t id = q->held[0];
+		struct sim_chain *h = &q->pheld[id];
+
+		if (!packed_serve(d, qi, id, h))
+			break;
+		free(h->out);
+		memset(h, 0, sizeof(*h));
+		q->nheld--;
+		memmove(q->held, q->held + 1, q->nheld * sizeof(*q->held));
+	}
+
+	/* 2.8.21.2: the event written at the end of the last step is visible first */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (!q->broken) {
+		const uint8_t *desc = (const uint8_t *)ptr(q->desc) + 16 * (size_t)q->last_avail;
+		struct sim_chain c;
+		uint16_t id, ndesc;
+
+		if (!packed_avail(rd16(d, desc + 14), q->avail_wrap))
+			break;
+		/* 2.8.21.1: the descriptors only after the flags that expose them */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!packed_walk(d, qi, &c, &id, &ndesc)) {
+			sim_cache_seg_release(false);
+			q->broken = true;
+			break;
+		}
+		packed_step(q, &q->last_avail, &q->avail_wrap, ndesc);
+		q->id_ndesc[id] = ndesc;
+		if (q->nheld) {
+			/* Keep the order: the chain waits behind the held ones. */
+			sim_cache_seg_release(false);
+			packed_hold(q, id, &c);
+			continue;
+		}
+		if (!packed_serve(d, qi, id, &c))
+			packed_hold(q, id, &c);
+	}
+	if (q->broken)
+		return q->completed - before;
+
+	/* 2.8.10: what the device asks of the driver's notifications */
+	if (d->used_flags & VIRTQ_USED_F_NO_NOTIFY) {
+		wr16(d, dev_ev + 2, PVIRTQ_EVENT_F_DISABLE);
+	} else if (event_idx(d)) {
+		wr16(d, dev_ev, (uint16_t)(q->last_avail | (q->avail_wrap ? 0x8000u : 0)));
+		wr16(d, dev_ev + 2, PVIRTQ_EVENT_F_DESC);
+	} else {
+		wr16(d, dev_ev + 2, PVIRTQ_EVENT_F_ENABLE);
+	}
+	sim_cache_dev_wrote(q->device, 4);
+
+	if (q->used_idx != old_used || q->used_wrap != old_wrap) {
+		uint16_t flags;
+		bool want;
+
+		/* 2.8.10: does the driver want this interrupt? */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		flags = rd16(d, drv_ev + 2) & 3u;
+		if (flags == PVIRTQ_EVENT_F_DESC && event_idx(d)) {
+			uint16_t off_wrap = rd16(d, drv_ev);
+			int32_t ev = off_wrap & 0x7fffu, end = q->used_idx;
+			int32_t n = end - old_used + (q->used_wrap != old_wrap ? (int32_t)q->num : 0);
+
+			if (((off_wrap >> 15) != 0) != q->used_wrap)
+				ev -= (int32_t)q->num;
+			want = end - 1 - ev >= 0 && end - 1 - ev < n;
+		} else {
+			want = flags != PVIRTQ_EVENT_F_DISABLE;
+		}
+		if (want || d->irq_always) {
+			q->irqs++;
+			sim_raise(d, VIRTIO_MMIO_INT_VRING);
+		} else {
+			q->irqs_suppressed++;
+		}
+	}
+	return q->completed - before;
+}
+
 static unsigned process_queue(struct sim_dev *d, unsigned qi)
 {
 	struct sim_queue *q = &d->q[qi];
@@ -1202,6 +1581,8 @@ static unsigned process_queue(struct sim_dev *d, unsigned qi)
 
 	if (!q->ready || q->broken)
 		return 0;
+	if (q->packed)
+		return process_packed(d, qi);
 
 	/* Held chains first, in the order they came. */
 	while (q->nheld && !q->broken) {
@@ -1326,6 +1707,10 @@ void sim_used_push(struct sim_dev *d, unsigned qi, uint32_t id, uint32_t len, ui
 
 	if (qi >= SIM_MAX_QUEUES || !q->ready)
 		sim_bug("sim_used_push on a queue that is not live");
+	if (q->packed) {
+		packed_used_write(d, q, id, len, id < q->num && q->id_ndesc[id] ? q->id_ndesc[id] : 1);
+		return;
+	}
 	used_write(d, q, id, len);
 	q->used_idx = (uint16_t)(q->used_idx + idx_step - 1);
 	used_publish(d, q);
@@ -1386,8 +1771,17 @@ static struct sim_queue *race_queue(const void *p, bool used_event, struct sim_d
 		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++) {
 			struct sim_queue *q = &d->q[j];
 			uint64_t at = used_event ? q->driver + 4 + 2 * (uint64_t)q->num : q->device + 2;
+			uintptr_t u = (uintptr_t)p;
 
-			if (q->ready && cpu_ptr(at) == p) {
+			/* packed: the driver's event offset, and any descriptor's flags */
+			if (q->ready && q->packed &&
+			    (used_event ? cpu_ptr(q->driver) == p
+					: u >= q->desc && u < q->desc + 16 * (uint64_t)q->num &&
+						  (u - q->desc) % 16 == 14)) {
+				*dev = d;
+				return q;
+			}
+			if (q->ready && !q->packed && cpu_ptr(at) == p) {
 				*dev = d;
 				return q;
 			}

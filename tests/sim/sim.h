@@ -54,6 +54,13 @@
 
 struct sim_dev;
 
+/*
+ * Offer VIRTIO_F_RING_PACKED on every modern device besides its own
+ * features (set from the environment variable VIO_SIM_PACKED at every
+ * sim_reset_all, so one test program runs its cases on either layout).
+ */
+extern bool sim_offer_packed;
+
 /* One segment of a descriptor chain, as the device sees it. */
 struct sim_seg {
 	void *buf;
@@ -118,6 +125,13 @@ struct sim_queue {
 	int disable_left;       /* QueueReady reads that still show 1 (-1: until a reset) */
 	bool disabling;         /* QueueReady 0 written, not yet shown: the device still runs it */
 	bool race_armed;        /* the driver stored used_event (see race_used_event) */
+
+	/* packed ring (2.8): last_avail and used_idx are ring positions then */
+	bool packed;            /* VIRTIO_F_RING_PACKED was negotiated when it went live */
+	bool avail_wrap;        /* the wrap counter that goes with last_avail */
+	bool used_wrap;         /* the device's wrap counter (2.8.1) */
+	uint16_t *id_ndesc;     /* ring descriptors of each buffer id the device holds */
+	struct sim_chain *pheld; /* snapshots of held chains, by buffer id */
 
 	/* observed */
 	unsigned notifies;      /* QueueNotify writes */
@@ -286,6 +300,10 @@ void sim_config_set(struct sim_dev *d, unsigned off, unsigned width, uint64_t va
  */
 void sim_queue_attach(struct sim_dev *d, unsigned q, uint32_t num, void *desc, void *avail,
 		      void *used);
+
+/* The same for a packed ring (2.8): the descriptor ring and both event structures. */
+void sim_queue_attach_packed(struct sim_dev *d, unsigned q, uint32_t num, void *ring,
+			     void *driver_event, void *device_event);
 
 /*
  * Write one used entry by hand (id, len) and publish it by bumping used->idx

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Split virtqueue layout (VirtIO 1.2 section 2.7).
+ * Virtqueue layouts: split (VirtIO 1.2 section 2.7) and packed (2.8).
  *
  * Fields are little-endian on modern devices and guest-native on legacy
  * ones; the virtqueue converts them where it reads or writes shared memory.
@@ -58,5 +58,39 @@ static inline int virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_
 {
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
 }
+
+/*
+ * Packed virtqueue layout (section 2.8), negotiated by VIRTIO_F_RING_PACKED
+ * (modern devices only): one ring of descriptors both sides write, and two
+ * event suppression structures.
+ */
+
+/* 2.8.1: the wrap-counter flags of a packed descriptor */
+#define PVIRTQ_DESC_F_AVAIL (1u << 7)
+#define PVIRTQ_DESC_F_USED (1u << 15)
+
+/* 2.8.13 */
+struct pvirtq_desc {
+	vio_le64 addr;
+	vio_le32 len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+/* 2.8.14: desc is the event offset (bits 0-14) and wrap counter (bit 15) */
+struct pvirtq_event_suppress {
+	uint16_t desc;
+	uint16_t flags;
+};
+
+/* 2.8.10: event suppression flags */
+#define PVIRTQ_EVENT_F_ENABLE 0u
+#define PVIRTQ_EVENT_F_DISABLE 1u
+#define PVIRTQ_EVENT_F_DESC 2u /* only with VIRTIO_RING_F_EVENT_IDX */
+
+/* 2.8.10.1: alignment of each part of a packed virtqueue */
+#define PVIRTQ_DESC_ALIGN 16u
+#define PVIRTQ_EVENT_ALIGN 4u
+#define PVIRTQ_SIZE_MAX 32768u /* 2.8: up to 2^15 entries */
 
 #endif

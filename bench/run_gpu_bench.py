@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""The virtio-gpu benchmark: full-screen flushes and 64x64 partial updates per second.
+
+  run_gpu_bench.py [--build DIR] [--arch riscv64,aarch64] [--virtio legacy,modern]
+                   [--rounds N] [--full N] [--partial N]
+
+For each board and interface, three guests boot on the same QEMU command
+line (one virtio-gpu-device, 1280x800) and take turns, the others paused
+over QMP (`stop`) so they neither compete for the cores nor see time pass:
+
+  indep     bench/indep_gpu_loop.c: the bare virtqueue loop, no vio code, polled
+  vio irq   bench/gpu_bench.c: vio_gpu_update, interrupt-driven
+  vio poll  the same, polled build
+
+Each round runs `full N` (TRANSFER_TO_HOST_2D + RESOURCE_FLUSH of the whole
+screen) and `partial N` (of 64x64 tiles) on every guest, the order rotating;
+the first round is a warm-up. A figure is the best round, with the slowest
+round against it in brackets; the ratio is the guest's best against the
+independent loop's best from the same run. A program, not a test: it never
+fails on a timing.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "qemu"))
+import run_test  # noqa: E402  (also puts scripts/ on the path)
+import qemu  # noqa: E402
+
+GUESTS = (("indep", "bench/gpu-indep-loop"), ("vio irq", "bench/vio-gpu-bench"),
+          ("vio poll", "bench/vio-gpu-bench-poll"))
+
+
+class Guest:
+    def __init__(self, name, firmware, arch, virtio, tmp):
+        self.name = name
+        qmp = os.path.join(tmp, f"{name.replace(' ', '-')}.qmp")
+        cmd = qemu.build_command(arch, firmware, virtio, "gpu",
+                                 ["-qmp", f"unix:{qmp},server=on,wait=off"], interactive=False)
+        self.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.con = run_test.Console(self.proc)
+        deadline = time.monotonic() + 60
+        if self.con.wait_for("BENCH READY", 0, deadline) is None:
+            raise RuntimeError(f"{name}: never ready:\n{self.con.log()}")
+        self.qmp = run_test.Qmp(qmp, deadline)
+        self.pos = len(self.con.log())
+
+    def run(self, line):
+        """Send a command; (n, ns) from its RES line."""
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        end = self.con.wait_for("\n", self.con.wait_for("RES ", self.pos, time.monotonic() + 120)
+                                or self.pos, time.monotonic() + 120)
+        log = self.con.log()
+        m = re.search(r"RES kind=\S+ n=(\d+) ns=(\d+) bad=(\d+)", log[self.pos:end or len(log)])
+        self.pos = end or len(log)
+        if not m or m.group(3) != "0":
+            raise RuntimeError(f"{self.name}: '{line}' gave {log[-300:]!r}")
+        return int(m.group(1)), int(m.group(2))
+
+    def close(self):
+        try:
+            self.qmp.command("cont")
+            self.proc.stdin.write(b"quit\n")
+            self.proc.stdin.flush()
+            self.proc.wait(10)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def scenario(args, arch, virtio, out):
+    build = os.path.join(args.build, arch)
+    suffix = qemu.ARCHES[arch].boot_suffix
+    tmp = tempfile.mkdtemp(prefix="vio-gpu-bench-")
+    guests = []
+    try:
+        for name, fw in GUESTS:
+            g = Guest(name, os.path.join(build, fw + ".elf"), arch, virtio, tmp)
+            g.qmp.command("stop")
+            guests.append(g)
+        best = {(g.name, w): [] for g in guests for w in ("full", "partial")}
+        for rnd in range(args.rounds + 1):
+            order = guests[rnd % len(guests):] + guests[:rnd % len(guests)]
+            for g in order:
+                g.qmp.command("cont")
+                for w, n in (("full", args.full), ("partial", args.partial)):
+                    cnt, ns = g.run(f"{w} {n}")
+                    if rnd:  # round 0 warms up
+                        best[(g.name, w)].append(cnt * 1e9 / ns)
+                g.qmp.command("stop")
+        for w, label in (("full", "full-screen 1280x800 updates/s"),
+                         ("partial", "64x64 partial updates/s")):
+            floor = max(best[("indep", w)])
+            for g in guests:
+                v = best[(g.name, w)]
+                line = (f"| {arch} | {virtio} | {label} | {g.name} | {max(v):,.0f} "
+                        f"({min(v):,.0f}) | {floor / max(v):.2f}x |")
+                print(line)
+                out.append(line)
+            sys.stdout.flush()
+    finally:
+        for g in guests:
+            g.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--arch", default="riscv64,aarch64")
+    ap.add_argument("--virtio", default="legacy,modern")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--full", type=int, default=200)
+    ap.add_argument("--partial", type=int, default=4000)
+    args = ap.parse_args()
+    out = ["| board | interface | workload | guest | best (slowest) | time vs floor |",
+           "|---|---|---|---|---|---|"]
+    print("\n".join(out))
+    for arch in args.arch.split(","):
+        for virtio in args.virtio.split(","):
+            scenario(args, arch, virtio, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
