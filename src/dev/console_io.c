@@ -167,6 +167,15 @@ static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 
 	if (rc)
 		return rc;
+	/*
+	 * Take back what the device finished since the last write: with the
+	 * queue's interrupt off while nobody waits, this is where transmit
+	 * buffers come back. QEMU usually consumes them during the notification
+	 * itself, so the next write finds them done and no interrupt was needed.
+	 */
+	con_reclaim(cp->txq, cp->tx_free, &cp->n_tx_free, &cp->con->error);
+	if (cp->con->error)
+		return VIO_ESHUTDOWN;
 	while (done < len && cp->n_tx_free) {
 		unsigned slot = cp->tx_free[cp->n_tx_free - 1];
 		uint32_t n = len - done < size ? (uint32_t)(len - done) : size;
@@ -182,10 +191,44 @@ static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 	}
 	if (done) {
 		cp->tx_bytes += done;
+		/*
+		 * 2.7.7 / 2.7.10: no used-buffer interrupt for buffers nobody waits
+		 * for; the next write reclaims them, and a writer that has to wait
+		 * turns the interrupt back on first (tx_wait).
+		 */
+		if (!cp->tx_waiters && cp->tx_irq) {
+			vio_vq_disable_irq(cp->txq);
+			cp->tx_irq = false;
+		}
 		vio_vq_kick(cp->txq);
 		return (int)done;
 	}
 	return rc ? rc : VIO_EAGAIN;
+}
+
+/*
+ * Wait on port's transmit queue until pred holds, with its used-buffer
+ * interrupt on for the wait (tx_some turns it off while nobody waits).
+ */
+static int tx_wait(struct vio_device *dev, struct con_port *cp, bool (*pred)(void *),
+		   uint64_t timeout_ns)
+{
+	uintptr_t s = vio_lock();
+	int rc;
+
+	cp->tx_waiters++;
+	if (!cp->tx_irq) {
+		cp->tx_irq = true;
+		/* Completions that came while it was off raise no interrupt: take them now. */
+		if (vio_vq_enable_irq(cp->txq))
+			con_reclaim(cp->txq, cp->tx_free, &cp->n_tx_free, &cp->con->error);
+	}
+	vio_unlock(s);
+	rc = vio_dev_wait(dev, cp->txq, pred, cp, timeout_ns);
+	s = vio_lock();
+	cp->tx_waiters--;
+	vio_unlock(s);
+	return rc;
 }
 
 static bool tx_room(void *arg)
@@ -216,7 +259,7 @@ int vio_console_drain(struct vio_device *dev, unsigned port, uint64_t timeout_ns
 
 	if (rc)
 		return rc;
-	rc = vio_dev_wait(dev, cp->txq, tx_drained, cp, timeout_ns);
+	rc = tx_wait(dev, cp, tx_drained, timeout_ns);
 	if (rc)
 		return rc;
 	s = vio_lock();
@@ -320,8 +363,8 @@ static int transfer(struct vio_device *dev, unsigned port, uint8_t *buf, size_t 
 			rc = VIO_ETIMEDOUT;
 			break;
 		}
-		rc = vio_dev_wait(dev, tx ? cp->txq : cp->rxq, tx ? tx_room : rx_ready, cp,
-				  timeout_ns - elapsed);
+		rc = tx ? tx_wait(dev, cp, tx_room, timeout_ns - elapsed)
+			: vio_dev_wait(dev, cp->rxq, rx_ready, cp, timeout_ns - elapsed);
 		if (rc && rc != VIO_ETIMEDOUT)
 			break;
 	}
