@@ -107,11 +107,18 @@ class PortLink:
         data = b"h" * BLOCK
 
         def run():
-            left = n
-            while left > 0:
-                k = min(left, BLOCK)
-                self.sock.sendall(data[:k])
+            # send(), not sendall(): the socket has the reader's 0.2 s timeout,
+            # and sendall() gives up after one such stall without saying how
+            # much it sent (the guest then waited for ever for the rest).
+            left, off = n, 0
+            end = time.monotonic() + 120
+            while left > 0 and time.monotonic() < end:
+                try:
+                    k = self.sock.send(data[off:min(BLOCK, off + left)])
+                except socket.timeout:
+                    continue
                 left -= k
+                off = (off + k) % BLOCK
         t = threading.Thread(target=run, daemon=True)
         t.start()
         return t
