@@ -85,6 +85,17 @@ class PortLink:
                 time.sleep(0.05)
         else:
             raise BenchError(f"cannot connect to {self.path}")
+        # Room for 4 MiB unread on the way to QEMU: with the default ~200 KiB
+        # (writers wake at a quarter of it), a fast guest emptied the socket
+        # whenever the busy host was late scheduling the sender, and a
+        # receive measured the host. SO_SNDBUFFORCE (Linux, as root) goes
+        # past net.core.wmem_max; otherwise the cap applies.
+        for opt in (getattr(socket, "SO_SNDBUFFORCE", 32), socket.SO_SNDBUF):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+                break
+            except OSError:
+                continue
         self.sock = s
         self.t = threading.Thread(target=self._drain, daemon=True)
         self.t.start()
