@@ -8,9 +8,10 @@
 #
 # COMMIT's tree is exported with git archive (no worktree, no checkout: the
 # working tree is left alone) into DIR/src, configured with its own presets
-# and built for both boards; vio-blk-bench and vio-blk-bench-poll (.elf,
-# .bin, .map) land in DIR/<arch>/bench/, where run_bench.py and
-# count_insns.py look for them. DIR defaults to build/bench/baseline (an
+# and built for both boards; vio-blk-bench and vio-blk-bench-poll, and the
+# console benchmark's vio-console-bench and vio-console-bench-poll where the
+# commit has them (.elf, .bin, .map), land in DIR/<arch>/bench/, where
+# run_bench.py, run_console_bench.py and count_insns.py look for them. DIR defaults to build/bench/baseline (an
 # ignored folder). The commit's default configuration is used (a fresh
 # build directory has no .config): compare with a current build of the same
 # configuration.
@@ -35,8 +36,10 @@ echo "$sha" >"$dir/COMMIT"
 for arch in riscv64 aarch64; do
 	(cd "$dir/src" && cmake --preset "$arch" >/dev/null &&
 		cmake --build --preset "$arch" --target vio-blk-bench vio-blk-bench-poll >/dev/null)
+	(cd "$dir/src" && cmake --build --preset "$arch" --target vio-console-bench \
+		vio-console-bench-poll >/dev/null 2>&1) || echo "build_baseline: no console bench in $arch"
 	mkdir -p "$dir/$arch/bench"
-	for fw in vio-blk-bench vio-blk-bench-poll; do
+	for fw in vio-blk-bench vio-blk-bench-poll vio-console-bench vio-console-bench-poll; do
 		for ext in elf bin map; do
 			f="$dir/src/build/$arch/bench/$fw.$ext"
 			[ ! -f "$f" ] || cp "$f" "$dir/$arch/bench/"

@@ -4,7 +4,7 @@
 
   run_console_bench.py [--arch A]... [--iface legacy|modern]... [--rounds N]
                        [--warmup N] [--bytes N] [--build-root DIR] [--refs DIR]
-                       [--out DIR] [--no-linux]
+                       [--out DIR] [--no-linux] [--baseline DIR]
 
 Every guest of a scenario (board, virtio-mmio interface) boots on the same
 QEMU command line but for what is booted and its socket path: one
@@ -27,16 +27,21 @@ Workloads:
        READY to the last byte.
 
 Bytes per second, and notifications (vio's dev->notify_count) and interrupts
-per KiB; Linux's interrupts are those of its virtio-mmio lines. Method as
-run_bench.py's: one guest runs at a time (the others are paused over QMP),
-rounds interleave the guests in a rotating order after warm-up rounds, a
-figure is the best round with the spread of the worst in brackets, ratios
-only between bests of the same run. Tables on stdout and in
+per KiB as the guest counts them (Linux's interrupts are those of its
+virtio-mmio lines), and as QEMU counts them: one more run of each guest and
+direction with the trace events virtio_queue_notify and virtio_notify on,
+which also gives Linux's notifications. Method as run_bench.py's: one guest
+runs at a time (the others are paused over QMP), rounds interleave the
+guests in a rotating order after warm-up rounds; a figure is the median
+round with the slowest and fastest in brackets, ratios only between medians
+of the same run. Tables on stdout and in
 OUT/console-results.md, samples in OUT/console-results.json, consoles in
 OUT/logs/. Nothing fails on a timing.
 """
 import argparse
 import json
+import re
+import statistics
 import os
 import shutil
 import socket
@@ -54,7 +59,8 @@ from run_bench import BenchError, parse_kv, qemu  # noqa: E402
 
 WORKLOADS = ["tx", "rx"]
 LABELS = {"tx": "guest → host", "rx": "host → guest"}
-COLUMNS = [("vio-irq", "vio irq"), ("vio-poll", "vio poll"), ("linux", "Linux")]
+COLUMNS = [("base-irq", "before irq"), ("base-poll", "before poll"), ("vio-irq", "vio irq"),
+           ("vio-poll", "vio poll"), ("linux", "Linux")]
 BLOCK = 65536
 
 
@@ -79,6 +85,17 @@ class PortLink:
                 time.sleep(0.05)
         else:
             raise BenchError(f"cannot connect to {self.path}")
+        # Room for 4 MiB unread on the way to QEMU: with the default ~200 KiB
+        # (writers wake at a quarter of it), a fast guest emptied the socket
+        # whenever the busy host was late scheduling the sender, and a
+        # receive measured the host. SO_SNDBUFFORCE (Linux, as root) goes
+        # past net.core.wmem_max; otherwise the cap applies.
+        for opt in (getattr(socket, "SO_SNDBUFFORCE", 32), socket.SO_SNDBUF):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+                break
+            except OSError:
+                continue
         self.sock = s
         self.t = threading.Thread(target=self._drain, daemon=True)
         self.t.start()
@@ -101,11 +118,18 @@ class PortLink:
         data = b"h" * BLOCK
 
         def run():
-            left = n
-            while left > 0:
-                k = min(left, BLOCK)
-                self.sock.sendall(data[:k])
+            # send(), not sendall(): the socket has the reader's 0.2 s timeout,
+            # and sendall() gives up after one such stall without saying how
+            # much it sent (the guest then waited for ever for the rest).
+            left, off = n, 0
+            end = time.monotonic() + 120
+            while left > 0 and time.monotonic() < end:
+                try:
+                    k = self.sock.send(data[off:min(BLOCK, off + left)])
+                except socket.timeout:
+                    continue
                 left -= k
+                off = (off + k) % BLOCK
         t = threading.Thread(target=run, daemon=True)
         t.start()
         return t
@@ -230,7 +254,12 @@ def make_guests(args, env, work):
     suffix = qemu.ARCHES[env.arch].boot_suffix
     tag = f"con-{env.arch}-{env.iface}"
     guests = []
-    for role, fw in (("vio-irq", "vio-console-bench"), ("vio-poll", "vio-console-bench-poll")):
+    builds = [(build, "vio-irq", "vio-console-bench"), (build, "vio-poll", "vio-console-bench-poll")]
+    if args.baseline:
+        before = os.path.join(args.baseline, env.arch, "bench")
+        builds += [(before, "base-irq", "vio-console-bench"),
+                   (before, "base-poll", "vio-console-bench-poll")]
+    for build, role, fw in builds:
         image = os.path.join(build, fw + suffix)
         if not os.path.exists(image):
             raise BenchError(f"{image} not found: build the {env.arch} firmware first")
@@ -269,24 +298,42 @@ def run_scenario(args, env, work, log):
                         res["samples"].setdefault(w, {}).setdefault(g.role, []).append(s)
             log(f"  round {r + 1}/{total}{' (warm-up)' if r < args.warmup else ''}: "
                 f"{time.monotonic() - t:.1f} s")
+        # QEMU's own counts: one more run of each, with the trace events on.
+        t = time.monotonic()
+        for w in WORKLOADS:
+            for g in guests:
+                off = os.path.getsize(g.trace) if os.path.exists(g.trace) else 0
+                g.resume()
+                try:
+                    g.trace_events(True)
+                    s = g.measure(w, args.bytes)
+                    g.trace_events(False)
+                finally:
+                    g.pause()
+                with open(g.trace, "rb") as f:
+                    f.seek(off)
+                    text = f.read().decode("utf-8", "replace")
+                res.setdefault("host", {}).setdefault(w, {})[g.role] = {
+                    "n": s["n"], "notify": len(re.findall(r"\bvirtio_queue_notify\b", text)),
+                    "irq": len(re.findall(r"\bvirtio_notify\b(?!_)", text))}
+        log(f"  QEMU's counts: {time.monotonic() - t:.1f} s")
     finally:
         for g in guests:
             g.close()
     return res
 
 
-def best(samples):
-    return max(s["rate"] for s in samples) if samples else None
+def median(samples):
+    return statistics.median(s["rate"] for s in samples) if samples else None
 
 
 def cell(samples):
     if not samples:
         return "—"
-    b = best(samples)
-    worst = min(s["rate"] for s in samples)
-    text = f"{b / 1e6:.2f} MB/s"
-    if len(samples) > 1 and b > 0:
-        text += f" ({(b - worst) / b * 100:.0f}%)"
+    text = f"{median(samples) / 1e6:.1f} MB/s"
+    if len(samples) > 1:
+        rates = [s["rate"] for s in samples]
+        text += f" ({min(rates) / 1e6:.0f}–{max(rates) / 1e6:.0f})"
     return text
 
 
@@ -296,8 +343,13 @@ def per_kib(samples, key):
     return f"{sum(s[key] for s in samples) / (sum(s['n'] for s in samples) / 1024):.3f}"
 
 
+def host_per_kib(res, w, col, key):
+    c = res.get("host", {}).get(w, {}).get(col)
+    return f"{c[key] / (c['n'] / 1024):.3f}" if c else "—"
+
+
 def ratio(s, a, b):
-    x, y = best(s.get(a)), best(s.get(b))
+    x, y = median(s.get(a)), median(s.get(b))
     if not x or not y:
         return "—"
     return f"{x / y:.2f}×"
@@ -316,6 +368,9 @@ def report(env, res):
     head += ["notifications / KiB, irq / poll", "interrupts / KiB, irq / Linux"]
     if "linux" in keys:
         head.append("vio ÷ Linux, irq / poll")
+    if "base-irq" in keys:
+        head.append("vio ÷ before, irq / poll")
+    hkeys = [c for c in keys if c in res.get("host", {}).get("tx", {})]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
     for w in WORKLOADS:
@@ -325,7 +380,20 @@ def report(env, res):
         row.append(f"{per_kib(s.get('vio-irq'), 'irqs')} / {per_kib(s.get('linux'), 'irqs')}")
         if "linux" in keys:
             row.append(f"{ratio(s, 'vio-irq', 'linux')} / {ratio(s, 'vio-poll', 'linux')}")
+        if "base-irq" in keys:
+            row.append(f"{ratio(s, 'vio-irq', 'base-irq')} / {ratio(s, 'vio-poll', 'base-poll')}")
         out.append("| " + " | ".join(row) + " |")
+    if hkeys:
+        names = dict(COLUMNS)
+        out.append("\nCounted by QEMU over one more run each (trace events virtio_queue_notify "
+                   "/ virtio_notify), per KiB:\n")
+        head = ["direction"] + [f"{names[c]} notif. / irq" for c in hkeys]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "---|" * len(head))
+        for w in WORKLOADS:
+            row = [LABELS[w]] + [f"{host_per_kib(res, w, c, 'notify')} / "
+                                 f"{host_per_kib(res, w, c, 'irq')}" for c in hkeys]
+            out.append("| " + " | ".join(row) + " |")
     short = [f"{col} {w}: host got {x['host_got']} of {x['n']}"
              for w, cs in samples.items() for col, ss in cs.items() for x in ss
              if "host_got" in x and x["host_got"] < x["n"]]
@@ -340,12 +408,15 @@ def main():
     p.add_argument("--iface", action="append", choices=("legacy", "modern"))
     p.add_argument("--rounds", type=int, default=3, help="measured rounds (default 3)")
     p.add_argument("--warmup", type=int, default=1, help="warm-up rounds (default 1)")
-    p.add_argument("--bytes", type=int, default=4 << 20,
-                   help="bytes per measurement, a multiple of 64 KiB (default 4 MiB)")
+    p.add_argument("--bytes", type=int, default=16 << 20,
+                   help="bytes per measurement, a multiple of 64 KiB (default 16 MiB)")
     p.add_argument("--build-root", default=os.path.join(ROOT, "build"))
     p.add_argument("--refs", default=os.path.join(ROOT, "build", "bench", "refs"))
     p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     p.add_argument("--no-linux", action="store_true")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="also run DIR/ARCH/bench/vio-console-bench{,-poll} (another commit's "
+                        "build, e.g. bench/build_baseline.sh's) as before irq / poll")
     args = p.parse_args()
     args.arch = args.arch or ["aarch64", "riscv64"]
     args.iface = args.iface or ["legacy", "modern"]
@@ -354,6 +425,8 @@ def main():
     args.bytes = max(BLOCK, args.bytes // BLOCK * BLOCK)
     args.build_root = os.path.abspath(args.build_root)
     args.refs = os.path.abspath(args.refs)
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
 
     out = os.path.abspath(args.out)
     logs = os.path.join(out, "logs")
@@ -392,7 +465,7 @@ def main():
     with open(os.path.join(out, "console-results.md"), "w") as f:
         f.write("\n".join(md))
     with open(os.path.join(out, "console-results.json"), "w") as f:
-        json.dump({k: {"samples": r["samples"], "info": r["info"]} for k, r in all_res.items()},
+        json.dump({k: {"samples": r["samples"], "info": r["info"], "host": r.get("host", {})} for k, r in all_res.items()},
                   f, indent=1)
     return status
 

@@ -13,8 +13,9 @@
  * application has read them, so the device never waits on a port the
  * application keeps reading; when the application does not read, the
  * device is held back (nothing is lost). Writes are copied into the
- * driver's transmit buffers, a few hundred bytes per descriptor, with one
- * notification per call, never one per byte.
+ * driver's transmit buffers, whole buffers (4 KiB by default) per
+ * descriptor, with one notification per call, never one per byte; the
+ * transmit queue interrupts only while a writer waits for room.
  *
  * Events (a port added, removed, opened or closed by the host, resized,
  * data arrived) reach the application through the callback given in

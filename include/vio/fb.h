@@ -76,8 +76,8 @@ void vio_fb_blit(struct vio_fb *fb, int32_t x, int32_t y, const uint32_t *src,
 /*
  * Text in the built-in font (CONFIG_VIO_FB_FONT): each character a 6x8
  * cell times scale, its 5x7 glyph in fg on bg (bg == fg: transparent).
- * Lower case is drawn in capitals; '\n' starts a new line at x. Returns the
- * width of the longest line, in pixels.
+ * Every printable ASCII character has a glyph (others draw as '?'); '\n'
+ * starts a new line at x. Returns the width of the longest line, in pixels.
  */
 uint32_t vio_fb_text(struct vio_fb *fb, int32_t x, int32_t y, const char *s, uint32_t fg,
 		     uint32_t bg, unsigned scale);

@@ -207,6 +207,7 @@ static int port_setup(struct con *c, unsigned id)
 		cp->rx_free[cp->n_rx_free++] = (uint16_t)(cp->nrx - 1 - i);
 	for (unsigned i = 0; i < cp->ntx; i++)
 		cp->tx_free[cp->n_tx_free++] = (uint16_t)(cp->ntx - 1 - i);
+	cp->tx_irq = true; /* a new queue interrupts; the first write turns it off */
 	return 0;
 }
 

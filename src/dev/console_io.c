@@ -115,6 +115,34 @@ void con_reclaim(struct vio_vq *vq, uint16_t *free_list, unsigned *nfree, int *e
 		*error = rc;
 }
 
+/*
+ * A transmit descriptor covers a run of n adjacent buffers from first (up
+ * to CON_BUFS_LIMIT, so both fit in a byte); its cookie says which.
+ */
+static void *tx_cookie(unsigned first, unsigned n)
+{
+	return (void *)(((uintptr_t)n << 8 | first) + 1u);
+}
+
+/* Take back the runs the device is done with. Under vio_lock. */
+static void tx_reclaim(struct con_port *cp)
+{
+	void *cookie;
+	uint32_t len;
+	int rc;
+
+	while ((rc = vio_vq_dequeue(cp->txq, &cookie, &len)) == 0) {
+		uintptr_t v = (uintptr_t)cookie - 1u;
+		unsigned first = v & 0xffu, n = (unsigned)(v >> 8);
+
+		/* Highest first: the run leaves the stack again in address order. */
+		while (n--)
+			cp->tx_free[cp->n_tx_free++] = (uint16_t)(first + n);
+	}
+	if (rc != VIO_EAGAIN)
+		cp->con->error = rc;
+}
+
 /* A transmit queue's completion handler: the buffers are the driver's again. */
 void con_tx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
@@ -122,8 +150,9 @@ void con_tx_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 	uintptr_t s;
 
 	(void)dev;
+	(void)vq;
 	s = vio_lock();
-	con_reclaim(vq, cp->tx_free, &cp->n_tx_free, &cp->con->error);
+	tx_reclaim(cp);
 	vio_unlock(s);
 }
 
@@ -156,8 +185,11 @@ static int tx_state(const struct con_port *cp)
 
 /*
  * Copy what fits into free transmit buffers, each filled to buf_size, and
- * notify once for all of them. Returns the bytes taken, or an error when
- * none was. Under vio_lock.
+ * notify once for all of them. Free buffers adjacent in memory go out as
+ * one descriptor: QEMU's virtio-serial passes each descriptor to its
+ * chardev with one write call, so a 32 KiB run costs it one call where
+ * eight 4 KiB buffers cost eight. Returns the bytes taken, or an error
+ * when none was. Under vio_lock.
  */
 static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 {
@@ -167,25 +199,76 @@ static int tx_some(struct con_port *cp, const uint8_t *src, size_t len)
 
 	if (rc)
 		return rc;
+	/*
+	 * Take back what the device finished since the last write: with the
+	 * queue's interrupt off while nobody waits, this is where transmit
+	 * buffers come back. QEMU usually consumes them during the notification
+	 * itself, so the next write finds them done and no interrupt was needed.
+	 */
+	tx_reclaim(cp);
+	if (cp->con->error)
+		return VIO_ESHUTDOWN;
 	while (done < len && cp->n_tx_free) {
-		unsigned slot = cp->tx_free[cp->n_tx_free - 1];
-		uint32_t n = len - done < size ? (uint32_t)(len - done) : size;
-		struct vio_sg sg = { cp->tx_mem + (size_t)slot * size, n };
+		unsigned first = cp->tx_free[cp->n_tx_free - 1];
+		unsigned nbuf = 1;
+		size_t n;
+		struct vio_sg sg;
 
+		/* The run: the next free buffers on the stack that follow in memory. */
+		while (nbuf < cp->n_tx_free && len - done > (size_t)nbuf * size &&
+		       cp->tx_free[cp->n_tx_free - 1 - nbuf] == first + nbuf)
+			nbuf++;
+		n = len - done < (size_t)nbuf * size ? len - done : (size_t)nbuf * size;
+		sg.buf = cp->tx_mem + (size_t)first * size;
+		sg.len = (uint32_t)n;
 		/* The virtqueue cleans device-readable segments as it queues them. */
 		memcpy(sg.buf, src + done, n);
-		rc = vio_vq_enqueue(cp->txq, &sg, 1, 0, cookie_of(slot));
+		rc = vio_vq_enqueue(cp->txq, &sg, 1, 0, tx_cookie(first, nbuf));
 		if (rc)
 			break;
-		cp->n_tx_free--;
+		cp->n_tx_free -= nbuf;
 		done += n;
 	}
 	if (done) {
 		cp->tx_bytes += done;
+		/*
+		 * 2.7.7 / 2.7.10: no used-buffer interrupt for buffers nobody waits
+		 * for; the next write reclaims them, and a writer that has to wait
+		 * turns the interrupt back on first (tx_wait).
+		 */
+		if (!cp->tx_waiters && cp->tx_irq) {
+			vio_vq_disable_irq(cp->txq);
+			cp->tx_irq = false;
+		}
 		vio_vq_kick(cp->txq);
 		return (int)done;
 	}
 	return rc ? rc : VIO_EAGAIN;
+}
+
+/*
+ * Wait on port's transmit queue until pred holds, with its used-buffer
+ * interrupt on for the wait (tx_some turns it off while nobody waits).
+ */
+static int tx_wait(struct vio_device *dev, struct con_port *cp, bool (*pred)(void *),
+		   uint64_t timeout_ns)
+{
+	uintptr_t s = vio_lock();
+	int rc;
+
+	cp->tx_waiters++;
+	if (!cp->tx_irq) {
+		cp->tx_irq = true;
+		/* Completions that came while it was off raise no interrupt: take them now. */
+		if (vio_vq_enable_irq(cp->txq))
+			tx_reclaim(cp);
+	}
+	vio_unlock(s);
+	rc = vio_dev_wait(dev, cp->txq, pred, cp, timeout_ns);
+	s = vio_lock();
+	cp->tx_waiters--;
+	vio_unlock(s);
+	return rc;
 }
 
 static bool tx_room(void *arg)
@@ -216,7 +299,7 @@ int vio_console_drain(struct vio_device *dev, unsigned port, uint64_t timeout_ns
 
 	if (rc)
 		return rc;
-	rc = vio_dev_wait(dev, cp->txq, tx_drained, cp, timeout_ns);
+	rc = tx_wait(dev, cp, tx_drained, timeout_ns);
 	if (rc)
 		return rc;
 	s = vio_lock();
@@ -320,8 +403,8 @@ static int transfer(struct vio_device *dev, unsigned port, uint8_t *buf, size_t 
 			rc = VIO_ETIMEDOUT;
 			break;
 		}
-		rc = vio_dev_wait(dev, tx ? cp->txq : cp->rxq, tx ? tx_room : rx_ready, cp,
-				  timeout_ns - elapsed);
+		rc = tx ? tx_wait(dev, cp, tx_room, timeout_ns - elapsed)
+			: vio_dev_wait(dev, cp->rxq, rx_ready, cp, timeout_ns - elapsed);
 		if (rc && rc != VIO_ETIMEDOUT)
 			break;
 	}

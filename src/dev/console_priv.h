@@ -45,6 +45,8 @@ struct con_port {
 	uint32_t rx_pos;                  /* bytes of the oldest one already read */
 	uint16_t tx_free[CON_BUFS_LIMIT]; /* transmit buffers not with the device */
 	unsigned n_tx_free;
+	unsigned tx_waiters;              /* threads in tx_wait */
+	bool tx_irq;                      /* the transmit queue's interrupt is on */
 	bool present;
 	bool host_open;
 	bool console;

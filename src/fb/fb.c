@@ -258,8 +258,6 @@ uint32_t vio_fb_text(struct vio_fb *fb, int32_t x, int32_t y, const char *s, uin
 			cy += (int32_t)(VIO_FB_FONT_CELL_H * scale);
 			continue;
 		}
-		if (c >= 'a' && c <= 'z')
-			c -= 'a' - 'A';
 		if (c < VIO_FB_FONT_FIRST || c >= VIO_FB_FONT_FIRST + VIO_FB_FONT_GLYPHS)
 			c = '?';
 		if (bg != fg)

@@ -189,6 +189,35 @@ static void test_bulk_legacy(void)
 	bulk(1);
 }
 
+/*
+ * A long write with every transmit buffer free and a quick host: adjacent
+ * buffers go out as one descriptor, they come back in the same order, and
+ * no transmit interrupt is asked for while no writer waits.
+ */
+static void test_tx_runs(void)
+{
+	struct vio_device *dev;
+	uint32_t ring = CONFIG_VIO_CONSOLE_TX_BUFFERS * CONFIG_VIO_CONSOLE_BUF_SIZE;
+	unsigned irqs;
+
+	setup(2, 1);
+	dev = add();
+	if (!dev)
+		return;
+	fill(big, BULK, 5);
+	sim_console_host_sink(d, 0, sink, BULK);
+	irqs = d->q[1].irqs;
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(vio_console_write(dev, 0, big + (size_t)i * ring, ring), (int)ring);
+		settle();
+		CHECK_EQ(con.port[0].tx_chains, i + 1);
+	}
+	CHECK_EQ(d->q[1].irqs - irqs, 0u);
+	CHECK_EQ(vio_console_drain(dev, 0, SEC), 0);
+	CHECK_EQ(con.port[0].out_len, 4 * ring);
+	CHECK(memcmp(sink, big, 4 * ring) == 0);
+}
+
 static void test_nonblock(void)
 {
 	struct vio_device *dev;
@@ -624,6 +653,7 @@ static void run_all(void)
 {
 	RUN(test_bulk_modern);
 	RUN(test_bulk_legacy);
+	RUN(test_tx_runs);
 	RUN(test_nonblock);
 	RUN(test_size);
 	RUN(test_ports_modern);

@@ -116,6 +116,9 @@ class Run:
         """The first match of rx on a line at or after start, as (match, end), or (None, start)."""
         while True:
             log = self.con.log().replace("\r", "")
+            # Whole lines only: "$" also matches at the end of a line still
+            # arriving, and "crc=0" of "crc=0b86e3a4" was taken for the CRC.
+            log = log[:log.rfind("\n") + 1]
             m = re.compile(rx, re.M).search(log, start)
             if m:
                 return m, m.end()

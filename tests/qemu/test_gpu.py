@@ -116,8 +116,6 @@ class Picture:
         glyphs = font()
         cx = x
         for ch in s:
-            if "a" <= ch <= "z":
-                ch = ch.upper()
             rows = glyphs.get(ch, glyphs["?"])
             for r, bits in enumerate(rows):
                 for col in range(5):
@@ -337,6 +335,9 @@ def case_text(r):
     s = "Hello, VIO! 0123456789 #gpu"
     if r.cmd(f"text 0 10 20 2 {s}"):
         r.check("text", Picture(640, 480).text(10, 20, s, 2))
+    lower = "the quick brown fox jumps over a lazy dog"
+    if r.cmd(f"text 0 10 60 2 {lower}"):
+        r.check("lower case", Picture(640, 480).text(10, 60, lower, 2))
     if r.cmd("text 0 3 400 1 <{[()]}> ~ ? @ & % $ + - * / = _ ^ | ' \" ` : ; ,"):
         r.check("punctuation", Picture(640, 480).text(
             3, 400, "<{[()]}> ~ ? @ & % $ + - * / = _ ^ | ' \" ` : ; ,", 1))

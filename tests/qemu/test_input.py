@@ -38,7 +38,11 @@ Cases:
   shell    (FIRMWARE vio-shell) `input list` must show what QEMU 7.2's
            virtio-input-hid.c declares for each device (name, serial, ids,
            event codes, axis ranges), `input leds caps num` changes two LEDs,
-           `input watch` prints an injected key until a key on the UART
+           `input watch` prints an injected key until a key on the UART;
+           during the watch every key name QMP knows is pressed and released,
+           and the Linux codes that arrive must be exactly the keyboard's
+           EV_KEY codes in `input list` (QEMU declares them from the same
+           table it translates with)
 """
 import argparse
 import os
@@ -446,6 +450,46 @@ def parse_codes(text):
     return out
 
 
+def qcodes(r):
+    """QEMU's key names (QMP's QKeyCode enum, found by its members in the schema)."""
+    for entry in r.qmp.command("query-qmp-schema"):
+        values = entry.get("values") or [m.get("name") for m in entry.get("members", [])
+                                         if isinstance(m, dict)]
+        if entry.get("meta-type") == "enum" and {"shift_r", "kp_0", "ret"} <= set(values):
+            return [v for v in values if v != "unmapped"]
+    return []
+
+
+def check_every_key(r, keyboard, start):
+    """Press and release every key QEMU knows: the Linux codes that reach the guest
+    are QEMU's qcode-to-Linux table, the very table its keyboard declares its EV_KEY
+    bits from (hw/input/virtio-input-hid.c), so they must be what `input list` showed."""
+    fails = r.fails
+    name, declared = keyboard
+    names = qcodes(r)
+    if not fails.check(len(names) > 100, f"QKeyCode has {len(names)} keys in the schema"):
+        return
+    for n in names:
+        # One key per command: a group of three events, never more than the ring holds.
+        r.send(key(n, True), key(n, False))
+        time.sleep(0.002)
+    # A last "a", the third since start: once it is printed, so is the sweep.
+    r.send(key("a", True), key("a", False))
+    press_a = re.compile(rf"^{name} EV_KEY {KEY_A} 1$", re.M)
+
+    def since_start():  # start is an offset into the raw console log, "\r" and all
+        return r.con.log()[start:].replace("\r", "")
+
+    while len(press_a.findall(since_start())) < 3 and time.monotonic() < r.deadline:
+        time.sleep(0.02)
+    fails.check(len(press_a.findall(since_start())) >= 3, "the sweep's last key never arrived")
+    seen = {int(c) for c in re.findall(rf"^{name} EV_KEY (\d+) 1$", since_start(), re.M)}
+    fails.check(r.queue_full() == 0, f"QEMU dropped {r.queue_full()} groups: sweep incomplete")
+    fails.check(seen == declared, f"{name}: keys QEMU sends but not declared "
+                f"{sorted(seen - declared)}, declared but never sent {sorted(declared - seen)}")
+    print(f"keyboard: {len(names)} QEMU key names, {len(seen)} Linux codes, all declared")
+
+
 def case_shell(r):
     fails = r.fails
     prompt = "vio> "
@@ -460,6 +504,7 @@ def case_shell(r):
         return r.log()[len(r.log()) - (len(r.con.log()) - start):]
 
     out = step("input list")
+    keyboard = None
     blocks = re.split(r"^(?=input\d+: )", out, flags=re.M)
     seen = set()
     for b in blocks:
@@ -496,6 +541,7 @@ def case_shell(r):
             keys = types.get("EV_KEY", set())
             fails.check(KEYBOARD_KEYS <= keys, f"{name}: keys missing: {KEYBOARD_KEYS - keys}")
             fails.check(not keys & BUTTONS, f"{name}: a keyboard with mouse buttons")
+            keyboard = (name, keys)
         axes = {int(a): (int(lo), int(hi)) for a, lo, hi in
                 re.findall(r"^  axis (\d+) min (-?\d+) max (-?\d+)", b, re.M)}
         fails.check(axes == model.get("axes", {}), f"{name}: axes {axes}")
@@ -514,6 +560,8 @@ def case_shell(r):
         r.send(key("a", False))
         end = r.con.wait_for(f"EV_KEY {KEY_A} 0", start, r.deadline)
         fails.check(end is not None, "input watch printed no key release")
+        if keyboard:
+            check_every_key(r, keyboard, start)
         r.uart("")
         fails.check(r.con.wait_for(prompt, end or start, r.deadline) is not None,
                     "input watch did not stop on a key")
