@@ -127,6 +127,26 @@ bool vio_vq_kick(struct vio_vq *vq);
  */
 int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len);
 
+/* One completed chain, as vio_vq_dequeue_batch returns it. */
+struct vio_vq_used {
+	void *cookie;
+	uint32_t len; /* bytes the device says it wrote */
+};
+
+/*
+ * vio_vq_dequeue for up to max (at least 1) chains at once, into used[] in
+ * the order the device completed them; every chain is checked as
+ * vio_vq_dequeue checks it. Returns how many it took (0: none pending),
+ * VIO_EPROTO (the device broke the protocol: the queue is then broken),
+ * VIO_ESHUTDOWN (it already was) or VIO_EINVAL. A chain that breaks the
+ * protocol after good ones is not taken: the call returns the good ones
+ * and the next call reports it. When it returns fewer than max with
+ * interrupts enabled, the device has been asked to interrupt for the next
+ * completion, as when vio_vq_dequeue returns VIO_EAGAIN: the caller need
+ * not look again.
+ */
+int vio_vq_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *used, unsigned max);
+
 /* Whether the device has completed chains not yet dequeued. */
 bool vio_vq_has_used(const struct vio_vq *vq);
 
@@ -238,6 +258,17 @@ static inline int vio_vq_chain_set(struct vio_vq *vq, struct vio_vq_chain *chain
  * VIO_EBUSY (already in flight) or VIO_ESHUTDOWN.
  */
 int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
+
+/*
+ * vio_vq_chain_set of segment seg and vio_vq_chain_submit in one call, the
+ * per-request call of a prepared chain whose requests differ in one
+ * segment (a block request's data): the layout writes that segment's
+ * descriptor straight from the arguments. Same checks and results as the
+ * two calls; on an error nothing changes (the template keeps its old
+ * segment).
+ */
+int vio_vq_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+			    void *buf, uint32_t len, bool dev_writes, void *cookie);
 
 /* Stop the queue for good: every later call refuses work (VIO_ESHUTDOWN). */
 void vio_vq_break(struct vio_vq *vq);

@@ -82,9 +82,27 @@ bool vio_vq_kick(struct vio_vq *vq)
 
 int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
 {
+	struct vio_vq_used u;
+	int rc;
+
 	if (vq->broken)
 		return VIO_ESHUTDOWN;
-	return vq->ops->dequeue(vq, cookie, len);
+	rc = vq->ops->dequeue_batch(vq, &u, 1);
+	if (rc <= 0)
+		return rc ? rc : VIO_EAGAIN;
+	*cookie = u.cookie;
+	if (len)
+		*len = u.len;
+	return 0;
+}
+
+int vio_vq_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *used, unsigned max)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!used || !max)
+		return VIO_EINVAL;
+	return vq->ops->dequeue_batch(vq, used, max);
 }
 
 bool vio_vq_has_used(const struct vio_vq *vq)
@@ -159,6 +177,14 @@ int vio_vq_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, void *coo
 	if (!cookie || !chain->nseg || chain->set != all || ((w << 1) & all & ~w))
 		return VIO_EINVAL;
 	return vq->ops->chain_submit(vq, chain, cookie);
+}
+
+int vio_vq_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+			    void *buf, uint32_t len, bool dev_writes, void *cookie)
+{
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	return vq->ops->chain_submit_seg(vq, chain, seg, buf, len, dev_writes, cookie);
 }
 
 int vio_vq_protocol_error(struct vio_vq *vq, const char *what, uint32_t a, uint32_t b)

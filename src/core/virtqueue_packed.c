@@ -444,47 +444,80 @@ static void *release(struct packed *p, uint16_t id)
 	return cookie;
 }
 
-static int packed_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
+/*
+ * Take up to max used descriptors, each checked against what the driver
+ * posted (the id slots, outside device-writable memory). When the ring is
+ * caught up with interrupts on, the device is asked for an interrupt at
+ * the next one (arm_event) and what came meanwhile is taken too, so a
+ * short batch means nothing is pending. A descriptor that breaks the
+ * protocol after good ones is left where it is: the next call starts with
+ * it and reports it, as one dequeue per descriptor would.
+ */
+static int packed_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
 {
 	struct packed *p = to_packed(vq);
-	struct pvirtq_desc *d = &p->ring[p->next_used];
-	struct id_slot *slot;
-	uint32_t id, written;
+	uint32_t id = 0, written = 0, a = 0, b = 0;
+	const char *why;
+	unsigned n = 0;
 
-	if (!is_used(desc_flags(p, p->next_used), p->used_wrap)) {
-		if (vq->irq_off || !vq->cfg.event_idx || !arm_event(p))
-			return VIO_EAGAIN;
-	}
-	/* 2.8.22: read the descriptor only after the flags that say it is used */
-	vio_rmb();
-	id = le16(p, vio_shared_read16(&d->id));
-	written = le32(p, vio_shared_read32(&d->len));
+	while (n < max) {
+		struct pvirtq_desc *d = &p->ring[p->next_used];
+		struct id_slot *slot;
 
-	if (id >= vq->size)
-		return vio_vq_protocol_error(vq, "used id out of range", id, vq->size);
-	slot = &p->ids[id];
-	if (!slot->cookie)
-		return vio_vq_protocol_error(vq, "used id not in flight", id, 0);
-	if (!slot->exposed)
-		return vio_vq_protocol_error(vq, "used id never made available", id, 0);
-	/*
-	 * 2.8.4: the length the device initialized. QEMU leaves WRITE clear in
-	 * used descriptors, so the length is taken whatever the flag and held
-	 * to what the chain offered, unless the queue's driver says its
-	 * lengths mean nothing (vio_vq_config.clamp_used_len).
-	 */
-	if (written > slot->in_len) {
-		if (!vq->cfg.clamp_used_len)
-			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
-						     written, slot->in_len);
-		written = slot->in_len;
+		if (!is_used(desc_flags(p, p->next_used), p->used_wrap)) {
+			if (vq->irq_off || !vq->cfg.event_idx || !arm_event(p))
+				break;
+		}
+		/* 2.8.22: read the descriptor only after the flags that say it is used */
+		vio_rmb();
+		id = le16(p, vio_shared_read16(&d->id));
+		written = le32(p, vio_shared_read32(&d->len));
+
+		if (id >= vq->size) {
+			why = "used id out of range";
+			a = id;
+			b = vq->size;
+			goto bad;
+		}
+		slot = &p->ids[id];
+		if (!slot->cookie) {
+			why = "used id not in flight";
+			a = id;
+			goto bad;
+		}
+		if (!slot->exposed) {
+			why = "used id never made available";
+			a = id;
+			goto bad;
+		}
+		/*
+		 * 2.8.4: the length the device initialized. QEMU leaves WRITE
+		 * clear in used descriptors, so the length is taken whatever the
+		 * flag and held to what the chain offered, unless the queue's
+		 * driver says its lengths mean nothing
+		 * (vio_vq_config.clamp_used_len).
+		 */
+		if (written > slot->in_len) {
+			if (!vq->cfg.clamp_used_len) {
+				why = "used length beyond the writable buffers";
+				a = written;
+				b = slot->in_len;
+				goto bad;
+			}
+			written = slot->in_len;
+		}
+		/* 2.8.6: the chain's other descriptors are skipped */
+		step(p, &p->next_used, &p->used_wrap, slot->ndesc);
+		out[n].cookie = release(p, (uint16_t)id);
+		out[n].len = written;
+		n++;
 	}
-	/* 2.8.6: the chain's other descriptors are skipped */
-	step(p, &p->next_used, &p->used_wrap, slot->ndesc);
-	*cookie = release(p, (uint16_t)id);
-	if (len)
-		*len = written;
-	return 0;
+	return (int)n;
+
+bad:
+	if (n)
+		return (int)n; /* the next call starts with this one and reports it */
+	return vio_vq_protocol_error(vq, why, a, b);
 }
 
 static void packed_disable_irq(struct vio_vq *vq)
@@ -608,13 +641,32 @@ static int packed_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, vo
 	return 0;
 }
 
+/*
+ * vio_vq_chain_set of one segment and the submit in one: the descriptors
+ * are written from the template at every submit anyway.
+ */
+static int packed_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				   void *buf, uint32_t len, bool dev_writes, void *cookie)
+{
+	struct packed *p = to_packed(vq);
+	int rc;
+
+	rc = vq_chain_seg_check(chain, seg, buf, len, dev_writes, cookie);
+	if (rc)
+		return rc;
+	if (p->ids[chain->id].cookie)
+		return VIO_EBUSY;
+	vq_chain_seg_set(chain, seg, buf, len, dev_writes);
+	return packed_chain_submit(vq, chain, cookie);
+}
+
 const struct vio_vq_ops vio_vq_packed_ops = {
 	.create = packed_create,
 	.destroy = packed_destroy,
 	.addrs = packed_addrs,
 	.enqueue = packed_enqueue,
 	.kick = packed_kick,
-	.dequeue = packed_dequeue,
+	.dequeue_batch = packed_dequeue_batch,
 	.has_used = packed_has_used,
 	.disable_irq = packed_disable_irq,
 	.enable_irq = packed_enable_irq,
@@ -623,4 +675,5 @@ const struct vio_vq_ops vio_vq_packed_ops = {
 	.chain_reserve = packed_chain_reserve,
 	.chain_release = packed_chain_release,
 	.chain_submit = packed_chain_submit,
+	.chain_submit_seg = packed_chain_submit_seg,
 };

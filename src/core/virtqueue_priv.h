@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vio/error.h>
 #include <vio/virtqueue.h>
 
 struct vio_vq_ops {
@@ -25,7 +26,8 @@ struct vio_vq_ops {
 	int (*enqueue)(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
 		       void *cookie);
 	bool (*kick)(struct vio_vq *vq);
-	int (*dequeue)(struct vio_vq *vq, void **cookie, uint32_t *len);
+	/* Up to max completions, checked (see vio_vq_dequeue_batch; max >= 1). */
+	int (*dequeue_batch)(struct vio_vq *vq, struct vio_vq_used *used, unsigned max);
 	bool (*has_used)(const struct vio_vq *vq);
 	void (*disable_irq)(struct vio_vq *vq);
 	bool (*enable_irq)(struct vio_vq *vq);
@@ -34,6 +36,9 @@ struct vio_vq_ops {
 	int (*chain_reserve)(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
 	void (*chain_release)(struct vio_vq *vq, struct vio_vq_chain *chain);
 	int (*chain_submit)(struct vio_vq *vq, struct vio_vq_chain *chain, void *cookie);
+	/* Checks its arguments itself (see vio_vq_chain_submit_seg). */
+	int (*chain_submit_seg)(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				void *buf, uint32_t len, bool dev_writes, void *cookie);
 };
 
 /* The part every layout shares; the layout's own state follows it. */
@@ -47,6 +52,48 @@ struct vio_vq {
 	bool irq_off;       /* the driver asked for no interrupts */
 	bool broken;
 };
+
+/*
+ * vio_vq_chain_submit_seg, shared by the layouts: the checks of
+ * vio_vq_chain_set and vio_vq_chain_submit on the arguments and the
+ * template (before anything changes; 0 or VIO_EINVAL), then the template
+ * as vio_vq_chain_set keeps it (in driver-private memory: what the device
+ * could have written is never read back to learn a length).
+ */
+static inline int vq_chain_seg_check(const struct vio_vq_chain *chain, unsigned seg,
+				     const void *buf, uint32_t len, bool dev_writes,
+				     const void *cookie)
+{
+	unsigned nseg = chain->nseg, all = (1u << nseg) - 1, bit, w;
+
+	if (seg >= nseg || !buf || !len || !cookie)
+		return VIO_EINVAL;
+	bit = 1u << seg;
+	w = dev_writes ? chain->writable | bit : chain->writable & ~bit;
+	/* Every segment set; 2.7.4.2: device-writable segments after every readable one. */
+	if ((chain->set | bit) != all || ((w << 1) & all & ~w))
+		return VIO_EINVAL;
+	return 0;
+}
+
+static inline void vq_chain_seg_set(struct vio_vq_chain *chain, unsigned seg, void *buf,
+				    uint32_t len, bool dev_writes)
+{
+	uint8_t bit = (uint8_t)(1u << seg);
+
+	if (chain->writable & bit)
+		chain->in_len -= chain->len[seg];
+	if (dev_writes) {
+		chain->in_len += len;
+		chain->writable |= bit;
+	} else {
+		chain->writable &= (uint8_t)~bit;
+	}
+	chain->buf[seg] = buf;
+	chain->len[seg] = len;
+	chain->set |= bit;
+	chain->dirty |= bit;
+}
 
 extern const struct vio_vq_ops vio_vq_split_ops;
 extern const struct vio_vq_ops vio_vq_packed_ops;

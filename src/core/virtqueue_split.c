@@ -370,7 +370,11 @@ static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned ou
 	return 0;
 }
 
-static bool split_kick(struct vio_vq *vq)
+/*
+ * The kick; hooks: the port maintains caches (a constant, so that the copy
+ * for a coherent port calls nothing but the notify).
+ */
+__attribute__((always_inline)) static inline bool kick(struct vio_vq *vq, const bool hooks)
 {
 	struct split *s = to_split(vq);
 	uint16_t old = s->kicked_idx, new = s->avail_idx;
@@ -383,7 +387,7 @@ static bool split_kick(struct vio_vq *vq)
 	 * The new ring entries (their descriptors were cleaned as written):
 	 * one range, two when they wrap, not a call per entry.
 	 */
-	if (vq->port->cache_clean) {
+	if (hooks && vq->port->cache_clean) {
 		uint16_t first = old & s->mask, n = (uint16_t)(new - old);
 		uint32_t tail = vq->size - first;
 
@@ -396,22 +400,40 @@ static bool split_kick(struct vio_vq *vq)
 	}
 	/* 2.7.13.3: descriptors and ring entries are visible before the index */
 	vio_wmb();
-	publish16(s, &s->avail->idx, new);
+	vio_shared_write16(&s->avail->idx, to_dev16(s, new));
+	if (hooks)
+		clean(s, &s->avail->idx, sizeof(uint16_t));
 	s->kicked_idx = new;
 
 	/* 2.7.13.4: the index is visible before we read the suppression fields */
 	vio_mb();
 	if (vq->cfg.event_idx) {
-		invalidate(s, avail_event_field(s), sizeof(uint16_t));
+		if (hooks)
+			invalidate(s, avail_event_field(s), sizeof(uint16_t));
 		need = virtq_need_event(from_dev16(s, vio_shared_read16(avail_event_field(s))),
 					new, old);
 	} else {
-		invalidate(s, &s->used->flags, sizeof(uint16_t));
+		if (hooks)
+			invalidate(s, &s->used->flags, sizeof(uint16_t));
 		need = !(from_dev16(s, vio_shared_read16(&s->used->flags)) & VIRTQ_USED_F_NO_NOTIFY);
 	}
 	if (need)
 		vq->cfg.notify(vq->cfg.ctx, vq->cfg.index);
 	return need;
+}
+
+__attribute__((noinline)) static bool kick_any(struct vio_vq *vq)
+{
+	return kick(vq, true);
+}
+
+static bool split_kick(struct vio_vq *vq)
+{
+	const struct vio_port *port = vq->port;
+
+	if (port->cache_clean || port->cache_invalidate)
+		return kick_any(vq);
+	return kick(vq, false);
 }
 
 static bool split_has_used(const struct vio_vq *vq)
@@ -428,15 +450,21 @@ static bool split_has_used(const struct vio_vq *vq)
  * without a full barrier on both sides each can miss the other's store.
  * Returns whether entries arrived meanwhile.
  */
-static bool arm_used_event(struct split *s)
+__attribute__((always_inline)) static inline bool arm_event(struct split *s, const bool hooks)
 {
 	if (s->used_event == s->last_used)
 		return false;
 	s->used_event = s->last_used;
-	publish16(s, used_event_field(s), s->last_used);
+	vio_shared_write16(used_event_field(s), to_dev16(s, s->last_used));
+	if (hooks)
+		clean(s, used_event_field(s), sizeof(uint16_t));
 	vio_mb();
-	return used_idx(s) != s->last_used;
+	if (hooks)
+		invalidate(s, &s->used->idx, sizeof(uint16_t));
+	return from_dev16(s, vio_shared_read16(&s->used->idx)) != s->last_used;
 }
+
+/* hooks: the port may maintain caches; without, the copy calls nothing. */
 
 /* Return the descriptors of the chain at head to the free list, following our own links. */
 static void free_descs(struct split *s, struct slot *slot, uint16_t head)
@@ -468,60 +496,123 @@ __attribute__((always_inline)) static inline void *release(struct split *s, uint
 	return cookie;
 }
 
-static int split_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len)
+/*
+ * Take up to max used entries, each checked against what the driver
+ * posted (the slots, outside device-writable memory) before anything of it
+ * is believed: the used index is read once per run of entries, not once
+ * per entry, and the ring's indices stay in registers over the run. When
+ * the ring is caught up with interrupts on, the device is asked for an
+ * interrupt at the next entry (arm_event) and what came meanwhile is
+ * taken too, so a short batch means nothing is pending and the caller need
+ * not look again. An entry that breaks the protocol after good ones is
+ * left where it is: the next call starts with it and reports it, exactly
+ * as one dequeue per entry would.
+ */
+__attribute__((always_inline)) static inline int dequeue_batch(struct vio_vq *vq,
+								struct vio_vq_used *out,
+								unsigned max, const bool hooks)
 {
 	struct split *s = to_split(vq);
-	uint16_t idx, published;
-	struct virtq_used_elem *e;
-	struct slot *slot;
-	uint32_t id, written;
+	struct slot *slots = s->slots;
+	struct virtq_used_elem *ring = s->used->ring;
+	const uint32_t size = vq->size;
+	const uint16_t mask = s->mask, avail = s->avail_idx, kicked = s->kicked_idx;
+	/* Available-ring positions not yet published: the device has none of them (2.7.13). */
+	const uint16_t unpublished = (uint16_t)(avail - kicked);
+	uint16_t last = s->last_used, idx;
+	uint32_t id = 0, written = 0;
+	const char *why;
+	unsigned n = 0;
 
-	idx = used_idx(s);
-	if (idx == s->last_used) {
-		if (vq->irq_off || !vq->cfg.event_idx || !arm_used_event(s))
-			return VIO_EAGAIN;
-		idx = used_idx(s);
-	}
+	for (;;) {
+		if (hooks)
+			invalidate(s, &s->used->idx, sizeof(uint16_t));
+		idx = from_dev16(s, vio_shared_read16(&s->used->idx));
+		/* The device cannot have used more chains than were made available. */
+		if ((uint16_t)(idx - last) > (uint16_t)(kicked - last)) {
+			why = "used index ran ahead of the available ones";
+			id = idx;
+			written = last;
+			goto bad;
+		}
+		/* 2.7.14: read the entries only after the index that covers them */
+		vio_rmb();
+		for (; last != idx && n < max; n++, last++) {
+			struct virtq_used_elem *e = &ring[last & mask];
+			struct slot *slot;
 
-	/* The device cannot have used more chains than were made available. */
-	published = (uint16_t)(s->kicked_idx - s->last_used);
-	if ((uint16_t)(idx - s->last_used) > published)
-		return vio_vq_protocol_error(vq, "used index ran ahead of the available ones", idx,
-					     s->last_used);
-
-	/* 2.7.14: read the entry only after the index that covers it */
-	vio_rmb();
-	e = &s->used->ring[s->last_used & s->mask];
-	invalidate(s, e, sizeof(*e));
-	id = from_dev32(s, vio_shared_read32(&e->id));
-	written = from_dev32(s, vio_shared_read32(&e->len));
-
-	if (id >= vq->size)
-		return vio_vq_protocol_error(vq, "used id out of range", id, vq->size);
-	slot = &s->slots[id];
-	if (!slot->cookie)
-		return vio_vq_protocol_error(vq, "used id not in flight", id, 0);
-	/* 2.7.13: a chain is the device's only once its avail index was published */
-	if ((uint16_t)(s->avail_idx - slot->avail_pos) <= (uint16_t)(s->avail_idx - s->kicked_idx))
-		return vio_vq_protocol_error(vq, "used id never made available", id, 0);
-	if (written > slot->in_len) {
+			if (hooks)
+				invalidate(s, e, sizeof(*e));
+			id = from_dev32(s, vio_shared_read32(&e->id));
+			written = from_dev32(s, vio_shared_read32(&e->len));
+			if (id >= size) {
+				why = "used id out of range";
+				written = size;
+				goto bad;
+			}
+			slot = &slots[id];
+			if (!slot->cookie) {
+				why = "used id not in flight";
+				written = 0;
+				goto bad;
+			}
+			if ((uint16_t)(avail - slot->avail_pos) <= unpublished) {
+				why = "used id never made available";
+				written = 0;
+				goto bad;
+			}
+			if (written > slot->in_len) {
+				/*
+				 * 2.7.8.1 (legacy interface): many legacy devices set
+				 * len wrongly, and drivers are told to ignore it;
+				 * clamp it so it can never index past the buffers. A
+				 * modern device is held to it, unless its driver says
+				 * the queue's lengths mean nothing.
+				 */
+				if (!vq->cfg.legacy && !vq->cfg.clamp_used_len) {
+					why = "used length beyond the writable buffers";
+					id = written;
+					written = slot->in_len;
+					goto bad;
+				}
+				written = slot->in_len;
+			}
+			out[n].cookie = release(s, (uint16_t)id);
+			out[n].len = written;
+		}
+		s->last_used = last;
 		/*
-		 * 2.7.8.1 (legacy interface): many legacy devices set len
-		 * wrongly, and drivers are told to ignore it; clamp it so it can
-		 * never index past the buffers. A modern device is held to it,
-		 * unless its driver says the queue's lengths mean nothing.
+		 * Full (the caller comes back), or caught up with no interrupt
+		 * to ask for: done.
 		 */
-		if (!vq->cfg.legacy && !vq->cfg.clamp_used_len)
-			return vio_vq_protocol_error(vq, "used length beyond the writable buffers",
-						     written, slot->in_len);
-		written = slot->in_len;
+		if (n == max || vq->irq_off || !vq->cfg.event_idx || !arm_event(s, hooks))
+			return (int)n;
 	}
 
-	*cookie = release(s, (uint16_t)id);
-	if (len)
-		*len = written;
-	s->last_used++;
-	return 0;
+bad:
+	s->last_used = last;
+	if (n)
+		return (int)n; /* the next call starts with this one and reports it */
+	return vio_vq_protocol_error(vq, why, id, written);
+}
+
+/*
+ * Without cache maintenance (QEMU, most MCUs) the loop calls nothing, so
+ * the compiler keeps it in scratch registers, as for fill_plain.
+ */
+__attribute__((noinline)) static int dequeue_batch_any(struct vio_vq *vq,
+						       struct vio_vq_used *out, unsigned max)
+{
+	return dequeue_batch(vq, out, max, true);
+}
+
+static int split_dequeue_batch(struct vio_vq *vq, struct vio_vq_used *out, unsigned max)
+{
+	const struct vio_port *port = vq->port;
+
+	if (port->cache_invalidate || port->cache_clean)
+		return dequeue_batch_any(vq, out, max);
+	return dequeue_batch(vq, out, max, false);
 }
 
 static void split_disable_irq(struct vio_vq *vq)
@@ -756,13 +847,53 @@ static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, voi
 	return 0;
 }
 
+/*
+ * vio_vq_chain_set of one segment and split_chain_submit in one: the checks
+ * of both on the arguments and the template, the template kept as the set
+ * would keep it, and, where the port has no hooks and nothing else
+ * changed, that segment's descriptor written straight from the arguments.
+ */
+static int split_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain, unsigned seg,
+				  void *buf, uint32_t len, bool dev_writes, void *cookie)
+{
+	struct split *s = to_split(vq);
+	const struct vio_port *port = vq->port;
+	uint16_t head = chain->id, flags;
+	struct virtq_desc *d;
+	struct slot *slot;
+	int rc;
+
+	rc = vq_chain_seg_check(chain, seg, buf, len, dev_writes, cookie);
+	if (rc)
+		return rc;
+	slot = &s->slots[head];
+	if (slot->cookie)
+		return VIO_EBUSY;
+	vq_chain_seg_set(chain, seg, buf, len, dev_writes);
+	if (port->virt_to_dma || port->cache_clean)
+		return chain_submit_any(s, chain, cookie);
+	if (chain->dirty == 1u << seg) {
+		d = (struct virtq_desc *)chain->table + chain->idx[seg];
+		flags = (uint16_t)((seg + 1u < chain->nseg ? VIRTQ_DESC_F_NEXT : 0) |
+				   (dev_writes ? VIRTQ_DESC_F_WRITE : 0));
+		d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
+		d->len = to_dev32(s, len);
+		d->flags = to_dev16(s, flags);
+		chain->dirty = 0;
+	} else {
+		chain_write_plain(s, chain);
+	}
+	chain_publish(s, slot, head, chain, cookie);
+	return 0;
+}
+
 const struct vio_vq_ops vio_vq_split_ops = {
 	.create = split_create,
 	.destroy = split_destroy,
 	.addrs = split_addrs,
 	.enqueue = split_enqueue,
 	.kick = split_kick,
-	.dequeue = split_dequeue,
+	.dequeue_batch = split_dequeue_batch,
 	.has_used = split_has_used,
 	.disable_irq = split_disable_irq,
 	.enable_irq = split_enable_irq,
@@ -771,4 +902,5 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.chain_reserve = split_chain_reserve,
 	.chain_release = split_chain_release,
 	.chain_submit = split_chain_submit,
+	.chain_submit_seg = split_chain_submit_seg,
 };

@@ -72,18 +72,6 @@ int vio_blk_check(const struct vio_device *dev)
 	return 0;
 }
 
-int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
-{
-	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
-
-	if (!count || ((sector | count) & (b->block_sectors - 1)))
-		return VIO_EINVAL;
-	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
-	if (sector > cap || count > cap - sector)
-		return VIO_ERANGE;
-	return 0;
-}
-
 int blk_check_sg(const struct vio_sg *sg, unsigned nsg, uint64_t *total)
 {
 	uint64_t t = 0;
@@ -206,7 +194,7 @@ __attribute__((noinline)) static void clean_prepared(const struct vio_port *port
 __attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 			    void *buf, uint32_t len, bool kick)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	bool read = req->op == VIO_BLK_OP_READ;
 	struct vio_vq_chain *c;
 	struct blk_dma *d;
@@ -229,8 +217,7 @@ __attribute__((always_inline)) static inline int enqueue_prepared(struct blk *b,
 	d->status = STATUS_UNSET;
 	if (port->cache_clean)
 		clean_prepared(port, d, buf, len, read);
-	(void)vio_vq_chain_set(q->vq, c, 1, buf, len, read);
-	rc = vio_vq_chain_submit(q->vq, c, req);
+	rc = vio_vq_chain_submit_seg(q->vq, c, 1, buf, len, read, req);
 	if (!rc) {
 		q->nfree--;
 		q->reqs[slot] = req;
@@ -258,7 +245,7 @@ __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_q
 						     const struct vio_sg *data, unsigned n,
 						     uint32_t len, bool kick)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	struct vio_sg sg[VIO_BLK_SEGS_LIMIT + 2];
 	unsigned out = 1, in = 1, k = 1;
 	struct blk_dma *d;
@@ -352,8 +339,11 @@ __attribute__((noinline)) static int enqueue_general(struct blk *b, struct blk_q
 	return rc;
 }
 
-int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
-		const struct vio_sg *data, unsigned n, uint32_t len)
+/* blk_enqueue, inline where the asynchronous API queues a request. */
+__attribute__((always_inline)) static inline int enqueue(struct blk *b, struct blk_queue *q,
+							 struct vio_blk_req *req,
+							 const struct vio_sg *data, unsigned n,
+							 uint32_t len)
 {
 	if (q->chains && n == 1 && (req->op == VIO_BLK_OP_READ || req->op == VIO_BLK_OP_WRITE)) {
 		int rc = enqueue_prepared(b, q, req, data[0].buf, len, false);
@@ -362,6 +352,12 @@ int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
 			return rc;
 	}
 	return enqueue_general(b, q, req, data, n, len, false);
+}
+
+int blk_enqueue(struct blk *b, struct blk_queue *q, struct vio_blk_req *req,
+		const struct vio_sg *data, unsigned n, uint32_t len)
+{
+	return enqueue(b, q, req, data, n, len);
 }
 
 int blk_enqueue_kick(struct blk *b, struct blk_queue *q, struct vio_blk_req *req, void *buf,
@@ -485,63 +481,81 @@ static unsigned abort_all(struct blk *b, struct blk_queue *q)
 	}
 }
 
-/* Completions taken off the ring under one vio_lock round trip. */
+/*
+ * Completions taken off the ring under one vio_lock round trip, in one
+ * vio_vq_dequeue_batch (which reads the used index once for them all).
+ */
 #define DRAIN_BATCH 8
+
+/* Judge one completion and give its slot back (under vio_lock); returns its result. */
+static inline int complete_one(struct blk *b, struct blk_queue *q, const struct vio_port *port,
+			       struct vio_blk_req *req, uint32_t len, uint8_t *statusp)
+{
+	struct blk_dma *d = &q->dma[req->slot];
+	uint8_t status;
+	int result;
+
+	if (port->cache_invalidate) {
+		port->cache_invalidate(port->ctx, d, sizeof(*d));
+		if (req->op == VIO_BLK_OP_READ && req->sg)
+			for (unsigned i = 0; i < req->nsg; i++)
+				port->cache_invalidate(port->ctx, req->sg[i].buf, req->sg[i].len);
+	}
+	status = *(volatile uint8_t *)&d->status;
+	result = judge(b, q, req, status, len, false);
+	if (!result && req->op == VIO_BLK_OP_GET_ID)
+		copy_id(req->id, d->id);
+	release_slot(q, req, result);
+	*statusp = status;
+	return result;
+}
 
 unsigned blk_drain(struct blk *b, struct blk_queue *q)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	unsigned n = 0;
 	int rc;
 
 	for (;;) {
-		struct vio_blk_req *done[DRAIN_BATCH], *bad = NULL;
-		unsigned k = 0, counted = 0;
-		uint32_t bad_len = 0;
-		uint8_t bad_status = 0;
+		struct vio_vq_used used[DRAIN_BATCH];
+		unsigned k, i, bad, counted = 0;
+		uint8_t status = 0;
 		uintptr_t s;
 
 		s = vio_lock();
-		do {
-			struct vio_blk_req *req;
-			struct blk_dma *d;
-			void *cookie;
-			uint32_t len;
-			uint8_t status;
-			int result;
-
-			rc = vio_vq_dequeue(q->vq, &cookie, &len);
-			if (rc)
+		rc = vio_vq_dequeue_batch(q->vq, used, DRAIN_BATCH);
+		k = rc > 0 ? (unsigned)rc : 0;
+		bad = k;
+		for (i = 0; i < k; i++) {
+			if (complete_one(b, q, port, used[i].cookie, used[i].len, &status) ==
+			    VIO_EPROTO) {
+				bad = i; /* the device is failed before anything else goes back */
 				break;
-			req = cookie;
-			d = &q->dma[req->slot];
-			if (port->cache_invalidate) {
-				port->cache_invalidate(port->ctx, d, sizeof(*d));
-				if (req->op == VIO_BLK_OP_READ && req->sg)
-					for (unsigned i = 0; i < req->nsg; i++)
-						port->cache_invalidate(port->ctx, req->sg[i].buf,
-								       req->sg[i].len);
 			}
-			status = *(volatile uint8_t *)&d->status;
-			result = judge(b, q, req, status, len, false);
-			if (!result && req->op == VIO_BLK_OP_GET_ID)
-				copy_id(req->id, d->id);
-			release_slot(q, req, result);
-			done[k++] = req;
-			if (result == VIO_EPROTO) {
-				bad = req; /* the device is failed before anything else goes back */
-				bad_status = status;
-				bad_len = len;
-			}
-		} while (k < DRAIN_BATCH && !bad);
+		}
 		vio_unlock(s);
-		if (bad) {
-			judge(b, q, bad, bad_status, bad_len, true); /* says why, outside the lock */
+		if (bad < k) {
+			/* Says why, outside the lock (status and length as judged). */
+			judge(b, q, used[bad].cookie, status, used[bad].len, true);
 			vio_dev_fail(b->dev, VIO_EPROTO); /* reset before any buffer goes back */
+			/*
+			 * What the device completed after the bad one was taken off
+			 * the ring with it: it ends with the device's error, as
+			 * what is still in flight does (abort_all).
+			 */
+			if (bad + 1 < k) {
+				int err = b->dev->error ? b->dev->error : VIO_ESHUTDOWN;
+
+				s = vio_lock();
+				for (i = bad + 1; i < k; i++)
+					release_slot(q, used[i].cookie, err);
+				vio_unlock(s);
+			}
+			rc = VIO_EPROTO;
 		}
 		/* Outside the lock: the callbacks, then the counts the waiters watch. */
-		for (unsigned i = 0; i < k; i++) {
-			struct vio_blk_req *req = done[i];
+		for (i = 0; i < k; i++) {
+			struct vio_blk_req *req = used[i].cookie;
 
 			counted += !req->internal; /* req may be the caller's again after done */
 			if (req->done)
@@ -553,11 +567,12 @@ unsigned blk_drain(struct blk *b, struct blk_queue *q)
 			__atomic_fetch_add(&q->completions, k, __ATOMIC_RELEASE);
 		}
 		n += k;
-		if (rc)
+		/* A short batch: the ring is caught up (and the interrupt re-armed). */
+		if (rc < 0 || k < DRAIN_BATCH)
 			break;
 	}
 	/* VIO_EPROTO / VIO_ESHUTDOWN: the queue is broken and the device failing */
-	if (rc != VIO_EAGAIN || b->dev->state != VIO_DEV_READY) {
+	if (rc < 0 || b->dev->state != VIO_DEV_READY) {
 		vio_dev_fail(b->dev, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 		n += abort_all(b, q);
 	}
@@ -583,11 +598,6 @@ static bool progressed(void *arg)
 
 	return __atomic_load_n(&p->q->completions, __ATOMIC_ACQUIRE) != p->seen ||
 	       p->b->dev->state != VIO_DEV_READY;
-}
-
-uint32_t blk_progress_mark(const struct blk_queue *q)
-{
-	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
 }
 
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
@@ -696,7 +706,7 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 	rc = check_req(b, req, piece, &n, &len);
 	if (rc)
 		return rc;
-	return blk_enqueue(b, q, req, piece, n, len);
+	return enqueue(b, q, req, piece, n, len);
 }
 
 void vio_blk_kick(struct vio_device *dev, unsigned queue)

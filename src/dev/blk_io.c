@@ -322,11 +322,16 @@ static int sync_start(struct vio_device *dev, unsigned qi, enum vio_blk_op op, s
 	return rc;
 }
 
-/* A READ or WRITE of total bytes whose arguments have been checked. */
-static int rw_checked(struct blk *b, struct blk_queue *q, enum vio_blk_op op, uint64_t sector,
-		      const struct vio_sg *sg, unsigned nsg, uint64_t total)
+/*
+ * A READ or WRITE of total bytes whose arguments have been checked. Inline
+ * in both callers: a blocking read or write is mostly this.
+ */
+__attribute__((always_inline)) static inline int rw_checked(struct blk *b, struct blk_queue *q,
+							    enum vio_blk_op op, uint64_t sector,
+							    const struct vio_sg *sg, unsigned nsg,
+							    uint64_t total)
 {
-	const struct vio_port *port = vio_port();
+	const struct vio_port *port = b->port;
 	struct sync s;
 	int rc;
 

@@ -66,6 +66,7 @@ struct blk_queue {
 
 struct blk {
 	struct vio_device *dev;
+	const struct vio_port *port; /* vio_port(), kept for the I/O path (no call per request) */
 	struct vio_blk_info info;   /* capacity and writeback under vio_lock after probe */
 	struct blk_queue *q;        /* nq entries */
 	unsigned nq;
@@ -122,7 +123,17 @@ static inline int blk_ready(struct vio_device *dev, unsigned qi, struct blk **bp
  * capacity. Returns 0, VIO_EINVAL or VIO_ERANGE. The logical block is a
  * power of two (blk_probe.c refuses others), so the checks are masks.
  */
-int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count);
+static inline int blk_check_range(const struct blk *b, uint64_t sector, uint64_t count)
+{
+	uint64_t cap = __atomic_load_n(&b->info.capacity, __ATOMIC_RELAXED); /* may change */
+
+	if (!count || ((sector | count) & (b->block_sectors - 1)))
+		return VIO_EINVAL;
+	/* 5.2.6.1: never beyond capacity (written to stay clear of overflow) */
+	if (sector > cap || count > cap - sector)
+		return VIO_ERANGE;
+	return 0;
+}
 
 /*
  * Check a caller's scatter list (entries with a buffer and a length) and
@@ -196,7 +207,11 @@ void blk_queue_handler(struct vio_device *dev, struct vio_vq *vq, void *arg);
  * wait for a completion that never comes. Returns 0, VIO_ETIMEDOUT or
  * VIO_ESHUTDOWN.
  */
-uint32_t blk_progress_mark(const struct blk_queue *q);
+static inline uint32_t blk_progress_mark(const struct blk_queue *q)
+{
+	return __atomic_load_n(&q->completions, __ATOMIC_ACQUIRE);
+}
+
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns);
 
 #endif

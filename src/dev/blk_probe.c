@@ -403,6 +403,7 @@ static int blk_probe(struct vio_device *dev)
 	int rc;
 
 	b->dev = dev;
+	b->port = port;
 	b->legacy = dev->t.legacy;
 	b->timeout_ns = (uint64_t)p.timeout_ms * 1000000u;
 	b->max_segments = p.max_segments;

@@ -749,6 +749,30 @@ static void test_evil_id_twice(void)
 	fx_teardown();
 }
 
+/* The same in one batch: the good completion comes back, the bad one is reported next. */
+static void test_evil_id_twice_batch(void)
+{
+	uint8_t a[16], b[16];
+	struct vio_vq_used u[4];
+
+	if (fx_setup(8, 0, 0))
+		return;
+	CHECK_EQ(put1(a, sizeof(a), a), 0);
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	CHECK_EQ(put1(b, sizeof(b), b), 0);
+	vio_vq_kick(fx.vq);
+	fx.d->evil = SIM_EVIL_ID_TWICE;
+	sim_step(fx.d);
+	CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), 1);
+	CHECK(u[0].cookie == a);
+	CHECK(!vio_vq_is_broken(fx.vq));
+	CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), VIO_EPROTO);
+	check_broken();
+	CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), VIO_ESHUTDOWN);
+	fx_teardown();
+}
+
 static void test_evil_extra(void)
 {
 	evil(SIM_EVIL_EXTRA);
@@ -935,6 +959,47 @@ static void prepared(uint16_t indirect_max, unsigned cost)
 	CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
 	CHECK_EQ(len, 1);
 
+	/* The set and the submit in one call: the same checks, the same chain. */
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 3, d1, 8, true, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 1, NULL, 8, true, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 1, d1, 0, true, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 1, d1, 8, true, NULL), VIO_EINVAL);
+	/* 2.7.4.2: the status made readable after a writable data segment */
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d1, 8, true), 0);
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 2, st, 1, false, &tag), VIO_EINVAL);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 0);
+	for (unsigned round = 0; round < 6; round++) {
+		bool big = round & 1, rd = round < 4;
+
+		CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 1, big ? d2 : d1, big ? 16 : 8, rd,
+						 &tag), 0);
+		CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &c, 1, d1, 8, rd, &tag), VIO_EBUSY);
+		vio_vq_kick(fx.vq);
+		CHECK_EQ(sim_step(fx.d), 1);
+		CHECK_EQ(ms.nout, rd ? 1 : 2);
+		CHECK_EQ(ms.nin, rd ? 2 : 1);
+		CHECK_EQ(ms.in_len, rd ? (big ? 17u : 9u) : 1u);
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &cookie, &len), 0);
+		CHECK(cookie == &tag);
+		CHECK_EQ(len, rd ? (big ? 17u : 9u) : 1u);
+	}
+	/* The template keeps the last segment: a plain submit sends it again. */
+	CHECK_EQ(vio_vq_chain_set(fx.vq, &c, 1, d2, 16, true), 0);
+	CHECK_EQ(vio_vq_chain_submit(fx.vq, &c, &tag), 0);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(sim_step(fx.d), 1);
+	CHECK_EQ(ms.in_len, 17u);
+	{
+		struct vio_vq_used u[4];
+
+		/* Taken in a batch: one completion, nothing after it. */
+		CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 0), VIO_EINVAL);
+		CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), 1);
+		CHECK(u[0].cookie == &tag);
+		CHECK_EQ(u[0].len, 17u);
+		CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), 0);
+	}
+
 	/* Ordinary chains share the ring; a released chain's descriptors come back. */
 	CHECK_EQ(put1(d1, 8, d1), 0);
 	CHECK_EQ(vio_vq_chain_reserve(fx.vq, 2, &c2), 0);
@@ -1012,6 +1077,7 @@ int main(void)
 	RUN(test_indirect);
 	RUN(test_evil_id_range);
 	RUN(test_evil_id_twice);
+	RUN(test_evil_id_twice_batch);
 	RUN(test_evil_extra);
 	RUN(test_evil_id_free);
 	RUN(test_evil_len);

@@ -370,6 +370,23 @@ static void chain_case(uint16_t indirect_max)
 		CHECK_EQ(vio_vq_dequeue(fx.vq, &c, &len), 0);
 		CHECK(c == (void *)1);
 	}
+	/* The set and the submit in one call; both completions in one batch. */
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &ch, 3, data, 8, true, &ch), VIO_EINVAL);
+	CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &ch, 2, &status, 1, false, &ch), VIO_EINVAL);
+	for (unsigned i = 0; i < 12; i++) {
+		struct vio_vq_used u[4];
+
+		CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &ch, 1, data, 16 + i, true, &ch), 0);
+		CHECK_EQ(vio_vq_chain_submit_seg(fx.vq, &ch, 1, data, 8, true, &ch), VIO_EBUSY);
+		CHECK_EQ(put(0, 1, i, (void *)1), 0);
+		vio_vq_kick(fx.vq);
+		sim_step(fx.d);
+		CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), 2);
+		CHECK(u[0].cookie == &ch);
+		CHECK_EQ(u[0].len, 16 + i + 1);
+		CHECK(u[1].cookie == (void *)1);
+		CHECK_EQ(vio_vq_dequeue_batch(fx.vq, u, 4), 0);
+	}
 	CHECK_EQ(vio_vq_num_free(fx.vq), indirect_max ? 4u : 2u);
 	vio_vq_chain_release(fx.vq, &ch);
 	CHECK_EQ(vio_vq_num_free(fx.vq), 5);
