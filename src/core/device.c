@@ -388,10 +388,13 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 		vio_err("%s: queue %u does not exist", dev->name, index);
 		return VIO_ENODEV;
 	}
-	if (max > CONFIG_VIO_QUEUE_SIZE_MAX)
-		max = CONFIG_VIO_QUEUE_SIZE_MAX;
-	if (opts->max_size && max > opts->max_size)
-		max = opts->max_size;
+	/* A legacy virtio-pci queue has the device's size or none (4.1.5.1). */
+	if (!t->fixed_queue_size) {
+		if (max > CONFIG_VIO_QUEUE_SIZE_MAX)
+			max = CONFIG_VIO_QUEUE_SIZE_MAX;
+		if (opts->max_size && max > opts->max_size)
+			max = opts->max_size;
+	}
 	rc = grow_queues(dev, index);
 	if (rc)
 		return rc;
