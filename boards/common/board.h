@@ -66,6 +66,29 @@ void board_idle_until(uint64_t deadline_ns);
 int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
 void board_irq_detach(int irq);
 
+/*
+ * The highest CPU address the board's memory map reaches (an MMU's
+ * identity map may end below the physical address space). Any context.
+ */
+uint64_t board_addr_limit(void);
+
+/*
+ * The PCI functions of the device tree's ECAM host bridge, set up on the
+ * first call (boards/common/board_pci.c): buses numbered, BARs assigned
+ * from the bridge's windows, decoding and bus mastering on, INTx routed by
+ * the interrupt-map. Bridges are not listed. *funcs and *n are the table
+ * (n 0 without a host bridge). Returns 0, or a negative FDT_E... code for
+ * a host bridge node that cannot be used. Task context, start-up.
+ */
+struct vio_pci_func;
+int board_pci_functions(const struct vio_pci_func **funcs, unsigned *n);
+
+/*
+ * The slot number a PCI function gets in the device table: above every
+ * virtio-mmio slot, 256 + bus << 8 | device << 3 | function.
+ */
+#define BOARD_PCI_SLOT_BASE 256
+
 /* The memory left for the DMA pool: from the end of the image to the end of RAM,
  * less the device tree. */
 void board_dma_region(uintptr_t *start, size_t *size);

@@ -6,6 +6,9 @@
 set(VIO_BOARD_COMMON_SOURCES
   ${VIO_SOURCE_DIR}/boards/common/fdt.c
   ${VIO_SOURCE_DIR}/boards/common/dt_board.c
+  ${VIO_SOURCE_DIR}/boards/common/dt_pci.c
+  ${VIO_SOURCE_DIR}/boards/common/pci.c
+  ${VIO_SOURCE_DIR}/boards/common/board_pci.c
   ${VIO_SOURCE_DIR}/boards/common/stdio.c
   ${VIO_SOURCE_DIR}/boards/common/fault.c
   ${VIO_SOURCE_DIR}/ports/baremetal/port.c)
