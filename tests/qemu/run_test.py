@@ -497,6 +497,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                     help="where the devices sit: virtio-mmio slots or PCI functions")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="packed: every device offers packed virtqueues, and each must use them")
     p.add_argument("--devices", default="rng")
@@ -540,6 +542,7 @@ def main():
         sock_path = os.path.join(tmp, "console.sock")
         cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices, extra,
                                  boot_suffix=args.boot_suffix, interactive=False,
+                                 transport=args.transport,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
                                  console_wait=args.shell_console, ring=args.ring)

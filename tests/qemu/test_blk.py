@@ -216,6 +216,7 @@ class Case:
         self.cmd = qemu.build_command(self.args.arch, firmware or self.args.firmware,
                                       self.args.virtio, devices, list(extra),
                                       boot_suffix=self.args.boot_suffix, interactive=False,
+                                      transport=self.args.transport,
                                       blks=blks, qemu=self.args.qemu, ring=self.args.ring)
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
@@ -747,6 +748,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                     help="where the devices sit: virtio-mmio slots or PCI functions")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="packed: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))
