@@ -392,6 +392,18 @@ def check_list_device(out, args, cmd, fails, config):
                     f"{args.virtio} {state}")
     if args.virtio == "modern":
         fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+    # The transport line under each device: mmio with its address, or pci with its BDF.
+    where = re.findall(r"^\s+transport: (mmio|pci) (\S+), (\w+)", out, re.M)
+    fails.check(len(where) == len(rows), f"list_device: {len(where)} transport lines for "
+                f"{len(rows)} devices")
+    for kind, addr, _ in where:
+        fails.check(kind == args.transport, f"list_device: transport {kind} {addr}, "
+                    f"want {args.transport}")
+    if args.transport == "pci":
+        want_bdf = {f"00:{d.pci_addr:02x}.0" for d in cmd.devices}
+        got_bdf = {addr.rstrip(",") for kind, addr, _ in where}
+        fails.check(got_bdf == want_bdf, f"list_device: PCI addresses {sorted(got_bdf)}, "
+                    f"want {sorted(want_bdf)}")
 
 
 def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
