@@ -13,7 +13,7 @@
 
 int board_pci_functions(const struct vio_pci_func **funcs, unsigned *n)
 {
-	/* Start-up is single-threaded; the table outlives it (the transport keeps pointers). */
+	/* Start-up is single-threaded; the table stays for the program's life. */
 	static struct pci_host host;
 	static struct vio_pci_func table[BOARD_MAX_PCI];
 	static unsigned count;
