@@ -61,10 +61,14 @@ void board_idle_until(uint64_t deadline_ns);
 
 /*
  * Route interrupt irq to handler(arg) and enable it (level-triggered, to
- * this CPU). Returns 0, or -22 (VIO_EINVAL) for a bad number or a line taken.
+ * this CPU). A device line may be shared (PCI INTx): a second handler is
+ * added to the line, and every handler of a line runs on each interrupt.
+ * Returns 0, or -22 (VIO_EINVAL) for a bad number or when no more
+ * handlers can share (irq_share.h).
  */
 int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
-void board_irq_detach(int irq);
+/* Remove the handler attached to irq with arg; the last one disables the line. */
+void board_irq_detach(int irq, void *arg);
 
 /*
  * The highest CPU address the board's memory map reaches (an MMU's

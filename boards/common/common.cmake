@@ -11,6 +11,7 @@ set(VIO_BOARD_COMMON_SOURCES
   ${VIO_SOURCE_DIR}/boards/common/board_pci.c
   ${VIO_SOURCE_DIR}/boards/common/stdio.c
   ${VIO_SOURCE_DIR}/boards/common/fault.c
+  ${VIO_SOURCE_DIR}/boards/common/irq_share.c
   ${VIO_SOURCE_DIR}/ports/baremetal/port.c)
 
 set(VIO_BOARD_COMMON_INCLUDES
