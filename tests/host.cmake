@@ -30,6 +30,8 @@ vio_config(modern DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_MODERN=y)
 vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
 # No virtio-mmio transport: the core and the drivers must link without it.
 vio_config(nommio DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_MMIO=n)
+# No virtio-pci transport: the library builds without it (compiled, not run).
+vio_config(nopci DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_PCI=n)
 
 # The simulated devices and the test port; they only need the public headers.
 add_library(vio_sim STATIC
@@ -50,7 +52,7 @@ target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
 target_link_libraries(vio_sim PUBLIC Threads::Threads)
 
 # Each library's register accesses land in the simulator.
-foreach(cfg host legacy modern poll nommio)
+foreach(cfg host legacy modern poll nommio nopci)
   target_link_libraries(vio_${cfg} PUBLIC vio_sim)
 endforeach()
 
