@@ -136,6 +136,10 @@ vio_host_test(test_nommio LIBRARY "$<LINK_LIBRARY:WHOLE_ARCHIVE,vio_nommio>"
 vio_host_test(test_pci LIBRARY vio_host
               SOURCES ${t}/test_pci.c ${VIO_SOURCE_DIR}/boards/common/pci.c)
 target_include_directories(test_pci PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+# The boards' extra handlers of shared interrupt lines.
+vio_host_test(test_irq_share LIBRARY vio_sim
+              SOURCES ${t}/test_irq_share.c ${VIO_SOURCE_DIR}/boards/common/irq_share.c)
+target_include_directories(test_irq_share PRIVATE ${VIO_SOURCE_DIR}/boards/common)
 
 # The drivers and the virtqueue on a platform without DMA coherency (the
 # cache model of tests/sim/sim_cache.h; test_cache checks the model itself):
