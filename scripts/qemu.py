@@ -29,6 +29,10 @@ Command line:
               ones take the lowest free numbers in list order. vio puts a
               PCI function in table slot 256 + (bus << 8 | device << 3 |
               function), which is the slot the plan shows.
+  --pci-transitional  with --transport pci: transitional devices with both
+              interfaces on (QEMU's default on the root bus) instead of the
+              --virtio one alone; vio drives them modern, or legacy in a
+              legacy-only build.
   --ring      split (default) or packed: every device offers packed
               virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
@@ -343,7 +347,10 @@ def pci_slot(addr, fn=0):
 
 
 def _place(req, positions, free_order, what):
-    """Pinned requests first, then the free positions in free_order: [(kind, index, pos, pinned)]."""
+    """Pinned requests first, then free positions in free_order.
+
+    Returns [(kind, index, position, pinned)] in list order.
+    """
     if len(req) > len(positions):
         raise QemuError(f"{len(req)} devices: there are {len(positions)} {what}s")
     taken = set()
@@ -404,7 +411,7 @@ def _pci_name(name):
 
 
 def _device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait=False,
-                 transport="mmio", virtio="legacy"):
+                 transport="mmio", virtio="legacy", pci_transitional=False):
     args = _mmio_device_args(d, rng_files, blks, console_sockets, net_backends, props,
                              console_wait, transport, virtio)
     if transport != "pci":
@@ -416,7 +423,8 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
             name, _, rest = out[i + 1].partition(",")
             if name.endswith("-device"):
                 out[i + 1] = (_pci_name(name) + (("," + rest) if rest else "")
-                              + f",bus=pcie.0,addr={d.pci_addr}" + PCI_IFACE_PROPS[virtio]
+                              + f",bus=pcie.0,addr={d.pci_addr}"
+                              + ("" if pci_transitional else PCI_IFACE_PROPS[virtio])
                               # no option ROM: the firmware boots without one
                               + ",romfile=")
     return out
@@ -497,7 +505,7 @@ def ring_problems(log, ring):
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
-                  console_wait=False, ring="split", transport="mmio"):
+                  console_wait=False, ring="split", transport="mmio", pci_transitional=False):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -517,7 +525,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     (QEMU's default) or "packed": every virtio device offers
     VIRTIO_F_RING_PACKED (modern only). transport: "mmio" (the virtio-mmio
     slots) or "pci" (virtio-*-pci functions on the root bus, see
-    --transport). Returns a Command.
+    --transport); pci_transitional: see --pci-transitional. Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -556,7 +564,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     # Pinned devices first, so the unpinned ones find exactly the slots the plan gave them.
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
-                             list(net_backends), props, console_wait, transport, virtio)
+                             list(net_backends), props, console_wait, transport, virtio,
+                             pci_transitional)
     if any(b and b.startswith("vhost-user,") for b in net_backends):
         # vhost-user.rst: the backend maps guest RAM from the fds QEMU sends,
         # so RAM must be a shareable memfd of the machine's size.
@@ -587,6 +596,7 @@ def main(argv=None):
     r.add_argument("--console-wait", action="store_true")
     r.add_argument("--ring", default="split", choices=RINGS)
     r.add_argument("--transport", default="mmio", choices=TRANSPORTS)
+    r.add_argument("--pci-transitional", action="store_true")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -604,7 +614,8 @@ def main(argv=None):
                             blk_files=args.blk_file, blks=blks,
                             console_sockets=args.console_socket, net_backends=net_backends,
                             console_wait=args.console_wait, ring=args.ring,
-                            transport=args.transport)
+                            transport=args.transport,
+                            pci_transitional=args.pci_transitional)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

@@ -511,6 +511,8 @@ def main():
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
     p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
                      help="where the devices sit: virtio-mmio slots or PCI functions")
+    p.add_argument("--pci-transitional", action="store_true",
+                   help="PCI devices with both interfaces (the build picks one)")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="packed: every device offers packed virtqueues, and each must use them")
     p.add_argument("--devices", default="rng")
@@ -555,6 +557,7 @@ def main():
         cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices, extra,
                                  boot_suffix=args.boot_suffix, interactive=False,
                                  transport=args.transport,
+                                 pci_transitional=args.pci_transitional,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
                                  console_wait=args.shell_console, ring=args.ring)
