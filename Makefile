@@ -7,6 +7,8 @@
 #              NETDEV replaces the backend, e.g. socket,listen=127.0.0.1:5556)
 #              [RING=split|packed]   packed: every device offers packed virtqueues
 #              (VirtIO 1.1; needs VIRTIO=modern)
+#              [TRANSPORT=mmio|pci]   pci: the devices are virtio-*-pci functions
+#              on the PCIe host bridge (docs/pci.md)
 #              [CONSOLE=uart|virtio]   virtio: the shell on virtio-console port 0,
 #              a Unix socket (build/run-console.sock) QEMU waits for a client on:
 #              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
@@ -24,6 +26,7 @@ NET_FWD ?=
 NETDEV ?=
 CONSOLE ?= uart
 RING ?= split
+TRANSPORT ?= mmio
 PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -55,7 +58,8 @@ run: build
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
 		$(foreach f,$(NET_FWD),--net-fwd $(f)) $(if $(NETDEV),--netdev "$(NETDEV)") \
-		--ring $(RING) $(RUN_CONSOLE_ARGS) $(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
+		--ring $(RING) --transport $(TRANSPORT) $(RUN_CONSOLE_ARGS) \
+		$(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
 
 test: setup
 	@set -e; for p in $(PRESETS); do \

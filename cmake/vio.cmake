@@ -44,6 +44,11 @@ function(vio_config name)
   if(CONFIG_VIO_TRANSPORT_MMIO)
     list(APPEND src ${VIO_SOURCE_DIR}/src/transport/mmio.c)
   endif()
+  if(CONFIG_VIO_TRANSPORT_PCI)
+    list(APPEND src ${VIO_SOURCE_DIR}/src/transport/pci.c
+                    ${VIO_SOURCE_DIR}/src/transport/pci_modern.c
+                    ${VIO_SOURCE_DIR}/src/transport/pci_legacy.c)
+  endif()
   if(CONFIG_VIO_DRIVER_RNG)
     list(APPEND src ${VIO_SOURCE_DIR}/src/dev/rng.c)
   endif()

@@ -18,6 +18,21 @@ Command line:
               semihosting is how the firmware exits QEMU with a status.
   --virtio    legacy (default): QEMU's virtio-mmio version 1.
               modern: version 2 (-global virtio-mmio.force-legacy=false).
+              With --transport pci: modern is a modern-only device
+              (disable-legacy=on), legacy a transitional device with its
+              modern interface off (disable-modern=on), so that only the
+              legacy I/O BAR is there.
+  --transport mmio (default): the virtio-mmio slots. pci: every device is
+              a virtio-*-pci function on the host bridge's root bus
+              (bus=pcie.0), at the PCI device number of its slot: NAME@N
+              pins it to device N (1..31; 0 is the host bridge), unpinned
+              ones take the lowest free numbers in list order. vio puts a
+              PCI function in table slot 256 + (bus << 8 | device << 3 |
+              function), which is the slot the plan shows.
+  --pci-transitional  with --transport pci: transitional devices with both
+              interfaces on (QEMU's default on the root bus) instead of the
+              --virtio one alone; vio drives them modern, or legacy in a
+              legacy-only build.
   --ring      split (default) or packed: every device offers packed
               virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
@@ -120,9 +135,10 @@ ARCHES = {
 class Device:
     kind: str       # one of KINDS
     index: int      # n-th device of this kind in the list, from 0
-    slot: int       # virtio-mmio slot it lands in
+    slot: int       # the slot vio lists it in (virtio-mmio slot, or 256 + PCI devfn)
     pinned: bool    # NAME@N on the list
     id: str = ""    # QEMU id of the device ("rng0", "blk1", ...)
+    pci_addr: int = None  # PCI device number on the root bus (transport pci)
 
     @property
     def type_name(self):
@@ -318,36 +334,60 @@ def parse_devices(spec):
     return out
 
 
-def plan_devices(arch, spec):
-    """Give every device of the list its slot, as QEMU will.
+TRANSPORTS = ("mmio", "pci")
+# PCI device numbers on the root bus: 0 is the host bridge itself.
+PCI_ADDRS = range(1, 32)
+# vio's table slot of a PCI function on bus 0 (boards/common/board.h BOARD_PCI_SLOT).
+PCI_SLOT_BASE = 256
 
-    Pinned devices are placed first and the others take the highest slots left,
-    in list order; build_command emits them in that order so QEMU agrees.
+
+def pci_slot(addr, fn=0):
+    """The table slot vio gives root-bus function addr.fn."""
+    return PCI_SLOT_BASE + (addr << 3 | fn)
+
+
+def _place(req, positions, free_order, what):
+    """Pinned requests first, then free positions in free_order.
+
+    Returns [(kind, index, position, pinned)] in list order.
     """
-    a = ARCHES[arch]
-    req = parse_devices(spec)
-    if len(req) > a.slots:
-        raise QemuError(f"{len(req)} devices: {arch} has {a.slots} virtio-mmio slots")
-    taken = {}
-    for kind, slot in req:
-        if slot is None:
+    if len(req) > len(positions):
+        raise QemuError(f"{len(req)} devices: there are {len(positions)} {what}s")
+    taken = set()
+    for kind, pos in req:
+        if pos is None:
             continue
-        if not 0 <= slot < a.slots:
-            raise QemuError(f"slot {slot} out of range 0..{a.slots - 1} on {arch}")
-        if slot in taken:
-            raise QemuError(f"slot {slot} requested twice")
-        taken[slot] = kind
-    free = [s for s in range(a.slots - 1, -1, -1) if s not in taken]
+        if pos not in positions:
+            raise QemuError(f"{what} {pos} out of range {min(positions)}..{max(positions)}")
+        if pos in taken:
+            raise QemuError(f"{what} {pos} requested twice")
+        taken.add(pos)
+    free = [p for p in free_order if p not in taken]
     counts = {}
-    devs = []
-    for kind, slot in req:
+    out = []
+    for kind, pos in req:
         idx = counts.get(kind, 0)
         counts[kind] = idx + 1
-        pinned = slot is not None
-        if not pinned:
-            slot = free.pop(0)
-        devs.append(Device(kind, idx, slot, pinned, f"{kind}{idx}"))
-    return devs
+        pinned = pos is not None
+        out.append((kind, idx, pos if pinned else free.pop(0), pinned))
+    return out
+
+
+def plan_devices(arch, spec, transport="mmio"):
+    """Give every device of the list its slot, as QEMU will.
+
+    virtio-mmio: pinned devices are placed first and the others take the
+    highest slots left, in list order; build_command emits them in that
+    order so QEMU agrees. PCI: pinned device numbers first, then the lowest
+    free ones (each device gets an explicit addr=).
+    """
+    req = parse_devices(spec)
+    if transport == "pci":
+        placed = _place(req, PCI_ADDRS, list(PCI_ADDRS), "PCI device number")
+        return [Device(k, i, pci_slot(p), pinned, f"{k}{i}", p) for k, i, p, pinned in placed]
+    slots = range(ARCHES[arch].slots)
+    placed = _place(req, slots, list(reversed(slots)), f"{arch} virtio-mmio slot")
+    return [Device(k, i, p, pinned, f"{k}{i}") for k, i, p, pinned in placed]
 
 
 def boot_image(firmware, suffix):
@@ -358,8 +398,41 @@ def boot_image(firmware, suffix):
     return root + suffix
 
 
-def _device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait=False):
-    bus = f",bus=virtio-mmio-bus.{d.slot}" if d.pinned else ""
+# What each virtio interface asks of a virtio-pci device (4.1.2, 4.1.5).
+PCI_IFACE_PROPS = {
+    "modern": ",disable-legacy=on,disable-modern=off",
+    "legacy": ",disable-legacy=off,disable-modern=on",
+}
+
+
+def _pci_name(name):
+    """virtio-X-device (virtio-mmio) to virtio-X-pci."""
+    return name[:-len("-device")] + "-pci"
+
+
+def _device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait=False,
+                 transport="mmio", virtio="legacy", pci_transitional=False):
+    args = _mmio_device_args(d, rng_files, blks, console_sockets, net_backends, props,
+                             console_wait, transport, virtio)
+    if transport != "pci":
+        return args
+    # The same devices as virtio-*-pci functions at the planned device number.
+    out = list(args)
+    for i in range(len(out) - 1):
+        if out[i] == "-device" and out[i + 1].startswith("virtio-"):
+            name, _, rest = out[i + 1].partition(",")
+            if name.endswith("-device"):
+                out[i + 1] = (_pci_name(name) + (("," + rest) if rest else "")
+                              + f",bus=pcie.0,addr={d.pci_addr}"
+                              + ("" if pci_transitional else PCI_IFACE_PROPS[virtio])
+                              # no option ROM: the firmware boots without one
+                              + ",romfile=")
+    return out
+
+
+def _mmio_device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait,
+                      transport, virtio):
+    bus = f",bus=virtio-mmio-bus.{d.slot}" if d.pinned and transport == "mmio" else ""
     extra = props.get(d.id, "")
     if extra and not extra.startswith(","):
         extra = "," + extra
@@ -405,7 +478,8 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
 RINGS = ("split", "packed")
 
 # The library's probe line: "NAME: modern virtio-mmio at ADDR irq N, features ..."
-_PROBE_LINE = re.compile(r"\b(\w+): (legacy|modern) virtio-mmio at \S+ irq -?\d+, features ([^\r\n]*)")
+_PROBE_LINE = re.compile(r"\b(\w+): (legacy|modern) virtio-(?:mmio|pci) at \S+ irq -?\d+, "
+                         r"features ([^\r\n]*)")
 
 
 def ring_problems(log, ring):
@@ -431,7 +505,7 @@ def ring_problems(log, ring):
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
-                  console_wait=False, ring="split"):
+                  console_wait=False, ring="split", transport="mmio", pci_transitional=False):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -449,14 +523,18 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     "prop=value,..."} appended to that -device. console_wait: QEMU waits for a
     client on each console socket before it starts the guest. ring: "split"
     (QEMU's default) or "packed": every virtio device offers
-    VIRTIO_F_RING_PACKED (modern only). Returns a Command.
+    VIRTIO_F_RING_PACKED (modern only). transport: "mmio" (the virtio-mmio
+    slots) or "pci" (virtio-*-pci functions on the root bus, see
+    --transport); pci_transitional: see --pci-transitional. Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
     if virtio not in ("legacy", "modern"):
         raise QemuError(f"unknown virtio interface '{virtio}' (legacy or modern)")
+    if transport not in TRANSPORTS:
+        raise QemuError(f"unknown transport '{transport}' (mmio or pci)")
     a = ARCHES[arch]
-    plan = plan_devices(arch, devices)
+    plan = plan_devices(arch, devices, transport)
     image = boot_image(firmware, boot_suffix if boot_suffix is not None else a.boot_suffix)
 
     argv = [qemu or a.qemu, *a.machine]
@@ -468,7 +546,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         raise QemuError(f"unknown ring layout '{ring}' (split or packed)")
     if ring == "packed" and virtio != "modern":
         raise QemuError("packed rings need the modern interface (VIRTIO_F_RING_PACKED is a 1.1 feature)")
-    if virtio == "modern":
+    if virtio == "modern" and transport == "mmio":
         # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
         argv += ["-global", "virtio-mmio.force-legacy=false"]
     if ring == "packed":
@@ -486,7 +564,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     # Pinned devices first, so the unpinned ones find exactly the slots the plan gave them.
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
-                             list(net_backends), props, console_wait)
+                             list(net_backends), props, console_wait, transport, virtio,
+                             pci_transitional)
     if any(b and b.startswith("vhost-user,") for b in net_backends):
         # vhost-user.rst: the backend maps guest RAM from the fds QEMU sends,
         # so RAM must be a shareable memfd of the machine's size.
@@ -516,6 +595,8 @@ def main(argv=None):
     r.add_argument("--netdev", action="append", default=[], metavar="BACKEND")
     r.add_argument("--console-wait", action="store_true")
     r.add_argument("--ring", default="split", choices=RINGS)
+    r.add_argument("--transport", default="mmio", choices=TRANSPORTS)
+    r.add_argument("--pci-transitional", action="store_true")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -532,7 +613,9 @@ def main(argv=None):
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
                             console_sockets=args.console_socket, net_backends=net_backends,
-                            console_wait=args.console_wait, ring=args.ring)
+                            console_wait=args.console_wait, ring=args.ring,
+                            transport=args.transport,
+                            pci_transitional=args.pci_transitional)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:
@@ -542,7 +625,7 @@ def main(argv=None):
         return 0
     if not os.path.exists(cmd.boot_image):
         sys.exit(f"qemu.py: {cmd.boot_image} not found (build it first)")
-    print(f"qemu.py: {args.arch}, {args.virtio} virtio-mmio, "
+    print(f"qemu.py: {args.arch}, {args.virtio} virtio-{args.transport}, "
           + ", ".join(f"{d.id}@{d.slot}" for d in cmd.devices)
           + "; Ctrl-A X quits", file=sys.stderr)
     sys.stderr.flush()

@@ -30,6 +30,8 @@ vio_config(modern DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_MODERN=y)
 vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
 # No virtio-mmio transport: the core and the drivers must link without it.
 vio_config(nommio DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_MMIO=n)
+# No virtio-pci transport: the library builds without it (compiled, not run).
+vio_config(nopci DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_PCI=n)
 
 # The simulated devices and the test port; they only need the public headers.
 add_library(vio_sim STATIC
@@ -43,6 +45,7 @@ add_library(vio_sim STATIC
   ${VIO_SOURCE_DIR}/tests/sim/console_model.c
   ${VIO_SOURCE_DIR}/tests/sim/input_model.c
   ${VIO_SOURCE_DIR}/tests/sim/gpu_model.c
+  ${VIO_SOURCE_DIR}/tests/sim/pci_model.c
   ${VIO_SOURCE_DIR}/tests/host/test.c)
 target_include_directories(vio_sim PUBLIC ${VIO_SOURCE_DIR}/tests/sim ${VIO_SOURCE_DIR}/tests/host
                                    ${VIO_SOURCE_DIR}/include)
@@ -50,7 +53,7 @@ target_compile_definitions(vio_sim PUBLIC VIO_HOST_SIM=1)
 target_link_libraries(vio_sim PUBLIC Threads::Threads)
 
 # Each library's register accesses land in the simulator.
-foreach(cfg host legacy modern poll nommio)
+foreach(cfg host legacy modern poll nommio nopci)
   target_link_libraries(vio_${cfg} PUBLIC vio_sim)
 endforeach()
 
@@ -132,6 +135,16 @@ vio_host_test(test_iface_modern LIBRARY vio_modern SOURCES ${t}/test_iface.c)
 vio_host_test(test_nommio LIBRARY "$<LINK_LIBRARY:WHOLE_ARCHIVE,vio_nommio>"
               SOURCES ${t}/test_nommio.c)
 
+# The boards' PCI enumeration and the virtio-pci transport against a
+# simulated PCI host that lies (tests/sim/pci_model.h).
+vio_host_test(test_pci LIBRARY vio_host
+              SOURCES ${t}/test_pci.c ${VIO_SOURCE_DIR}/boards/common/pci.c)
+target_include_directories(test_pci PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+# The boards' extra handlers of shared interrupt lines.
+vio_host_test(test_irq_share LIBRARY vio_sim
+              SOURCES ${t}/test_irq_share.c ${VIO_SOURCE_DIR}/boards/common/irq_share.c)
+target_include_directories(test_irq_share PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+
 # The drivers and the virtqueue on a platform without DMA coherency (the
 # cache model of tests/sim/sim_cache.h; test_cache checks the model itself):
 # every cache clean and invalidate the library misses fails one of them.
@@ -153,8 +166,10 @@ if(EXISTS ${t}/test_fdt.c)
   endforeach()
   add_custom_target(test_fdt_data ALL DEPENDS ${dtbs})
   add_executable(test_fdt ${t}/test_fdt.c ${VIO_SOURCE_DIR}/boards/common/fdt.c
-                          ${VIO_SOURCE_DIR}/boards/common/dt_board.c)
-  target_include_directories(test_fdt PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+                          ${VIO_SOURCE_DIR}/boards/common/dt_board.c
+                          ${VIO_SOURCE_DIR}/boards/common/dt_pci.c)
+  target_include_directories(test_fdt PRIVATE ${VIO_SOURCE_DIR}/boards/common
+                                              ${VIO_SOURCE_DIR}/include)
   add_dependencies(test_fdt test_fdt_data)
   add_test(NAME test_fdt COMMAND test_fdt ${CMAKE_CURRENT_BINARY_DIR}/fdt-data)
   set_tests_properties(test_fdt PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)

@@ -6,6 +6,7 @@
 #include <vio/device.h>
 #include <vio/error.h>
 #include <vio/mmio.h>
+#include <vio/pci.h>
 
 #include "vio_config.h"
 /* The library links without it; these firmwares reach every device through it. */
@@ -34,6 +35,7 @@
 
 #include "app.h"
 #include "board.h"
+#include "fdt.h"
 #include "vio_baremetal.h"
 
 /* Every driver this build enables; each is offered to the devices added after it. */
@@ -90,6 +92,20 @@ int app_vio_start(void)
 		 */
 		(void)vio_mmio_add(b->virtio[i].base, b->virtio[i].irq, b->virtio[i].slot, NULL);
 	}
+#if CONFIG_VIO_TRANSPORT_PCI
+	{
+		const struct vio_pci_func *pci;
+		unsigned npci;
+
+		err = board_pci_functions(&pci, &npci);
+		if (err)
+			printf("board: PCI host bridge: %s\n", fdt_strerror(err));
+		/* Functions that are no virtio device are VIO_ENODEV and not added. */
+		for (unsigned i = 0; i < npci; i++)
+			(void)vio_pci_add(&pci[i], BOARD_PCI_SLOT_BASE + (int)vio_pci_bdf(&pci[i]),
+					  NULL);
+	}
+#endif
 	app_console_start();
 	board_stdio_idle(service);
 	return (int)vio_dev_count();

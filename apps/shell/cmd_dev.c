@@ -46,6 +46,22 @@ static void print_features(const struct vio_device *dev)
 	shell_print_features(dev, head);
 }
 
+/* Where the device is and how it interrupts, on an indented line. */
+static void print_transport(const struct vio_device *dev)
+{
+	const char *irq = vio_dev_uses_irq(dev) ? "interrupt" : "polled";
+	uint32_t a = dev->t.bus_addr;
+
+	if (strcmp(dev->t.ops->name, "virtio-pci") == 0) {
+		/* bus_addr is bus << 8 | device << 3 | function */
+		printf("     transport: pci %02x:%02x.%x, %s\n", (unsigned)(a >> 8),
+		       (unsigned)(a >> 3 & 31), (unsigned)(a & 7),
+		       vio_dev_uses_irq(dev) ? "INTx" : irq);
+	} else {
+		printf("     transport: mmio %#lx, %s\n", (unsigned long)dev->t.base, irq);
+	}
+}
+
 static int cmd_list_device(int argc, char **argv)
 {
 	unsigned n = vio_dev_count();
@@ -64,6 +80,7 @@ static int cmd_list_device(int argc, char **argv)
 		       vio_dev_type_name(dev->t.device_id), vio_dev_interface(dev), dev->irq);
 		print_state(dev);
 		print_features(dev);
+		print_transport(dev);
 	}
 	return 0;
 }

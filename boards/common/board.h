@@ -61,10 +61,37 @@ void board_idle_until(uint64_t deadline_ns);
 
 /*
  * Route interrupt irq to handler(arg) and enable it (level-triggered, to
- * this CPU). Returns 0, or -22 (VIO_EINVAL) for a bad number or a line taken.
+ * this CPU). A device line may be shared (PCI INTx): a second handler is
+ * added to the line, and every handler of a line runs on each interrupt.
+ * Returns 0, or -22 (VIO_EINVAL) for a bad number or when no more
+ * handlers can share (irq_share.h).
  */
 int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
-void board_irq_detach(int irq);
+/* Remove the handler attached to irq with arg; the last one disables the line. */
+void board_irq_detach(int irq, void *arg);
+
+/*
+ * The highest CPU address the board's memory map reaches (an MMU's
+ * identity map may end below the physical address space). Any context.
+ */
+uint64_t board_addr_limit(void);
+
+/*
+ * The PCI functions of the device tree's ECAM host bridge, set up on the
+ * first call (boards/common/board_pci.c): buses numbered, BARs assigned
+ * from the bridge's windows, decoding and bus mastering on, INTx routed by
+ * the interrupt-map. Bridges are not listed. *funcs and *n are the table
+ * (n 0 without a host bridge). Returns 0, or a negative FDT_E... code for
+ * a host bridge node that cannot be used. Task context, start-up.
+ */
+struct vio_pci_func;
+int board_pci_functions(const struct vio_pci_func **funcs, unsigned *n);
+
+/*
+ * The slot number a PCI function gets in the device table: above every
+ * virtio-mmio slot, 256 + bus << 8 | device << 3 | function.
+ */
+#define BOARD_PCI_SLOT_BASE 256
 
 /* The memory left for the DMA pool: from the end of the image to the end of RAM,
  * less the device tree. */

@@ -6,9 +6,13 @@
 set(VIO_BOARD_COMMON_SOURCES
   ${VIO_SOURCE_DIR}/boards/common/fdt.c
   ${VIO_SOURCE_DIR}/boards/common/dt_board.c
+  ${VIO_SOURCE_DIR}/boards/common/dt_pci.c
+  ${VIO_SOURCE_DIR}/boards/common/pci.c
+  ${VIO_SOURCE_DIR}/boards/common/board_pci.c
   ${VIO_SOURCE_DIR}/boards/common/stdio.c
   ${VIO_SOURCE_DIR}/boards/common/fault.c
   ${VIO_SOURCE_DIR}/boards/common/memcpy.c
+  ${VIO_SOURCE_DIR}/boards/common/irq_share.c
   ${VIO_SOURCE_DIR}/ports/baremetal/port.c)
 # gcc would otherwise turn memcpy's byte loops back into calls to memcpy.
 set_source_files_properties(${VIO_SOURCE_DIR}/boards/common/memcpy.c PROPERTIES

@@ -71,7 +71,7 @@ static int irq_cells(const struct fdt *fdt, int ctrl, uint32_t *cells)
 	return 0;
 }
 
-static int decode_irq(const uint8_t *v, uint32_t cells, int *irq)
+int dt_decode_irq(const uint8_t *v, uint32_t cells, int *irq)
 {
 	uint32_t type, num;
 
@@ -124,7 +124,7 @@ static int irq_extended(const struct fdt *fdt, const uint8_t *v, uint32_t len, u
 		if (i == index) {
 			if (ctrl)
 				*ctrl = c;
-			return decode_irq(v + pos, cells, irq);
+			return dt_decode_irq(v + pos, cells, irq);
 		}
 		pos += cells * 4;
 	}
@@ -158,7 +158,7 @@ int dt_irq(const struct fdt *fdt, int node, uint32_t index, int *irq, int *ctrl)
 		return FDT_ENOTFOUND;
 	if (ctrl)
 		*ctrl = c;
-	return decode_irq(v + index * cells * 4, cells, irq);
+	return dt_decode_irq(v + index * cells * 4, cells, irq);
 }
 
 int dt_timebase_frequency(const struct fdt *fdt, uint32_t *hz)

@@ -57,6 +57,12 @@ int dt_interrupt_parent(const struct fdt *fdt, int node);
 int dt_irq(const struct fdt *fdt, int node, uint32_t index, int *irq, int *ctrl);
 
 /*
+ * One interrupt specifier of cells cells at v (big-endian), decoded as
+ * dt_irq() does into the board's interrupt number.
+ */
+int dt_decode_irq(const uint8_t *v, uint32_t cells, int *irq);
+
+/*
  * timebase-frequency of /cpus, or else of the first cpu node (3.7, 3.8):
  * the frequency of the RISC-V time CSR. Zero is refused (FDT_EBADVALUE).
  */

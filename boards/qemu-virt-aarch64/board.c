@@ -121,6 +121,11 @@ const struct board_info *board_info(void)
 	return &info;
 }
 
+uint64_t board_addr_limit(void)
+{
+	return MMU_VA_LIMIT;
+}
+
 void board_dma_region(uintptr_t *start, size_t *size)
 {
 	*start = dma_start;

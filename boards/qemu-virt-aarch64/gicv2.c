@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "irq_share.h"
 #include "virt.h"
 
 #define GICD_CTLR 0x000
@@ -85,8 +86,11 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 		return -22;
 	flags = board_irq_save();
 	if (lines[n].handler) {
+		/* A shared line (PCI INTx): every handler runs on each interrupt. */
+		int err = n >= GIC_FIRST_SPI ? irq_share_add(irq, handler, arg) : -22;
+
 		board_irq_restore(flags);
-		return -22;
+		return err;
 	}
 	lines[n].handler = handler;
 	lines[n].arg = arg;
@@ -103,7 +107,7 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	return 0;
 }
 
-void board_irq_detach(int irq)
+void board_irq_detach(int irq, void *arg)
 {
 	uintptr_t flags;
 	unsigned n = (unsigned)irq;
@@ -111,9 +115,14 @@ void board_irq_detach(int irq)
 	if (!gicd || irq < GIC_FIRST_PPI || n >= nlines)
 		return;
 	flags = board_irq_save();
-	mmio_write32(gicd + GICD_ICENABLER + (n / 32) * 4, 1u << (n % 32));
-	lines[n].handler = NULL;
-	lines[n].arg = NULL;
+	if (lines[n].handler && lines[n].arg != arg) {
+		irq_share_remove(irq, arg);
+	} else if (!irq_share_take(irq, &lines[n].handler, &lines[n].arg)) {
+		/* The last handler of the line: the line goes quiet. */
+		mmio_write32(gicd + GICD_ICENABLER + (n / 32) * 4, 1u << (n % 32));
+		lines[n].handler = NULL;
+		lines[n].arg = NULL;
+	}
 	board_irq_restore(flags);
 }
 
@@ -131,9 +140,10 @@ void gic_dispatch(void)
 
 		if (id >= GIC_MAX_LINES)
 			return;
-		if (id < nlines && lines[id].handler)
+		if (id < nlines && lines[id].handler) {
 			lines[id].handler(lines[id].arg);
-		else if (id < nlines)
+			irq_share_run((int)id);
+		} else if (id < nlines)
 			mmio_write32(gicd + GICD_ICENABLER + (id / 32) * 4, 1u << (id % 32));
 		mmio_write32(gicc + GICC_EOIR, iar);
 	}

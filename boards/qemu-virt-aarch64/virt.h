@@ -37,6 +37,8 @@ static inline void mmio_write8(uintptr_t addr, uint8_t v)
 /* Exit status of a firmware that took an exception it did not expect. */
 #define VIRT_EXIT_TRAP 3
 
+/* mmu.c: the highest address the identity map covers (39-bit VA) */
+#define MMU_VA_LIMIT ((1ull << 39) - 1)
 /* mmu.c */
 void mmu_init(uintptr_t dtb);
 void mmu_map_ram(uint64_t base, uint64_t size);

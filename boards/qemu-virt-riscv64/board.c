@@ -185,6 +185,12 @@ void board_init(uintptr_t dtb)
 	csr_set(sstatus, SSTATUS_SIE);
 }
 
+uint64_t board_addr_limit(void)
+{
+	/* S-mode without translation (satp bare): every physical address */
+	return UINTPTR_MAX;
+}
+
 void board_dma_region(uintptr_t *start, size_t *size)
 {
 	*start = dma_start;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "board.h"
+#include "irq_share.h"
 #include "dt_board.h"
 #include "riscv.h"
 
@@ -136,13 +137,16 @@ static void enable(uint32_t src, bool on)
 int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 {
 	uintptr_t s;
+	int err = 0;
 
 	if (!plic || irq < 1 || (uint32_t)irq > nsources || !handler)
 		return EINVAL_;
 	s = board_irq_save();
 	if (handlers[irq].fn) {
+		/* A shared line (PCI INTx): every handler runs on each interrupt. */
+		err = irq_share_add(irq, handler, arg);
 		board_irq_restore(s);
-		return EINVAL_;
+		return err;
 	}
 	handlers[irq].fn = handler;
 	handlers[irq].arg = arg;
@@ -152,17 +156,22 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	return 0;
 }
 
-void board_irq_detach(int irq)
+void board_irq_detach(int irq, void *arg)
 {
 	uintptr_t s;
 
 	if (!plic || irq < 1 || (uint32_t)irq > nsources)
 		return;
 	s = board_irq_save();
-	enable((uint32_t)irq, false);
-	wr(PRIORITY(irq), 0);
-	handlers[irq].fn = NULL;
-	handlers[irq].arg = NULL;
+	if (handlers[irq].fn && handlers[irq].arg != arg) {
+		irq_share_remove(irq, arg);
+	} else if (!irq_share_take(irq, &handlers[irq].fn, &handlers[irq].arg)) {
+		/* The last handler of the line: the line goes quiet. */
+		enable((uint32_t)irq, false);
+		wr(PRIORITY(irq), 0);
+		handlers[irq].fn = NULL;
+		handlers[irq].arg = NULL;
+	}
 	board_irq_restore(s);
 }
 
@@ -176,6 +185,7 @@ void plic_dispatch(void)
 			break;
 		if (src <= nsources && handlers[src].fn) {
 			handlers[src].fn(handlers[src].arg);
+			irq_share_run((int)src);
 		} else {
 			/* Nobody asked for it: silence it rather than storm. */
 			enable(src, false);

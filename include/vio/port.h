@@ -60,13 +60,20 @@ struct vio_port {
 	 * Optional; NULL means every device is polled. Route interrupt line irq
 	 * (as the board numbers it) to handler(arg) and enable it. The handler
 	 * runs in interrupt context and only reads and acknowledges the
-	 * device's interrupt status and wakes waiters. Returns 0 or a negative
-	 * VIO_E... code. Task context, probe time.
+	 * device's interrupt status and wakes waiters. A line may be shared
+	 * by several devices (PCI INTx): attach a second handler to it where
+	 * the platform can (each handler then runs on every interrupt of the
+	 * line, and finds out from its device whether it was meant), or fail,
+	 * and that device is polled. Returns 0 or a negative VIO_E... code.
+	 * Task context, probe time.
 	 */
 	int (*irq_attach)(void *ctx, int irq, vio_irq_handler handler, void *arg);
 
-	/* Optional: undo irq_attach. Task context. */
-	void (*irq_detach)(void *ctx, int irq);
+	/*
+	 * Optional: undo the irq_attach of line irq that passed arg (the
+	 * other handlers of a shared line stay). Task context.
+	 */
+	void (*irq_detach)(void *ctx, int irq, void *arg);
 
 	/*
 	 * Optional. Stop interrupt line irq from being delivered, from inside

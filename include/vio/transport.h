@@ -34,7 +34,7 @@ struct vio_queue_addrs {
 };
 
 struct vio_transport_ops {
-	const char *name; /* "virtio-mmio", ... */
+	const char *name; /* "virtio-mmio", "virtio-pci" */
 
 	/*
 	 * Write 0 to the status and wait (bounded by timeout_ns, measured with
@@ -93,9 +93,19 @@ struct vio_transport {
 	const struct vio_transport_ops *ops;
 	void *priv;         /* the transport's private state, or NULL */
 	uintptr_t base;     /* where the device is, as the board named it (logs, tables) */
+	/*
+	 * Where the device sits on its bus, for tables: a PCI function's
+	 * bus << 8 | device << 3 | function; 0 on virtio-mmio.
+	 */
+	uint32_t bus_addr;
 	int irq;            /* interrupt line of the whole device, -1 for none */
 	uint32_t version;   /* interface version as the transport reports it */
 	bool legacy;        /* legacy interface: native byte order, 32 feature bits */
+	/*
+	 * The device sets each queue's size and the driver cannot choose a
+	 * smaller one (legacy virtio-pci): queues get exactly queue_max.
+	 */
+	bool fixed_queue_size;
 	uint32_t device_id; /* 0: no device behind this transport */
 	uint32_t vendor_id;
 	/*

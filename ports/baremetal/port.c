@@ -193,10 +193,10 @@ static int irq_attach(void *ctx, int irq, vio_irq_handler handler, void *arg)
 	return board_irq_attach(irq, handler, arg);
 }
 
-static void irq_detach(void *ctx, int irq)
+static void irq_detach(void *ctx, int irq, void *arg)
 {
 	(void)ctx;
-	board_irq_detach(irq);
+	board_irq_detach(irq, arg);
 }
 
 static uint64_t time_ns(void *ctx)

@@ -134,11 +134,15 @@ static int template_irq_attach(void *c, int irq, vio_irq_handler handler, void *
 	return VIO_ENOTSUP;
 }
 
-/* Optional: disable line irq and forget its handler. Task context. */
-static void template_irq_detach(void *c, int irq)
+/*
+ * Optional: forget the handler of line irq attached with arg, and disable
+ * the line when it was the last one. Task context.
+ */
+static void template_irq_detach(void *c, int irq, void *arg)
 {
 	(void)c;
 	(void)irq;
+	(void)arg;
 }
 
 /*

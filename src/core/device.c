@@ -214,6 +214,20 @@ static void note(struct vio_device *dev, uint32_t bits, unsigned index)
 	vio_unlock(s);
 }
 
+/*
+ * A device on line irq had something to report: for the others sharing the
+ * line (PCI INTx), the interrupts they found empty were this one's, not a
+ * storm. Interrupt context.
+ */
+static void line_had_work(int irq)
+{
+	unsigned n = __atomic_load_n(&reg.ndevices, __ATOMIC_ACQUIRE);
+
+	for (unsigned i = 0; i < n; i++)
+		if (reg.devices[i].irq == irq)
+			__atomic_store_n(&reg.devices[i].empty_irqs, 0, __ATOMIC_RELAXED);
+}
+
 void vio_dev_irq(void *arg)
 {
 	struct vio_device *dev = arg;
@@ -235,6 +249,7 @@ void vio_dev_irq(void *arg)
 		return;
 	}
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
+	line_had_work(dev->irq);
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
 }
 
@@ -388,10 +403,13 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 		vio_err("%s: queue %u does not exist", dev->name, index);
 		return VIO_ENODEV;
 	}
-	if (max > CONFIG_VIO_QUEUE_SIZE_MAX)
-		max = CONFIG_VIO_QUEUE_SIZE_MAX;
-	if (opts->max_size && max > opts->max_size)
-		max = opts->max_size;
+	/* A legacy virtio-pci queue has the device's size or none (4.1.5.1). */
+	if (!t->fixed_queue_size) {
+		if (max > CONFIG_VIO_QUEUE_SIZE_MAX)
+			max = CONFIG_VIO_QUEUE_SIZE_MAX;
+		if (opts->max_size && max > opts->max_size)
+			max = opts->max_size;
+	}
 	rc = grow_queues(dev, index);
 	if (rc)
 		return rc;
@@ -449,7 +467,7 @@ static void release(struct vio_device *dev)
 	struct vio_transport *t = &dev->t;
 
 	if (dev->irq_attached && port->irq_detach)
-		port->irq_detach(port->ctx, dev->irq);
+		port->irq_detach(port->ctx, dev->irq, dev);
 	dev->irq_attached = false;
 	for (unsigned i = 0; i < dev->nqueues; i++)
 		if (dev->queues[i].vq && t->ops->queue_disable(t, i))
@@ -627,11 +645,13 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 		return t->device_id ? VIO_ENOSPC : VIO_ENODEV;
 	}
 
-	dev = &reg.devices[reg.ndevices++];
+	dev = &reg.devices[reg.ndevices];
 	memset(dev, 0, sizeof(*dev));
 	dev->t = *t;
 	dev->slot = slot;
 	dev->irq = t->irq;
+	/* Entered whole: another device's interrupt handler reads the table (line_had_work). */
+	__atomic_store_n(&reg.ndevices, reg.ndevices + 1, __ATOMIC_RELEASE);
 	name_device(dev);
 	if (out)
 		*out = dev;

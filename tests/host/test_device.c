@@ -475,6 +475,46 @@ static void test_irq_storm(void)
 	CHECK_EQ(d->resets, 2);
 }
 
+/*
+ * A shared line (PCI INTx): every device's handler runs on every interrupt
+ * of the line, so the one that has nothing to report sees the other's
+ * interrupts. Those are no storm: any device on the line with something
+ * to report clears the count of all of them.
+ */
+static void test_irq_shared_line(void)
+{
+	struct sim_dev *da = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *db = new_dev(1, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *a, *b;
+	int own_irq;
+
+	init();
+	a = add(da, 0);
+	b = add(db, 0);
+	if (!a || !b)
+		return;
+	/* b shares a's line from now on (the sim port gave them two). */
+	own_irq = b->irq;
+	b->irq = a->irq;
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < 999; i++)
+			vio_dev_irq(b);
+		da->int_status |= VIO_IRQ_QUEUE;
+		vio_dev_irq(a);
+	}
+	CHECK(!sim_irq_masked(a->irq));
+	vio_service();
+	CHECK_EQ(b->state, VIO_DEV_READY);
+	CHECK_EQ(a->state, VIO_DEV_READY);
+	/* With nobody on the line reporting anything, it is a storm again. */
+	for (unsigned i = 0; i < 1000; i++)
+		vio_dev_irq(b);
+	CHECK(sim_irq_masked(a->irq));
+	vio_service();
+	CHECK_EQ(b->state, VIO_DEV_FAILED);
+	b->irq = own_irq;
+}
+
 static void test_probe_enomem(void)
 {
 	init();
@@ -729,6 +769,7 @@ int main(void)
 	RUN(test_table_full);
 	RUN(test_irq_routing);
 	RUN(test_irq_storm);
+	RUN(test_irq_shared_line);
 	RUN(test_config_changed);
 	RUN(test_needs_reset);
 	RUN(test_needs_reset_in_wait);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dt_board.h"
+#include "dt_pci.h"
 #include "fdt.h"
 
 static int failures;
@@ -121,6 +122,11 @@ static uint64_t exercise(const uint8_t *data, size_t len)
 	sum += (uint64_t)dt_timebase_frequency(&fdt, &u);
 	sum += (uint64_t)dt_stdout_node(&fdt);
 	sum += (uint64_t)fdt_path(&fdt, "/soc/plic");
+	{
+		static struct pci_host h;
+
+		sum += (uint64_t)dt_pci_host(&fdt, UINT64_MAX, &h) + h.nroutes + h.io.size;
+	}
 	for (uint32_t i = 0; fdt_reserved(&fdt, i, &a, &s) == 0; i++)
 		sum += a + s;
 	for (int guard = 0; guard < 100000; guard++) {
@@ -419,6 +425,60 @@ static void test_unit_tree(const struct blob *b)
 	CHECK_EQ(fdt_find_phandle(&fdt, 0x1234), FDT_ENOTFOUND);
 }
 
+/* The interrupt-map's line for INTx pin of root-bus device dev. */
+static int route(const struct pci_host *h, unsigned dev, unsigned pin)
+{
+	for (unsigned i = 0; i < h->nroutes; i++)
+		if (h->route[i].devfn_hi == ((dev << 11) & h->map_mask_hi) &&
+		    h->route[i].pin == (pin & h->map_mask_pin))
+			return h->route[i].irq;
+	return -1;
+}
+
+/* QEMU's generic PCIe host: ECAM, windows, and INTx lines rotated by device number. */
+static void test_pci_riscv64(const struct fdt *fdt)
+{
+	static struct pci_host h;
+
+	CHECK_EQ(dt_pci_host(fdt, UINT64_MAX, &h), 0);
+	CHECK_EQ(h.ecam, 0x30000000u);
+	CHECK_EQ(h.bus_start, 0);
+	CHECK_EQ(h.bus_end, 255);
+	CHECK_EQ(h.io.cpu, 0x3000000u);
+	CHECK_EQ(h.io.pci, 0);
+	CHECK_EQ(h.io.size, 0x10000u);
+	CHECK_EQ(h.mem32.cpu, 0x40000000u);
+	CHECK_EQ(h.mem32.size, 0x40000000u);
+	CHECK_EQ(h.mem64.cpu, 0x400000000ull);
+	CHECK_EQ(h.mem64.size, 0x400000000ull);
+	CHECK_EQ(h.map_mask_hi, 0x1800);
+	CHECK_EQ(h.map_mask_pin, 7);
+	CHECK_EQ(h.nroutes, 16);
+	/* PLIC sources 32..35: device 0 INTA is 32, device 1 INTA 33, device 3 INTD 34 */
+	CHECK_EQ(route(&h, 0, 1), 32);
+	CHECK_EQ(route(&h, 1, 1), 33);
+	CHECK_EQ(route(&h, 3, 4), 34);
+	CHECK_EQ(route(&h, 5, 1), 33);
+}
+
+static void test_pci_aarch64(const struct fdt *fdt)
+{
+	static struct pci_host h;
+
+	CHECK_EQ(dt_pci_host(fdt, (1ull << 39) - 1, &h), 0);
+	CHECK_EQ(h.ecam, 0x4010000000ull);
+	CHECK_EQ(h.io.cpu, 0x3eff0000u);
+	CHECK_EQ(h.mem32.cpu, 0x10000000u);
+	CHECK_EQ(h.mem32.size, 0x2eff0000u);
+	CHECK_EQ(h.mem64.cpu, 0x8000000000ull);
+	CHECK_EQ(h.cpu_limit, (1ull << 39) - 1);
+	/* Entries of 10 cells (the GIC has 2 address cells and 3 interrupt cells): SPI 3.. */
+	CHECK_EQ(h.nroutes, 16);
+	CHECK_EQ(route(&h, 0, 1), 35);
+	CHECK_EQ(route(&h, 1, 1), 36);
+	CHECK_EQ(route(&h, 2, 4), 36);
+}
+
 static void test_qemu_riscv64(const struct blob *b)
 {
 	static const char *const test_dev[] = { "sifive,test1", "sifive,test0", NULL };
@@ -451,6 +511,7 @@ static void test_qemu_riscv64(const struct blob *b)
 	CHECK_EQ(a, 0x100000u);
 	CHECK_EQ(dt_timebase_frequency(&fdt, &u), 0);
 	CHECK_EQ(u, 10000000);
+	test_pci_riscv64(&fdt);
 	CHECK(exercise(b->data, b->size) != 1);
 }
 
@@ -482,6 +543,7 @@ static void test_qemu_aarch64(const struct blob *b)
 	CHECK_EQ(a, 0x08000000u);
 	CHECK_EQ(fdt_reg(&fdt, node, 1, &a, &s), 0);
 	CHECK_EQ(a, 0x08010000u);
+	test_pci_aarch64(&fdt);
 	CHECK(exercise(b->data, b->size) != 1);
 }
 

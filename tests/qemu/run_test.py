@@ -392,6 +392,18 @@ def check_list_device(out, args, cmd, fails, config):
                     f"{args.virtio} {state}")
     if args.virtio == "modern":
         fails.check("VERSION_1" in out, "list_device shows no VERSION_1 on a modern device")
+    # The transport line under each device: mmio with its address, or pci with its BDF.
+    where = re.findall(r"^\s+transport: (mmio|pci) (\S+), (\w+)", out, re.M)
+    fails.check(len(where) == len(rows), f"list_device: {len(where)} transport lines for "
+                f"{len(rows)} devices")
+    for kind, addr, _ in where:
+        fails.check(kind == args.transport, f"list_device: transport {kind} {addr}, "
+                    f"want {args.transport}")
+    if args.transport == "pci":
+        want_bdf = {f"00:{d.pci_addr:02x}.0" for d in cmd.devices}
+        got_bdf = {addr.rstrip(",") for kind, addr, _ in where}
+        fails.check(got_bdf == want_bdf, f"list_device: PCI addresses {sorted(got_bdf)}, "
+                    f"want {sorted(want_bdf)}")
 
 
 def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
@@ -497,6 +509,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                     help="where the devices sit: virtio-mmio slots or PCI functions")
+    p.add_argument("--pci-transitional", action="store_true",
+                   help="PCI devices with both interfaces (the build picks one)")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="packed: every device offers packed virtqueues, and each must use them")
     p.add_argument("--devices", default="rng")
@@ -540,6 +556,8 @@ def main():
         sock_path = os.path.join(tmp, "console.sock")
         cmd = qemu.build_command(args.arch, args.firmware, args.virtio, args.devices, extra,
                                  boot_suffix=args.boot_suffix, interactive=False,
+                                 transport=args.transport,
+                                 pci_transitional=args.pci_transitional,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
                                  console_wait=args.shell_console, ring=args.ring)

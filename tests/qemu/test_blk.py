@@ -213,9 +213,12 @@ class Case:
         return os.path.join(self.tmp, name)
 
     def command(self, devices, blks, extra=(), firmware=None):
+        if self.args.also:
+            devices += "," + self.args.also
         self.cmd = qemu.build_command(self.args.arch, firmware or self.args.firmware,
                                       self.args.virtio, devices, list(extra),
                                       boot_suffix=self.args.boot_suffix, interactive=False,
+                                      transport=self.args.transport,
                                       blks=blks, qemu=self.args.qemu, ring=self.args.ring)
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
@@ -241,6 +244,12 @@ class Case:
             self.fails.append(f"QEMU still running after {self.args.timeout:g} s; killed")
         con.join()
         self.logs.append((con.log(), con.err))
+        if self.args.also:
+            # The idle devices must come through the case untouched: on a shared
+            # interrupt line they see every interrupt of the busy one.
+            for ln in con.log().splitlines():
+                self.fails.check(not re.search(r"vio: error: (?!blk)\w+\d+:", ln),
+                                 f"an idle device: {ln.strip()}")
         return rc
 
     def boot(self, devices, blks, line, extra=()):
@@ -747,9 +756,14 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                     help="where the devices sit: virtio-mmio slots or PCI functions")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="packed: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))
+    p.add_argument("--also", default="",
+                   help="more devices (a --devices list) that sit idle through the case, "
+                        "e.g. sharing the blk device's PCI interrupt line")
     p.add_argument("--boot-suffix", default=None)
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")

@@ -94,7 +94,9 @@ class Run:
     def start(self, props=None, extra=(), devices="console"):
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, devices,
                                  list(extra), boot_suffix=self.args.boot_suffix,
-                                 interactive=False, console_sockets=[self.path("port0.sock")],
+                                 interactive=False,
+                                 transport=self.args.transport,
+                                 console_sockets=[self.path("port0.sock")],
                                  props=props, ring=self.args.ring)
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
@@ -384,6 +386,7 @@ def case_shell(r):
              "-device", "virtserialport,bus=console0.0,chardev=alpha,name=vio.alpha"]
     cmd = qemu.build_command(r.args.arch, r.args.firmware, r.args.virtio, "console", extra,
                              boot_suffix=r.args.boot_suffix, interactive=False,
+                             transport=r.args.transport,
                              console_sockets=[r.path("port0.sock")])
     print("$ " + " ".join(cmd.argv))
     r.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -462,6 +465,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    ap.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                      help="where the devices sit: virtio-mmio slots or PCI functions")
     ap.add_argument("--ring", default="split", choices=qemu.RINGS,
                     help="the device offers packed virtqueues, which must be used")
     ap.add_argument("--case", required=True, choices=sorted(CASES))

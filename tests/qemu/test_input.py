@@ -122,6 +122,7 @@ class Run(test_console.Run):
                  "-trace", "virtio_input_queue_full", "-D", self.trace]
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, DEVICES,
                                  extra, boot_suffix=self.args.boot_suffix, interactive=False,
+                                 transport=self.args.transport,
                                  props=props, ring=self.args.ring)
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
@@ -580,6 +581,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    ap.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                      help="where the devices sit: virtio-mmio slots or PCI functions")
     ap.add_argument("--ring", default="split", choices=qemu.RINGS,
                     help="the devices offer packed virtqueues, which must be used")
     ap.add_argument("--case", required=True, choices=sorted(CASES))

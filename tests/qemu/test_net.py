@@ -198,6 +198,7 @@ def case_echo(args, fails):
     netdev = qemu.user_netdev([(port, GUEST_ECHO_PORT), (iperf_port, GUEST_IPERF_PORT)])
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
+                             transport=args.transport,
                              net_backends=[netdev], qemu=args.qemu, ring=args.ring)
     if not os.path.exists(cmd.boot_image):
         fails.append(f"{cmd.boot_image} not found")
@@ -366,6 +367,7 @@ def case_frames(args, fails):
     netdev = f"socket,udp=127.0.0.1:{host_port},localaddr=127.0.0.1:{qemu_port}"
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
+                             transport=args.transport,
                              net_backends=[qemu.check_netdev(netdev)], qemu=args.qemu,
                              ring=args.ring)
     print("$ " + " ".join(cmd.argv))
@@ -640,6 +642,7 @@ def case_raw(args, fails):
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net",
                              ["-qmp", f"unix:{qmp_path},server=on,wait=off"],
                              boot_suffix=args.boot_suffix, interactive=False,
+                             transport=args.transport,
                              net_backends=[qemu.check_netdev(netdev)],
                              props={"net0": args.props} if args.props else None, qemu=args.qemu,
                              ring=args.ring)
@@ -772,6 +775,7 @@ class VhostRun:
         netdev = f"vhost-user,path={path}" + (f",queues={queues}" if queues > 1 else "")
         cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                                  boot_suffix=args.boot_suffix, interactive=False,
+                                 transport=args.transport,
                                  net_backends=[qemu.check_netdev(netdev)],
                                  props={"net0": props} if props else None, qemu=args.qemu)
         print("$ " + " ".join(cmd.argv))
@@ -1189,6 +1193,7 @@ def case_pair(args, fails):
     # buffers, so nothing is dropped between the two (TCP would recover, slowly).
     first = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                                boot_suffix=args.boot_suffix, interactive=False,
+                               transport=args.transport,
                                net_backends=[qemu.check_netdev(f"socket,listen=127.0.0.1:{port}")],
                                props={"net0": "mac=52:54:00:00:78:01"}, qemu=args.qemu)
     second = qemu.build_command(args.peer_arch, args.peer_firmware, args.peer_virtio, "net", [],
@@ -1363,6 +1368,7 @@ def case_lwip(args, fails):
     backend = vhost_user.Backend(path, queues=1, log=print)
     cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "net", [],
                              boot_suffix=args.boot_suffix, interactive=False,
+                             transport=args.transport,
                              net_backends=[qemu.check_netdev(f"vhost-user,path={path}")],
                              qemu=args.qemu)
     t0 = time.monotonic()
@@ -1420,6 +1426,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                     help="where the devices sit: virtio-mmio slots or PCI functions")
     p.add_argument("--ring", default="split", choices=qemu.RINGS,
                    help="echo, frames, raw: the device offers packed virtqueues, which must be used")
     p.add_argument("--case", required=True, choices=sorted(CASES))

@@ -233,6 +233,25 @@ static void queue_disable(struct sim_queue *q)
 
 static void store_buffer_clear(void);
 
+static struct sim_region regions[SIM_MAX_REGIONS];
+static unsigned nregions;
+
+int sim_region_add(const struct sim_region *r)
+{
+	if (nregions == SIM_MAX_REGIONS)
+		return -1;
+	regions[nregions++] = *r;
+	return 0;
+}
+
+static const struct sim_region *region_at(uintptr_t addr)
+{
+	for (unsigned i = 0; i < nregions; i++)
+		if (addr >= regions[i].base && addr - regions[i].base < regions[i].size)
+			return &regions[i];
+	return NULL;
+}
+
 void sim_reset_all(void)
 {
 	const char *packed = getenv("VIO_SIM_PACKED");
@@ -250,6 +269,7 @@ void sim_reset_all(void)
 	store_buffer_clear();
 	sim_store_buffer = false;
 	threads = NULL;
+	nregions = 0;
 }
 
 static int null_handle(struct sim_dev *dev, unsigned q, const struct sim_chain *chain)
@@ -804,10 +824,14 @@ static void queue_ready_clear(struct sim_dev *d, struct sim_queue *q)
 
 static uint32_t mmio_read(uintptr_t addr, unsigned width)
 {
-	struct sim_dev *d = lookup(addr, "read", width);
+	const struct sim_region *r = region_at(addr);
+	struct sim_dev *d;
 	struct sim_queue *q;
 	unsigned off;
 
+	if (r)
+		return r->read(r->ctx, addr - r->base, width);
+	d = lookup(addr, "read", width);
 	if (!d)
 		return 0xffffffffu;
 	off = (unsigned)(addr - d->base);
@@ -920,12 +944,17 @@ static void queue_addr_write(struct sim_dev *d, unsigned off, uint32_t v)
 
 static void mmio_write(uintptr_t addr, uint32_t v, unsigned width)
 {
+	const struct sim_region *r = region_at(addr);
 	struct sim_dev *d;
 	struct sim_queue *q;
 	unsigned off;
 
 	/* <vio/io.h>: a register write is ordered after the memory accesses before it. */
 	sim_store_drain();
+	if (r) {
+		r->write(r->ctx, addr - r->base, v, width);
+		return;
+	}
 	d = lookup(addr, "write", width);
 
 	if (!d)

@@ -217,6 +217,23 @@ struct sim_dev {
 void sim_reset_all(void);
 
 /*
+ * Other address ranges a test models itself (tests/sim/pci_model.h: an
+ * ECAM and the BARs behind it): register accesses inside [base, base +
+ * size) go to read / write with the offset from base instead of to the
+ * virtio-mmio devices. sim_reset_all forgets them.
+ */
+struct sim_region {
+	uintptr_t base;
+	uintptr_t size;
+	uint32_t (*read)(void *ctx, uintptr_t off, unsigned width);
+	void (*write)(void *ctx, uintptr_t off, uint32_t v, unsigned width);
+	void *ctx;
+};
+#define SIM_MAX_REGIONS 8
+/* Returns 0, or -1 when SIM_MAX_REGIONS are taken. */
+int sim_region_add(const struct sim_region *r);
+
+/*
  * For a port that runs the device in a thread of its own
  * (sim_pthread_port.h). The simulator is single-threaded code: lock and
  * unlock serialize every entry into it. The library's register accesses

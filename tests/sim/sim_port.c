@@ -289,9 +289,9 @@ static int p_irq_attach(void *ctx, int irq, vio_irq_handler handler, void *arg)
 	return 0;
 }
 
-static void p_irq_detach(void *ctx, int irq)
+static void p_irq_detach(void *ctx, int irq, void *arg)
 {
-	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler) {
+	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler || irqs[irq].arg != arg) {
 		sim_error("irq_detach(%d) of a line not attached", irq);
 		return;
 	}

@@ -289,8 +289,9 @@ static int p_irq_attach(void *ctx, int irq, vio_irq_handler handler, void *arg)
 	return rc;
 }
 
-static void p_irq_detach(void *ctx, int irq)
+static void p_irq_detach(void *ctx, int irq, void *arg)
 {
+	(void)arg; /* one handler per line here */
 	context_check("irq_detach", true);
 	if (irq < 0 || irq >= MAX_IRQS)
 		return;
