@@ -11,7 +11,7 @@
 
 static void print_state(const struct vio_device *dev)
 {
-	switch (dev->state) {
+	switch (vio_dev_state(dev)) {
 	case VIO_DEV_READY:
 		printf("ready\n");
 		break;

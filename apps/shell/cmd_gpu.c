@@ -30,7 +30,7 @@ static struct vio_device *gpu(void)
 		printf("gpu: no virtio-gpu device\n");
 		return NULL;
 	}
-	if (dev->state != VIO_DEV_READY) {
+	if (vio_dev_state(dev) != VIO_DEV_READY) {
 		printf("gpu: %s is not ready: %s\n", dev->name, vio_strerror(dev->error));
 		return NULL;
 	}

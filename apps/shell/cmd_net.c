@@ -100,7 +100,7 @@ static uint64_t seed(void)
 	struct vio_device *rng = vio_dev_find(VIRTIO_ID_RNG, 0);
 	uint64_t r;
 
-	if (rng && rng->state == VIO_DEV_READY &&
+	if (rng && vio_dev_state(rng) == VIO_DEV_READY &&
 	    vio_rng_read(rng, &r, sizeof(r), 100 * NS_PER_MS) == (int)sizeof(r))
 		s ^= r;
 #endif
@@ -115,7 +115,7 @@ void shell_net_start(void)
 	int r;
 
 	lwip_init();
-	if (!dev || dev->state != VIO_DEV_READY)
+	if (!dev || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
 	r = vio_netif_add(&vnif, dev, "vio");
 	if (r) {

@@ -49,7 +49,7 @@ static int cmd_rng(int argc, char **argv)
 		printf("rng: no virtio-rng device\n");
 		return 1;
 	}
-	if (dev->state != VIO_DEV_READY) {
+	if (vio_dev_state(dev) != VIO_DEV_READY) {
 		printf("rng: %s is not ready: %s\n", dev->name, vio_strerror(dev->error));
 		return 1;
 	}

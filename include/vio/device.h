@@ -119,7 +119,7 @@ enum vio_dev_state {
 };
 
 struct vio_device {
-	enum vio_dev_state state;
+	enum vio_dev_state state;    /* read it with vio_dev_state() */
 	char name[12];               /* type and number among its type: "rng0", "blk1", "input0" */
 	int slot;                    /* the board's slot number */
 	int irq;                     /* interrupt line, -1 for none */
@@ -216,6 +216,16 @@ struct vio_device *vio_dev_at(unsigned i);
 
 /* The index-th device (0-based) of a device id, or NULL. Any context. */
 struct vio_device *vio_dev_find(uint32_t device_id, unsigned index);
+
+/*
+ * The device's state as any thread sees it: the core changes it (a failure
+ * can come from any thread using the device), drivers and applications
+ * read it without a lock to decide whether to go on. Any context.
+ */
+static inline enum vio_dev_state vio_dev_state(const struct vio_device *dev)
+{
+	return __atomic_load_n(&dev->state, __ATOMIC_ACQUIRE);
+}
 
 /* Whether feature bit is negotiated. Any context. */
 static inline bool vio_dev_has(const struct vio_device *dev, unsigned bit)

@@ -61,6 +61,16 @@ static struct {
 
 static const struct vio_vq_opts default_opts;
 
+/*
+ * The state is written here only, under the lock or at start-up, and read
+ * by any thread without it (vio_dev_state): a release store, so a reader
+ * that sees FAILED also sees the queues broken before it.
+ */
+static void set_state(struct vio_device *dev, enum vio_dev_state st)
+{
+	__atomic_store_n(&dev->state, st, __ATOMIC_RELEASE);
+}
+
 int vio_init(const struct vio_port *port, const struct vio_os *os)
 {
 	if (!port || !port->dma_alloc || !port->dma_free || !port->time_ns)
@@ -280,7 +290,7 @@ void vio_dev_fail(struct vio_device *dev, int err)
 	first = !dev->reset_done && !dev->resetting;
 	if (first) {
 		dev->resetting = true;
-		dev->state = VIO_DEV_FAILED;
+		set_state(dev, VIO_DEV_FAILED);
 		if (!dev->error)
 			dev->error = err;
 		for (unsigned i = 0; i < dev->nqueues; i++)
@@ -624,7 +634,7 @@ static bool iface_excluded(const struct vio_transport *t)
 
 static void refuse(struct vio_device *dev, int err)
 {
-	dev->state = VIO_DEV_REFUSED;
+	set_state(dev, VIO_DEV_REFUSED);
 	dev->error = err;
 }
 
@@ -671,7 +681,7 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 
 	rc = dev->t.ops->reset(&dev->t, reg.port, RESET_TIMEOUT_NS);
 	if (rc) {
-		dev->state = VIO_DEV_FAILED;
+		set_state(dev, VIO_DEV_FAILED);
 		dev->error = rc;
 		vio_err("%s: the device did not finish its reset", dev->name);
 		return rc;
@@ -681,7 +691,7 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 	if (!entry) {
 		/* Leave it reset; show what it offers. */
 		dev->offered = dev->t.ops->get_features(&dev->t);
-		dev->state = VIO_DEV_NO_DRIVER;
+		set_state(dev, VIO_DEV_NO_DRIVER);
 		vio_info("%s: %s %s at %#lx, no driver", dev->name, vio_dev_interface(dev),
 			 t->ops->name, (unsigned long)t->base);
 		return 0;
@@ -695,14 +705,14 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 		vio_dev_fail(dev, rc);
 		release(dev);
 		if (rc == VIO_ENOTSUP)
-			dev->state = VIO_DEV_REFUSED;
+			set_state(dev, VIO_DEV_REFUSED);
 		return rc;
 	}
-	dev->state = VIO_DEV_READY;
+	set_state(dev, VIO_DEV_READY);
 	log_features(dev);
 	if (dev->driver->started) {
 		dev->driver->started(dev);
-		if (dev->state != VIO_DEV_READY)
+		if (vio_dev_state(dev) != VIO_DEV_READY)
 			return dev->error ? dev->error : VIO_ESHUTDOWN;
 	}
 	return 0;
@@ -782,7 +792,7 @@ static uint32_t take_work(struct vio_device *dev, bool polled, bool status)
 	uint32_t pending;
 	uintptr_t s;
 
-	if (polled && dev->state == VIO_DEV_READY) {
+	if (polled && vio_dev_state(dev) == VIO_DEV_READY) {
 		s = vio_lock();
 		for (unsigned i = 0; i < dev->nqueues; i++) {
 			struct vio_dev_queue *q = &dev->queues[i];
@@ -810,7 +820,7 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 	}
 	if (pending & PENDING_BROKEN)
 		vio_dev_fail(dev, VIO_EPROTO);
-	if (!(pending & VIO_IRQ_CONFIG) || dev->state != VIO_DEV_READY)
+	if (!(pending & VIO_IRQ_CONFIG) || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
 	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */
 	if (dev->t.ops->get_status(&dev->t) & VIRTIO_CONFIG_S_NEEDS_RESET) {
@@ -857,7 +867,7 @@ static void service(struct vio_device *dev, bool status)
 	bool polled = !vio_dev_uses_irq(dev);
 	uintptr_t s;
 
-	if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+	if (vio_dev_state(dev) != VIO_DEV_READY && vio_dev_state(dev) != VIO_DEV_FAILED)
 		return;
 	s = vio_lock();
 	/* A task runs: no storm. Atomic: the interrupt handler counts without the lock. */
@@ -900,7 +910,7 @@ void vio_dev_service(struct vio_device *dev)
 
 void vio_dev_poll(struct vio_device *dev)
 {
-	if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+	if (vio_dev_state(dev) != VIO_DEV_READY && vio_dev_state(dev) != VIO_DEV_FAILED)
 		return;
 	note(dev, VIO_IRQ_QUEUE, ALL_QUEUES);
 	service(dev, false);
@@ -916,7 +926,7 @@ unsigned vio_service(void)
 		bool more;
 		uintptr_t s;
 
-		if (dev->state != VIO_DEV_READY && dev->state != VIO_DEV_FAILED)
+		if (vio_dev_state(dev) != VIO_DEV_READY && vio_dev_state(dev) != VIO_DEV_FAILED)
 			continue;
 		/* The interrupt handler and the other threads' service passes change these. */
 		s = vio_lock();
@@ -939,7 +949,7 @@ static bool polled_work(void)
 		struct vio_device *dev = &reg.devices[i];
 		uintptr_t s;
 
-		if (dev->state != VIO_DEV_READY || vio_dev_uses_irq(dev))
+		if (vio_dev_state(dev) != VIO_DEV_READY || vio_dev_uses_irq(dev))
 			continue;
 		s = vio_lock();
 		for (unsigned j = 0; j < dev->nqueues && !any; j++)
@@ -1007,7 +1017,7 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 			rc = 0;
 			break;
 		}
-		if (dev->state != VIO_DEV_READY) {
+		if (vio_dev_state(dev) != VIO_DEV_READY) {
 			rc = VIO_ESHUTDOWN;
 			break;
 		}

@@ -67,8 +67,8 @@ int vio_blk_check(const struct vio_device *dev)
 {
 	if (!dev || dev->driver != &vio_blk_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	return 0;
 }
 
@@ -572,7 +572,7 @@ unsigned blk_drain(struct blk *b, struct blk_queue *q)
 			break;
 	}
 	/* VIO_EPROTO / VIO_ESHUTDOWN: the queue is broken and the device failing */
-	if (rc < 0 || b->dev->state != VIO_DEV_READY) {
+	if (rc < 0 || vio_dev_state(b->dev) != VIO_DEV_READY) {
 		vio_dev_fail(b->dev, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 		n += abort_all(b, q);
 	}
@@ -597,7 +597,7 @@ static bool progressed(void *arg)
 	struct progress *p = arg;
 
 	return __atomic_load_n(&p->q->completions, __ATOMIC_ACQUIRE) != p->seen ||
-	       p->b->dev->state != VIO_DEV_READY;
+	       vio_dev_state(p->b->dev) != VIO_DEV_READY;
 }
 
 int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_t timeout_ns)
@@ -612,13 +612,13 @@ int blk_wait_progress(struct blk *b, struct blk_queue *q, uint32_t seen, uint64_
 	 * pass. When that is not enough the wait below runs the service, which
 	 * also looks at the device's status.
 	 */
-	if (!vio_dev_uses_irq(b->dev) && b->dev->state == VIO_DEV_READY) {
+	if (!vio_dev_uses_irq(b->dev) && vio_dev_state(b->dev) == VIO_DEV_READY) {
 		blk_drain(b, q);
 		if (progressed(&p))
-			return b->dev->state == VIO_DEV_READY ? 0 : VIO_ESHUTDOWN;
+			return vio_dev_state(b->dev) == VIO_DEV_READY ? 0 : VIO_ESHUTDOWN;
 	}
 	rc = vio_dev_wait(b->dev, q->vq, progressed, &p, timeout_ns);
-	if (!rc && b->dev->state != VIO_DEV_READY)
+	if (!rc && vio_dev_state(b->dev) != VIO_DEV_READY)
 		rc = VIO_ESHUTDOWN;
 	return rc;
 }
@@ -757,7 +757,7 @@ int vio_blk_poll(struct vio_device *dev, unsigned queue)
 	if (rc)
 		return rc;
 	vio_dev_poll(dev);
-	if (dev->state != VIO_DEV_READY) {
+	if (vio_dev_state(dev) != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */
 		return VIO_ESHUTDOWN;
 	}
@@ -776,7 +776,7 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 	rc = blk_lookup(dev, queue, &b, &q);
 	if (rc)
 		return rc;
-	if (dev->state == VIO_DEV_READY) {
+	if (vio_dev_state(dev) == VIO_DEV_READY) {
 		s = vio_lock();
 		vio_vq_kick(q->vq);
 		/*
@@ -793,7 +793,7 @@ int vio_blk_wait(struct vio_device *dev, unsigned queue, uint64_t timeout_ns)
 		if (!news)
 			rc = blk_wait_progress(b, q, seen, timeout_ns);
 	}
-	if (dev->state != VIO_DEV_READY) {
+	if (vio_dev_state(dev) != VIO_DEV_READY) {
 		blk_drain(b, q); /* end what is left with the device's error */
 		return VIO_ESHUTDOWN;
 	}

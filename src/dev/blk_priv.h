@@ -106,8 +106,8 @@ static inline int blk_ready(struct vio_device *dev, unsigned qi, struct blk **bp
 
 	if (!dev || dev->driver != &vio_blk_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	b = dev->priv;
 	if (!b || b->dev != dev || !b->nq)
 		return VIO_ENODEV; /* probe did not finish */

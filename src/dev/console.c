@@ -32,8 +32,8 @@ int vio_console_check(const struct vio_device *dev)
 {
 	if (!dev || dev->driver != &vio_console_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	return 0;
 }
 

@@ -75,8 +75,8 @@ int gpu_begin(struct vio_device *dev, struct gpu **g)
 {
 	if (!dev || dev->driver != &vio_gpu_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	*g = dev->priv;
 	return 0;
 }

@@ -18,8 +18,8 @@ int vio_net_check(const struct vio_device *dev)
 {
 	if (!dev || dev->driver != &vio_net_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	return 0;
 }
 
@@ -33,8 +33,8 @@ int net_lookup(struct vio_device *dev, bool live, struct net **np)
 	if (n->dev != dev || !n->npairs)
 		return VIO_ENODEV; /* probe did not finish */
 	*np = n;
-	if (live && dev->state != VIO_DEV_READY) {
-		if (dev->state != VIO_DEV_FAILED)
+	if (live && vio_dev_state(dev) != VIO_DEV_READY) {
+		if (vio_dev_state(dev) != VIO_DEV_FAILED)
 			return VIO_ENODEV;
 		/* Failed elsewhere (a timeout, DEVICE_NEEDS_RESET): take back what it held. */
 		net_fail(n, dev->error ? dev->error : VIO_ESHUTDOWN);
@@ -137,6 +137,6 @@ void vio_net_poll(struct vio_device *dev)
 	if (net_lookup(dev, true, &n))
 		return;
 	vio_dev_poll(dev);
-	if (dev->state == VIO_DEV_FAILED)
+	if (vio_dev_state(dev) == VIO_DEV_FAILED)
 		net_fail(n, dev->error ? dev->error : VIO_ESHUTDOWN);
 }

@@ -140,7 +140,7 @@ static bool ctrl_done(void *arg)
 	bool done = !n->ctrl_out;
 
 	vio_unlock(s);
-	return done || n->dev->state != VIO_DEV_READY;
+	return done || vio_dev_state(n->dev) != VIO_DEV_READY;
 }
 
 /*
@@ -221,7 +221,7 @@ static int run(struct net *n, uint8_t class, uint8_t cmd, const void *data, uint
 		vio_err("%s: control command %u.%u completed without an ack", n->dev->name, class,
 			cmd);
 		net_fail(n, VIO_EPROTO);
-	} else if (rc == VIO_ESHUTDOWN && n->dev->state == VIO_DEV_FAILED) {
+	} else if (rc == VIO_ESHUTDOWN && vio_dev_state(n->dev) == VIO_DEV_FAILED) {
 		net_fail(n, n->dev->error ? n->dev->error : VIO_ESHUTDOWN);
 	}
 	return rc;

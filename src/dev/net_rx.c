@@ -397,7 +397,7 @@ void net_rx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		if (got == 1 && ops.rx)
 			deliver(q, &w, &ops, oarg);
 	}
-	if (rc != VIO_EAGAIN || dev->state != VIO_DEV_READY) {
+	if (rc != VIO_EAGAIN || vio_dev_state(dev) != VIO_DEV_READY) {
 		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 		return;
 	}
@@ -448,7 +448,7 @@ void vio_net_rx_release(struct vio_device *dev, struct vio_net_rxbuf *b)
 	}
 	q->lent--;
 	put_free(q, b);
-	if (dev->state == VIO_DEV_READY)
+	if (vio_dev_state(dev) == VIO_DEV_READY)
 		net_rx_refill(q);
 	vio_unlock(s);
 }
@@ -474,7 +474,7 @@ static bool frame_waits(void *arg)
 	bool any = oldest(n) != NULL;
 
 	vio_unlock(s);
-	return any || n->dev->state != VIO_DEV_READY;
+	return any || vio_dev_state(n->dev) != VIO_DEV_READY;
 }
 
 /* Copy a waiting frame out and give its buffers back. */
@@ -498,7 +498,7 @@ static int copy_out(struct net_rxq *q, const struct net_wait *w, void *buf, size
 	put_chain(q, w->head);
 	if (rc < 0)
 		n->stats.rx_drops++;
-	if (n->dev->state == VIO_DEV_READY)
+	if (vio_dev_state(n->dev) == VIO_DEV_READY)
 		net_rx_refill(q);
 	vio_unlock(s);
 	return rc;

@@ -296,7 +296,7 @@ void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		if (was.copy < 0 && ops.tx_done)
 			ops.tx_done(dev, was.cookie, 0, oarg);
 	}
-	if (rc != VIO_EAGAIN || dev->state != VIO_DEV_READY)
+	if (rc != VIO_EAGAIN || vio_dev_state(dev) != VIO_DEV_READY)
 		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 }
 

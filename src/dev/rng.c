@@ -102,8 +102,8 @@ static int begin(struct vio_device *dev, const void *buf, size_t len)
 {
 	if (!dev || dev->driver != &vio_rng_driver)
 		return VIO_ENODEV;
-	if (dev->state != VIO_DEV_READY)
-		return dev->state == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return vio_dev_state(dev) == VIO_DEV_FAILED ? VIO_ESHUTDOWN : VIO_ENODEV;
 	if (!buf || len > INT32_MAX)
 		return VIO_EINVAL;
 	return 0;

@@ -138,7 +138,7 @@ static void print_devices(void)
 
 		printf("DEV slot=%d name=%s type=%s iface=%s state=%s features=%#llx\n", dev->slot,
 		       dev->name, vio_dev_type_name(dev->t.device_id), vio_dev_interface(dev),
-		       state_name(dev->state), (unsigned long long)dev->negotiated);
+		       state_name(vio_dev_state(dev)), (unsigned long long)dev->negotiated);
 	}
 }
 
@@ -169,7 +169,7 @@ static struct vio_device *blk_dev(unsigned index, struct vio_blk_info *in)
 	r = vio_blk_get_info(dev, in);
 	if (r) {
 		fail(name, "%s: %s (device state %s)", dev->name, vio_strerror(r),
-		     state_name(dev->state));
+		     state_name(vio_dev_state(dev)));
 		return NULL;
 	}
 	print_info(dev, in);
@@ -956,8 +956,8 @@ static void case_eio(void)
 		fail("flush", "%s", vio_strerror(r));
 	else
 		pass("flush");
-	if (dev->state != VIO_DEV_READY)
-		fail("eio-state", "the device is %s after I/O errors", state_name(dev->state));
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		fail("eio-state", "the device is %s after I/O errors", state_name(vio_dev_state(dev)));
 	else
 		pass("eio-state");
 }
@@ -1115,11 +1115,11 @@ static void timeout_state(struct vio_device *dev, const char *what, void *buf)
 	unsigned status = dev->t.ops->get_status(&dev->t);
 	char name[32];
 
-	printf("STATE %s state=%s status=%#x\n", dev->name, state_name(dev->state), status);
+	printf("STATE %s state=%s status=%#x\n", dev->name, state_name(vio_dev_state(dev)), status);
 	snprintf(name, sizeof(name), "%s-failed", what);
-	if (dev->state != VIO_DEV_FAILED || !(status & VIRTIO_CONFIG_S_FAILED))
+	if (vio_dev_state(dev) != VIO_DEV_FAILED || !(status & VIRTIO_CONFIG_S_FAILED))
 		fail(name, "state %s, status %#x: want failed with FAILED set",
-		     state_name(dev->state), status);
+		     state_name(vio_dev_state(dev)), status);
 	else
 		pass(name);
 	/* Later calls are refused, not sent to a device that was reset. */

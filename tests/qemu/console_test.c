@@ -298,7 +298,7 @@ int main(void)
 		report_finish();
 	}
 	printf("CON state=%d iface=%s multiport=%d max_nr_ports=%u emerg=%d bad_ctrl=%u\n",
-	       (int)dev->state, vio_dev_interface(dev), info.multiport,
+	       (int)vio_dev_state(dev), vio_dev_interface(dev), info.multiport,
 	       (unsigned)info.max_nr_ports, info.emerg_write, (unsigned)info.bad_ctrl);
 	printf("READY\n");
 	if (!uart_line(line, sizeof(line), 30000 * MS)) {

@@ -237,7 +237,7 @@ static void cmd_errors(unsigned s)
 	rc = vio_gpu_flush(dev, fb->res[0], &r, VIO_GPU_FENCE);
 	printf("ERR fence rc=%s\n", errname(rc));
 	vio_gpu_get_info(dev, &info);
-	printf("ERR bad_responses=%u state=%d\n", (unsigned)info.bad_responses, (int)dev->state);
+	printf("ERR bad_responses=%u state=%d\n", (unsigned)info.bad_responses, (int)vio_dev_state(dev));
 	printf("OK errors\n");
 }
 
@@ -290,7 +290,7 @@ int main(void)
 		fail("probe", "no live GPU");
 		report_finish();
 	}
-	printf("GPU state=%d iface=%s scanouts=%u edid=%d\n", (int)dev->state,
+	printf("GPU state=%d iface=%s scanouts=%u edid=%d\n", (int)vio_dev_state(dev),
 	       vio_dev_interface(dev), info.scanouts, info.edid);
 	print_scanouts();
 	printf("READY\n");

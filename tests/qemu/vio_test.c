@@ -60,7 +60,7 @@ static void print_table(void)
 
 		printf("DEV slot=%d type=%s iface=%s state=%s features=%#llx name=%s\n", dev->slot,
 		       vio_dev_type_name(dev->t.device_id), vio_dev_interface(dev),
-		       state_name(dev->state), (unsigned long long)dev->negotiated, dev->name);
+		       state_name(vio_dev_state(dev)), (unsigned long long)dev->negotiated, dev->name);
 	}
 }
 
@@ -143,7 +143,7 @@ static void check_state(const struct vio_device *dev)
 	char name[32];
 
 	snprintf(name, sizeof(name), "dev%d-state", dev->slot);
-	switch (dev->state) {
+	switch (vio_dev_state(dev)) {
 	case VIO_DEV_READY:
 		if (!iface_ok)
 			fail(name, "%s is ready, but this build leaves its interface out",
@@ -217,7 +217,7 @@ static void check_devices(int added)
 		const struct vio_device *dev = vio_dev_at(i);
 
 		check_state(dev);
-		if (dev->state == VIO_DEV_READY)
+		if (vio_dev_state(dev) == VIO_DEV_READY)
 			check_ready(dev);
 	}
 }
@@ -312,7 +312,7 @@ static void check_rngs(void)
 
 		if (!dev)
 			break;
-		if (dev->state == VIO_DEV_READY)
+		if (vio_dev_state(dev) == VIO_DEV_READY)
 			check_rng(dev, idx);
 	}
 
@@ -320,7 +320,7 @@ static void check_rngs(void)
 	for (unsigned i = 0; i < vio_dev_count(); i++) {
 		struct vio_device *dev = vio_dev_at(i);
 
-		if (dev->t.device_id == VIRTIO_ID_RNG && dev->state == VIO_DEV_READY)
+		if (dev->t.device_id == VIRTIO_ID_RNG && vio_dev_state(dev) == VIO_DEV_READY)
 			continue;
 		r = vio_rng_read(dev, b, sizeof(b), TIMEOUT_NS);
 		if (r != VIO_ENODEV)
