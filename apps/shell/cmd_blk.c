@@ -592,7 +592,7 @@ static int cmd_blk(int argc, char **argv)
 			return 1;
 		return subs[i].run(dev, &in, n + 1, argv + arg);
 	}
-	printf("blk: unknown subcommand '%s'; 'blk help' lists them\n", argv[arg]);
+	printf("blk: unknown subcommand '%s'; 'help blk' lists them\n", argv[arg]);
 	return 1;
 }
 

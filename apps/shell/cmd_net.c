@@ -204,18 +204,19 @@ static int cmd_ifconfig(int argc, char **argv)
 		*slash = '\0';
 		prefix = strtoul(slash + 1, &end, 10);
 		if (*end || slash[1] == '\0' || prefix > 32) {
-			printf("ifconfig: bad prefix length '%s'\n", slash + 1);
+			printf("ifconfig: bad prefix length '%s' ('help ifconfig' says more)\n",
+			       slash + 1);
 			return 1;
 		}
 	}
 	if (!ip4addr_aton(addr, &ip)) {
-		printf("ifconfig: bad address '%s'\n", addr);
+		printf("ifconfig: bad address '%s' ('help ifconfig' says more)\n", addr);
 		return 1;
 	}
 	ip4_addr_set_u32(&mask, prefix ? lwip_htonl(0xffffffffu << (32 - prefix)) : 0);
 	ip4_addr_set_zero(&gw);
 	if (argc == 3 && !ip4addr_aton(argv[2], &gw)) {
-		printf("ifconfig: bad gateway '%s'\n", argv[2]);
+		printf("ifconfig: bad gateway '%s' ('help ifconfig' says more)\n", argv[2]);
 		return 1;
 	}
 	/* A static address replaces a lease. */
@@ -361,7 +362,7 @@ static int cmd_ping(int argc, char **argv)
 
 		count = strtoul(argv[2], &end, 10);
 		if (*end || !count || count > 1000) {
-			printf("ping: count must be 1 to 1000\n");
+			printf("ping: count must be 1 to 1000 ('help ping' says more)\n");
 			return 1;
 		}
 	}
@@ -758,12 +759,12 @@ static int cmd_tcpsend(int argc, char **argv)
 	}
 	port = strtoul(argv[2], &end, 10);
 	if (*end || !port || port > 65535) {
-		printf("tcpsend: bad port '%s'\n", argv[2]);
+		printf("tcpsend: bad port '%s' ('help tcpsend' says more)\n", argv[2]);
 		return 1;
 	}
 	bytes = strtoull(argv[3], &end, 0);
 	if (*end || !bytes) {
-		printf("tcpsend: bad byte count '%s'\n", argv[3]);
+		printf("tcpsend: bad byte count '%s' ('help tcpsend' says more)\n", argv[3]);
 		return 1;
 	}
 	memset(&t, 0, sizeof(t));

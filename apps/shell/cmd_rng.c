@@ -36,7 +36,7 @@ static int cmd_rng(int argc, char **argv)
 
 		len = strtoul(argv[arg], &end, 0);
 		if (*end || len < 1 || len > RNG_MAX) {
-			printf("rng: byte count must be 1 to %d\n", RNG_MAX);
+			printf("rng: byte count must be 1 to %d ('help rng' says more)\n", RNG_MAX);
 			return 1;
 		}
 		arg++;

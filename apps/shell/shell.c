@@ -155,7 +155,8 @@ void shell_print_features(const struct vio_device *dev, const char *head)
 void shell_run(void)
 {
 	static char line[CONFIG_VIO_SHELL_LINE_MAX];
-	static char history[LINE_HISTORY_BYTES(CONFIG_VIO_SHELL_HISTORY, CONFIG_VIO_SHELL_LINE_MAX)];
+	static char history[LINE_HISTORY_BYTES(CONFIG_VIO_SHELL_HISTORY,
+					       CONFIG_VIO_SHELL_LINE_MAX)];
 	static struct line ed;
 	const struct line_config cfg = {
 		.write = term_write,

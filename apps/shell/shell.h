@@ -28,7 +28,7 @@ struct shell_cmd {
 	const char *help;  /* one line */
 	/* argv[0] is the command name. Returns 0, or nonzero after printing why. */
 	int (*run)(int argc, char **argv);
-	/* Words Tab offers for the first argument (subcommands, options), blank-separated; or NULL. */
+	/* Tab's words for the first argument (subcommands, options), blank-separated; or NULL. */
 	const char *args;
 };
 
@@ -61,7 +61,10 @@ void shell_for_each(void (*fn)(const struct shell_cmd *cmd, void *ctx), void *ct
 /* The command called name, or NULL. */
 const struct shell_cmd *shell_find(const char *name);
 
-/* Split line in place at blanks into argv (SHELL_MAX_ARGS). Returns argc, or -1 for too many words. */
+/*
+ * Split line in place at blanks into argv (SHELL_MAX_ARGS entries).
+ * Returns argc, or -1 when there are more words.
+ */
 int shell_split(char *line, char **argv);
 
 /*
