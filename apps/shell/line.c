@@ -195,6 +195,7 @@ void line_offer(struct line *l, const char *word)
 	if (!l->matches++) {
 		/* Copied: the caller's string may live only for this call. */
 		l->common = n < sizeof(l->match) ? n : sizeof(l->match) - 1;
+		l->match_len = n;
 		memcpy(l->match, word, l->common);
 		return;
 	}
@@ -225,7 +226,8 @@ static void complete(struct line *l)
 	if (l->common > l->word_len)
 		insert(l, l->match + l->word_len, l->common - l->word_len);
 	if (l->matches == 1) {
-		if (l->pos == l->len || l->cfg.buf[l->pos] != ' ')
+		/* The word is whole (not cut to match[]): the next one may follow. */
+		if (l->common == l->match_len && (l->pos == l->len || l->cfg.buf[l->pos] != ' '))
 			insert(l, " ", 1);
 		return;
 	}
@@ -309,7 +311,14 @@ static bool escape(struct line *l, unsigned char c)
 {
 	switch (l->esc) {
 	case GOT_ESC:
-		/* ESC ESC stays an escape; any other byte (Alt-key) is dropped. */
+		/*
+		 * ESC ESC stays an escape; a control byte (Enter, Ctrl-C) counts
+		 * on its own; any other byte (an Alt-key) is dropped.
+		 */
+		if (c < 0x20 && c != ESC) {
+			l->esc = TEXT;
+			return false;
+		}
 		if (c == '[') {
 			l->esc = GOT_CSI;
 			l->param = 0;

@@ -80,7 +80,7 @@ struct line {
 	unsigned browse;   /* 0: editing the new line; n: showing the n-th newest */
 	/* Tab: the typed word, and what the candidates so far share (at most 31 bytes). */
 	const char *word;
-	size_t word_len, common;
+	size_t word_len, common, match_len;
 	char match[32];
 	unsigned matches;
 	bool listing;

@@ -28,7 +28,9 @@ static void capture(void *ctx, const char *s, size_t n)
 	}
 }
 
-static const char *const words[] = { "help", "hello", "list_device", "blk0", "blk1", NULL };
+static const char *const words[] = {
+	"help", "hello", "list_device", "a_command_name_longer_than_31_bytes", "blk0", "blk1", NULL,
+};
 
 /* Commands at the first word; after "blk", the devices. */
 static void offer(void *ctx, struct line *l, const char *line, size_t start)
@@ -235,6 +237,14 @@ static void test_escapes_swallowed(void)
 	feed("c");
 	CHECK_EQ(feed("\r"), LINE_DONE);
 	CHECK_STR(buf, "abc");
+	/* A lone ESC before a control key leaves the key alone. */
+	line_start(&ed, "> ");
+	feed("ab\x1b");
+	CHECK_EQ(feed("\x03"), LINE_CANCEL);
+	line_start(&ed, "> ");
+	feed("ab\x1b");
+	CHECK_EQ(feed("\r"), LINE_DONE);
+	CHECK_STR(buf, "ab");
 	/* Control bytes of no meaning are dropped. */
 	line_start(&ed, "> ");
 	feed("a\x07\x1f\x80\xffz");
@@ -350,6 +360,12 @@ static void test_tab(void)
 	line_start(&ed, "> ");
 	feed("li blk0\x1b[H\x1b[C\x1b[C\t\r");
 	CHECK_STR(buf, "list_device blk0");
+
+	/* A word longer than the editor keeps: completed that far, no blank after. */
+	line_start(&ed, "> ");
+	clear_echo();
+	feed("a\t");
+	CHECK_STR(echo, "a_command_name_longer_than_31_b");
 
 	/* Without a completer Tab only rings. */
 	setup(SIZE, 0, false);
