@@ -103,6 +103,10 @@ if(VIO_SANITIZE_THREAD)
 endif()
 
 vio_host_test(test_transport LIBRARY vio_host SOURCES ${t}/test_transport.c)
+# The shell's line editor, which needs nothing but a write callback.
+vio_host_test(test_line LIBRARY vio_host SOURCES ${t}/test_line.c
+              ${VIO_SOURCE_DIR}/apps/shell/line.c)
+target_include_directories(test_line PRIVATE ${VIO_SOURCE_DIR}/apps/shell)
 vio_host_test(test_virtqueue LIBRARY vio_host SOURCES ${t}/test_virtqueue.c)
 vio_host_test(test_virtqueue_packed LIBRARY vio_host SOURCES ${t}/test_virtqueue_packed.c)
 vio_host_test(test_device LIBRARY vio_host SOURCES ${t}/test_device.c)

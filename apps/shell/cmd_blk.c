@@ -254,8 +254,7 @@ static int sub_read(struct vio_device *dev, const struct vio_blk_info *in, int a
 	int r;
 
 	if (!parse_u64(argv[1], &sector) || (argc > 2 && !parse_u64(argv[2], &count))) {
-		printf("usage: blk read SECTOR [COUNT]\n");
-		return 1;
+		return shell_usage("blk read SECTOR [COUNT]");
 	}
 	if (count > READ_MAX_SECTORS) {
 		printf("blk read: at most %u sectors at a time\n", READ_MAX_SECTORS);
@@ -281,8 +280,7 @@ static int sub_write(struct vio_device *dev, const struct vio_blk_info *in, int 
 	(void)argc;
 	if (!parse_u64(argv[1], &sector) || !parse_u64(argv[2], &count) ||
 	    !parse_pat(argv[3], &p)) {
-		printf("usage: blk write SECTOR COUNT BYTE|gen[:SEED]\n");
-		return 1;
+		return shell_usage("blk write SECTOR COUNT BYTE|gen[:SEED]");
 	}
 	if (!range_ok(dev, in, "write", sector, count))
 		return 1;
@@ -317,8 +315,7 @@ static int sub_verify(struct vio_device *dev, const struct vio_blk_info *in, int
 
 	if (!parse_u64(argv[1], &sector) || !parse_u64(argv[2], &count) ||
 	    (argc > 3 && !parse_pat(argv[3], &p))) {
-		printf("usage: blk verify SECTOR COUNT [BYTE|gen[:SEED]]\n");
-		return 1;
+		return shell_usage("blk verify SECTOR COUNT [BYTE|gen[:SEED]]");
 	}
 	if (!range_ok(dev, in, "verify", sector, count))
 		return 1;
@@ -379,8 +376,7 @@ static int sub_discard(struct vio_device *dev, const struct vio_blk_info *in, in
 	(void)in;
 	(void)argc;
 	if (!parse_u64(argv[1], &sector) || !parse_u64(argv[2], &count)) {
-		printf("usage: blk discard SECTOR COUNT\n");
-		return 1;
+		return shell_usage("blk discard SECTOR COUNT");
 	}
 	r = vio_blk_discard(dev, sector, count);
 	if (r)
@@ -399,8 +395,7 @@ static int sub_zero(struct vio_device *dev, const struct vio_blk_info *in, int a
 	(void)in;
 	if (!parse_u64(argv[1], &sector) || !parse_u64(argv[2], &count) ||
 	    (argc > 3 && !(unmap = !strcmp(argv[3], "unmap")))) {
-		printf("usage: blk zero SECTOR COUNT [unmap]\n");
-		return 1;
+		return shell_usage("blk zero SECTOR COUNT [unmap]");
 	}
 	r = vio_blk_write_zeroes(dev, sector, count, unmap);
 	if (r)
@@ -584,8 +579,10 @@ static int cmd_blk(int argc, char **argv)
 		if (strcmp(subs[i].name, argv[arg]))
 			continue;
 		if (n < subs[i].min_args || n > subs[i].max_args) {
-			printf("usage: blk [-d blkN] %s\n", subs[i].usage);
-			return 1;
+			char line[80];
+
+			snprintf(line, sizeof(line), "blk [-d blkN] %s", subs[i].usage);
+			return shell_usage(line);
 		}
 		/* blk info N: the N-th blk device. */
 		if (subs[i].run == sub_info && n == 1)
@@ -595,14 +592,15 @@ static int cmd_blk(int argc, char **argv)
 			return 1;
 		return subs[i].run(dev, &in, n + 1, argv + arg);
 	}
-	printf("blk: unknown subcommand '%s'; 'blk help' lists them\n", argv[arg]);
+	printf("blk: unknown subcommand '%s'; 'help blk' lists them\n", argv[arg]);
 	return 1;
 }
 
 const struct shell_cmd shell_blk_cmds[] = {
 	{ "blk", "[-d blkN] SUBCMD ...",
-	  "block device: info read write verify flush discard zero bench ('blk help')", cmd_blk },
-	{ NULL, NULL, NULL, NULL },
+	  "block device: info read write verify flush discard zero bench ('blk help')", cmd_blk,
+	  "-d info read write verify flush discard zero bench help" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

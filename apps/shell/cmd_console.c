@@ -12,6 +12,7 @@
 #include "vio_config.h"
 
 #include "board.h"
+#include "line.h"
 #include "shell.h"
 
 #if CONFIG_VIO_DRIVER_CONSOLE
@@ -96,15 +97,29 @@ static int pump(struct vio_device *dev, int id, bool echo)
 	return 0;
 }
 
+void shell_console_ports(struct line *l)
+{
+	struct vio_device *dev = vio_dev_find(VIRTIO_ID_CONSOLE, 0);
+	struct vio_console_info info;
+
+	if (!dev || vio_console_check(dev))
+		return;
+	vio_console_get_info(dev, &info);
+	for (unsigned i = 0; i < info.ports; i++) {
+		struct vio_console_port_info pi;
+
+		if (!vio_console_port_info(dev, i, &pi) && pi.present && pi.name[0])
+			line_offer(l, pi.name);
+	}
+}
+
 static int cmd_console(int argc, char **argv)
 {
 	struct vio_device *dev;
 	int id, rc;
 
-	if (argc < 2) {
-		printf("usage: console list | cat NAME | write NAME TEXT... | echo NAME\n");
-		return 1;
-	}
+	if (argc < 2)
+		return shell_usage("console list | cat NAME | write NAME TEXT... | echo NAME");
 	dev = console_dev();
 	if (!dev)
 		return 1;
@@ -122,7 +137,7 @@ static int cmd_console(int argc, char **argv)
 	if (!strcmp(argv[1], "echo"))
 		return pump(dev, id, true);
 	if (strcmp(argv[1], "write")) {
-		printf("console: unknown '%s'\n", argv[1]);
+		printf("console: unknown subcommand '%s'; 'help console' lists them\n", argv[1]);
 		return 1;
 	}
 	for (int i = 3; i < argc; i++) {
@@ -139,8 +154,9 @@ static int cmd_console(int argc, char **argv)
 
 const struct shell_cmd shell_console_cmds[] = {
 	{ "console", "SUBCMD ...",
-	  "virtio-console ports: list, cat NAME, write NAME TEXT, echo NAME", cmd_console },
-	{ NULL, NULL, NULL, NULL },
+	  "virtio-console ports: list, cat NAME, write NAME TEXT, echo NAME", cmd_console,
+	  "list cat write echo" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

@@ -87,6 +87,6 @@ static int cmd_list_device(int argc, char **argv)
 
 const struct shell_cmd shell_dev_cmds[] = {
 	{ "list_device", "", "the device table: slot, type, interface, state, features",
-	  cmd_list_device },
-	{ NULL, NULL, NULL, NULL },
+	  cmd_list_device, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -189,8 +189,7 @@ static int fill(struct vio_device *dev, char **argv)
 
 		c[i] = strtoul(argv[2 + i], &end, 0);
 		if (*end || c[i] > 255) {
-			printf("usage: gpu fill R G B (0..255 each)\n");
-			return 1;
+			return shell_usage("gpu fill R G B (0..255 each)");
 		}
 	}
 	if (vio_gpu_get_info(dev, &in) || (in.stale && vio_gpu_refresh(dev)))
@@ -219,8 +218,7 @@ static int cmd_gpu(int argc, char **argv)
 
 	if (argc < 2 || (strcmp(argv[1], "info") && strcmp(argv[1], "demo") &&
 			 (strcmp(argv[1], "fill") || argc != 5))) {
-		printf("usage: gpu info | gpu demo | gpu fill R G B\n");
-		return 1;
+		return shell_usage("gpu info | gpu demo | gpu fill R G B");
 	}
 	dev = gpu();
 	if (!dev)
@@ -234,8 +232,9 @@ static int cmd_gpu(int argc, char **argv)
 
 const struct shell_cmd shell_gpu_cmds[] = {
 	{ "gpu", "info | demo | fill R G B",
-	  "displays: scanouts, modes and monitors; a test picture; a solid colour", cmd_gpu },
-	{ NULL, NULL, NULL, NULL },
+	  "displays: scanouts, modes and monitors; a test picture; a solid colour", cmd_gpu,
+	  "info demo fill" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

@@ -198,14 +198,14 @@ static int cmd_input(int argc, char **argv)
 		return cmd_watch();
 	if (argc >= 3 && !strcmp(argv[1], "leds"))
 		return cmd_leds(argc, argv);
-	printf("usage: input list | watch | leds num|caps|scroll|off...\n");
-	return 1;
+	return shell_usage("input list | watch | leds num|caps|scroll|off...");
 }
 
 const struct shell_cmd shell_input_cmds[] = {
 	{ "input", "SUBCMD ...",
-	  "virtio-input devices: list, watch (until a key), leds num|caps|scroll|off", cmd_input },
-	{ NULL, NULL, NULL, NULL },
+	  "virtio-input devices: list, watch (until a key), leds num|caps|scroll|off", cmd_input,
+	  "list watch leds" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

@@ -195,8 +195,7 @@ static int cmd_ifconfig(int argc, char **argv)
 	if (argc == 1)
 		return ifconfig_show(n);
 	if (argc > 3 || strlen(argv[1]) >= sizeof(addr)) {
-		printf("usage: ifconfig [ADDR/PREFIX [GATEWAY]]\n");
-		return 1;
+		return shell_usage("ifconfig [ADDR/PREFIX [GATEWAY]]");
 	}
 	strcpy(addr, argv[1]);
 	slash = strchr(addr, '/');
@@ -205,18 +204,19 @@ static int cmd_ifconfig(int argc, char **argv)
 		*slash = '\0';
 		prefix = strtoul(slash + 1, &end, 10);
 		if (*end || slash[1] == '\0' || prefix > 32) {
-			printf("ifconfig: bad prefix length '%s'\n", slash + 1);
+			printf("ifconfig: bad prefix length '%s' ('help ifconfig' says more)\n",
+			       slash + 1);
 			return 1;
 		}
 	}
 	if (!ip4addr_aton(addr, &ip)) {
-		printf("ifconfig: bad address '%s'\n", addr);
+		printf("ifconfig: bad address '%s' ('help ifconfig' says more)\n", addr);
 		return 1;
 	}
 	ip4_addr_set_u32(&mask, prefix ? lwip_htonl(0xffffffffu << (32 - prefix)) : 0);
 	ip4_addr_set_zero(&gw);
 	if (argc == 3 && !ip4addr_aton(argv[2], &gw)) {
-		printf("ifconfig: bad gateway '%s'\n", argv[2]);
+		printf("ifconfig: bad gateway '%s' ('help ifconfig' says more)\n", argv[2]);
 		return 1;
 	}
 	/* A static address replaces a lease. */
@@ -249,8 +249,7 @@ static int cmd_dhcp(int argc, char **argv)
 		unsigned long s = strtoul(argv[1], &end, 10);
 
 		if (*end || !s || s > 600) {
-			printf("usage: dhcp [TIMEOUT_SECONDS]\n");
-			return 1;
+			return shell_usage("dhcp [TIMEOUT_SECONDS]");
 		}
 		ms = (uint32_t)s * 1000u;
 	}
@@ -356,15 +355,14 @@ static int cmd_ping(int argc, char **argv)
 		return 1;
 	memset(&pg, 0, sizeof(pg));
 	if (argc < 2 || argc > 3 || !ip4addr_aton(argv[1], &pg.dst)) {
-		printf("usage: ping ADDRESS [COUNT]\n");
-		return 1;
+		return shell_usage("ping ADDRESS [COUNT]");
 	}
 	if (argc == 3) {
 		char *end;
 
 		count = strtoul(argv[2], &end, 10);
 		if (*end || !count || count > 1000) {
-			printf("ping: count must be 1 to 1000\n");
+			printf("ping: count must be 1 to 1000 ('help ping' says more)\n");
 			return 1;
 		}
 	}
@@ -570,8 +568,7 @@ static int cmd_echo(int argc, char **argv)
 	}
 	port = strtoul(argv[1], &end, 10);
 	if (argc > 2 || *end || !port || port > 65535) {
-		printf("usage: echo [PORT]\n");
-		return 1;
+		return shell_usage("echo [PORT]");
 	}
 	if (echo_listener) {
 		printf("echo: already on port %u\n", echo_port);
@@ -626,8 +623,7 @@ static int cmd_iperf(int argc, char **argv)
 	if (!need_netif("iperf"))
 		return 1;
 	if (argc > 1) {
-		printf("usage: iperf\n");
-		return 1;
+		return shell_usage("iperf");
 	}
 	if (iperf_session) {
 		printf("iperf: server already running on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
@@ -759,17 +755,16 @@ static int cmd_tcpsend(int argc, char **argv)
 	if (!n)
 		return 1;
 	if (argc != 4 || !ipaddr_aton(argv[1], &to)) {
-		printf("usage: tcpsend ADDRESS PORT BYTES\n");
-		return 1;
+		return shell_usage("tcpsend ADDRESS PORT BYTES");
 	}
 	port = strtoul(argv[2], &end, 10);
 	if (*end || !port || port > 65535) {
-		printf("tcpsend: bad port '%s'\n", argv[2]);
+		printf("tcpsend: bad port '%s' ('help tcpsend' says more)\n", argv[2]);
 		return 1;
 	}
 	bytes = strtoull(argv[3], &end, 0);
 	if (*end || !bytes) {
-		printf("tcpsend: bad byte count '%s'\n", argv[3]);
+		printf("tcpsend: bad byte count '%s' ('help tcpsend' says more)\n", argv[3]);
 		return 1;
 	}
 	memset(&t, 0, sizeof(t));
@@ -831,15 +826,16 @@ static int cmd_tcpsend(int argc, char **argv)
 
 const struct shell_cmd shell_net_cmds[] = {
 	{ "ifconfig", "[ADDR/PREFIX [GATEWAY]]", "show the interface, or set a static address",
-	  cmd_ifconfig },
-	{ "dhcp", "[TIMEOUT_S]", "get an address by DHCP and print the lease", cmd_dhcp },
-	{ "ping", "ADDRESS [COUNT]", "ICMP echo requests, one a second", cmd_ping },
+	  cmd_ifconfig, NULL },
+	{ "dhcp", "[TIMEOUT_S]", "get an address by DHCP and print the lease", cmd_dhcp, NULL },
+	{ "ping", "ADDRESS [COUNT]", "ICMP echo requests, one a second", cmd_ping, NULL },
 	{ "echo", "[PORT]", "start a TCP echo service in the background (no port: its state)",
-	  cmd_echo },
-	{ "iperf", "", "start lwIP's iperf 2 TCP server in the background", cmd_iperf },
+	  cmd_echo, NULL },
+	{ "iperf", "", "start lwIP's iperf 2 TCP server in the background", cmd_iperf, NULL },
 	{ "tcpsend", "ADDRESS PORT BYTES",
-	  "send BYTES of a pattern to a TCP echo service, check the echo", cmd_tcpsend },
-	{ NULL, NULL, NULL, NULL },
+	  "send BYTES of a pattern to a TCP echo service, check the echo", cmd_tcpsend,
+	  NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

@@ -36,14 +36,13 @@ static int cmd_rng(int argc, char **argv)
 
 		len = strtoul(argv[arg], &end, 0);
 		if (*end || len < 1 || len > RNG_MAX) {
-			printf("rng: byte count must be 1 to %d\n", RNG_MAX);
+			printf("rng: byte count must be 1 to %d ('help rng' says more)\n", RNG_MAX);
 			return 1;
 		}
 		arg++;
 	}
 	if (arg < argc) {
-		printf("usage: rng [-n] [N]\n");
-		return 1;
+		return shell_usage("rng [-n] [N]");
 	}
 	if (!dev) {
 		printf("rng: no virtio-rng device\n");
@@ -71,8 +70,8 @@ static int cmd_rng(int argc, char **argv)
 
 const struct shell_cmd shell_rng_cmds[] = {
 	{ "rng", "[-n] [N]", "N random bytes from rng0 (default 16, at most 4096); -n: no waiting",
-	  cmd_rng },
-	{ NULL, NULL, NULL, NULL },
+	  cmd_rng, "-n" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 #endif

@@ -6,20 +6,34 @@
 #include "shell.h"
 #include "vio_baremetal.h"
 
-static void print_help(const struct shell_cmd *c)
+static void print_help(const struct shell_cmd *c, void *ctx)
 {
 	char head[40];
 
+	(void)ctx;
 	snprintf(head, sizeof(head), "%s%s%s", c->name, c->usage[0] ? " " : "", c->usage);
 	printf("  %-22s %s\n", head, c->help);
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	printf("commands:\n");
-	shell_for_each(print_help);
+	const struct shell_cmd *c;
+
+	if (argc > 2)
+		return shell_usage("help [COMMAND]");
+	if (argc == 1) {
+		printf("commands ('help COMMAND' for one; Tab completes, Up and Down recall):\n");
+		shell_for_each(print_help, NULL);
+		return 0;
+	}
+	c = shell_find(argv[1]);
+	if (!c) {
+		printf("help: no command '%s'; 'help' lists the commands\n", argv[1]);
+		return 1;
+	}
+	printf("usage: %s%s%s\n  %s\n", c->name, c->usage[0] ? " " : "", c->usage, c->help);
+	if (c->args)
+		printf("  first argument: %s\n", c->args);
 	return 0;
 }
 
@@ -55,9 +69,9 @@ static int cmd_poweroff(int argc, char **argv)
 }
 
 const struct shell_cmd shell_system_cmds[] = {
-	{ "help", "", "list the commands", cmd_help },
-	{ "uptime", "", "time since boot", cmd_uptime },
-	{ "mem", "", "DMA memory in use", cmd_mem },
-	{ "poweroff", "", "leave QEMU (exit status 0)", cmd_poweroff },
-	{ NULL, NULL, NULL, NULL },
+	{ "help", "[COMMAND]", "list the commands, or how to use one", cmd_help, NULL },
+	{ "uptime", "", "time since boot", cmd_uptime, NULL },
+	{ "mem", "", "DMA memory in use", cmd_mem, NULL },
+	{ "poweroff", "", "leave QEMU (exit status 0)", cmd_poweroff, NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
 };

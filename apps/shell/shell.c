@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The line reader and the command dispatcher. */
+/* The prompt loop and the command dispatcher; line.c edits the line. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,9 +9,9 @@
 #include "vio_config.h"
 
 #include "board.h"
+#include "line.h"
 #include "shell.h"
 
-#define SHELL_LINE_MAX 128
 #define PROMPT "vio> "
 
 static const struct shell_cmd *const groups[] = {
@@ -37,14 +37,14 @@ static const struct shell_cmd *const groups[] = {
 #endif
 };
 
-void shell_for_each(void (*fn)(const struct shell_cmd *cmd))
+void shell_for_each(void (*fn)(const struct shell_cmd *cmd, void *ctx), void *ctx)
 {
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		for (const struct shell_cmd *c = groups[g]; c->name; c++)
-			fn(c);
+			fn(c, ctx);
 }
 
-static const struct shell_cmd *find(const char *name)
+const struct shell_cmd *shell_find(const char *name)
 {
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		for (const struct shell_cmd *c = groups[g]; c->name; c++)
@@ -63,24 +63,29 @@ void shell_hexdump(const uint8_t *buf, size_t len)
 	}
 }
 
-static void echo(const char *s)
+int shell_usage(const char *usage)
 {
-	fputs(s, stdout);
-	fflush(stdout);
+	int name = (int)strcspn(usage, " ");
+
+	printf("usage: %s ('help %.*s' says more)\n", usage, name, usage);
+	return 1;
+}
+
+/* The editor's echo: stdout turns its "\n" into the terminal's CR LF. */
+static void term_write(void *ctx, const char *buf, size_t len)
+{
+	(void)ctx;
+	fwrite(buf, 1, len, stdout);
 }
 
 /*
- * Read one line with echo. Backspace/DEL erases, Ctrl-U erases the line,
- * Ctrl-C abandons it (returns -1); escape sequences (arrow keys) are
- * swallowed. CR, LF and CR LF all end a line, so both a terminal and a pipe
- * work. Returns the length.
+ * Read one line into the editor's buffer. Returns its length, or -1 when
+ * Ctrl-C abandoned it. stdin waits for a byte (running the idle hook, the
+ * network, meanwhile) and flushes stdout first, so the echo is seen.
  */
-static int read_line(char *buf, size_t size)
+static int read_line(struct line *ed)
 {
-	static bool after_cr;
-	enum { TEXT, ESC, CSI } st = TEXT;
-	size_t n = 0;
-
+	line_start(ed, PROMPT);
 	for (;;) {
 		int c = getchar();
 
@@ -88,63 +93,19 @@ static int read_line(char *buf, size_t size)
 			clearerr(stdin);
 			continue;
 		}
-
-		if (st == ESC) {
-			st = (c == '[' || c == 'O') ? CSI : TEXT;
-			continue;
-		}
-		if (st == CSI) {
-			if (c >= 0x40 && c <= 0x7e)
-				st = TEXT;
-			continue;
-		}
-		if (c == '\n' && after_cr) {
-			after_cr = false;
-			continue;
-		}
-		after_cr = c == '\r';
-		switch (c) {
-		case '\r':
-		case '\n':
-			echo("\n");
-			buf[n] = '\0';
-			return (int)n;
-		case '\b':
-		case 0x7f:
-			if (n) {
-				n--;
-				echo("\b \b");
-			}
-			break;
-		case 0x15: /* Ctrl-U */
-			while (n) {
-				n--;
-				echo("\b \b");
-			}
-			break;
-		case 0x03: /* Ctrl-C */
-			echo("^C\n");
+		switch (line_feed(ed, (unsigned char)c)) {
+		case LINE_DONE:
+			return (int)ed->len;
+		case LINE_CANCEL:
 			return -1;
-		case 0x1b:
-			st = ESC;
-			break;
-		default:
-			if (c < 0x20 || c > 0x7e)
-				break;
-			if (n + 1 >= size) {
-				echo("\a");
-				break;
-			}
-			buf[n++] = (char)c;
-			putchar(c);
-			fflush(stdout);
+		case LINE_MORE:
 			break;
 		}
 	}
 }
 
 /* Split line in place at blanks. Returns argc, or -1 when there are too many words. */
-static int split(char *line, char **argv)
+int shell_split(char *line, char **argv)
 {
 	int argc = 0;
 	char *p = line;
@@ -193,24 +154,35 @@ void shell_print_features(const struct vio_device *dev, const char *head)
 
 void shell_run(void)
 {
-	static char line[SHELL_LINE_MAX];
+	static char line[CONFIG_VIO_SHELL_LINE_MAX];
+	static char history[LINE_HISTORY_BYTES(CONFIG_VIO_SHELL_HISTORY,
+					       CONFIG_VIO_SHELL_LINE_MAX)];
+	static struct line ed;
+	const struct line_config cfg = {
+		.write = term_write,
+		.complete = shell_complete,
+		.buf = line,
+		.size = sizeof(line),
+		.history = history,
+		.depth = CONFIG_VIO_SHELL_HISTORY,
+	};
 	char *argv[SHELL_MAX_ARGS];
 
+	line_init(&ed, &cfg);
 	for (;;) {
 		const struct shell_cmd *cmd;
 		int argc;
 
-		echo(PROMPT);
-		if (read_line(line, sizeof(line)) <= 0)
+		if (read_line(&ed) <= 0)
 			continue;
-		argc = split(line, argv);
+		argc = shell_split(line, argv);
 		if (argc < 0) {
 			printf("too many arguments (at most %d words)\n", SHELL_MAX_ARGS);
 			continue;
 		}
 		if (argc == 0)
 			continue;
-		cmd = find(argv[0]);
+		cmd = shell_find(argv[0]);
 		if (!cmd) {
 			printf("unknown command '%s'; 'help' lists the commands\n", argv[0]);
 			continue;

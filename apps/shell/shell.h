@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The shell: a line reader on the UART and a dispatcher over command tables.
+ * The shell: a line editor (line.c) on stdin and stdout, which are the UART
+ * or a virtio-console port, and a dispatcher over command tables.
  * Each command group lives in a file of its own and exports one table,
  * terminated by an entry with name NULL; shell.c lists the groups.
  */
@@ -27,6 +28,8 @@ struct shell_cmd {
 	const char *help;  /* one line */
 	/* argv[0] is the command name. Returns 0, or nonzero after printing why. */
 	int (*run)(int argc, char **argv);
+	/* Tab's words for the first argument (subcommands, options), blank-separated; or NULL. */
+	const char *args;
 };
 
 /* The command groups (cmd_*.c). */
@@ -52,8 +55,35 @@ extern const struct shell_cmd shell_gpu_cmds[];
 /* Read, parse and run commands forever. */
 void shell_run(void) __attribute__((noreturn));
 
-/* Call fn for every command of every group, in table order. */
-void shell_for_each(void (*fn)(const struct shell_cmd *cmd));
+/* Call fn(cmd, ctx) for every command of every group, in table order. */
+void shell_for_each(void (*fn)(const struct shell_cmd *cmd, void *ctx), void *ctx);
+
+/* The command called name, or NULL. */
+const struct shell_cmd *shell_find(const char *name);
+
+/*
+ * Split line in place at blanks into argv (SHELL_MAX_ARGS entries).
+ * Returns argc, or -1 when there are more words.
+ */
+int shell_split(char *line, char **argv);
+
+/*
+ * A command's answer to arguments it cannot take: prints "usage: USAGE"
+ * (USAGE starts with the command's name) and where to read more, on one
+ * line. Returns 1, for the command to return.
+ */
+int shell_usage(const char *usage);
+
+struct line;
+/*
+ * Tab (a line_complete_fn, line.h): command names for the first word and
+ * after help; for arguments, the command's args for the first and the
+ * device names for any.
+ */
+void shell_complete(void *ctx, struct line *l, const char *line, size_t start);
+
+/* Offer every named port of the first virtio-console to l (cmd_console.c). */
+void shell_console_ports(struct line *l);
 
 /* Print len bytes as hex, 32 a line, each line led by its offset. */
 void shell_hexdump(const uint8_t *buf, size_t len);

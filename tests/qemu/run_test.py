@@ -5,7 +5,8 @@
   run_test.py --arch riscv64|aarch64 --virtio legacy|modern --devices LIST
               [--boot-suffix .elf|.bin] [--config vio_config.h]
               [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
-              [--shell | --typeahead | --shell-console] [--timeout SECONDS] FIRMWARE.elf
+              [--shell | --typeahead | --shell-console] [--keys]
+              [--timeout SECONDS] FIRMWARE.elf
 
 QEMU is started through scripts/qemu.py's build_command. Every rng device
 reads from a FIFO of its own, fed by a thread with a known pseudo-random
@@ -27,6 +28,12 @@ unknown command, poweroff) and check each answer and the exit status 0.
 first console device, on a Unix socket QEMU waits for this side to connect
 to) instead of the UART; FIRMWARE is the shell built with
 CONFIG_VIO_APP_STDIO_CONSOLE.
+
+--keys: with --shell or --shell-console, then type what a terminal sends
+for the line editor's keys (Tab, arrows, Home/End, Delete, Backspace,
+Ctrl-A/E/U/W/C, Up for the history) and check that each command ran with
+the line the keys made; `help COMMAND` and the one-line errors for an
+unknown command and bad arguments.
 
 --typeahead: type `list_device` before the shell firmware runs (QEMU starts
 paused with -S; once the UART holds the first byte, QEMU keeping the rest,
@@ -431,6 +438,7 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     out = step("help")
     if out is None:
         return
+    help_out = out
     for name in ("help", "list_device", "rng", "poweroff"):
         fails.check(re.search(rf"^\s+{name}\b", out, re.M) is not None, f"help lacks {name}")
 
@@ -459,9 +467,79 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     out = step("frobnicate")
     if out is None:
         return
-    fails.check("unknown command 'frobnicate'" in out, f"unknown command: {out!r}")
+    fails.check("unknown command 'frobnicate'; 'help' lists the commands" in out,
+                f"unknown command: {out!r}")
 
+    if args.keys and not check_keys(con, write, fails, deadline, help_out):
+        return
     send("poweroff")
+
+
+# Keys as a VT100/xterm terminal sends them.
+LEFT, RIGHT, HOME, END, DELETE = "\x1b[D", "\x1b[C", "\x1b[H", "\x1bOF", "\x1b[3~"
+HOME_VT, UP, DOWN = "\x1b[1~", "\x1b[A", "\x1b[B"
+CTRL_A, CTRL_C, CTRL_E, CTRL_U, CTRL_W, BS, TAB = "\x01", "\x03", "\x05", "\x15", "\x17", "\x7f", "\t"
+
+
+def check_keys(con, write, fails, deadline, help_out):
+    """Edit lines with the keys a terminal sends; each command must run with the
+    line the keys made. False when the shell stopped answering."""
+    def keys(text, until=PROMPT):
+        start = len(con.log())
+        write(text.encode())
+        end = con.wait_for(until, start, deadline)
+        if not fails.check(end is not None, f"no '{until.strip()}' after typing {text!r}"):
+            return None
+        return con.log()[start:end].replace("\r", "")
+
+    # (what is typed, what the command it makes must print, what it must not)
+    cases = [
+        ("upt" + TAB + "\r", r"^up \d+\.\d{6} s$", None),
+        ("help li" + TAB + "\r", r"^usage: list_device$", None),
+        ("help utime" + LEFT * 4 + "p\r", r"^usage: uptime$", None),
+        ("elp mem" + CTRL_A + "h" + CTRL_E + "\r", r"^usage: mem$", None),
+        ("hhelp poweroff" + HOME_VT + DELETE + "\r", r"^usage: poweroff$", None),
+        ("help memx" + BS + HOME + RIGHT * 5 + "\x1b[1;5C" + END + "\r", r"^usage: mem$", None),
+        ("frobnicate" + CTRL_U + "help help\r", r"^usage: help \[COMMAND\]$", "unknown"),
+        ("help frob" + CTRL_W + "uptime\r", r"^usage: uptime$", "frob"),
+        # Up x3 reaches "help mem", Down comes back to "help help", the line before the last.
+        (UP + UP + UP + DOWN + "\r", r"^usage: help \[COMMAND\]$", "usage: uptime"),
+        ("frob" + CTRL_C, r"\^C$", "unknown"),
+        ("help frob\r", r"^help: no command 'frob'; 'help' lists the commands$", None),
+        ("help a b\r", r"^usage: help \[COMMAND\] \('help help' says more\)$", None),
+    ]
+    if re.search(r"^\s+blk\b", help_out, re.M):
+        cases.append(("help blk\r", r"^usage: blk \[-d blkN\] SUBCMD \.\.\.$", None))
+        cases.append(("blk inf" + TAB + "\r", r"^blk0: ", "usage"))
+        cases.append(("blk read\r", r"^usage: blk \[-d blkN\] read SECTOR \[COUNT\] "
+                      r"\('help blk' says more\)$", None))
+    for typed, want, unwanted in cases:
+        out = keys(typed)
+        if out is None:
+            return False
+        # What the command printed: after the echo, which ends at the first new line.
+        said = out.split("\n", 1)[1] if "\n" in out else ""
+        if typed.endswith(CTRL_C):
+            said = out
+        fails.check(re.search(want, said, re.M) is not None,
+                    f"typed {typed!r}: want /{want}/, got {out!r}")
+        if unwanted:
+            fails.check(unwanted not in said, f"typed {typed!r}: {unwanted!r} in {out!r}")
+
+    # Several candidates: listed under the line, which comes back to finish.
+    out = keys("help " + TAB, "\n" + PROMPT + "help ")
+    if out is None:
+        return False
+    listed = "\n".join(out.split("\n")[1:-1])  # wrapped at 78 columns
+    for name in ("help", "list_device", "uptime", "poweroff"):
+        fails.check(re.search(rf"(^|  ){name}  ", listed, re.M) is not None,
+                    f"help Tab: {name} not listed in {out!r}")
+    out = keys("upt" + TAB + "\r")
+    if out is None:
+        return False
+    fails.check(re.search(r"^usage: uptime$", out, re.M) is not None,
+                f"help upt Tab after the list: {out!r}")
+    return True
 
 
 def check_typeahead(args, cmd, con, proc, fails, deadline, config, qmp_path):
@@ -529,6 +607,8 @@ def main():
                       help="the shell test over the first virtio-console's port 0, a "
                       "socket, instead of the UART (FIRMWARE built with "
                       "CONFIG_VIO_APP_STDIO_CONSOLE)")
+    p.add_argument("--keys", action="store_true",
+                   help="with --shell or --shell-console: the line editor's keys too")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("firmware")
