@@ -77,6 +77,7 @@ install(EXPORT vioTargets NAMESPACE vio:: DESTINATION ${VIO_PKG_CMAKEDIR})
 install(FILES ${VIO_SOURCE_DIR}/cmake/toolchain-${VIO_TARGET}.cmake
         DESTINATION ${VIO_PKG_CMAKEDIR} RENAME vio-toolchain.cmake)
 get_filename_component(VIO_PKG_CC ${CMAKE_C_COMPILER} NAME)
+get_filename_component(VIO_PKG_OBJCOPY ${CMAKE_OBJCOPY} NAME)
 string(STRIP "${CMAKE_C_FLAGS}" VIO_PKG_CFLAGS)
 string(STRIP "${CMAKE_EXE_LINKER_FLAGS}" VIO_PKG_LDFLAGS)
 

@@ -248,9 +248,10 @@ def cmd_pkgconfig(args):
     elf = os.path.join(args.build_dir, "pkgconfig.elf")
     run([cc, *flags, "-Wall", "-Wextra", "-Werror", *cflags, "-o", elf, src, *ldflags, *libs])
     image = elf
-    if args.arch == "aarch64":
+    if run(pc + ["--variable=boot_suffix", "vio"], env=env).strip() == ".bin":
         image = os.path.join(args.build_dir, "pkgconfig.bin")
-        run([cc.replace("-gcc", "-objcopy"), "-O", "binary", elf, image])
+        objcopy = run(pc + ["--variable=objcopy", "vio"], env=env).strip()
+        run([objcopy, "-O", "binary", elf, image])
     proc, con = boot(args, image, "none", boot_suffix="")
     rc = finish(proc, con, time.monotonic() + args.timeout)
     fails = []
