@@ -29,11 +29,12 @@ add_library(vio_lwip STATIC
   ${s}/netif/ethernet.c
   ${s}/apps/lwiperf/lwiperf.c)
 # Installed (cmake/install.cmake), lwIP's headers and the options it was
-# built with go to the prefix's include/vio-lwip.
+# built with go to the prefix's include/vio-lwip (named from the prefix:
+# a SYSTEM directory is exported as written, not made relative to it).
 target_include_directories(vio_lwip SYSTEM PUBLIC
   $<BUILD_INTERFACE:${VIO_SOURCE_DIR}/adapters/lwip/include>
   $<BUILD_INTERFACE:${VIO_LWIP_DIR}/src/include>
-  $<INSTALL_INTERFACE:include/vio-lwip>)
+  $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/include/vio-lwip>)
 # lwIP's own code is not held to vio's warning set; C99 is what it is written in.
 set_target_properties(vio_lwip PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
 target_compile_options(vio_lwip PRIVATE -w)
