@@ -30,8 +30,10 @@ function(vio_config name)
   include(${dir}/config.cmake)
 
   add_library(vio_${name}_config INTERFACE)
+  # Installed (cmake/install.cmake), both directories become the prefix's include/.
   target_include_directories(vio_${name}_config INTERFACE
-    ${VIO_SOURCE_DIR}/include ${dir}/include)
+    $<BUILD_INTERFACE:${VIO_SOURCE_DIR}/include> $<BUILD_INTERFACE:${dir}/include>
+    $<INSTALL_INTERFACE:include>)
 
   set(src
     ${VIO_SOURCE_DIR}/src/core/error.c

@@ -28,8 +28,13 @@ add_library(vio_lwip STATIC
   ${s}/core/ipv4/igmp.c ${s}/core/ipv4/ip4_frag.c ${s}/core/ipv4/ip4.c ${s}/core/ipv4/ip4_addr.c
   ${s}/netif/ethernet.c
   ${s}/apps/lwiperf/lwiperf.c)
+# Installed (cmake/install.cmake), lwIP's headers and the options it was
+# built with go to the prefix's include/vio-lwip (named from the prefix:
+# a SYSTEM directory is exported as written, not made relative to it).
 target_include_directories(vio_lwip SYSTEM PUBLIC
-  ${VIO_SOURCE_DIR}/adapters/lwip/include ${VIO_LWIP_DIR}/src/include)
+  $<BUILD_INTERFACE:${VIO_SOURCE_DIR}/adapters/lwip/include>
+  $<BUILD_INTERFACE:${VIO_LWIP_DIR}/src/include>
+  $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/include/vio-lwip>)
 # lwIP's own code is not held to vio's warning set; C99 is what it is written in.
 set_target_properties(vio_lwip PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
 target_compile_options(vio_lwip PRIVATE -w)
@@ -37,6 +42,7 @@ target_compile_options(vio_lwip PRIVATE -w)
 function(vio_lwip_adapter name)
   cmake_parse_arguments(A "" "LIBRARY" "" ${ARGN})
   add_library(${name} STATIC ${VIO_SOURCE_DIR}/adapters/lwip/vio_netif.c)
-  target_include_directories(${name} PUBLIC ${VIO_SOURCE_DIR}/adapters/lwip)
+  target_include_directories(${name} PUBLIC $<BUILD_INTERFACE:${VIO_SOURCE_DIR}/adapters/lwip>
+                                            $<INSTALL_INTERFACE:include/vio-lwip>)
   target_link_libraries(${name} PUBLIC ${A_LIBRARY} vio_lwip)
 endfunction()

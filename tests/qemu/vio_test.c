@@ -89,6 +89,10 @@ static bool has_driver(uint32_t device_id)
 		return CONFIG_VIO_DRIVER_NET;
 	case VIRTIO_ID_INPUT:
 		return CONFIG_VIO_DRIVER_INPUT;
+	case VIRTIO_ID_CONSOLE:
+		return CONFIG_VIO_DRIVER_CONSOLE;
+	case VIRTIO_ID_GPU:
+		return CONFIG_VIO_DRIVER_GPU;
 	default:
 		return false;
 	}
