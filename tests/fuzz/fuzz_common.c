@@ -99,7 +99,7 @@ void fz_begin(bool polled)
 	fz_on_run_dev = NULL;
 	sim_on_run = fz_on_run;
 	/* A coarse fake clock: a blocking call times out in a few dozen steps. */
-	sim_time_tick_ns = 100000;
+	sim_time_tick_ns = 250000;
 	vio_init(polled ? sim_port_polled() : sim_port(), sim_os());
 }
 

@@ -25,7 +25,7 @@ static struct sim_net net;
 static struct sim_dev *d;
 static struct vio_net_rxbuf *held[HELD_MAX];
 static unsigned nheld;
-static uint8_t frame[2048];
+static uint8_t frame[SIM_NET_FRAME_MAX];
 static uint8_t txbuf[NTX][128];
 static bool tx_busy[NTX];
 
@@ -62,8 +62,12 @@ static void on_announce(struct vio_device *dev, void *arg)
 		(void)vio_net_announce_done(dev);
 }
 
+/* With an rx callback frames go to it; without, to vio_net_recv. */
 static const struct vio_net_ops ops = {
 	.rx = on_rx, .tx_done = on_tx_done, .announce = on_announce,
+};
+static const struct vio_net_ops ops_recv = {
+	.tx_done = on_tx_done, .announce = on_announce,
 };
 
 static void api(struct vio_device *dev, uint8_t op)
@@ -95,7 +99,7 @@ static void api(struct vio_device *dev, uint8_t op)
 		vio_net_kick(dev, q);
 		break;
 	case 3:
-		(void)vio_net_send_copy(dev, q, frame, fz_u16() % sizeof(frame));
+		(void)vio_net_send_copy(dev, q, frame, fz_u16() % 2048);
 		break;
 	case 4:
 		(void)vio_net_recv(dev, frame, fz_u16() % sizeof(frame), fz_timeout());
@@ -163,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_hostile(d);
 	dev = fz_add(d);
 	if (dev)
-		(void)vio_net_set_ops(dev, &ops, NULL);
+		(void)vio_net_set_ops(dev, fz_u8() & 1 ? &ops_recv : &ops, NULL);
 	fz_run(d, dev, 256, api);
 	fz_end();
 	return 0;
