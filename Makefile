@@ -13,7 +13,8 @@
 #              a Unix socket (build/run-console.sock) QEMU waits for a client on:
 #              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
 #   make test  every test: host tests (gcc and clang under ASan, clang under
-#              TSan) and QEMU tests on both boards, both interfaces
+#              TSan), a short run of each libFuzzer target (host-fuzz,
+#              docs/fuzzing.md) and QEMU tests on both boards, both interfaces
 #   make menuconfig / savedefconfig [ARCH=...]
 #
 # Both run and test install what they need first (scripts/setup.sh).
@@ -27,7 +28,7 @@ NETDEV ?=
 CONSOLE ?= uart
 RING ?= split
 TRANSPORT ?= mmio
-PRESETS ?= host-gcc host-clang host-tsan riscv64 aarch64
+PRESETS ?= host-gcc host-clang host-tsan host-fuzz riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 BUILD_DIR := build/$(ARCH)

@@ -16,6 +16,12 @@ if(VIO_SANITIZE_THREAD)
 elseif(VIO_SANITIZE)
   set(vio_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 endif()
+option(VIO_FUZZ "Build the libFuzzer targets of tests/fuzz instead of the host tests (clang)" OFF)
+if(VIO_FUZZ)
+  # Coverage feedback from the library and the simulator too, not only
+  # from the targets (tests/fuzz.cmake).
+  list(APPEND vio_san -fsanitize=fuzzer-no-link)
+endif()
 if(vio_san)
   # Before any target is defined, so the libraries get them too.
   add_compile_options(${vio_san})
@@ -56,6 +62,11 @@ target_link_libraries(vio_sim PUBLIC Threads::Threads)
 foreach(cfg host legacy modern poll nommio nopci)
   target_link_libraries(vio_${cfg} PUBLIC vio_sim)
 endforeach()
+
+if(VIO_FUZZ)
+  include(${VIO_SOURCE_DIR}/tests/fuzz.cmake)
+  return()
+endif()
 
 set(vio_test_env
   "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1"

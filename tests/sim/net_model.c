@@ -99,7 +99,9 @@ static int rx_handle(struct sim_dev *d, struct sim_net *net, unsigned pair,
 	if (header_apart(d) && (c->nin < 2 || c->in[0].len != hl))
 		sim_error("dev%d rx%u: legacy without ANY_LAYOUT: the header is not alone (%u)",
 			  d->slot, pair, c->in[0].len);
-	if (!mrg && c->in_len < hl + 14u + 4u + cfg_get(d, CFG(mtu), 2))
+	/* 5.1.4: mtu means something only with VIRTIO_NET_F_MTU; else 1500. */
+	if (!mrg && c->in_len < hl + 14u + 4u +
+			       (accepted(d, VIRTIO_NET_F_MTU) ? cfg_get(d, CFG(mtu), 2) : 1500u))
 		sim_error("dev%d rx%u: %u-byte buffer, less than a full frame (5.1.6.3.1)", d->slot,
 			  pair, c->in_len);
 	if (slot < 0) {

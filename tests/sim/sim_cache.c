@@ -36,6 +36,8 @@
 struct sim_cache_stats sim_cache_stats;
 
 static bool on;
+/* The model was on since the last reset (its shadow may have been written). */
+static bool touched;
 
 /* The pool and its two companions. */
 static uint8_t *pool;
@@ -490,6 +492,7 @@ void sim_cache_free(void *p, size_t size)
 void sim_cache_enable(void)
 {
 	on = true;
+	touched = true;
 }
 
 void sim_cache_adopt(void *p, size_t size)
@@ -503,11 +506,13 @@ void sim_cache_adopt(void *p, size_t size)
 void sim_cache_reset(void)
 {
 	on = false;
-	if (pool) {
+	/* Untouched, the shadow is still clean: skip 64 MiB of work per reset. */
+	if (pool && touched) {
 		madvise(shadow, pool_size, MADV_DONTNEED);
 		madvise(snap, pool_size, MADV_DONTNEED);
 		POISON(shadow, pool_size);
 	}
+	touched = false;
 	for (size_t i = 0; i < xcap; i++)
 		free(xtab[i]);
 	free(xtab);
