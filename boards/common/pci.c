@@ -137,7 +137,7 @@ static unsigned bar_size(struct scan *s, uint8_t bus, uint8_t dev, uint8_t fn, u
 	}
 	mask = (uint64_t)hi << 32 | lo;
 	if (lo == 0 && (!*is64 || hi == 0))
-		return *is64 ? 2 : 1; /* not implemented */
+		return *is64 ? 2 : 1; /* no such BAR: every address bit reads back 0 */
 	*size = ~mask + 1;
 	/* The mask must be ones from the top down: the size is then a power of two. */
 	if (*size == 0 || (*size & (*size - 1)) != 0 || (*io && *size > 0x10000)) {

@@ -26,7 +26,7 @@
 /* One base address register as the platform assigned it. */
 struct vio_pci_bar {
 	uintptr_t addr; /* CPU address the BAR decodes at (I/O BARs: through the I/O window) */
-	uint64_t size;  /* bytes; 0: not implemented or not assigned */
+	uint64_t size;  /* bytes; 0: no such BAR, or left unassigned */
 	bool io;        /* an I/O-space BAR */
 };
 

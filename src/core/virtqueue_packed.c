@@ -101,11 +101,6 @@ static inline uint64_t le64(const struct packed *p, uint64_t v)
 	return vio_wire64(p->vq.cfg.legacy, v);
 }
 
-static inline uint64_t dma_addr(const struct vio_port *port, const void *ptr)
-{
-	return port->virt_to_dma ? port->virt_to_dma(port->ctx, ptr) : (uint64_t)(uintptr_t)ptr;
-}
-
 /* 2.8.1: an available descriptor has AVAIL equal to the wrap counter, USED not. */
 static inline uint16_t avail_bits(bool wrap)
 {
@@ -209,9 +204,9 @@ static int packed_create(const struct vio_port *port, const struct vio_vq_config
 	p->ring = p->mem;
 	p->driver_ev = (struct pvirtq_event_suppress *)((char *)p->mem + ring_bytes);
 	p->device_ev = p->driver_ev + 1;
-	p->ring_dma = dma_addr(port, p->ring);
-	p->driver_dma = dma_addr(port, p->driver_ev);
-	p->device_dma = dma_addr(port, p->device_ev);
+	p->ring_dma = vq_dma_addr(port, p->ring);
+	p->driver_dma = vq_dma_addr(port, p->driver_ev);
+	p->device_dma = vq_dma_addr(port, p->device_ev);
 
 	for (uint32_t i = 0; i < size; i++)
 		p->ids[i].next = i + 1 < size ? (uint16_t)(i + 1) : NO_ID;
@@ -324,11 +319,11 @@ static int packed_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned o
 		struct pvirtq_desc *table = table_of(p, id);
 
 		for (unsigned i = 0; i < n; i++) {
-			put_table_entry(p, &table[i], dma_addr(port, sg[i].buf), sg[i].len, i >= out);
+			put_table_entry(p, &table[i], vq_dma_addr(port, sg[i].buf), sg[i].len, i >= out);
 			if (i >= out)
 				in_len += sg[i].len;
 		}
-		put_desc(p, dma_addr(port, table), (uint32_t)(sizeof(*table) * n), id,
+		put_desc(p, vq_dma_addr(port, table), (uint32_t)(sizeof(*table) * n), id,
 			 VIRTQ_DESC_F_INDIRECT, true);
 	} else {
 		/* 2.8.6: NEXT on all but the last; the id goes with each (the last counts) */
@@ -339,7 +334,7 @@ static int packed_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned o
 				flags |= VIRTQ_DESC_F_WRITE;
 				in_len += sg[i].len;
 			}
-			put_desc(p, dma_addr(port, sg[i].buf), sg[i].len, id, flags, i == 0);
+			put_desc(p, vq_dma_addr(port, sg[i].buf), sg[i].len, id, flags, i == 0);
 		}
 	}
 	vq->num_free -= ndesc;
@@ -621,9 +616,9 @@ static int packed_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, vo
 
 		for (unsigned i = 0, dirty = chain->dirty; dirty; i++, dirty >>= 1)
 			if (dirty & 1u)
-				put_table_entry(p, &table[i], dma_addr(port, chain->buf[i]),
+				put_table_entry(p, &table[i], vq_dma_addr(port, chain->buf[i]),
 						chain->len[i], w & (1u << i));
-		put_desc(p, dma_addr(port, table), (uint32_t)(sizeof(*table) * nseg), chain->id,
+		put_desc(p, vq_dma_addr(port, table), (uint32_t)(sizeof(*table) * nseg), chain->id,
 			 VIRTQ_DESC_F_INDIRECT, true);
 	} else {
 		/* Ring positions move at every submit: the whole chain is written. */
@@ -632,7 +627,7 @@ static int packed_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, vo
 
 			if (w & (1u << i))
 				flags |= VIRTQ_DESC_F_WRITE;
-			put_desc(p, dma_addr(port, chain->buf[i]), chain->len[i], chain->id, flags,
+			put_desc(p, vq_dma_addr(port, chain->buf[i]), chain->len[i], chain->id, flags,
 				 i == 0);
 		}
 	}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <vio/error.h>
+#include <vio/port.h>
 #include <vio/virtqueue.h>
 
 struct vio_vq_ops {
@@ -52,6 +53,12 @@ struct vio_vq {
 	bool irq_off;       /* the driver asked for no interrupts */
 	bool broken;
 };
+
+/* The device's address for ptr: the port's map, or ptr itself without one. */
+static inline uint64_t vq_dma_addr(const struct vio_port *port, const void *ptr)
+{
+	return port->virt_to_dma ? port->virt_to_dma(port->ctx, ptr) : (uint64_t)(uintptr_t)ptr;
+}
 
 /*
  * vio_vq_chain_submit_seg, shared by the layouts: the checks of

@@ -94,12 +94,6 @@ static inline uint32_t from_dev32(const struct split *s, uint32_t v)
 	return vio_wire32(s->vq.cfg.legacy, v);
 }
 
-/* The device's address for ptr: the port's map, or ptr itself without one. */
-static inline uint64_t dma_addr(const struct vio_port *port, const void *ptr)
-{
-	return port->virt_to_dma ? port->virt_to_dma(port->ctx, ptr) : (uint64_t)(uintptr_t)ptr;
-}
-
 static inline void clean(const struct split *s, const void *p, size_t len)
 {
 	const struct vio_port *port = s->vq.port;
@@ -225,9 +219,9 @@ static int split_create(const struct vio_port *port, const struct vio_vq_config 
 	s->desc = s->mem;
 	s->avail = (struct virtq_avail *)((char *)s->mem + avail_off);
 	s->used = (struct virtq_used *)((char *)s->mem + used_off);
-	s->desc_dma = dma_addr(port, s->desc);
-	s->avail_dma = dma_addr(port, s->avail);
-	s->used_dma = dma_addr(port, s->used);
+	s->desc_dma = vq_dma_addr(port, s->desc);
+	s->avail_dma = vq_dma_addr(port, s->avail);
+	s->used_dma = vq_dma_addr(port, s->used);
 
 	for (uint32_t i = 0; i < size; i++)
 		s->slots[i].next = (uint16_t)(i + 1);
@@ -301,7 +295,7 @@ __attribute__((noinline)) static uint16_t fill_any(struct split *s, struct virtq
 		}
 		if (i + 1 < n)
 			flags |= VIRTQ_DESC_F_NEXT;
-		d->addr = to_dev64(s, dma_addr(port, sg[i].buf));
+		d->addr = to_dev64(s, vq_dma_addr(port, sg[i].buf));
 		d->len = to_dev32(s, sg[i].len);
 		d->flags = to_dev16(s, flags);
 		d->next = to_dev16(s, next);
@@ -346,7 +340,7 @@ static int split_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned ou
 		struct virtq_desc *d = &s->desc[head];
 
 		fill(s, table, sg, out, n, &in_len);
-		d->addr = to_dev64(s, dma_addr(port, table));
+		d->addr = to_dev64(s, vq_dma_addr(port, table));
 		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * n));
 		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
 		clean(s, d, sizeof(*d));
@@ -697,7 +691,7 @@ static int split_chain_reserve(struct vio_vq *vq, unsigned nseg, struct vio_vq_c
 			chain->idx[i] = (uint16_t)i;
 		}
 		clean(s, table, sizeof(*table) * nseg);
-		d->addr = to_dev64(s, dma_addr(vq->port, table));
+		d->addr = to_dev64(s, vq_dma_addr(vq->port, table));
 		d->len = to_dev32(s, (uint32_t)(sizeof(*table) * nseg));
 		d->flags = to_dev16(s, VIRTQ_DESC_F_INDIRECT);
 		d->next = 0;
@@ -779,7 +773,7 @@ __attribute__((noinline)) static void chain_write_any(struct split *s,
 			continue;
 		if (chain->writable & (1u << i))
 			flags |= VIRTQ_DESC_F_WRITE;
-		d->addr = to_dev64(s, dma_addr(port, chain->buf[i]));
+		d->addr = to_dev64(s, vq_dma_addr(port, chain->buf[i]));
 		d->len = to_dev32(s, chain->len[i]);
 		d->flags = to_dev16(s, flags);
 		clean(s, d, sizeof(*d));

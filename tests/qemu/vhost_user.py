@@ -368,7 +368,7 @@ class Backend:
         else:
             for fd in fds:
                 os.close(fd)
-            raise ProtocolError("message not implemented")
+            raise ProtocolError(f"message {req} is not one this backend takes")
 
     # ------------------------------------------------------------ data path
 

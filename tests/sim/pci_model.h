@@ -36,7 +36,7 @@
 #define PCIM_NOTIFY_LEN 0x1000u
 
 struct pcim_bar {
-	uint64_t size;     /* power of two, 0: not implemented */
+	uint64_t size;     /* power of two, 0: the function has no such BAR */
 	bool io, is64, pref;
 	bool raw;          /* the sizing mask is raw_mask, whatever it means */
 	uint32_t raw_mask;
