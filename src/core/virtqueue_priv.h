@@ -86,20 +86,8 @@ static inline int vq_chain_seg_check(const struct vio_vq_chain *chain, unsigned 
 static inline void vq_chain_seg_set(struct vio_vq_chain *chain, unsigned seg, void *buf,
 				    uint32_t len, bool dev_writes)
 {
-	uint8_t bit = (uint8_t)(1u << seg);
-
-	if (chain->writable & bit)
-		chain->in_len -= chain->len[seg];
-	if (dev_writes) {
-		chain->in_len += len;
-		chain->writable |= bit;
-	} else {
-		chain->writable &= (uint8_t)~bit;
-	}
-	chain->buf[seg] = buf;
-	chain->len[seg] = len;
-	chain->set |= bit;
-	chain->dirty |= bit;
+	/* The public setter, after vq_chain_seg_check passed: it cannot fail here. */
+	(void)vio_vq_chain_set(NULL, chain, seg, buf, len, dev_writes);
 }
 
 extern const struct vio_vq_ops vio_vq_split_ops;
