@@ -79,10 +79,11 @@ struct vio_blk_params {
 	uint32_t timeout_ms;
 };
 
-#define VIO_BLK_SEGS_DEFAULT 16
+#define VIO_BLK_SEGS_DEFAULT 16         /* data segments per request when params give none */
 #define VIO_BLK_SEGS_LIMIT 32           /* a request's segments sit on the stack */
 #define VIO_BLK_REQ_SECTORS_DEFAULT 2048u /* 1 MiB: a long transfer is pipelined */
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_blk_driver;
 
 /* What the device said about itself, checked, and the limits in force. */
@@ -94,8 +95,8 @@ struct vio_blk_info {
 	uint32_t min_io_size;         /* suggested minimum I/O, bytes (0: no hint) */
 	uint32_t opt_io_size;         /* optimal I/O, bytes (0: no hint) */
 	uint16_t cylinders;           /* geometry; 0 when the device gives none */
-	uint8_t heads;
-	uint8_t sectors_per_track;
+	uint8_t heads;                /* geometry: heads */
+	uint8_t sectors_per_track;    /* geometry: sectors per track */
 
 	uint32_t seg_max;             /* data segments per request the driver uses */
 	uint32_t size_max;            /* bytes per segment (UINT32_MAX: no limit) */

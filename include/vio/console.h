@@ -46,6 +46,7 @@
 #define VIO_CONSOLE_PORTS_LIMIT 31 /* ports of one device the driver can track */
 #define VIO_CONSOLE_NAME_MAX 63    /* longest port name taken, without its NUL */
 
+/* What happened to a port, for the event callback of the parameters. */
 enum vio_console_event {
 	VIO_CONSOLE_EV_ADDED = 1, /* the port appeared (its name, if any, may follow) */
 	VIO_CONSOLE_EV_REMOVED,   /* the port went away */
@@ -77,9 +78,10 @@ struct vio_console_params {
 	 * from the device's deferred work, no lock held; it must not block.
 	 */
 	void (*event)(struct vio_device *dev, unsigned port, enum vio_console_event ev, void *ctx);
-	void *ctx;
+	void *ctx; /* the event callback's last argument */
 };
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_console_driver;
 
 /* What the device said about itself and what the driver counted. */
@@ -100,7 +102,7 @@ struct vio_console_port_info {
 	bool console;        /* the device said it is a console (CONSOLE_PORT) */
 	uint16_t cols, rows; /* size, 0 when unknown */
 	char name[VIO_CONSOLE_NAME_MAX + 1]; /* "" when it has none */
-	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_bytes, tx_bytes; /* bytes received and sent since probe */
 };
 
 /* 0 when dev is a live console device (else VIO_ENODEV or VIO_ESHUTDOWN). Any context. */

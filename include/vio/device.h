@@ -50,10 +50,11 @@ struct vio_dev_queue; /* the core's per-queue state */
 
 /* A feature bit with its name, for logs and list_device. */
 struct vio_feature_name {
-	uint8_t bit;
-	const char *name;
+	uint8_t bit;          /* the feature bit's number */
+	const char *name;     /* its name in the spec, without VIRTIO_*_F_ */
 };
 
+/* A driver of one device type, registered with vio_driver_register. */
 struct vio_driver {
 	const char *name;    /* short type name: "rng", "blk", ... */
 	uint32_t device_id;  /* VIRTIO_ID_* it drives */
@@ -110,6 +111,7 @@ struct vio_driver {
 	void (*started)(struct vio_device *dev);
 };
 
+/* Where a device table entry stands (vio_dev_state). */
 enum vio_dev_state {
 	VIO_DEV_EMPTY = 0,   /* table slot unused */
 	VIO_DEV_NO_DRIVER,   /* identified; no driver registered for its id */
@@ -118,6 +120,7 @@ enum vio_dev_state {
 	VIO_DEV_FAILED,      /* handshake failed or the device broke the protocol; reset */
 };
 
+/* One entry of the device table: a device found by a transport. */
 struct vio_device {
 	enum vio_dev_state state;    /* read it with vio_dev_state() */
 	char name[12];               /* type and number among its type: "rng0", "blk1", "input0" */
@@ -127,7 +130,7 @@ struct vio_device {
 	uint64_t negotiated;         /* features both sides accepted */
 	int error;                   /* why REFUSED / FAILED (VIO_E...) */
 	struct vio_transport t;      /* how to reach it */
-	const struct vio_driver *driver;
+	const struct vio_driver *driver; /* the driver bound to it, or NULL */
 	const void *params;          /* the driver's run-time parameters (registration), or NULL */
 	void *priv;                  /* driver state, priv_size bytes */
 	uint32_t irq_count;          /* interrupts taken */
@@ -140,7 +143,7 @@ struct vio_device {
 	uint32_t empty_irqs;         /* interrupts with nothing to report since a service; atomic */
 	uint32_t polls;              /* service passes of a polled device */
 	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
-	bool irq_attached;
+	bool irq_attached;           /* the port's irq_attach took its handler */
 	bool busy;                   /* a thread runs this device's deferred work */
 	bool rerun;                  /* more work was noted meanwhile */
 	bool resetting;              /* vio_dev_fail is resetting it */

@@ -7,8 +7,9 @@
 #ifndef VIO_ERROR_H
 #define VIO_ERROR_H
 
+/* The error codes (negative) and success (0). */
 enum vio_err {
-	VIO_OK = 0,
+	VIO_OK = 0,           /* success */
 	VIO_ENOENT = -2,      /* the device knows no such object (a GPU resource id) */
 	VIO_EIO = -5,         /* the device reported an I/O error */
 	VIO_ENXIO = -6,       /* no such unit on the device (a GPU scanout) */

@@ -29,6 +29,7 @@
 #include "device.h"
 #include "gpu.h"
 
+/* Pixel layouts of a framebuffer. */
 enum vio_fb_format {
 	VIO_FB_XRGB8888, /* 32-bit word 0x00RRGGBB (bytes B, G, R, X): VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM */
 	VIO_FB_XBGR8888, /* 32-bit word 0x00BBGGRR (bytes R, G, B, X): VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM */
@@ -36,22 +37,23 @@ enum vio_fb_format {
 
 #define VIO_FB_DOUBLE 1u /* two buffers and page flipping */
 
+/* A framebuffer on one scanout (vio_fb_open); the fields above private are read-only. */
 struct vio_fb {
-	struct vio_device *dev;
-	unsigned scanout;
-	uint32_t width, height;
+	struct vio_device *dev;  /* the GPU */
+	unsigned scanout;        /* the scanout it shows on */
+	uint32_t width, height;  /* pixels */
 	uint32_t stride;         /* bytes per row */
-	enum vio_fb_format format;
+	enum vio_fb_format format; /* the pixels' layout */
 	uint32_t *pixels;        /* where drawing goes: width x height, stride bytes a row */
 	/* ---- private ---- */
 	uint32_t *buf[2];
 	uint32_t res[2];         /* the GPU resource of each buffer */
 	unsigned nbuf, shown;    /* buffers; the one on screen */
-	size_t size;
-	struct vio_gpu_rect damage;
-	bool damaged;
+	size_t size;             /* bytes of each buffer */
+	struct vio_gpu_rect damage; /* what changed since the last flush ... */
+	bool damaged;            /* ... if anything did */
 	uint32_t *cursor;        /* 64x64 cursor image, DMA memory */
-	uint32_t cursor_res;
+	uint32_t cursor_res;     /* its GPU resource */
 };
 
 /*

@@ -35,6 +35,7 @@
 #include "device.h"
 #include "spec/virtio_gpu.h"
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_gpu_driver;
 
 /* Run-time parameters (vio_driver_register's params); zero fields: defaults. */
@@ -46,18 +47,19 @@ struct vio_gpu_params {
 struct vio_gpu_edid {
 	bool valid;            /* the blob passed every check */
 	uint32_t width;        /* the preferred mode (first detailed timing), 0 if none */
-	uint32_t height;
+	uint32_t height;       /* ... its height, 0 if none */
 	char name[14];         /* the monitor name descriptor (0xFC), "" if none */
 	char vendor[4];        /* three-letter manufacturer id */
 };
 
 /* One scanout (a head) as the device last described it. */
 struct vio_gpu_scanout {
-	bool enabled;
+	bool enabled;                 /* the host shows it (a window or a display) */
 	uint32_t x, y, width, height; /* the preferred mode's rectangle */
 	struct vio_gpu_edid edid;     /* valid only with VIRTIO_GPU_F_EDID */
 };
 
+/* What the device said about itself and what the driver counted. */
 struct vio_gpu_info {
 	unsigned scanouts;       /* num_scanouts, 1..VIRTIO_GPU_MAX_SCANOUTS */
 	bool edid;               /* VIRTIO_GPU_F_EDID negotiated */
@@ -67,13 +69,15 @@ struct vio_gpu_info {
 	uint32_t bad_responses;  /* error responses the device sent (for diagnostics) */
 };
 
+/* A rectangle of a resource or a scanout, in pixels. */
 struct vio_gpu_rect {
-	uint32_t x, y, width, height;
+	uint32_t x, y, width, height; /* top left corner and size */
 };
 
 /* Flags of the commands below. */
 #define VIO_GPU_FENCE 1u /* VIRTIO_GPU_FLAG_FENCE: return only once the host finished */
 
+/* Fill info. Returns 0, VIO_EINVAL (info NULL) or VIO_ENODEV (dev is not a live GPU). */
 int vio_gpu_get_info(struct vio_device *dev, struct vio_gpu_info *info);
 
 /* Scanout i as last read (vio_gpu_refresh). Returns 0, VIO_ENODEV or VIO_EINVAL. */

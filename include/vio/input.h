@@ -54,6 +54,7 @@
 #define VIO_INPUT_AXES 64        /* absolute axes 0 .. ABS_MAX */
 #define VIO_INPUT_GROUP_MAX 64   /* most events between two SYN_REPORTs */
 
+/* What kind of device it is, from the event types and codes it declared. */
 enum vio_input_kind {
 	VIO_INPUT_OTHER = 0,
 	VIO_INPUT_KEYBOARD, /* EV_KEY with letter keys */
@@ -64,14 +65,14 @@ enum vio_input_kind {
 
 /* One event, in CPU byte order (the Linux input layer's type, code, value). */
 struct vio_input_event {
-	uint16_t type;
-	uint16_t code;
-	int32_t value;
+	uint16_t type;  /* EV_KEY, EV_REL, EV_ABS, EV_SYN, ... */
+	uint16_t code;  /* KEY_A, REL_X, ABS_X, ... */
+	int32_t value;  /* 1 pressed / 0 released, a movement, a position */
 };
 
 /* An absolute axis as the device describes it (ABS_INFO). */
 struct vio_input_absinfo {
-	int32_t min, max, fuzz, flat, res;
+	int32_t min, max, fuzz, flat, res; /* as the Linux input layer's struct input_absinfo */
 };
 
 /* LED bits for vio_input_set_leds (bit n is LED code n). */
@@ -100,9 +101,10 @@ struct vio_input_params {
 	 */
 	void (*events)(struct vio_device *dev, const struct vio_input_event *ev, unsigned n,
 		       void *ctx);
-	void *ctx;
+	void *ctx; /* the events callback's last argument */
 };
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_input_driver;
 
 /* What the device said about itself and what the driver counted. */
@@ -110,10 +112,10 @@ struct vio_input_info {
 	char name[VIO_INPUT_STRING_MAX + 1];   /* ID_NAME, "" when none */
 	char serial[VIO_INPUT_STRING_MAX + 1]; /* ID_SERIAL, "" when none */
 	bool have_ids;                         /* ID_DEVIDS given */
-	uint16_t bustype, vendor, product, version;
+	uint16_t bustype, vendor, product, version; /* ID_DEVIDS, 0 when not given */
 	uint32_t props;      /* PROP_BITS, the first 32 */
 	uint32_t types;      /* bit t: the device declared codes of event type t */
-	enum vio_input_kind kind;
+	enum vio_input_kind kind; /* what the declared events make it */
 	unsigned mt_slots;   /* multi-touch slots (ABS_MT_SLOT's max + 1), 0 for none */
 	/* Counters. */
 	uint64_t events;         /* events delivered (or queued for reading) */

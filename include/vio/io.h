@@ -31,16 +31,19 @@
 #endif
 
 #ifndef VIO_ARCH_HAS_SHARED_ACCESS
+/* Read a 16-bit field the device also writes, once. */
 static inline uint16_t vio_shared_read16(const uint16_t *p)
 {
 	return *(const volatile uint16_t *)p;
 }
 
+/* Read a 32-bit field the device also writes, once. */
 static inline uint32_t vio_shared_read32(const uint32_t *p)
 {
 	return *(const volatile uint32_t *)p;
 }
 
+/* Write a 16-bit field the device reads, once. */
 static inline void vio_shared_write16(uint16_t *p, uint16_t v)
 {
 	*(volatile uint16_t *)p = v;

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "transport.h"
 
+/* The virtio-mmio transport's operations (versions 1 and 2). */
 extern const struct vio_transport_ops vio_mmio_ops;
 
 /*

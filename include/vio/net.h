@@ -43,10 +43,11 @@
 #define VIO_NET_ALEN 6             /* bytes of a MAC address */
 #define VIO_NET_ETH_HLEN 14        /* Ethernet header, without a VLAN tag */
 #define VIO_NET_MTU_DEFAULT 1500u  /* without VIRTIO_NET_F_MTU */
-#define VIO_NET_SPEED_UNKNOWN 0xffffffffu
-#define VIO_NET_DUPLEX_UNKNOWN 0xffu
+#define VIO_NET_SPEED_UNKNOWN 0xffffffffu /* vio_net_info.speed when not given */
+#define VIO_NET_DUPLEX_UNKNOWN 0xffu     /* vio_net_info.duplex when not given */
 #define VIO_NET_MAC_FILTER_MAX 64u /* entries of each kind vio_net_set_mac_filter takes */
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_net_driver;
 
 /*
@@ -59,7 +60,7 @@ struct vio_net_params {
 	uint16_t max_queue_pairs;
 	/* Entries per receive / transmit ring; default CONFIG_VIO_NET_RX/TX_QUEUE_SIZE. */
 	uint32_t rx_queue_size;
-	uint32_t tx_queue_size;
+	uint32_t tx_queue_size; /* (the transmit rings') */
 	/*
 	 * Receive buffers per receive queue (posted or lent to the
 	 * application); default CONFIG_VIO_NET_RX_BUFFERS. More buffers than
@@ -76,7 +77,7 @@ struct vio_net_params {
 	 * else the driver makes up a locally administered unicast address.
 	 */
 	bool mac_set;
-	uint8_t mac[VIO_NET_ALEN];
+	uint8_t mac[VIO_NET_ALEN]; /* the address mac_set gives */
 	/*
 	 * How long a control command waits for the device's ack before the
 	 * device is failed; default CONFIG_VIO_TIMEOUT_MS.
@@ -86,7 +87,7 @@ struct vio_net_params {
 
 /* What the device said about itself, checked, and what is in force. */
 struct vio_net_info {
-	uint8_t mac[VIO_NET_ALEN];
+	uint8_t mac[VIO_NET_ALEN]; /* the address in use */
 	bool mac_from_device;      /* VIRTIO_NET_F_MAC; else made up or from the parameters */
 	bool link_up;              /* VIRTIO_NET_S_LINK_UP; always true without VIRTIO_NET_F_STATUS */
 	bool has_status;           /* VIRTIO_NET_F_STATUS: link_up is the device's word */
@@ -96,7 +97,7 @@ struct vio_net_info {
 	uint16_t queue_pairs;      /* in use */
 	uint16_t max_queue_pairs;  /* the device's (1 without VIRTIO_NET_F_MQ) */
 	uint16_t rx_queue_size;    /* entries */
-	uint16_t tx_queue_size;
+	uint16_t tx_queue_size;    /* entries */
 	uint32_t rx_buffer_size;   /* bytes of frame one receive buffer holds */
 	uint16_t hdr_len;          /* virtio-net header bytes (10 or 12) */
 	bool mrg_rxbuf;            /* VIRTIO_NET_F_MRG_RXBUF */
@@ -110,10 +111,10 @@ struct vio_net_info {
 
 /* Counters since probe. */
 struct vio_net_stats {
-	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_frames, rx_bytes; /* frames handed to the application, and their bytes */
 	uint64_t rx_drops;    /* frames dropped by the driver (nobody took them) */
 	uint64_t rx_errors;   /* frames the device marked or sized wrong */
-	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_frames, tx_bytes; /* frames the device took, and their bytes */
 	uint64_t tx_busy;     /* sends refused because the ring was full */
 	uint64_t tx_errors;   /* frames completed with an error (the device failed) */
 };
@@ -125,12 +126,12 @@ struct vio_net_stats {
  */
 struct vio_net_rxbuf {
 	struct vio_net_rxbuf *next; /* the frame's next buffer, or NULL */
-	uint8_t *data;
+	uint8_t *data;              /* where the frame's bytes in this buffer start */
 	uint32_t len;               /* frame bytes at data */
 	void *app;                  /* the application's, while it holds the buffer */
 	/* Private to the driver. */
 	uint16_t queue;
-	uint16_t id;
+	uint16_t id;                /* (private) */
 };
 
 /* Receive checksum state (5.1.6.4.1). */
@@ -145,7 +146,7 @@ struct vio_net_frame {
 	struct vio_net_rxbuf *bufs; /* first buffer; ->next for the rest */
 	uint32_t len;               /* frame bytes in all buffers */
 	uint16_t queue;             /* receive queue pair it came on */
-	enum vio_net_csum csum;
+	enum vio_net_csum csum;     /* what the device says of its checksum */
 	uint16_t csum_start;        /* VIO_NET_CSUM_PARTIAL: checksum from here ... */
 	uint16_t csum_offset;       /* ... stored at csum_start + csum_offset */
 };
@@ -188,6 +189,10 @@ int vio_net_check(const struct vio_device *dev);
  */
 int vio_net_set_ops(struct vio_device *dev, const struct vio_net_ops *ops, void *arg);
 
+/*
+ * Fill info / stats. Return 0, VIO_EINVAL (a NULL pointer), VIO_ENODEV or
+ * VIO_ESHUTDOWN (dev is not a live net device).
+ */
 int vio_net_get_info(struct vio_device *dev, struct vio_net_info *info);
 int vio_net_get_stats(struct vio_device *dev, struct vio_net_stats *stats);
 

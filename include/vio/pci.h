@@ -21,7 +21,7 @@
 #include "device.h"
 #include "transport.h"
 
-#define VIO_PCI_NUM_BARS 6
+#define VIO_PCI_NUM_BARS 6 /* base address registers of a type 0 header */
 
 /* One base address register as the platform assigned it. */
 struct vio_pci_bar {
@@ -33,8 +33,8 @@ struct vio_pci_bar {
 /* One PCI function, as the platform set it up. */
 struct vio_pci_func {
 	uintptr_t cfg;       /* CPU address of its configuration space (ECAM, 4 KiB) */
-	uint8_t bus, dev, fn;
-	struct vio_pci_bar bar[VIO_PCI_NUM_BARS];
+	uint8_t bus, dev, fn; /* its address */
+	struct vio_pci_bar bar[VIO_PCI_NUM_BARS]; /* its BARs as assigned */
 	int irq;             /* its INTx line as the board numbers it, -1 for none */
 };
 
@@ -44,6 +44,7 @@ static inline uint32_t vio_pci_bdf(const struct vio_pci_func *f)
 	return (uint32_t)f->bus << 8 | (uint32_t)(f->dev & 31) << 3 | (f->fn & 7);
 }
 
+/* The transport's operations on a modern and on a legacy (transitional) function. */
 extern const struct vio_transport_ops vio_pci_modern_ops;
 extern const struct vio_transport_ops vio_pci_legacy_ops;
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Levels of the log hook, most important first. */
 enum vio_log_level {
 	VIO_LOG_ERR = 0,
 	VIO_LOG_WARN = 1,
@@ -25,6 +26,7 @@ enum vio_log_level {
 /* An interrupt handler as vio hands it to irq_attach. */
 typedef void (*vio_irq_handler)(void *arg);
 
+/* The platform port: what vio needs from the platform, handed to vio_init. */
 struct vio_port {
 	/* Passed as the first argument of every hook below. */
 	void *ctx;
@@ -102,7 +104,7 @@ struct vio_port {
  * docs/threading.md says which thread calls what.
  */
 struct vio_os {
-	void *ctx;
+	void *ctx; /* passed as the first argument of every hook below */
 
 	/*
 	 * Interrupt-safe lock around short critical sections shared with

@@ -11,6 +11,7 @@
 
 #include "device.h"
 
+/* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_rng_driver;
 
 /*

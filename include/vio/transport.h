@@ -27,12 +27,14 @@ struct vio_transport;
 #define VIO_IRQ_QUEUE 1u
 #define VIO_IRQ_CONFIG 2u
 
+/* Where a queue's three parts are, for queue_enable. */
 struct vio_queue_addrs {
 	uint64_t desc;  /* descriptor table (device address) */
 	uint64_t avail; /* driver area */
 	uint64_t used;  /* device area */
 };
 
+/* What a transport does for the core; every operation is task context unless it says so. */
 struct vio_transport_ops {
 	const char *name; /* "virtio-mmio", "virtio-pci" */
 
@@ -90,7 +92,7 @@ struct vio_transport_ops {
  * are the transport's own business.
  */
 struct vio_transport {
-	const struct vio_transport_ops *ops;
+	const struct vio_transport_ops *ops; /* the transport's operations */
 	void *priv;         /* the transport's private state, or NULL */
 	uintptr_t base;     /* where the device is, as the board named it (logs, tables) */
 	/*
@@ -107,7 +109,7 @@ struct vio_transport {
 	 */
 	bool fixed_queue_size;
 	uint32_t device_id; /* 0: no device behind this transport */
-	uint32_t vendor_id;
+	uint32_t vendor_id; /* the device's vendor id */
 	/*
 	 * The transport cannot drive this device (an interface version it does
 	 * not know): it enters the table refused, and nothing but the

@@ -40,10 +40,11 @@ struct vio_vq; /* opaque */
 
 /* One segment of a request. */
 struct vio_sg {
-	void *buf;
-	uint32_t len;
+	void *buf;     /* CPU address of the bytes */
+	uint32_t len;  /* how many */
 };
 
+/* How vio_vq_create sets a queue up. */
 struct vio_vq_config {
 	unsigned index;       /* queue number on the device */
 	/*
@@ -129,7 +130,7 @@ int vio_vq_dequeue(struct vio_vq *vq, void **cookie, uint32_t *len);
 
 /* One completed chain, as vio_vq_dequeue_batch returns it. */
 struct vio_vq_used {
-	void *cookie;
+	void *cookie; /* the cookie the chain was added with */
 	uint32_t len; /* bytes the device says it wrote */
 };
 
@@ -177,6 +178,7 @@ bool vio_vq_enable_irq(struct vio_vq *vq);
  */
 #define VIO_VQ_CHAIN_SEGS 4 /* most segments one prepared chain may have */
 
+/* A prepared chain (the comment above). */
 struct vio_vq_chain {
 	void *table;                     /* the layout's: where the descriptors are */
 	void *buf[VIO_VQ_CHAIN_SEGS];    /* the template: each segment's buffer, */
