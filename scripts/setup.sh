@@ -12,7 +12,7 @@ gcc clang libclang-rt-14-dev
 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu
 qemu-system-misc qemu-system-arm opensbi
-device-tree-compiler pkgconf
+device-tree-compiler pkgconf doxygen
 dpkg-dev xz-utils
 "
 
