@@ -5,6 +5,8 @@
 #   api-doxygen        the API reference from include/vio/*.h (docs/Doxyfile.in)
 #                      into build/<preset>/api/html; fails on any Doxygen warning,
 #                      so every public function, type and constant is documented
+#   readme-structure   README_zh.md has README.md's headings, code blocks,
+#                      tables and images, in the same order
 
 if(NOT CMAKE_C_COMPILER_ID STREQUAL "GNU" OR VIO_FUZZ OR VIO_SANITIZE_THREAD)
   return()
@@ -17,4 +19,7 @@ configure_file(${VIO_SOURCE_DIR}/docs/Doxyfile.in ${VIO_DOXYGEN_OUT}/Doxyfile @O
 add_test(NAME api-doxygen
   COMMAND ${VIO_PYTHON} ${VIO_SOURCE_DIR}/scripts/run_doxygen.py ${VIO_DOXYGEN}
           ${VIO_DOXYGEN_OUT}/Doxyfile ${VIO_DOXYGEN_OUT}/warnings.log)
-set_tests_properties(api-doxygen PROPERTIES TIMEOUT 120 LABELS docs)
+add_test(NAME readme-structure
+  COMMAND ${VIO_PYTHON} ${VIO_SOURCE_DIR}/scripts/check_readme_structure.py
+          ${VIO_SOURCE_DIR}/README.md ${VIO_SOURCE_DIR}/README_zh.md)
+set_tests_properties(api-doxygen readme-structure PROPERTIES TIMEOUT 120 LABELS docs)
