@@ -63,7 +63,7 @@ enum vio_console_event {
  * its default.
  */
 struct vio_console_params {
-	/* Ports tracked per device, at most VIO_CONSOLE_PORTS_LIMIT; default CONFIG_VIO_CONSOLE_MAX_PORTS. */
+	/* Ports tracked per device; default and most CONFIG_VIO_CONSOLE_MAX_PORTS (at most VIO_CONSOLE_PORTS_LIMIT). */
 	uint16_t max_ports;
 	/* Receive buffers per port (the receive ring's size); default CONFIG_VIO_CONSOLE_RX_BUFFERS. */
 	uint16_t rx_buffers;

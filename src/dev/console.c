@@ -141,8 +141,8 @@ static struct vio_console_params params_of(const struct vio_device *dev)
 		p = *(const struct vio_console_params *)dev->params;
 	if (!p.max_ports)
 		p.max_ports = CONFIG_VIO_CONSOLE_MAX_PORTS;
-	if (p.max_ports > VIO_CONSOLE_PORTS_LIMIT)
-		p.max_ports = VIO_CONSOLE_PORTS_LIMIT;
+	if (p.max_ports > CONFIG_VIO_CONSOLE_MAX_PORTS)
+		p.max_ports = CONFIG_VIO_CONSOLE_MAX_PORTS;
 	if (!p.rx_buffers)
 		p.rx_buffers = CONFIG_VIO_CONSOLE_RX_BUFFERS;
 	if (!p.tx_buffers)
@@ -318,7 +318,7 @@ static void console_remove(struct vio_device *dev)
 
 	if (!c)
 		return;
-	for (unsigned i = 0; i < VIO_CONSOLE_PORTS_LIMIT; i++) {
+	for (unsigned i = 0; i < CONFIG_VIO_CONSOLE_MAX_PORTS; i++) {
 		struct con_port *cp = &c->port[i];
 
 		if (cp->rx_mem)

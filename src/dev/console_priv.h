@@ -78,7 +78,7 @@ struct con {
 	uint32_t ctrl_msgs;
 	uint32_t ctrl_dropped;       /* messages to the device lost for want of room */
 	int error;                   /* a queue broke */
-	struct con_port port[VIO_CONSOLE_PORTS_LIMIT];
+	struct con_port port[CONFIG_VIO_CONSOLE_MAX_PORTS]; /* as many as the build tracks */
 };
 
 /* 5.3.6.2 (legacy: the guest's byte order) */
