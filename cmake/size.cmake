@@ -3,8 +3,8 @@
 # README (scripts/size_table.py), and a test that keeps the script working.
 #
 #   size-<arch>   the table of this architecture from vio_size's objects;
-#                 fails when a component is missing or empty, or when the
-#                 README's table names other components
+#                 fails when a part has no code, or when the READMEs'
+#                 tables list other parts
 
 vio_config(size DEFCONFIG ${VIO_SOURCE_DIR}/configs/${VIO_BOARD}_defconfig)
 # After the build type's -O2, so -Os wins.
@@ -17,5 +17,5 @@ find_program(VIO_SIZE_TOOL NAMES ${vio_size_name} size REQUIRED)
 add_test(NAME size-${VIO_TARGET}
   COMMAND ${VIO_PYTHON} ${VIO_SOURCE_DIR}/scripts/size_table.py
           --lib ${VIO_TARGET}=$<TARGET_FILE:vio_size> --size-tool ${VIO_TARGET}=${VIO_SIZE_TOOL}
-          --check ${VIO_SOURCE_DIR}/README.md)
+          --check ${VIO_SOURCE_DIR}/README.md ${VIO_SOURCE_DIR}/README_zh.md)
 set_tests_properties(size-${VIO_TARGET} PROPERTIES TIMEOUT 60 LABELS docs)
