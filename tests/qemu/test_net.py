@@ -1453,6 +1453,9 @@ def main():
     p.add_argument("--frames", type=int, default=1000,
                    help="mq: frames each way on each pair; csum: frames each way")
     p.add_argument("--qemu", default=None)
+    p.add_argument("--expect-irq", default=None, metavar="MODE",
+                   help="the net device's interrupt mode (polled, line, msix-shared, msix); "
+                        "--props vectors=N sets a PCI device's MSI-X vectors")
     p.add_argument("firmware")
     args = p.parse_args()
     args.expect = dict(e.split("=", 1) for e in args.expect)
@@ -1466,6 +1469,8 @@ def main():
         return SKIP
     if args.ring == "packed":
         fails.extend(qemu.ring_problems(log, args.ring))
+    if args.expect_irq:
+        run_test.check_irq_mode(fails, log, "net", args.expect_irq)
     print("---- console " + "-" * 60)
     print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
     print("-" * 73)
