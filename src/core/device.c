@@ -711,7 +711,10 @@ static int attach_msix(struct vio_device *dev)
 		vio_info("%s: MSI-X: no vector for each of %u queues (%s); sharing", dev->name, nq,
 			 vio_strerror(rc));
 	}
-	rc = msix_try(dev, n > 1 ? 2 : 1, nq, false);
+	/* Two vectors (configuration, queues), or one for everything if that is all there is. */
+	rc = n > 1 ? msix_try(dev, 2, nq, false) : VIO_ENOSPC;
+	if (rc)
+		rc = msix_try(dev, 1, nq, false);
 	if (rc == 0) {
 		dev->irq_mode = VIO_IRQ_MODE_MSIX_SHARED;
 		return 0;
