@@ -38,6 +38,9 @@ Command line:
               `vectors` property. 0 takes MSI-X away (INTx only); fewer
               than the device's queues plus one make vio share vectors.
               May repeat.
+  --machine-opts PROPS  machine properties after its type, e.g.
+              aia=aplic-imsic (riscv64: the AIA's APLIC and IMSIC instead
+              of the PLIC, so that PCI devices get MSIs).
   --ring      split (default) or packed: every device offers packed
               virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
@@ -528,7 +531,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
                   console_wait=False, ring="split", transport="mmio", pci_transitional=False,
-                  pci_vectors=None):
+                  pci_vectors=None, machine_opts=None):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -549,7 +552,8 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     VIRTIO_F_RING_PACKED (modern only). transport: "mmio" (the virtio-mmio
     slots) or "pci" (virtio-*-pci functions on the root bus, see
     --transport); pci_transitional: see --pci-transitional; pci_vectors:
-    {device id or "*": MSI-X vectors} (see --pci-vectors). Returns a Command.
+    {device id or "*": MSI-X vectors} (see --pci-vectors); machine_opts:
+    properties of the machine ("aia=aplic-imsic"). Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -564,6 +568,10 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     image = boot_image(firmware, boot_suffix if boot_suffix is not None else a.boot_suffix)
 
     argv = [qemu or a.qemu, *a.machine]
+    if machine_opts:
+        # Machine properties after the type: -M virt,aia=aplic-imsic.
+        i = argv.index("-M") + 1
+        argv[i] += "," + machine_opts
     if interactive:
         argv.append("-nographic")
     else:
@@ -624,6 +632,7 @@ def main(argv=None):
     r.add_argument("--transport", default="mmio", choices=TRANSPORTS)
     r.add_argument("--pci-transitional", action="store_true")
     r.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N")
+    r.add_argument("--machine-opts", default=None, metavar="PROPS")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -643,7 +652,8 @@ def main(argv=None):
                             console_wait=args.console_wait, ring=args.ring,
                             transport=args.transport,
                             pci_transitional=args.pci_transitional,
-                            pci_vectors=parse_pci_vectors(args.pci_vectors))
+                            pci_vectors=parse_pci_vectors(args.pci_vectors),
+                            machine_opts=args.machine_opts)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

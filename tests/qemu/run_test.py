@@ -6,6 +6,7 @@
               [--boot-suffix .elf|.bin] [--config vio_config.h]
               [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
               [--pci-vectors [ID=]N]... [--expect-irq ID=MODE]...
+              [--machine-opts PROPS]
               [--shell | --typeahead | --shell-console] [--keys]
               [--timeout SECONDS] FIRMWARE.elf
 
@@ -636,6 +637,8 @@ def main():
     p.add_argument("--expect-log", action="append", default=[])
     p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
                    help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
     p.add_argument("--expect-irq", action="append", default=[], metavar="ID=MODE",
                    help="device ID (rng0, blk0, ...) interrupts in MODE: polled, line, "
                         "msix-shared or msix (the firmware's IRQ lines)")
@@ -679,6 +682,7 @@ def main():
                                  transport=args.transport,
                                  pci_transitional=args.pci_transitional,
                                  pci_vectors=qemu.parse_pci_vectors(args.pci_vectors),
+                                 machine_opts=args.machine_opts,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
                                  console_wait=args.shell_console, ring=args.ring)

@@ -220,7 +220,8 @@ class Case:
                                       boot_suffix=self.args.boot_suffix, interactive=False,
                                       transport=self.args.transport,
                                       blks=blks, qemu=self.args.qemu, ring=self.args.ring,
-                                      pci_vectors=qemu.parse_pci_vectors(self.args.pci_vectors))
+                                      pci_vectors=qemu.parse_pci_vectors(self.args.pci_vectors),
+                                      machine_opts=self.args.machine_opts)
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
         print("$ " + " ".join(self.cmd.argv))
@@ -771,6 +772,8 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the images and traces")
     p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
                    help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
     p.add_argument("--expect-irq", default=None, metavar="MODE",
                    help="every blk device's interrupt mode (polled, line, msix-shared, msix)")
     p.add_argument("firmware")

@@ -645,7 +645,7 @@ def case_raw(args, fails):
                              transport=args.transport,
                              net_backends=[qemu.check_netdev(netdev)],
                              props={"net0": args.props} if args.props else None, qemu=args.qemu,
-                             ring=args.ring)
+                             ring=args.ring, machine_opts=args.machine_opts)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -1453,6 +1453,8 @@ def main():
     p.add_argument("--frames", type=int, default=1000,
                    help="mq: frames each way on each pair; csum: frames each way")
     p.add_argument("--qemu", default=None)
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="raw: machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
     p.add_argument("--expect-irq", default=None, metavar="MODE",
                    help="the net device's interrupt mode (polled, line, msix-shared, msix); "
                         "--props vectors=N sets a PCI device's MSI-X vectors")
