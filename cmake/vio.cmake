@@ -49,7 +49,8 @@ function(vio_config name)
   if(CONFIG_VIO_TRANSPORT_PCI)
     list(APPEND src ${VIO_SOURCE_DIR}/src/transport/pci.c
                     ${VIO_SOURCE_DIR}/src/transport/pci_modern.c
-                    ${VIO_SOURCE_DIR}/src/transport/pci_legacy.c)
+                    ${VIO_SOURCE_DIR}/src/transport/pci_legacy.c
+                    ${VIO_SOURCE_DIR}/src/transport/pci_msix.c)
   endif()
   if(CONFIG_VIO_DRIVER_RNG)
     list(APPEND src ${VIO_SOURCE_DIR}/src/dev/rng.c)

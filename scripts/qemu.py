@@ -33,6 +33,14 @@ Command line:
               interfaces on (QEMU's default on the root bus) instead of the
               --virtio one alone; vio drives them modern, or legacy in a
               legacy-only build.
+  --pci-vectors [ID=]N  with --transport pci: MSI-X vectors of device ID
+              (rng0, blk1, ...; without ID: of every device), QEMU's
+              `vectors` property. 0 takes MSI-X away (INTx only); fewer
+              than the device's queues plus one make vio share vectors.
+              May repeat.
+  --machine-opts PROPS  machine properties after its type, e.g.
+              aia=aplic-imsic (riscv64: the AIA's APLIC and IMSIC instead
+              of the PLIC, so that PCI devices get MSIs).
   --ring      split (default) or packed: every device offers packed
               virtqueues (-global virtio-device.packed=on; modern only).
   --devices   a comma list of rng, blk, net, console, gpu, keyboard, mouse,
@@ -410,14 +418,30 @@ def _pci_name(name):
     return name[:-len("-device")] + "-pci"
 
 
+def parse_pci_vectors(items):
+    """--pci-vectors [ID=]N items into {ID or "*": N}."""
+    out = {}
+    for item in items or ():
+        key, eq, val = item.rpartition("=")
+        try:
+            n = int(val, 0)
+        except ValueError:
+            raise QemuError(f"bad --pci-vectors '{item}' (want [ID=]N)") from None
+        if n < 0 or n > 2048:
+            raise QemuError(f"--pci-vectors {item}: MSI-X has 0..2048 vectors")
+        out[key if eq else "*"] = n
+    return out
+
+
 def _device_args(d, rng_files, blks, console_sockets, net_backends, props, console_wait=False,
-                 transport="mmio", virtio="legacy", pci_transitional=False):
+                 transport="mmio", virtio="legacy", pci_transitional=False, pci_vectors=None):
     args = _mmio_device_args(d, rng_files, blks, console_sockets, net_backends, props,
                              console_wait, transport, virtio)
     if transport != "pci":
         return args
     # The same devices as virtio-*-pci functions at the planned device number.
     out = list(args)
+    vectors = (pci_vectors or {}).get(d.id, (pci_vectors or {}).get("*"))
     for i in range(len(out) - 1):
         if out[i] == "-device" and out[i + 1].startswith("virtio-"):
             name, _, rest = out[i + 1].partition(",")
@@ -425,6 +449,7 @@ def _device_args(d, rng_files, blks, console_sockets, net_backends, props, conso
                 out[i + 1] = (_pci_name(name) + (("," + rest) if rest else "")
                               + f",bus=pcie.0,addr={d.pci_addr}"
                               + ("" if pci_transitional else PCI_IFACE_PROPS[virtio])
+                              + ("" if vectors is None else f",vectors={vectors}")
                               # no option ROM: the firmware boots without one
                               + ",romfile=")
     return out
@@ -505,7 +530,8 @@ def ring_problems(log, ring):
 def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
-                  console_wait=False, ring="split", transport="mmio", pci_transitional=False):
+                  console_wait=False, ring="split", transport="mmio", pci_transitional=False,
+                  pci_vectors=None, machine_opts=None):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -525,7 +551,9 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     (QEMU's default) or "packed": every virtio device offers
     VIRTIO_F_RING_PACKED (modern only). transport: "mmio" (the virtio-mmio
     slots) or "pci" (virtio-*-pci functions on the root bus, see
-    --transport); pci_transitional: see --pci-transitional. Returns a Command.
+    --transport); pci_transitional: see --pci-transitional; pci_vectors:
+    {device id or "*": MSI-X vectors} (see --pci-vectors); machine_opts:
+    properties of the machine ("aia=aplic-imsic"). Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -533,11 +561,17 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         raise QemuError(f"unknown virtio interface '{virtio}' (legacy or modern)")
     if transport not in TRANSPORTS:
         raise QemuError(f"unknown transport '{transport}' (mmio or pci)")
+    if pci_vectors and transport != "pci":
+        raise QemuError("MSI-X vectors are a virtio-pci property (--transport pci)")
     a = ARCHES[arch]
     plan = plan_devices(arch, devices, transport)
     image = boot_image(firmware, boot_suffix if boot_suffix is not None else a.boot_suffix)
 
     argv = [qemu or a.qemu, *a.machine]
+    if machine_opts:
+        # Machine properties after the type: -M virt,aia=aplic-imsic.
+        i = argv.index("-M") + 1
+        argv[i] += "," + machine_opts
     if interactive:
         argv.append("-nographic")
     else:
@@ -565,7 +599,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     for d in [d for d in plan if d.pinned] + [d for d in plan if not d.pinned]:
         argv += _device_args(d, list(rng_files), blks, list(console_sockets),
                              list(net_backends), props, console_wait, transport, virtio,
-                             pci_transitional)
+                             pci_transitional, pci_vectors)
     if any(b and b.startswith("vhost-user,") for b in net_backends):
         # vhost-user.rst: the backend maps guest RAM from the fds QEMU sends,
         # so RAM must be a shareable memfd of the machine's size.
@@ -597,6 +631,8 @@ def main(argv=None):
     r.add_argument("--ring", default="split", choices=RINGS)
     r.add_argument("--transport", default="mmio", choices=TRANSPORTS)
     r.add_argument("--pci-transitional", action="store_true")
+    r.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N")
+    r.add_argument("--machine-opts", default=None, metavar="PROPS")
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -615,7 +651,9 @@ def main(argv=None):
                             console_sockets=args.console_socket, net_backends=net_backends,
                             console_wait=args.console_wait, ring=args.ring,
                             transport=args.transport,
-                            pci_transitional=args.pci_transitional)
+                            pci_transitional=args.pci_transitional,
+                            pci_vectors=parse_pci_vectors(args.pci_vectors),
+                            machine_opts=args.machine_opts)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:

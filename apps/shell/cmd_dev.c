@@ -54,9 +54,18 @@ static void print_transport(const struct vio_device *dev)
 
 	if (strcmp(dev->t.ops->name, "virtio-pci") == 0) {
 		/* bus_addr is bus << 8 | device << 3 | function */
-		printf("     transport: pci %02x:%02x.%x, %s\n", (unsigned)(a >> 8),
-		       (unsigned)(a >> 3 & 31), (unsigned)(a & 7),
-		       vio_dev_uses_irq(dev) ? "INTx" : irq);
+		static const char *const mode[] = {
+			[VIO_IRQ_MODE_POLLED] = "polled",
+			[VIO_IRQ_MODE_LINE] = "INTx",
+			[VIO_IRQ_MODE_MSIX_SHARED] = "MSI-X shared",
+			[VIO_IRQ_MODE_MSIX] = "MSI-X per-queue",
+		};
+
+		printf("     transport: pci %02x:%02x.%x, %s", (unsigned)(a >> 8),
+		       (unsigned)(a >> 3 & 31), (unsigned)(a & 7), mode[vio_dev_irq_mode(dev)]);
+		if (dev->nvectors)
+			printf(" (%u vector%s)", (unsigned)dev->nvectors, dev->nvectors > 1 ? "s" : "");
+		printf("\n");
 	} else {
 		printf("     transport: mmio %#lx, %s\n", (unsigned long)dev->t.base, irq);
 	}

@@ -71,6 +71,16 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
 void board_irq_detach(int irq, void *arg);
 
 /*
+ * A message-signalled interrupt (PCI MSI-X) routed to handler(arg) (arg
+ * not NULL), edge-triggered, to this CPU: a device raises it by writing
+ * *data (32 bits) to *addr. Returns a handle (>= 0) for board_msi_detach,
+ * -28 when all are taken, or -95 (VIO_ENOTSUP) on a board or interrupt
+ * controller without MSIs (then PCI devices use INTx). Task context.
+ */
+int board_msi_attach(void (*handler)(void *arg), void *arg, uint64_t *addr, uint32_t *data);
+void board_msi_detach(int handle);
+
+/*
  * The highest CPU address the board's memory map reaches (an MMU's
  * identity map may end below the physical address space). Any context.
  */

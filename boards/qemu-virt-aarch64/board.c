@@ -29,6 +29,7 @@ static const char *const gic_compats[] = {"arm,cortex-a15-gic", "arm,gic-400",
 					   "arm,cortex-a9-gic", "arm,cortex-a7-gic", NULL};
 static const char *const gicv3_compats[] = {"arm,gic-v3", NULL};
 static const char *const timer_compats[] = {"arm,armv8-timer", NULL};
+static const char *const v2m_compats[] = {"arm,gic-v2m-frame", NULL};
 
 /* Before the console is up, the text goes to the semihosting console. */
 __attribute__((noreturn)) static void fail(const char *what, int err)
@@ -74,6 +75,9 @@ static void find_gic(void)
 	if (err)
 		fail("the GIC node has no CPU interface", err);
 	gic_init((uintptr_t)dist, (uintptr_t)cpu);
+	/* MSIs, when the GIC has an MSI frame (QEMU's virt does); without one PCI uses INTx. */
+	if (dt_find_reg(&fdt, v2m_compats, &dist, &size, NULL) == 0)
+		(void)gicv2m_init((uintptr_t)dist);
 }
 
 static int timer_intid(void)

@@ -13,6 +13,7 @@ set(VIO_BOARD_SOURCES
   ${VIO_BOARD_DIR}/mmu.c
   ${VIO_BOARD_DIR}/board.c
   ${VIO_BOARD_DIR}/gicv2.c
+  ${VIO_BOARD_DIR}/gicv2m.c
   ${VIO_BOARD_DIR}/pl011.c
   ${VIO_BOARD_DIR}/timer.c
   ${VIO_BOARD_DIR}/trap.c

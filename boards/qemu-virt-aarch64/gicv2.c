@@ -5,6 +5,7 @@
  * offsets and fields from the GIC Architecture Specification v2 (IHI 0048B),
  * 4.1.2 (distributor) and 4.1.3 (CPU interface).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,7 +77,7 @@ int gic_init(uintptr_t dist, uintptr_t cpu)
 	return 0;
 }
 
-int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
+static int attach(int irq, void (*handler)(void *arg), void *arg, bool edge)
 {
 	uintptr_t flags;
 	unsigned n = (unsigned)irq;
@@ -87,7 +88,7 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	flags = board_irq_save();
 	if (lines[n].handler) {
 		/* A shared line (PCI INTx): every handler runs on each interrupt. */
-		int err = n >= GIC_FIRST_SPI ? irq_share_add(irq, handler, arg) : -22;
+		int err = n >= GIC_FIRST_SPI && !edge ? irq_share_add(irq, handler, arg) : -22;
 
 		board_irq_restore(flags);
 		return err;
@@ -95,16 +96,27 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	lines[n].handler = handler;
 	lines[n].arg = arg;
 	if (n >= GIC_FIRST_SPI) {
-		/* 4.3.13: two bits per line, bit 1 clear = level-sensitive. */
+		/* 4.3.13: two bits per line, bit 1 set = edge-triggered, clear = level-sensitive. */
 		uintptr_t cfg = gicd + GICD_ICFGR + (n / 16) * 4;
+		uint32_t bit = 2u << ((n % 16) * 2);
 
-		mmio_write32(cfg, mmio_read32(cfg) & ~(2u << ((n % 16) * 2)));
+		mmio_write32(cfg, edge ? mmio_read32(cfg) | bit : mmio_read32(cfg) & ~bit);
 		mmio_write8(gicd + GICD_ITARGETSR + n, 1);
 	}
 	mmio_write8(gicd + GICD_IPRIORITYR + n, GIC_PRIO_DEFAULT);
 	mmio_write32(gicd + GICD_ISENABLER + (n / 32) * 4, 1u << (n % 32));
 	board_irq_restore(flags);
 	return 0;
+}
+
+int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
+{
+	return attach(irq, handler, arg, false);
+}
+
+int gic_attach_edge(int irq, void (*handler)(void *arg), void *arg)
+{
+	return attach(irq, handler, arg, true);
 }
 
 void board_irq_detach(int irq, void *arg)

@@ -46,6 +46,11 @@ void mmu_map_ram(uint64_t base, uint64_t size);
 /* gicv2.c */
 int gic_init(uintptr_t dist, uintptr_t cpu);
 void gic_dispatch(void);
+/* Like board_irq_attach, edge-triggered and never shared (an MSI's SPI). */
+int gic_attach_edge(int irq, void (*handler)(void *arg), void *arg);
+
+/* gicv2m.c: the GICv2m MSI frame at frame, its SPIs read from MSI_TYPER. */
+int gicv2m_init(uintptr_t frame);
 
 /* timer.c */
 void timer_init(int intid);

@@ -27,6 +27,7 @@ static struct board_info info;
 static uintptr_t finisher;
 static uintptr_t dma_start;
 static size_t dma_size;
+static bool aia; /* the AIA's APLIC and IMSIC instead of the PLIC */
 
 const struct board_info *board_info(void)
 {
@@ -176,13 +177,44 @@ void board_init(uintptr_t dtb)
 	if (err)
 		fail("timebase-frequency", err);
 	err = plic_init(&fdt);
+	if (err == FDT_ENOTFOUND) {
+		/* -M virt,aia=aplic-imsic: an APLIC for the wires, an IMSIC for MSIs */
+		int imsic;
+
+		err = imsic_init(&fdt, &imsic);
+		if (err == 0)
+			err = aplic_init(&fdt, imsic);
+		aia = err == 0;
+	}
 	if (err)
-		fail("interrupt controller (PLIC)", err);
+		fail("interrupt controller (PLIC, or AIA's APLIC and IMSIC)", err);
 	err = dt_free_ram(&fdt, &info, (uintptr_t)__image_end, &dma_start, &dma_size);
 	if (err)
 		fail("no free RAM after the image", err);
 
 	csr_set(sstatus, SSTATUS_SIE);
+}
+
+int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
+{
+	return aia ? aplic_irq_attach(irq, handler, arg) : plic_irq_attach(irq, handler, arg);
+}
+
+void board_irq_detach(int irq, void *arg)
+{
+	if (aia)
+		aplic_irq_detach(irq, arg);
+	else
+		plic_irq_detach(irq, arg);
+}
+
+/* The supervisor external interrupt (trap.c). */
+void riscv_external_irq(void)
+{
+	if (aia)
+		imsic_dispatch();
+	else
+		plic_dispatch();
 }
 
 uint64_t board_addr_limit(void)

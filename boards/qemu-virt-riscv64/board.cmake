@@ -13,6 +13,8 @@ set(VIO_BOARD_SOURCES
   ${VIO_BOARD_DIR}/sbi.c
   ${VIO_BOARD_DIR}/uart_ns16550.c
   ${VIO_BOARD_DIR}/plic.c
+  ${VIO_BOARD_DIR}/imsic.c
+  ${VIO_BOARD_DIR}/aplic.c
   ${VIO_BOARD_DIR}/timer.c
   ${VIO_BOARD_DIR}/trap.c)
 

@@ -51,7 +51,7 @@ static void wr(uint32_t off, uint32_t v)
  * M1, S1, ... (2 * hart + 1 for S-mode), the fallback for a tree without
  * the property.
  */
-static int find_context(const struct fdt *fdt, int node, uint32_t *out)
+int riscv_hart_context(const struct fdt *fdt, int node, uint32_t *out)
 {
 	const uint8_t *v;
 	uint32_t len, pos, i;
@@ -108,7 +108,7 @@ int plic_init(const struct fdt *fdt)
 		return err;
 	if (ndev == 0 || ndev > 1023)
 		return FDT_EBADVALUE;
-	err = find_context(fdt, node, &ctx);
+	err = riscv_hart_context(fdt, node, &ctx);
 	if (err)
 		return err;
 	if (ctx > 15871 || THRESHOLD(ctx) + 8 > size)
@@ -134,7 +134,7 @@ static void enable(uint32_t src, bool on)
 	wr(ENABLE(ctx, src), on ? v | bit : v & ~bit);
 }
 
-int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
+int plic_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 {
 	uintptr_t s;
 	int err = 0;
@@ -156,7 +156,7 @@ int board_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	return 0;
 }
 
-void board_irq_detach(int irq, void *arg)
+void plic_irq_detach(int irq, void *arg)
 {
 	uintptr_t s;
 

@@ -54,9 +54,33 @@ bool ns16550_ready(void);
 void ns16550_putc(char c);
 int ns16550_getc(void);
 
+/* board.c: the supervisor external interrupt, to the PLIC's or the IMSIC's dispatch. */
+void riscv_external_irq(void);
+
 /* plic.c */
 int plic_init(const struct fdt *fdt);
 void plic_dispatch(void);
+int plic_irq_attach(int irq, void (*handler)(void *arg), void *arg);
+void plic_irq_detach(int irq, void *arg);
+/*
+ * The position, in node's interrupts-extended, of the boot hart's S-mode
+ * external interrupt <&hart-intc 9> (a PLIC context, an IMSIC file).
+ */
+int riscv_hart_context(const struct fdt *fdt, int node, uint32_t *out);
+
+/* imsic.c: the boot hart's S-mode IMSIC interrupt file (AIA). */
+int imsic_init(const struct fdt *fdt, int *node);
+void imsic_dispatch(void);
+/* An interrupt identity routed to handler(arg), enabled; its MSI address. Returns it or < 0. */
+int imsic_alloc(void (*handler)(void *arg), void *arg);
+void imsic_free(int id);
+uint64_t imsic_msi_addr(void);
+uint32_t imsic_hart_index(void);
+
+/* aplic.c: the S-mode APLIC domain in MSI delivery mode (AIA), for wired interrupts. */
+int aplic_init(const struct fdt *fdt, int imsic_node);
+int aplic_irq_attach(int irq, void (*handler)(void *arg), void *arg);
+void aplic_irq_detach(int irq, void *arg);
 
 /* timer.c */
 int timer_init(const struct fdt *fdt);

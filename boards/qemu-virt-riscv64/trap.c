@@ -91,7 +91,7 @@ void riscv_trap(struct trap_frame *f)
 			timer_interrupt();
 			return;
 		case IRQ_S_EXTERNAL:
-			plic_dispatch();
+			riscv_external_irq();
 			return;
 		default:
 			break;

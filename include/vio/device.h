@@ -120,6 +120,16 @@ enum vio_dev_state {
 	VIO_DEV_FAILED,      /* handshake failed or the device broke the protocol; reset */
 };
 
+/* How a device interrupts (vio_dev_irq_mode), decided when its driver starts. */
+enum vio_irq_mode {
+	VIO_IRQ_MODE_POLLED = 0,  /* no interrupt: the service and the waits poll */
+	VIO_IRQ_MODE_LINE,        /* its interrupt line (virtio-mmio, PCI INTx), status read */
+	VIO_IRQ_MODE_MSIX_SHARED, /* PCI MSI-X: one vector for the configuration, one for all queues */
+	VIO_IRQ_MODE_MSIX,        /* PCI MSI-X: a vector for each queue and one for the configuration */
+};
+
+struct vio_dev_vector;
+
 /* One entry of the device table: a device found by a transport. */
 struct vio_device {
 	enum vio_dev_state state;    /* read it with vio_dev_state() */
@@ -144,6 +154,9 @@ struct vio_device {
 	uint32_t polls;              /* service passes of a polled device */
 	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
 	bool irq_attached;           /* the port's irq_attach took its handler */
+	uint8_t irq_mode;            /* enum vio_irq_mode */
+	uint16_t nvectors;           /* MSI-X vectors the device interrupts with */
+	struct vio_dev_vector *vectors; /* and what each one stands for */
 	bool busy;                   /* a thread runs this device's deferred work */
 	bool rerun;                  /* more work was noted meanwhile */
 	bool resetting;              /* vio_dev_fail is resetting it */
@@ -365,5 +378,17 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 
 /* Whether completions come by interrupt (true) or polling (false). Any context. */
 bool vio_dev_uses_irq(const struct vio_device *dev);
+
+/*
+ * How dev interrupts: enum vio_irq_mode, and as text ("polled", "line",
+ * "msix-shared", "msix"). A PCI device with MSI-X gets a vector per queue
+ * plus one for configuration changes; when the platform has too few
+ * (port msi_attach) or the device's table is too small or the device
+ * refuses one (reads NO_VECTOR back), one vector for all its queues and
+ * one for the configuration (a single one when the table has one entry);
+ * failing that its INTx line. Any context.
+ */
+enum vio_irq_mode vio_dev_irq_mode(const struct vio_device *dev);
+const char *vio_dev_irq_mode_name(const struct vio_device *dev);
 
 #endif

@@ -86,6 +86,22 @@ struct vio_port {
 	void (*irq_mask)(void *ctx, int irq);
 
 	/*
+	 * Optional, both or neither; NULL: every device interrupts through
+	 * its line (irq_attach). Allocate one message-signalled interrupt
+	 * (PCI MSI-X), route it to handler(arg) and enable it, edge-triggered:
+	 * the device raises it by writing the 32-bit *data to the device
+	 * address *addr. Returns a handle (>= 0) for msi_detach, or a
+	 * negative VIO_E... code when the platform has none left, and vio
+	 * then shares one vector among a device's queues or falls back to
+	 * the line. The handler runs in interrupt context; nothing needs to
+	 * be acknowledged at the device. Task context, probe time.
+	 */
+	int (*msi_attach)(void *ctx, vio_irq_handler handler, void *arg, uint64_t *addr,
+			  uint32_t *data);
+	/* Disable and give back the interrupt msi_attach returned handle for. Task context. */
+	void (*msi_detach)(void *ctx, int handle);
+
+	/*
 	 * Required. A monotonic clock in nanoseconds, for timeouts and
 	 * benchmarks. Any context.
 	 */

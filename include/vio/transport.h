@@ -23,6 +23,9 @@
 struct vio_port;
 struct vio_transport;
 
+/* msix_route's index for the configuration change interrupt. */
+#define VIO_TRANSPORT_CONFIG 0xffffu
+
 /* Bits returned by ack_irq (the same values as virtio-mmio's and PCI's ISR). */
 #define VIO_IRQ_QUEUE 1u
 #define VIO_IRQ_CONFIG 2u
@@ -82,6 +85,22 @@ struct vio_transport_ops {
 	 * context; reads and acknowledges, nothing else.
 	 */
 	uint32_t (*ack_irq)(struct vio_transport *t);
+	/*
+	 * Optional, all four or none: message-signalled interrupts (PCI
+	 * MSI-X, VirtIO 1.2 4.1.4.3 and 4.1.5.1.2). msix_count: entries in
+	 * the device's vector table (0: it has none). msix_set: write entry's
+	 * message (device address addr, data) and unmask it. msix_enable:
+	 * MSI-X on (true; the line and the ISR status are then unused) or off
+	 * with every entry masked (false). msix_route: send the configuration
+	 * change interrupt (index VIO_TRANSPORT_CONFIG) or queue index's to
+	 * table entry vec (VIRTIO_MSI_NO_VECTOR: to none), and read it back:
+	 * VIO_ENOTSUP when the device refused it (4.1.5.1.2: it reads
+	 * NO_VECTOR). Task context, probe time, before the queue is enabled.
+	 */
+	unsigned (*msix_count)(struct vio_transport *t);
+	int (*msix_set)(struct vio_transport *t, unsigned entry, uint64_t addr, uint32_t data);
+	void (*msix_enable)(struct vio_transport *t, bool on);
+	int (*msix_route)(struct vio_transport *t, unsigned index, uint16_t vec);
 	/* Optional: free the transport's private state (the device is gone). */
 	void (*release)(struct vio_transport *t);
 };

@@ -199,6 +199,19 @@ static void irq_detach(void *ctx, int irq, void *arg)
 	board_irq_detach(irq, arg);
 }
 
+static int msi_attach(void *ctx, vio_irq_handler handler, void *arg, uint64_t *addr,
+		      uint32_t *data)
+{
+	(void)ctx;
+	return board_msi_attach(handler, arg, addr, data);
+}
+
+static void msi_detach(void *ctx, int handle)
+{
+	(void)ctx;
+	board_msi_detach(handle);
+}
+
 static uint64_t time_ns(void *ctx)
 {
 	(void)ctx;
@@ -270,6 +283,8 @@ static const struct vio_port port = {
 	.cache_invalidate = NULL,
 	.irq_attach = irq_attach,
 	.irq_detach = irq_detach,
+	.msi_attach = msi_attach,
+	.msi_detach = msi_detach,
 	.time_ns = time_ns,
 	.log = port_log,
 };

@@ -146,6 +146,34 @@ static void template_irq_detach(void *c, int irq, void *arg)
 }
 
 /*
+ * Optional, both or neither (NULL: PCI devices use their INTx line).
+ * Allocate one message-signalled interrupt, route it to handler(arg),
+ * edge-triggered, enable it, and say what the device writes to raise it:
+ * the 32-bit *data at device address *addr (on a GICv2m frame, the SPI's
+ * INTID at MSI_SETSPI_NS; on an IMSIC, the interrupt identity at the
+ * hart's interrupt file). Return a handle >= 0 for msi_detach, or
+ * VIO_ENOSPC when none is left (vio then shares vectors or uses INTx).
+ * The handler needs no acknowledgement at the device. Task context.
+ */
+static int template_msi_attach(void *c, vio_irq_handler handler, void *arg, uint64_t *addr,
+			       uint32_t *data)
+{
+	(void)c;
+	(void)handler;
+	(void)arg;
+	(void)addr;
+	(void)data;
+	return VIO_ENOTSUP;
+}
+
+/* Optional: disable and free the interrupt of handle. Task context. */
+static void template_msi_detach(void *c, int handle)
+{
+	(void)c;
+	(void)handle;
+}
+
+/*
  * Required. A monotonic clock in nanoseconds (never goes back, need not
  * start at 0). Timeouts and benchmarks use it, so it should tick at least
  * every few microseconds. Any context.
@@ -176,6 +204,8 @@ static const struct vio_port template_port = {
 	.cache_invalidate = template_cache_invalidate, /* NULL if coherent */
 	.irq_attach = template_irq_attach,            /* NULL to poll */
 	.irq_detach = template_irq_detach,
+	.msi_attach = template_msi_attach,            /* NULL: INTx only */
+	.msi_detach = template_msi_detach,
 	.time_ns = template_time_ns,
 	.log = template_log,
 };

@@ -171,6 +171,21 @@ bool vio_dev_uses_irq(const struct vio_device *dev)
 	return CONFIG_VIO_COMPLETION_IRQ && dev->irq_attached;
 }
 
+enum vio_irq_mode vio_dev_irq_mode(const struct vio_device *dev)
+{
+	return vio_dev_uses_irq(dev) ? (enum vio_irq_mode)dev->irq_mode : VIO_IRQ_MODE_POLLED;
+}
+
+const char *vio_dev_irq_mode_name(const struct vio_device *dev)
+{
+	switch (vio_dev_irq_mode(dev)) {
+	case VIO_IRQ_MODE_LINE: return "line";
+	case VIO_IRQ_MODE_MSIX_SHARED: return "msix-shared";
+	case VIO_IRQ_MODE_MSIX: return "msix";
+	default: return "polled";
+	}
+}
+
 struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index)
 {
 	return index < dev->nqueues ? dev->queues[index].vq : NULL;
@@ -261,6 +276,40 @@ void vio_dev_irq(void *arg)
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	line_had_work(dev->irq);
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
+}
+
+/* What an MSI-X vector stands for: a queue's index, or one of these. */
+#define VEC_ALL_QUEUES 0xfffeu /* every queue (the shared queue vector) */
+#define VEC_EVERYTHING 0xfffdu /* every queue and the configuration: a one-entry table */
+
+struct vio_dev_vector {
+	struct vio_device *dev;
+	unsigned what; /* a queue, VIO_DEV_IRQ_CONFIG, VEC_ALL_QUEUES or VEC_EVERYTHING */
+	int handle;    /* from the port's msi_attach; -1 before */
+};
+
+/*
+ * A message-signalled interrupt: the vector itself says what happened,
+ * nothing needs acknowledging. Only the one-entry table's vector reads the
+ * ISR status, to tell a configuration change from a used buffer (4.1.4.5:
+ * the device sets its configuration bit whether MSI-X is on or not).
+ */
+static void vector_irq(void *arg)
+{
+	const struct vio_dev_vector *v = arg;
+	struct vio_device *dev = v->dev;
+
+	if (v->what == VEC_EVERYTHING) {
+		uint32_t isr = dev->t.ops->ack_irq(&dev->t) & VIO_IRQ_CONFIG;
+
+		__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
+		note(dev, VIO_IRQ_QUEUE | isr, ALL_QUEUES);
+	} else if (v->what == VEC_ALL_QUEUES) {
+		__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
+		note(dev, VIO_IRQ_QUEUE, ALL_QUEUES);
+	} else {
+		vio_dev_irq_queue(dev, v->what);
+	}
 }
 
 void vio_dev_irq_queue(struct vio_device *dev, unsigned index)
@@ -471,13 +520,17 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 /* ------------------------------------------------------------------ */
 /* Adding a device */
 
+static void msix_free(struct vio_device *dev);
+
 static void release(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
 	struct vio_transport *t = &dev->t;
 
-	if (dev->irq_attached && port->irq_detach)
+	if (dev->irq_attached && dev->irq_mode == VIO_IRQ_MODE_LINE && port->irq_detach)
 		port->irq_detach(port->ctx, dev->irq, dev);
+	if (dev->vectors)
+		msix_free(dev);
 	dev->irq_attached = false;
 	for (unsigned i = 0; i < dev->nqueues; i++)
 		if (dev->queues[i].vq && t->ops->queue_disable(t, i))
@@ -549,20 +602,160 @@ static int negotiate(struct vio_device *dev)
 	return 0;
 }
 
-static int attach_irq(struct vio_device *dev)
+/* ------------------------------------------------------------------ */
+/* MSI-X vectors (virtio-pci, 4.1.4.3 and 4.1.5.1.2) */
+
+/* Queues a device may have that get an MSI-X route (the transport's bound). */
+#define MSIX_MAX_QUEUES 256u
+
+static bool has_msix(const struct vio_device *dev)
+{
+	const struct vio_transport_ops *o = dev->t.ops;
+	const struct vio_port *port = reg.port;
+
+	return port->msi_attach && port->msi_detach && o->msix_count && o->msix_set &&
+	       o->msix_enable && o->msix_route;
+}
+
+/* Give the vectors back: MSI-X off first, so that no message arrives after. */
+static void msix_free(struct vio_device *dev)
+{
+	const struct vio_port *port = reg.port;
+
+	dev->t.ops->msix_enable(&dev->t, false);
+	for (unsigned v = 0; v < dev->nvectors; v++)
+		if (dev->vectors[v].handle >= 0)
+			port->msi_detach(port->ctx, dev->vectors[v].handle);
+	port->dma_free(port->ctx, dev->vectors, sizeof(*dev->vectors) * dev->nvectors);
+	dev->vectors = NULL;
+	dev->nvectors = 0;
+}
+
+/* The queues the device has: indices from 0 until one reads absent. */
+static unsigned count_queues(struct vio_device *dev)
+{
+	unsigned n = 0;
+
+	while (n < MSIX_MAX_QUEUES && dev->t.ops->queue_max(&dev->t, n) != 0)
+		n++;
+	return n;
+}
+
+/*
+ * Take nvec vectors from the platform for the device's nq queues: vector 0
+ * for configuration changes and one per queue (per_queue), or vector 1 for
+ * all queues (vector 0 for everything with nvec 1). Program the table,
+ * turn MSI-X on and route every queue, reading each route back. Any
+ * failure undoes it all.
+ */
+static int msix_try(struct vio_device *dev, unsigned nvec, unsigned nq, bool per_queue)
+{
+	const struct vio_port *port = reg.port;
+	struct vio_transport *t = &dev->t;
+	unsigned shared_vec = nvec > 1 ? 1 : 0;
+	int rc = 0;
+
+	dev->vectors = port->dma_alloc(port->ctx, sizeof(*dev->vectors) * nvec, sizeof(void *));
+	if (!dev->vectors)
+		return VIO_ENOMEM;
+	dev->nvectors = (uint16_t)nvec;
+	for (unsigned v = 0; v < nvec; v++) {
+		dev->vectors[v].dev = dev;
+		dev->vectors[v].handle = -1;
+		dev->vectors[v].what = v == 0 ? (nvec == 1 ? VEC_EVERYTHING : VIO_DEV_IRQ_CONFIG)
+				       : per_queue ? v - 1 : VEC_ALL_QUEUES;
+	}
+	for (unsigned v = 0; v < nvec && !rc; v++) {
+		uint64_t addr = 0;
+		uint32_t data = 0;
+		int h = port->msi_attach(port->ctx, vector_irq, &dev->vectors[v], &addr, &data);
+
+		if (h < 0) {
+			rc = h;
+			break;
+		}
+		dev->vectors[v].handle = h;
+		rc = t->ops->msix_set(t, v, addr, data);
+	}
+	if (!rc) {
+		t->ops->msix_enable(t, true);
+		rc = t->ops->msix_route(t, VIO_TRANSPORT_CONFIG, 0);
+	}
+	for (unsigned q = 0; q < nq && !rc; q++)
+		rc = t->ops->msix_route(t, q, (uint16_t)(per_queue ? q + 1 : shared_vec));
+	if (rc)
+		msix_free(dev);
+	return rc;
+}
+
+/*
+ * A vector per queue and one for the configuration if the table, the
+ * platform and the device allow it; else one shared vector for the
+ * queues; else VIO_ENOTSUP (the line, then).
+ */
+static int attach_msix(struct vio_device *dev)
+{
+	struct vio_transport *t = &dev->t;
+	unsigned n, nq;
+	int rc = VIO_ENOTSUP;
+
+	if (!has_msix(dev) || (n = t->ops->msix_count(t)) == 0)
+		return VIO_ENOTSUP;
+	nq = count_queues(dev);
+	if (nq + 1 <= n) {
+		rc = msix_try(dev, nq + 1, nq, true);
+		if (rc == 0) {
+			dev->irq_mode = VIO_IRQ_MODE_MSIX;
+			return 0;
+		}
+		vio_info("%s: MSI-X: no vector for each of %u queues (%s); sharing", dev->name, nq,
+			 vio_strerror(rc));
+	}
+	/* Two vectors (configuration, queues), or one for everything if that is all there is. */
+	rc = n > 1 ? msix_try(dev, 2, nq, false) : VIO_ENOSPC;
+	if (rc)
+		rc = msix_try(dev, 1, nq, false);
+	if (rc == 0) {
+		dev->irq_mode = VIO_IRQ_MODE_MSIX_SHARED;
+		return 0;
+	}
+	vio_info("%s: MSI-X not usable (%s); interrupt line %d", dev->name, vio_strerror(rc),
+		 dev->irq);
+	return rc;
+}
+
+/* Polled unless the build, the port and the transport allow interrupts. */
+static void choose_irq(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
 	int rc;
 
-	if (!CONFIG_VIO_COMPLETION_IRQ || dev->irq < 0 || !port->irq_attach || !reg.os)
-		return 0; /* polled */
+	if (!CONFIG_VIO_COMPLETION_IRQ || !reg.os)
+		return;
+	if (attach_msix(dev) == 0) {
+		dev->irq_attached = true;
+		return;
+	}
+	if (dev->irq < 0 || !port->irq_attach)
+		return;
 	rc = port->irq_attach(port->ctx, dev->irq, vio_dev_irq, dev);
 	if (rc) {
 		vio_warn("%s: interrupt %d not available (%s); polling", dev->name, dev->irq,
 			 vio_strerror(rc));
-		return 0;
+		return;
 	}
 	dev->irq_attached = true;
+	dev->irq_mode = VIO_IRQ_MODE_LINE;
+}
+
+static int attach_irq(struct vio_device *dev)
+{
+	choose_irq(dev);
+	if (dev->nvectors)
+		vio_info("%s: interrupts: %s, %u vector%s", dev->name, vio_dev_irq_mode_name(dev),
+			 dev->nvectors, dev->nvectors > 1 ? "s" : "");
+	else
+		vio_info("%s: interrupts: %s", dev->name, vio_dev_irq_mode_name(dev));
 	return 0;
 }
 

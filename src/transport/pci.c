@@ -151,6 +151,51 @@ static uint32_t virtio_id(const struct vio_pci_func *f, bool *transitional)
 	return 0;
 }
 
+/*
+ * PCI 3.0 6.8.2: the MSI-X capability, used only when its vector table and
+ * pending-bit array lie inside assigned memory BARs. Otherwise the device
+ * interrupts through INTx, as if it had no MSI-X. MSI-X starts off: the
+ * device core turns it on once it has vectors for it.
+ */
+static void find_msix(const struct vio_pci_func *f, struct pci_state *s)
+{
+	unsigned steps = 0, pos = cap_next(f, 0, PCI_CAP_ID_MSIX, &steps);
+	uint32_t table, pba, n;
+	const struct vio_pci_bar *tb, *pb;
+	uint16_t ctrl;
+
+	if (!pos)
+		return;
+	if (pos + PCI_MSIX_CAP_SIZE > PCI_CFG_SPACE_SIZE)
+		goto bad;
+	ctrl = cfg16(f, pos + PCI_MSIX_FLAGS);
+	table = cfg32(f, pos + PCI_MSIX_TABLE);
+	pba = cfg32(f, pos + PCI_MSIX_PBA);
+	n = (ctrl & PCI_MSIX_FLAGS_QSIZE) + 1u;
+	/* BIR 6 and 7 are reserved */
+	if ((table & PCI_MSIX_BIR_MASK) >= VIO_PCI_NUM_BARS ||
+	    (pba & PCI_MSIX_BIR_MASK) >= VIO_PCI_NUM_BARS)
+		goto bad;
+	tb = &f->bar[table & PCI_MSIX_BIR_MASK];
+	pb = &f->bar[pba & PCI_MSIX_BIR_MASK];
+	if (tb->size == 0 || tb->io || pb->size == 0 || pb->io)
+		goto bad;
+	table &= ~PCI_MSIX_BIR_MASK;
+	pba &= ~PCI_MSIX_BIR_MASK;
+	/* one 16-byte entry per vector, one pending bit per vector in 64-bit words */
+	if ((uint64_t)table + (uint64_t)n * PCI_MSIX_ENTRY_SIZE > tb->size ||
+	    (uint64_t)pba + (n + 63u) / 64u * 8u > pb->size)
+		goto bad;
+	s->msix_ctrl = f->cfg + pos + PCI_MSIX_FLAGS;
+	s->msix_table = tb->addr + table;
+	s->msix_n = (uint16_t)n;
+	vio_write16(s->msix_ctrl, (uint16_t)(ctrl & ~PCI_MSIX_FLAGS_ENABLE));
+	return;
+bad:
+	vio_warn("virtio-pci %02x:%02x.%x: MSI-X table or pending bits outside a memory BAR; "
+		 "using INTx", f->bus, f->dev, f->fn);
+}
+
 static struct pci_state *state_new(uint16_t nqueues)
 {
 	const struct vio_port *port = vio_port();
@@ -219,7 +264,8 @@ void vio_pci_region_write(const struct pci_region *r, unsigned off, unsigned wid
 	}
 }
 
-static int setup_modern(struct vio_transport *t, const struct found *c)
+static int setup_modern(struct vio_transport *t, const struct vio_pci_func *f,
+			const struct found *c)
 {
 	uint16_t nq = vio_read16(c->common.addr + VIRTIO_PCI_COMMON_NUMQ);
 	struct pci_state *s;
@@ -236,6 +282,7 @@ static int setup_modern(struct vio_transport *t, const struct found *c)
 	if (c->has_device)
 		s->device = c->device;
 	s->notify_mult = c->mult;
+	find_msix(f, s);
 	t->priv = s;
 	t->ops = &vio_pci_modern_ops;
 	t->base = c->common.addr;
@@ -244,7 +291,8 @@ static int setup_modern(struct vio_transport *t, const struct found *c)
 	return 0;
 }
 
-static int setup_legacy(struct vio_transport *t, const struct vio_pci_bar *b)
+static int setup_legacy(struct vio_transport *t, const struct vio_pci_func *f,
+			const struct vio_pci_bar *b)
 {
 	struct pci_state *s = state_new(0);
 
@@ -257,6 +305,9 @@ static int setup_legacy(struct vio_transport *t, const struct vio_pci_bar *b)
 	s->device.addr = b->addr + VIRTIO_PCI_LEGACY_CONFIG;
 	s->device.len = (uint32_t)(b->size > UINT32_MAX ? UINT32_MAX : b->size) -
 			VIRTIO_PCI_LEGACY_CONFIG;
+	/* 4.1.4.8: the two vector registers need a BAR that reaches offset 24 */
+	if (b->size >= VIRTIO_PCI_LEGACY_CONFIG_MSIX)
+		find_msix(f, s);
 	t->priv = s;
 	t->ops = &vio_pci_legacy_ops;
 	t->base = b->addr;
@@ -290,9 +341,9 @@ int vio_pci_identify(struct vio_transport *t, const struct vio_pci_func *f)
 	bar0 = &f->bar[0];
 	legacy_ok = transitional && bar0->io && bar0->size >= VIRTIO_PCI_LEGACY_CONFIG;
 	if (modern_ok && !(CONFIG_VIO_IFACE_LEGACY && legacy_ok))
-		return setup_modern(t, &c);
+		return setup_modern(t, f, &c);
 	if (legacy_ok)
-		return setup_legacy(t, bar0);
+		return setup_legacy(t, f, bar0);
 	/* Neither interface is usable: the device enters the table refused. */
 	t->unsupported = true;
 	t->version = 0;

@@ -121,6 +121,24 @@ static uint32_t legacy_ack_irq(struct vio_transport *t)
 	       (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG);
 }
 
+static int legacy_msix_route(struct vio_transport *t, unsigned index, uint16_t vec)
+{
+	uintptr_t r = reg(t, VIRTIO_MSI_LEGACY_CONFIG_VECTOR);
+
+	/* 4.1.4.8: the vector registers exist only while MSI-X is enabled */
+	if (!((struct pci_state *)t->priv)->msix_on)
+		return VIO_ENOTSUP;
+	if (index != VIO_TRANSPORT_CONFIG) {
+		if (index > UINT16_MAX)
+			return VIO_ENODEV;
+		vio_write16(reg(t, VIRTIO_PCI_LEGACY_QUEUE_SEL), (uint16_t)index);
+		r = reg(t, VIRTIO_MSI_LEGACY_QUEUE_VECTOR);
+	}
+	/* 4.1.5.1.2: a vector the device cannot use reads back as NO_VECTOR */
+	vio_write16(r, vec);
+	return vio_read16(r) == vec ? 0 : VIO_ENOTSUP;
+}
+
 const struct vio_transport_ops vio_pci_legacy_ops = {
 	.name = "virtio-pci",
 	.reset = legacy_reset,
@@ -137,5 +155,9 @@ const struct vio_transport_ops vio_pci_legacy_ops = {
 	.queue_disable = legacy_queue_disable,
 	.notify = legacy_notify,
 	.ack_irq = legacy_ack_irq,
+	.msix_count = vio_pci_msix_count,
+	.msix_set = vio_pci_msix_set,
+	.msix_enable = vio_pci_msix_enable,
+	.msix_route = legacy_msix_route,
 	.release = vio_pci_release,
 };

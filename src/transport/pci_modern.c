@@ -138,8 +138,9 @@ static int modern_queue_enable(struct vio_transport *t, unsigned index, uint32_t
 		return VIO_EPROTO;
 	}
 	s->qnotify[index] = s->notify.addr + (uintptr_t)off;
-	/* No MSI-X vectors are used: the interrupt is INTx through the ISR (4.1.5.1.2). */
-	vio_write16(common(t, VIRTIO_PCI_COMMON_Q_MSIX), VIRTIO_MSI_NO_VECTOR);
+	/* Without MSI-X the interrupt is INTx through the ISR (4.1.5.1.2); with it msix_route chose. */
+	if (!s->msix_on)
+		vio_write16(common(t, VIRTIO_PCI_COMMON_Q_MSIX), VIRTIO_MSI_NO_VECTOR);
 	vio_write16(common(t, VIRTIO_PCI_COMMON_Q_SIZE), (uint16_t)size);
 	write64(t, VIRTIO_PCI_COMMON_Q_DESCLO, a->desc);
 	write64(t, VIRTIO_PCI_COMMON_Q_AVAILLO, a->avail);
@@ -189,6 +190,20 @@ static uint32_t modern_ack_irq(struct vio_transport *t)
 	return vio_read8(st(t)->isr.addr) & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG);
 }
 
+static int modern_msix_route(struct vio_transport *t, unsigned index, uint16_t vec)
+{
+	uintptr_t reg = common(t, VIRTIO_PCI_COMMON_MSIX);
+
+	if (index != VIO_TRANSPORT_CONFIG) {
+		if (!select_queue(t, index))
+			return VIO_ENODEV;
+		reg = common(t, VIRTIO_PCI_COMMON_Q_MSIX);
+	}
+	/* 4.1.5.1.2: a vector the device cannot use reads back as NO_VECTOR */
+	vio_write16(reg, vec);
+	return vio_read16(reg) == vec ? 0 : VIO_ENOTSUP;
+}
+
 const struct vio_transport_ops vio_pci_modern_ops = {
 	.name = "virtio-pci",
 	.reset = modern_reset,
@@ -205,5 +220,9 @@ const struct vio_transport_ops vio_pci_modern_ops = {
 	.queue_disable = modern_queue_disable,
 	.notify = modern_notify,
 	.ack_irq = modern_ack_irq,
+	.msix_count = vio_pci_msix_count,
+	.msix_set = vio_pci_msix_set,
+	.msix_enable = vio_pci_msix_enable,
+	.msix_route = modern_msix_route,
 	.release = vio_pci_release,
 };

@@ -7,6 +7,7 @@
 #ifndef VIO_TRANSPORT_PCI_PRIV_H
 #define VIO_TRANSPORT_PCI_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ struct pci_state {
 	uintptr_t io;             /* legacy: the I/O BAR's registers */
 	uint32_t notify_mult;     /* modern: notify_off_multiplier */
 	uint64_t features;        /* what set_features wrote (RING_RESET decides queue_disable) */
+	uintptr_t msix_ctrl;      /* MSI-X Message Control in config space (0: no usable MSI-X) */
+	uintptr_t msix_table;     /* the vector table, checked to lie inside its BAR */
+	uint16_t msix_n;          /* its entries */
+	bool msix_on;             /* MSI-X enabled: no ISR, no INTx, legacy config at 24 */
 	uint16_t nqueues;         /* queues with a slot in qnotify */
 	uintptr_t qnotify[];      /* modern: each enabled queue's notification address */
 };
@@ -47,6 +52,10 @@ int vio_pci_reset_status(uintptr_t addr, const struct vio_port *port, uint64_t t
 /* One access of width 1, 2 or 4 inside region r; outside it reads 0 and writes nothing. */
 uint32_t vio_pci_region_read(const struct pci_region *r, unsigned off, unsigned width);
 void vio_pci_region_write(const struct pci_region *r, unsigned off, unsigned width, uint32_t v);
+/* MSI-X (PCI 3.0 6.8.2), the same for both register sets: the transport's msix_* ops. */
+unsigned vio_pci_msix_count(struct vio_transport *t);
+int vio_pci_msix_set(struct vio_transport *t, unsigned entry, uint64_t addr, uint32_t data);
+void vio_pci_msix_enable(struct vio_transport *t, bool on);
 /* The transport's release op: free the state. */
 void vio_pci_release(struct vio_transport *t);
 

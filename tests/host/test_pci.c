@@ -7,7 +7,9 @@
  * than any window, bridges nested past the limit or past the bus range,
  * more functions than the table, capability lists that loop or point
  * outside config space, capabilities outside their BAR, and a notification
- * offset outside the notify area.
+ * offset outside the notify area. MSI-X: a vector per queue, the fallbacks
+ * when the device refuses a vector or the port runs out (shared, then
+ * INTx), and tables that lie about where they are or how large.
  */
 #include <string.h>
 
@@ -489,6 +491,205 @@ static void test_legacy(void)
 	CHECK(v->qpfn[0] != 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* MSI-X */
+
+/* An rng with numq queues and an n-vector MSI-X table, added with its driver. */
+static void msix_rng(struct pcim_func **fp, bool legacy, uint16_t numq, unsigned n)
+{
+	struct pcim_func *f;
+
+	/* A case may try several: each starts from nothing, as a case does. */
+	sim_reset_all();
+	sim_port_reset();
+	setup();
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
+	f = legacy ? pcim_add_virtio_legacy(1, VIRTIO_ID_RNG, numq)
+		   : pcim_add_virtio(1, VIRTIO_ID_RNG, numq);
+	f->vio->devcfg[0] = 0x5a;
+	pcim_add_msix(f, 0x80, n, 0, PCIM_MSIX_BAR, 0x800, PCIM_MSIX_BAR);
+	*fp = f;
+}
+
+static struct vio_device *msix_add(void)
+{
+	struct vio_device *dev = NULL;
+
+	CHECK_EQ(scan(), 0);
+	CHECK_EQ(vio_pci_add(&tab[0], 264, &dev), 0);
+	CHECK(dev != NULL);
+	return dev;
+}
+
+/* Table entry v holds the port's message for MSI n, unmasked. */
+static void check_entry(const struct pcim_func *f, unsigned v, unsigned n)
+{
+	CHECK_EQ(f->msix_table[v][0], SIM_MSI_ADDR);
+	CHECK_EQ(f->msix_table[v][1], 0);
+	CHECK_EQ(f->msix_table[v][2], SIM_MSI_BASE + n);
+	CHECK_EQ(f->msix_table[v][3], 0);
+}
+
+static void test_msix_per_queue(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev;
+
+	msix_rng(&f, false, 2, 3);
+	dev = msix_add();
+	if (!dev)
+		return;
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_MSIX);
+	CHECK_STR(vio_dev_irq_mode_name(dev), "msix");
+	CHECK_EQ(dev->nvectors, 3);
+	CHECK(pcim_msix_enabled(f));
+	/* vector 0: configuration; 1 + N: queue N, each read back as written */
+	CHECK_EQ(f->vio->config_vector, 0);
+	CHECK_EQ(f->vio->qvector[0], 1);
+	CHECK_EQ(f->vio->qvector[1], 2);
+	for (unsigned v = 0; v < 3; v++)
+		check_entry(f, v, v);
+	/* No INTx line: the vectors say it all. */
+	CHECK(!sim_irq_attached(IRQ_BASE + 1));
+	/* Each vector is taken as itself, without an ISR read. */
+	f->vio->isr = VIRTIO_PCI_ISR_CONFIG;
+	sim_irq_line(SIM_MSI_BASE + 1);
+	CHECK_EQ(dev->irq_count, 1);
+	CHECK_EQ(f->vio->isr, VIRTIO_PCI_ISR_CONFIG);
+	CHECK_EQ(f->vio->bad_accesses, 0);
+}
+
+static void test_msix_refused(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev;
+
+	/* 4.1.5.1.2: vector 2 reads back NO_VECTOR: one shared vector for the queues. */
+	msix_rng(&f, false, 2, 3);
+	f->vio->msix_accept = 2;
+	dev = msix_add();
+	if (dev) {
+		CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_MSIX_SHARED);
+		CHECK_EQ(dev->nvectors, 2);
+	}
+	CHECK_EQ(f->vio->config_vector, 0);
+	CHECK_EQ(f->vio->qvector[0], 1);
+	CHECK_EQ(f->vio->qvector[1], 1);
+	CHECK(!sim_irq_attached(SIM_MSI_BASE + 2)); /* the per-queue try gave it back */
+	CHECK(f->msix_table[2][3] & PCI_MSIX_ENTRY_CTRL_MASK);
+
+	/* Every vector refused: INTx, MSI-X off, no MSI kept. */
+	msix_rng(&f, false, 1, 2);
+	f->vio->msix_accept = 0;
+	dev = msix_add();
+	if (dev) {
+		CHECK_EQ(dev->state, VIO_DEV_READY);
+		CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_LINE);
+		CHECK_EQ(dev->nvectors, 0);
+	}
+	CHECK(!pcim_msix_enabled(f));
+	CHECK(sim_irq_attached(IRQ_BASE + 1));
+	for (unsigned i = 0; i < SIM_MSI_MAX; i++)
+		CHECK(!sim_irq_attached(SIM_MSI_BASE + (int)i));
+	CHECK_EQ(f->vio->qvector[0], VIRTIO_MSI_NO_VECTOR);
+}
+
+static void test_msix_few_vectors(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev;
+
+	/* The port has one MSI left: everything on it, config told by the ISR. */
+	msix_rng(&f, false, 1, 4);
+	sim_msi_limit = 1;
+	dev = msix_add();
+	if (!dev)
+		return;
+	CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_MSIX_SHARED);
+	CHECK_EQ(dev->nvectors, 1);
+	CHECK_EQ(f->vio->config_vector, 0);
+	CHECK_EQ(f->vio->qvector[0], 0);
+	f->vio->isr = VIRTIO_PCI_ISR_CONFIG;
+	sim_irq_line(SIM_MSI_BASE);
+	CHECK_EQ(f->vio->isr, 0); /* read, to tell a configuration change */
+	CHECK_EQ(dev->irq_count, 1);
+
+	/* A one-entry table: the same. */
+	msix_rng(&f, false, 2, 1);
+	dev = msix_add();
+	if (dev) {
+		CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_MSIX_SHARED);
+		CHECK_EQ(dev->nvectors, 1);
+	}
+	CHECK_EQ(f->vio->qvector[1], 0);
+
+	/* None at all: INTx. */
+	msix_rng(&f, false, 1, 2);
+	sim_msi_limit = 0;
+	dev = msix_add();
+	if (dev)
+		CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_LINE);
+	CHECK(!pcim_msix_enabled(f));
+}
+
+static void test_msix_bad_table(void)
+{
+	static const struct {
+		unsigned n;
+		uint32_t table, pba;
+		unsigned bir_table, bir_pba;
+	} bad[] = {
+		{ 2, 0xff0, 0x800, PCIM_MSIX_BAR, PCIM_MSIX_BAR },   /* table past the BAR's end */
+		{ 2, 0, 0x1000, PCIM_MSIX_BAR, PCIM_MSIX_BAR },      /* pending bits past it */
+		{ 2048, 0, 0x800, PCIM_MSIX_BAR, PCIM_MSIX_BAR },    /* 32 KiB of table in 4 KiB */
+		{ 2, 0, 0x800, 6, PCIM_MSIX_BAR },                   /* reserved BIR */
+		{ 2, 0, 0x800, PCIM_MSIX_BAR, 7 },
+		{ 2, 0, 0x800, 2, PCIM_MSIX_BAR },                   /* a BAR the function lacks */
+		{ 2, 0, 0x800, PCIM_MSIX_BAR, PCIM_VIO_BAR + 1 },    /* the upper half of a 64-bit BAR */
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pcim_func *f;
+		struct vio_device *dev;
+
+		sim_reset_all();
+		sim_port_reset();
+		setup();
+		CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
+		f = pcim_add_virtio(1, VIRTIO_ID_RNG, 1);
+		pcim_add_msix(f, 0x80, bad[i].n, bad[i].table, bad[i].bir_table, bad[i].pba,
+			      bad[i].bir_pba);
+		dev = msix_add();
+		if (dev) {
+			CHECK_EQ(dev->state, VIO_DEV_READY);
+			CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_LINE);
+		}
+		CHECK(!pcim_msix_enabled(f));
+		CHECK_EQ(f->msix_table[0][2], 0); /* never written */
+		CHECK(sim_log_contains("MSI-X table or pending bits outside a memory BAR"));
+	}
+}
+
+static void test_msix_legacy(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev;
+	uint64_t v = 0;
+
+	/* 4.1.4.8: the vectors at 20 and 22, the configuration moves to 24. */
+	msix_rng(&f, true, 1, 2);
+	dev = msix_add();
+	if (!dev)
+		return;
+	CHECK_EQ(vio_dev_irq_mode(dev), VIO_IRQ_MODE_MSIX);
+	CHECK_EQ(f->vio->config_vector, 0);
+	CHECK_EQ(f->vio->qvector[0], 1);
+	CHECK_EQ(vio_dev_config_read(dev, 0, 1, &v), 0);
+	CHECK_EQ(v, 0x5a);
+	CHECK_EQ(f->vio->bad_accesses, 0);
+}
+
 int main(void)
 {
 	RUN(test_tree);
@@ -502,5 +703,10 @@ int main(void)
 	RUN(test_cap_outside);
 	RUN(test_notify_offset_outside);
 	RUN(test_legacy);
+	RUN(test_msix_per_queue);
+	RUN(test_msix_refused);
+	RUN(test_msix_few_vectors);
+	RUN(test_msix_bad_table);
+	RUN(test_msix_legacy);
 	return test_report();
 }

@@ -5,6 +5,8 @@
   run_test.py --arch riscv64|aarch64 --virtio legacy|modern --devices LIST
               [--boot-suffix .elf|.bin] [--config vio_config.h]
               [--expect-state [KIND=]STATE]... [--expect-log REGEX]...
+              [--pci-vectors [ID=]N]... [--expect-irq ID=MODE]...
+              [--machine-opts PROPS]
               [--shell | --typeahead | --shell-console] [--keys]
               [--timeout SECONDS] FIRMWARE.elf
 
@@ -41,6 +43,12 @@ QMP `cont` starts the guest), then check that the shell ran exactly that
 command and that poweroff exits with status 0.
 
 --expect-log: a regular expression the console must match (repeatable).
+
+--pci-vectors [ID=]N: with --transport pci, give device ID (or every
+device) N MSI-X vectors (QEMU's `vectors`; 0: INTx only). --expect-irq
+ID=MODE: the test firmware's `IRQ slot=N mode=M ...` line of device ID
+must show MODE (polled, line, msix-shared, msix), and an rng in an
+interrupt mode must have taken interrupts (its reads wait for them).
 The whole console log is printed, then what failed.
 """
 import argparse
@@ -358,6 +366,26 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
             fails.check(re.search(rf"\b{f.get('name')}: {what}", con.log()) is not None,
                         f"slot {slot}: no '{f.get('name')}: {what}' message on the console")
 
+    # IRQ slot=N mode=M vectors=V count=C: the interrupt mode each device got.
+    irqs = {}
+    for ln in lines:
+        if ln.startswith("IRQ "):
+            f = dict(kv.split("=", 1) for kv in ln.split()[1:] if "=" in kv)
+            irqs[int(f.get("slot", "-1"))] = f
+    by_id = {d.id: d for d in cmd.devices}
+    for item in args.expect_irq:
+        dev_id, _, mode = item.partition("=")
+        d = by_id.get(dev_id)
+        if not fails.check(d is not None, f"--expect-irq {item}: no device {dev_id}"):
+            continue
+        f = irqs.get(d.slot, {})
+        fails.check(f.get("mode") == mode,
+                    f"{dev_id} (slot {d.slot}): interrupt mode {f.get('mode')}, want {mode}")
+        # Every rng was read with a wait: in an interrupt mode, interrupts came.
+        if d.kind == "rng" and mode != "polled":
+            fails.check(int(f.get("count", "0")) > 0,
+                        f"{dev_id} (slot {d.slot}): no interrupt taken in mode {mode}")
+
     # RNG <index> <hex>: index is the guest's rngN; the DEV line names its slot.
     by_name = {f.get("name"): slot for slot, f in devs.items()}
     seen = set()
@@ -374,6 +402,14 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
     for slot, f in devs.items():
         if f.get("type") == "rng" and f.get("state") == "ready":
             fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
+
+
+def check_irq_mode(fails, log, kind, mode):
+    """The library's `NAME: interrupts: MODE` line of every KIND device in log shows mode."""
+    got = re.findall(rf"\b({kind}\d+): interrupts: ([\w-]+)", log)
+    if fails.check(got, f"no '{kind}N: interrupts:' line in the log"):
+        for name, m in got:
+            fails.check(m == mode, f"{name}: interrupt mode {m}, want {mode}")
 
 
 def check_list_device(out, args, cmd, fails, config):
@@ -599,6 +635,13 @@ def main():
     p.add_argument("--expect-state", action="append", default=[], metavar="[KIND=]STATE",
                    help="ready, nodriver, refused or failed (default: what --config implies)")
     p.add_argument("--expect-log", action="append", default=[])
+    p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
+                   help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
+    p.add_argument("--expect-irq", action="append", default=[], metavar="ID=MODE",
+                   help="device ID (rng0, blk0, ...) interrupts in MODE: polled, line, "
+                        "msix-shared or msix (the firmware's IRQ lines)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--shell", action="store_true")
     mode.add_argument("--typeahead", action="store_true",
@@ -638,6 +681,8 @@ def main():
                                  boot_suffix=args.boot_suffix, interactive=False,
                                  transport=args.transport,
                                  pci_transitional=args.pci_transitional,
+                                 pci_vectors=qemu.parse_pci_vectors(args.pci_vectors),
+                                 machine_opts=args.machine_opts,
                                  rng_files=rng_files, qemu=args.qemu,
                                  console_sockets=[sock_path] if args.shell_console else [],
                                  console_wait=args.shell_console, ring=args.ring)

@@ -219,7 +219,9 @@ class Case:
                                       self.args.virtio, devices, list(extra),
                                       boot_suffix=self.args.boot_suffix, interactive=False,
                                       transport=self.args.transport,
-                                      blks=blks, qemu=self.args.qemu, ring=self.args.ring)
+                                      blks=blks, qemu=self.args.qemu, ring=self.args.ring,
+                                      pci_vectors=qemu.parse_pci_vectors(self.args.pci_vectors),
+                                      machine_opts=self.args.machine_opts)
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
         print("$ " + " ".join(self.cmd.argv))
@@ -768,6 +770,12 @@ def main():
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("--keep", action="store_true", help="keep the images and traces")
+    p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
+                   help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
+    p.add_argument("--expect-irq", default=None, metavar="MODE",
+                   help="every blk device's interrupt mode (polled, line, msix-shared, msix)")
     p.add_argument("firmware")
     args = p.parse_args()
 
@@ -775,6 +783,9 @@ def main():
     c = Case(args, tmp)
     try:
         CASES[args.case](c)
+        if args.expect_irq:
+            for log, _ in c.logs:
+                run_test.check_irq_mode(c.fails, log, "blk", args.expect_irq)
     except qemu.QemuError as e:
         c.fails.append(str(e))
     finally:

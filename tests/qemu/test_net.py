@@ -645,7 +645,7 @@ def case_raw(args, fails):
                              transport=args.transport,
                              net_backends=[qemu.check_netdev(netdev)],
                              props={"net0": args.props} if args.props else None, qemu=args.qemu,
-                             ring=args.ring)
+                             ring=args.ring, machine_opts=args.machine_opts)
     print("$ " + " ".join(cmd.argv))
     sys.stdout.flush()
     proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -1453,6 +1453,11 @@ def main():
     p.add_argument("--frames", type=int, default=1000,
                    help="mq: frames each way on each pair; csum: frames each way")
     p.add_argument("--qemu", default=None)
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="raw: machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
+    p.add_argument("--expect-irq", default=None, metavar="MODE",
+                   help="the net device's interrupt mode (polled, line, msix-shared, msix); "
+                        "--props vectors=N sets a PCI device's MSI-X vectors")
     p.add_argument("firmware")
     args = p.parse_args()
     args.expect = dict(e.split("=", 1) for e in args.expect)
@@ -1466,6 +1471,8 @@ def main():
         return SKIP
     if args.ring == "packed":
         fails.extend(qemu.ring_problems(log, args.ring))
+    if args.expect_irq:
+        run_test.check_irq_mode(fails, log, "net", args.expect_irq)
     print("---- console " + "-" * 60)
     print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
     print("-" * 73)

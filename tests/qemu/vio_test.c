@@ -336,6 +336,21 @@ static void check_rngs(void)
 }
 #endif
 
+/*
+ * How each device interrupted, and how often: the runner checks the mode
+ * it asked QEMU for (--expect-irq) and that interrupts really came.
+ */
+static void print_irqs(void)
+{
+	for (unsigned i = 0; i < vio_dev_count(); i++) {
+		const struct vio_device *dev = vio_dev_at(i);
+
+		printf("IRQ slot=%d mode=%s vectors=%u count=%u\n", dev->slot,
+		       vio_dev_irq_mode_name(dev), (unsigned)dev->nvectors,
+		       (unsigned)__atomic_load_n(&dev->irq_count, __ATOMIC_RELAXED));
+	}
+}
+
 int main(void)
 {
 	int added;
@@ -348,5 +363,6 @@ int main(void)
 #if CONFIG_VIO_DRIVER_RNG
 	check_rngs();
 #endif
+	print_irqs();
 	report_finish();
 }

@@ -113,6 +113,9 @@ static bool writable(const struct pcim_func *f, unsigned off)
 
 	if (off == PCI_COMMAND || off == PCI_COMMAND + 1 || off == PCI_INTERRUPT_LINE)
 		return true;
+	/* MSI-X Message Control: enable and function mask (the top byte) */
+	if (f->vio && f->vio->msix_ctrl && off == (unsigned)(f->vio->msix_ctrl - f->cfg) + 1)
+		return true;
 	if (bridge && off >= PCI_PRIMARY_BUS && off < PCI_CAPABILITY_LIST)
 		return off != PCI_IO_BASE + 2 && off != PCI_IO_BASE + 3; /* secondary status */
 	if (bridge && (off == PCI_BRIDGE_CONTROL || off == PCI_BRIDGE_CONTROL + 1))
@@ -179,6 +182,17 @@ static void ecam_write(void *ctx, uintptr_t off, uint32_t v, unsigned width)
 /* ------------------------------------------------------------------ */
 /* The virtio registers behind the BARs */
 
+/* 4.1.5.1.2: a vector the device cannot take reads back as NO_VECTOR. */
+static uint16_t take_vector(const struct pcim_virtio *v, uint32_t val)
+{
+	return val < v->msix_accept ? (uint16_t)val : VIRTIO_MSI_NO_VECTOR;
+}
+
+static bool msix_on(const struct pcim_virtio *v)
+{
+	return v->msix_ctrl && (v->msix_ctrl[1] & (PCI_MSIX_FLAGS_ENABLE >> 8));
+}
+
 static uint32_t common_read(struct pcim_virtio *v, unsigned off)
 {
 	unsigned q = v->qsel;
@@ -233,7 +247,7 @@ static void common_write(struct pcim_virtio *v, unsigned off, uint32_t val)
 		if (v->gfsel < 2)
 			set64(&v->driver_features, v->gfsel, val);
 		break;
-	case VIRTIO_PCI_COMMON_MSIX: v->config_vector = (uint16_t)val; break;
+	case VIRTIO_PCI_COMMON_MSIX: v->config_vector = take_vector(v, val); break;
 	case VIRTIO_PCI_COMMON_STATUS:
 		if (val == 0)
 			device_reset(v);
@@ -249,7 +263,7 @@ static void common_write(struct pcim_virtio *v, unsigned off, uint32_t val)
 		if (off == VIRTIO_PCI_COMMON_Q_SIZE)
 			v->qsize[q] = (uint16_t)val;
 		else if (off == VIRTIO_PCI_COMMON_Q_MSIX)
-			v->qvector[q] = (uint16_t)val;
+			v->qvector[q] = take_vector(v, val);
 		else if (off == VIRTIO_PCI_COMMON_Q_ENABLE)
 			v->qenable[q] = (uint16_t)val;
 		else if (off == VIRTIO_PCI_COMMON_Q_RESET && val == 1)
@@ -307,6 +321,7 @@ static uint32_t legacy_read(struct pcim_virtio *v, uint64_t off, unsigned width)
 	unsigned q = v->qsel;
 	bool qok = q < PCIM_MAX_QUEUES && q < v->numq;
 	uint32_t r;
+	unsigned cfg;
 
 	switch (off) {
 	case VIRTIO_PCI_LEGACY_HOST_FEATURES: return (uint32_t)v->features;
@@ -320,11 +335,16 @@ static uint32_t legacy_read(struct pcim_virtio *v, uint64_t off, unsigned width)
 		v->isr = 0;
 		return r;
 	default:
-		if (off >= VIRTIO_PCI_LEGACY_CONFIG &&
-		    off - VIRTIO_PCI_LEGACY_CONFIG + width <= 12) {
+		/* 4.1.4.8: with MSI-X on, two vector registers, then the configuration at 24 */
+		if (msix_on(v) && off == VIRTIO_MSI_LEGACY_CONFIG_VECTOR)
+			return v->config_vector;
+		if (msix_on(v) && off == VIRTIO_MSI_LEGACY_QUEUE_VECTOR)
+			return qok ? v->qvector[q] : VIRTIO_MSI_NO_VECTOR;
+		cfg = msix_on(v) ? VIRTIO_PCI_LEGACY_CONFIG_MSIX : VIRTIO_PCI_LEGACY_CONFIG;
+		if (off >= cfg && off - cfg + width <= 12) {
 			r = 0;
 			for (unsigned i = 0; i < width; i++)
-				r |= (uint32_t)v->devcfg[off - VIRTIO_PCI_LEGACY_CONFIG + i] << (8 * i);
+				r |= (uint32_t)v->devcfg[off - cfg + i] << (8 * i);
 			return r;
 		}
 		v->bad_accesses++;
@@ -353,7 +373,16 @@ static void legacy_write(struct pcim_virtio *v, uint64_t off, uint32_t val)
 		else
 			v->status = (uint8_t)val;
 		break;
-	default: v->bad_accesses++; break;
+	default:
+		if (msix_on(v) && off == VIRTIO_MSI_LEGACY_CONFIG_VECTOR) {
+			v->config_vector = take_vector(v, val);
+		} else if (msix_on(v) && off == VIRTIO_MSI_LEGACY_QUEUE_VECTOR) {
+			if (q < PCIM_MAX_QUEUES && q < v->numq)
+				v->qvector[q] = take_vector(v, val);
+		} else {
+			v->bad_accesses++;
+		}
+		break;
 	}
 }
 
@@ -386,35 +415,57 @@ static struct pcim_func *bar_owner(uint64_t a, bool io, unsigned *bar, uint64_t 
  * address, 0 for I/O space), or NULL (reported) when no BAR decodes it.
  */
 static struct pcim_virtio *window_target(void *ctx, uintptr_t off, const char *what,
-					 unsigned width, uint64_t *boff)
+					 unsigned width, uint64_t *boff, uint32_t **msix)
 {
 	uint64_t pci = (uint64_t)(uintptr_t)ctx + off;
 	unsigned bar;
 	struct pcim_func *f = bar_owner(pci, ctx == NULL, &bar, boff);
 
-	if (!f)
+	*msix = NULL;
+	if (!f) {
 		sim_error("pci: %s%u of %#llx: no BAR there", what, width * 8,
 			  (unsigned long long)pci);
-	return f ? f->vio : NULL;
+		return NULL;
+	}
+	if (bar == PCIM_MSIX_BAR && f->vio->msix_ctrl) {
+		/* the MSI-X table: 32-bit accesses to its entries only */
+		if (width != 4 || (*boff & 3) || *boff >= sizeof(f->msix_table)) {
+			f->vio->bad_accesses++;
+			*msix = &f->msix_table[0][0]; /* a harmless target; counted */
+			*boff = (uint64_t)-1;
+		} else {
+			*msix = &f->msix_table[*boff / 16][(*boff % 16) / 4];
+		}
+	}
+	return f->vio;
 }
 
 static uint32_t window_read(void *ctx, uintptr_t off, unsigned width)
 {
 	uint64_t boff;
-	struct pcim_virtio *v = window_target(ctx, off, "read", width, &boff);
+	uint32_t *msix;
+	struct pcim_virtio *v = window_target(ctx, off, "read", width, &boff, &msix);
 
 	if (!v)
 		return 0xffffffffu;
+	if (msix)
+		return boff == (uint64_t)-1 ? 0 : *msix;
 	return v->legacy ? legacy_read(v, boff, width) : modern_read(v, boff, width);
 }
 
 static void window_write(void *ctx, uintptr_t off, uint32_t val, unsigned width)
 {
 	uint64_t boff;
-	struct pcim_virtio *v = window_target(ctx, off, "write", width, &boff);
+	uint32_t *msix;
+	struct pcim_virtio *v = window_target(ctx, off, "write", width, &boff, &msix);
 
 	if (!v)
 		return;
+	if (msix) {
+		if (boff != (uint64_t)-1)
+			*msix = val;
+		return;
+	}
 	if (v->legacy)
 		legacy_write(v, boff, val);
 	else
@@ -545,4 +596,23 @@ struct pcim_func *pcim_add_virtio_legacy(uint8_t dev, uint32_t virtio_id, uint16
 	f->vio->legacy = true;
 	virtio_queues(f->vio, numq);
 	return f;
+}
+
+void pcim_add_msix(struct pcim_func *f, uint8_t pos, unsigned n, uint32_t table_off,
+		   unsigned bir_table, uint32_t pba_off, unsigned bir_pba)
+{
+	pcim_add_cap(f, pos, PCI_CAP_ID_MSIX, 0);
+	pcim_put16(f, pos + PCI_MSIX_FLAGS, (uint16_t)((n - 1) & PCI_MSIX_FLAGS_QSIZE));
+	pcim_put32(f, pos + PCI_MSIX_TABLE, table_off | bir_table);
+	pcim_put32(f, pos + PCI_MSIX_PBA, pba_off | bir_pba);
+	pcim_set_bar(f, PCIM_MSIX_BAR, PCIM_MSIX_BAR_SIZE, false, false, false);
+	for (unsigned i = 0; i < PCIM_MSIX_MAX; i++)
+		f->msix_table[i][3] = PCI_MSIX_ENTRY_CTRL_MASK; /* masked after reset */
+	f->vio->msix_ctrl = &f->cfg[pos + PCI_MSIX_FLAGS];
+	f->vio->msix_accept = (uint16_t)n;
+}
+
+bool pcim_msix_enabled(const struct pcim_func *f)
+{
+	return f->vio && msix_on(f->vio);
 }

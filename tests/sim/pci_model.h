@@ -35,6 +35,11 @@
 #define PCIM_NOTIFY_OFF 0x3000u
 #define PCIM_NOTIFY_LEN 0x1000u
 
+/* The MSI-X table the model can have (pcim_add_msix), in a BAR of its own. */
+#define PCIM_MSIX_MAX 16
+#define PCIM_MSIX_BAR 1
+#define PCIM_MSIX_BAR_SIZE 0x1000u
+
 struct pcim_bar {
 	uint64_t size;     /* power of two, 0: the function has no such BAR */
 	bool io, is64, pref;
@@ -55,6 +60,13 @@ struct pcim_virtio {
 	uint32_t qpfn[PCIM_MAX_QUEUES];
 	uint64_t qdesc[PCIM_MAX_QUEUES], qavail[PCIM_MAX_QUEUES], qused[PCIM_MAX_QUEUES];
 	uint16_t config_vector;
+	/*
+	 * MSI-X: vectors below msix_accept are taken, others read back as
+	 * NO_VECTOR (4.1.5.1.2); msix_ctrl points at Message Control in the
+	 * function's config space (NULL: no MSI-X).
+	 */
+	uint16_t msix_accept;
+	const uint8_t *msix_ctrl;
 	uint8_t devcfg[64];
 	uint32_t notify_mult;
 	unsigned notifies;         /* notifications written */
@@ -73,6 +85,7 @@ struct pcim_func {
 	struct pcim_virtio *vio; /* NULL: not a virtio device */
 	struct pcim_virtio vio_state;
 	unsigned cfg_reads;
+	uint32_t msix_table[PCIM_MSIX_MAX][4]; /* address lo, hi, data, vector control */
 };
 
 /* Forget every function and map the ECAM and the windows (after sim_reset_all). */
@@ -88,6 +101,16 @@ void pcim_add_cap(struct pcim_func *f, uint8_t pos, uint8_t id, uint8_t len);
 struct pcim_func *pcim_add_virtio(uint8_t dev, uint32_t virtio_id, uint16_t numq);
 /* A transitional device with the legacy interface only: I/O BAR0 of 32 bytes. */
 struct pcim_func *pcim_add_virtio_legacy(uint8_t dev, uint32_t virtio_id, uint16_t numq);
+/*
+ * An MSI-X capability at pos with n vectors (at most PCIM_MSIX_MAX), its
+ * table at table_off and pending bits at pba_off of BAR PCIM_MSIX_BAR
+ * (made a 4 KiB memory BAR); bir_table / bir_pba name the BARs in the
+ * capability (a test may lie there). Every vector is accepted.
+ */
+void pcim_add_msix(struct pcim_func *f, uint8_t pos, unsigned n, uint32_t table_off,
+		   unsigned bir_table, uint32_t pba_off, unsigned bir_pba);
+/* Whether the function has MSI-X enabled (Message Control bit 15). */
+bool pcim_msix_enabled(const struct pcim_func *f);
 /* The bus number the function answers on now (its bridges' secondary bus numbers). */
 int pcim_bus(const struct pcim_func *f);
 uint16_t pcim_cfg16(const struct pcim_func *f, unsigned off);

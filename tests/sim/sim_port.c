@@ -57,6 +57,7 @@ static struct alloc *allocs;
 static unsigned nallocs, cap_allocs, total_allocs;
 static struct sim_event *events;
 static struct irq_entry irqs[MAX_IRQS];
+int sim_msi_limit = SIM_MSI_MAX;
 static unsigned irqs_delivered;
 static uint64_t clock_ns;
 static bool masked;   /* the OS lock is held: interrupts wait */
@@ -305,6 +306,39 @@ static int p_irq_attach(void *ctx, int irq, vio_irq_handler handler, void *arg)
 	return 0;
 }
 
+/*
+ * Message-signalled interrupts are lines SIM_MSI_BASE.. of the same table,
+ * raised with sim_irq_line too; the message is the line's number at
+ * SIM_MSI_ADDR.
+ */
+static int p_msi_attach(void *ctx, vio_irq_handler handler, void *arg, uint64_t *addr,
+			uint32_t *data)
+{
+	for (int i = 0; i < sim_msi_limit && SIM_MSI_BASE + i < MAX_IRQS; i++) {
+		if (irqs[SIM_MSI_BASE + i].handler)
+			continue;
+		int rc = p_irq_attach(ctx, SIM_MSI_BASE + i, handler, arg);
+
+		if (rc)
+			return rc;
+		*addr = SIM_MSI_ADDR;
+		*data = (uint32_t)(SIM_MSI_BASE + i);
+		return i;
+	}
+	return VIO_ENOSPC;
+}
+
+static void p_msi_detach(void *ctx, int handle)
+{
+	(void)ctx;
+	if (handle < 0 || SIM_MSI_BASE + handle >= MAX_IRQS ||
+	    !irqs[SIM_MSI_BASE + handle].handler) {
+		sim_error("msi_detach(%d) of an MSI not attached", handle);
+		return;
+	}
+	memset(&irqs[SIM_MSI_BASE + handle], 0, sizeof(irqs[0]));
+}
+
 static void p_irq_detach(void *ctx, int irq, void *arg)
 {
 	if (irq < 0 || irq >= MAX_IRQS || !irqs[irq].handler || irqs[irq].arg != arg) {
@@ -468,6 +502,8 @@ static const struct vio_port port_irq = {
 	.irq_attach = p_irq_attach,
 	.irq_detach = p_irq_detach,
 	.irq_mask = p_irq_mask,
+	.msi_attach = p_msi_attach,
+	.msi_detach = p_msi_detach,
 	.time_ns = p_time_ns,
 	.log = p_log,
 };
@@ -591,6 +627,7 @@ void sim_port_reset(void)
 	sim_idle_ns = 1000000;
 	sim_step_in_time = true;
 	sim_irq_attach_result = 0;
+	sim_msi_limit = SIM_MSI_MAX;
 	sim_waits = 0;
 	sim_wait_timeouts = 0;
 	sim_runs = 0;

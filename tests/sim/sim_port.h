@@ -15,8 +15,8 @@
  *   call (and, when sim_step_in_time is set, the simulated devices run: the
  *   device works while the CPU spins) and by a whole wait when an
  *   event_wait finds nothing to do, so timeouts are reached at once.
- * - irq_attach records the handler; the simulator "raises a line" by
- *   calling it, unless the OS lock is held, in which case the interrupt is
+ * - irq_attach records the handler (msi_attach too, on lines of its
+ *   own); the simulator "raises a line" by calling it, unless the OS lock is held, in which case the interrupt is
  *   delivered at unlock, as an interrupt controller would. irq_mask stops
  *   a line for good (until it is attached again).
  * - event_wait runs the simulated devices (which may raise an interrupt,
@@ -70,6 +70,14 @@ bool sim_irq_masked(int irq);            /* the library masked it (port irq_mask
  */
 unsigned sim_irq_storm(int irq, unsigned max);
 extern int sim_irq_attach_result;        /* knob: what irq_attach returns (default 0) */
+/*
+ * MSIs (sim_port() only): msi_attach hands out lines SIM_MSI_BASE + n,
+ * message data SIM_MSI_BASE + n at SIM_MSI_ADDR; sim_irq_line raises them.
+ */
+#define SIM_MSI_BASE 48
+#define SIM_MSI_MAX 16
+#define SIM_MSI_ADDR 0xfee00000u
+extern int sim_msi_limit;                /* knob: MSIs the port has (default SIM_MSI_MAX) */
 
 /* Waiting */
 extern unsigned sim_waits;               /* event_wait calls since the reset */

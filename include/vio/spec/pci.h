@@ -67,6 +67,23 @@
 #define PCI_CAP_NEXT 1
 #define PCI_CAP_ID_MSIX 0x11
 #define PCI_CAP_ID_VNDR 0x09
+
+/* PCI Local Bus 3.0 section 6.8.2: the MSI-X capability and its table. */
+#define PCI_MSIX_FLAGS 2              /* le16 Message Control */
+#define PCI_MSIX_FLAGS_QSIZE 0x07ff   /* table size - 1 */
+#define PCI_MSIX_FLAGS_MASKALL 0x4000 /* function mask */
+#define PCI_MSIX_FLAGS_ENABLE 0x8000
+#define PCI_MSIX_TABLE 4              /* le32: offset | BIR */
+#define PCI_MSIX_PBA 8                /* le32: offset | BIR */
+#define PCI_MSIX_BIR_MASK 0x7u
+#define PCI_MSIX_CAP_SIZE 12
+#define PCI_MSIX_ENTRY_SIZE 16
+#define PCI_MSIX_ENTRY_ADDR_LO 0
+#define PCI_MSIX_ENTRY_ADDR_HI 4
+#define PCI_MSIX_ENTRY_DATA 8
+#define PCI_MSIX_ENTRY_CTRL 12
+#define PCI_MSIX_ENTRY_CTRL_MASK 0x1u
+#define PCI_MSIX_MAX_ENTRIES 2048
 /* The capability list lives above the standard header, below 256 bytes. */
 #define PCI_CAP_FIRST 0x40
 #define PCI_CFG_SPACE_SIZE 256

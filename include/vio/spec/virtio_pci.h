@@ -75,6 +75,9 @@
 #define VIRTIO_PCI_LEGACY_QUEUE_NOTIFY 16  /* le16 */
 #define VIRTIO_PCI_LEGACY_STATUS 18        /* u8 */
 #define VIRTIO_PCI_LEGACY_ISR 19           /* u8 */
+/* 4.1.4.8: with MSI-X enabled, two vector registers come before the configuration. */
+#define VIRTIO_MSI_LEGACY_CONFIG_VECTOR 20 /* le16 */
+#define VIRTIO_MSI_LEGACY_QUEUE_VECTOR 22  /* le16, of the selected queue */
 /* Device configuration follows: at 20, or at 24 when MSI-X is enabled. */
 #define VIRTIO_PCI_LEGACY_CONFIG 20
 #define VIRTIO_PCI_LEGACY_CONFIG_MSIX 24
