@@ -721,6 +721,16 @@ static void test_needs_reset_in_wait(void)
 	CHECK_EQ(da->state, VIO_DEV_FAILED);
 }
 
+/* The console driver on a port without interrupts: a, polled. */
+static struct vio_device *add_polled(struct sim_dev *a)
+{
+	memset(&td, 0, sizeof(td));
+	td.nq = 1;
+	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
+	return add(a, 0);
+}
+
 /*
  * Polled, a wait that finds nothing used skips most service passes; the
  * device's status is still read now and then, so DEVICE_NEEDS_RESET ends
@@ -733,11 +743,7 @@ static void test_needs_reset_in_polled_wait(void)
 	unsigned calls = 0;
 	uint64_t t0;
 
-	memset(&td, 0, sizeof(td));
-	td.nq = 1;
-	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
-	da = add(a, 0);
+	da = add_polled(a);
 	if (!da)
 		return;
 	CHECK(!vio_dev_uses_irq(da));
@@ -761,11 +767,7 @@ static void test_polled_wait_skips(void)
 	struct vio_device *da;
 	unsigned calls = 0;
 
-	memset(&td, 0, sizeof(td));
-	td.nq = 1;
-	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
-	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
-	da = add(a, 0);
+	da = add_polled(a);
 	if (!da)
 		return;
 	/* 1 ms at 1 us per clock read: about 1000 reads, 16 passes each. */
