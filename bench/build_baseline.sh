@@ -38,8 +38,13 @@ for arch in riscv64 aarch64; do
 		cmake --build --preset "$arch" --target vio-blk-bench vio-blk-bench-poll >/dev/null)
 	(cd "$dir/src" && cmake --build --preset "$arch" --target vio-console-bench \
 		vio-console-bench-poll >/dev/null 2>&1) || echo "build_baseline: no console bench in $arch"
+	(cd "$dir/src" && cmake --build --preset "$arch" --target vio-gpu-bench \
+		vio-gpu-bench-poll >/dev/null 2>&1) || echo "build_baseline: no GPU bench in $arch"
+	(cd "$dir/src" && cmake --build --preset "$arch" --target vio-net-bench \
+		vio-net-bench-poll >/dev/null 2>&1) || echo "build_baseline: no net bench in $arch"
 	mkdir -p "$dir/$arch/bench"
-	for fw in vio-blk-bench vio-blk-bench-poll vio-console-bench vio-console-bench-poll; do
+	for fw in vio-blk-bench vio-blk-bench-poll vio-console-bench vio-console-bench-poll \
+		vio-gpu-bench vio-gpu-bench-poll vio-net-bench vio-net-bench-poll; do
 		for ext in elf bin map; do
 			f="$dir/src/build/$arch/bench/$fw.$ext"
 			[ ! -f "$f" ] || cp "$f" "$dir/$arch/bench/"

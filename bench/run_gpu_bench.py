@@ -13,6 +13,16 @@ over QMP (`stop`) so they neither compete for the cores nor see time pass:
   vio irq   bench/gpu_bench.c: vio_gpu_update, interrupt-driven
   vio poll  the same, polled build
 
+With --baseline DIR (bench/build_baseline.sh), another commit's vio guests
+("base vio irq", "base vio poll") run beside them in the same rounds.
+
+With --counts N, each guest then runs `partial N` once more with QEMU's
+trace events on (virtio_mmio_read, virtio_mmio_write_offset,
+virtio_queue_notify, virtio_notify) and the register accesses,
+notifications and interrupts per update are printed, reads and writes by
+register offset: under TCG every register access leaves the generated code
+for QEMU's device model, so it is a cost a timed figure hides in noise.
+
 Each round runs `full N` (TRANSFER_TO_HOST_2D + RESOURCE_FLUSH of the whole
 screen) and `partial N` (of 64x64 tiles) on every guest, the order rotating;
 the first round is a warm-up. A figure is the best round, with the slowest
@@ -39,11 +49,14 @@ GUESTS = (("indep", "bench/gpu-indep-loop"), ("vio irq", "bench/vio-gpu-bench"),
 
 
 class Guest:
-    def __init__(self, name, firmware, arch, virtio, tmp):
+    def __init__(self, name, firmware, arch, virtio, tmp, extra=()):
         self.name = name
         qmp = os.path.join(tmp, f"{name.replace(' ', '-')}.qmp")
+        self.trace = os.path.join(tmp, f"{name.replace(' ', '-')}.trace")
         cmd = qemu.build_command(arch, firmware, virtio, "gpu",
-                                 ["-qmp", f"unix:{qmp},server=on,wait=off"], interactive=False)
+                                 ["-qmp", f"unix:{qmp},server=on,wait=off", "-D", self.trace,
+                                  *extra],
+                                 interactive=False)
         self.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.con = run_test.Console(self.proc)
@@ -66,6 +79,33 @@ class Guest:
             raise RuntimeError(f"{self.name}: '{line}' gave {log[-300:]!r}")
         return int(m.group(1)), int(m.group(2))
 
+    def counts(self, n):
+        """Register accesses, notifications and interrupts of `partial n`."""
+        events = ("virtio_mmio_read", "virtio_mmio_write_offset", "virtio_queue_notify",
+                  "virtio_notify")
+        off = os.path.getsize(self.trace) if os.path.exists(self.trace) else 0
+        for ev in events:
+            self.qmp.command("trace-event-set-state", name=ev, enable=True)
+        try:
+            self.run(f"partial {n}")
+        finally:
+            for ev in events:
+                self.qmp.command("trace-event-set-state", name=ev, enable=False)
+        with open(self.trace, "rb") as f:
+            f.seek(off)
+            text = f.read().decode("utf-8", "replace")
+        c = {"read": {}, "write": {}, "notify": 0, "irq": 0}
+        for m in re.finditer(r"\b(virtio_mmio_read|virtio_mmio_write_offset|virtio_queue_notify|"
+                             r"virtio_notify)\b(.*)", text):
+            ev, rest = m.group(1), m.group(2)
+            if ev in ("virtio_queue_notify", "virtio_notify"):
+                c["notify" if ev == "virtio_queue_notify" else "irq"] += 1
+                continue
+            o = re.search(r"offset (0x[0-9a-f]+)", rest)
+            kind = c["read" if ev == "virtio_mmio_read" else "write"]
+            kind[o.group(1) if o else "?"] = kind.get(o.group(1) if o else "?", 0) + 1
+        return c
+
     def close(self):
         try:
             self.qmp.command("cont")
@@ -83,8 +123,12 @@ def scenario(args, arch, virtio, out):
     tmp = tempfile.mkdtemp(prefix="vio-gpu-bench-")
     guests = []
     try:
-        for name, fw in GUESTS:
-            g = Guest(name, os.path.join(build, fw + ".elf"), arch, virtio, tmp)
+        plan = [(name, os.path.join(build, fw + ".elf")) for name, fw in GUESTS]
+        if args.baseline:
+            plan += [("base " + name, os.path.join(args.baseline, arch, fw + ".elf"))
+                     for name, fw in GUESTS if name != "indep"]
+        for name, elf in plan:
+            g = Guest(name, elf, arch, virtio, tmp)
             g.qmp.command("stop")
             guests.append(g)
         best = {(g.name, w): [] for g in guests for w in ("full", "partial")}
@@ -107,9 +151,57 @@ def scenario(args, arch, virtio, out):
                 print(line)
                 out.append(line)
             sys.stdout.flush()
+        if args.counts:
+            for g in guests:
+                g.qmp.command("cont")
+                c = g.counts(args.counts)
+                g.qmp.command("stop")
+                per = lambda d: " ".join(f"{k}:{v / args.counts:.2f}" for k, v in sorted(d.items()))
+                line = (f"| {arch} | {virtio} | 64x64 partial, per update | {g.name} | "
+                        f"reads {sum(c['read'].values()) / args.counts:.2f} ({per(c['read'])}) "
+                        f"writes {sum(c['write'].values()) / args.counts:.2f} ({per(c['write'])}) "
+                        f"notify {c['notify'] / args.counts:.2f} irq {c['irq'] / args.counts:.2f} |")
+                print(line)
+                out.append(line)
+                sys.stdout.flush()
     finally:
         for g in guests:
             g.close()
+
+
+def insns(args, arch, virtio, out):
+    """Guest instructions per 64x64 update, with the busiest functions."""
+    import count_insns  # noqa: E402  (bench/, beside this script)
+    build = os.path.join(args.build, arch)
+    tmp = tempfile.mkdtemp(prefix="vio-gpu-insns-")
+    lo, hi = count_insns.NOTIFY_WINDOW[arch]
+    n1, n2 = 200, 1200
+    for name, fw in GUESTS:
+        elf = os.path.join(build, fw + ".elf")
+        tag = name.replace(" ", "-")
+        syms, marks = os.path.join(tmp, tag + ".syms"), os.path.join(tmp, tag + ".marks")
+        mark = count_insns.symbols(arch, elf, syms)
+        plug = f"{args.insns},syms={syms},mark={mark:x},out={marks}"
+        # Polled waits spin as long as QEMU takes: the stall makes them exact
+        # (count_insns.py); an interrupt-driven wait needs none.
+        if name != "vio irq":
+            plug += f",stall=300,notify_lo={lo:x},notify_hi={hi:x}"
+        g = Guest(name, elf, arch, virtio, tmp, ["-plugin", plug])
+        try:
+            blocks = []
+            for n in (n1, n2):
+                g.run(f"partial {n}")
+                with open(marks) as f:
+                    blocks.append(count_insns.parse_marks(f.read())[-1])
+        finally:
+            g.close()
+        total, funcs = count_insns.per_request(blocks[0], blocks[1], n1, n2)
+        top = sorted(funcs.items(), key=lambda kv: -kv[1][0])[:args.top]
+        line = (f"| {arch} | {virtio} | instructions per 64x64 update | {name} | {total:.0f} | "
+                + ", ".join(f"{k} {v[0]:.0f}" for k, v in top if v[0] >= 0.5) + " |")
+        print(line)
+        out.append(line)
+        sys.stdout.flush()
 
 
 def main():
@@ -120,13 +212,24 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--full", type=int, default=200)
     ap.add_argument("--partial", type=int, default=4000)
+    ap.add_argument("--counts", type=int, default=0, metavar="N",
+                    help="also count register accesses over N partial updates per guest")
+    ap.add_argument("--insns", metavar="SO", default=None,
+                    help="only count guest instructions per update with this build of "
+                         "bench/insn_plugin.c (bench/build_plugin.sh)")
+    ap.add_argument("--baseline", metavar="DIR", default=None,
+                    help="also run DIR/<arch>/bench's vio guests (bench/build_baseline.sh)")
+    ap.add_argument("--top", type=int, default=8, help="functions listed with --insns")
     args = ap.parse_args()
     out = ["| board | interface | workload | guest | best (slowest) | time vs floor |",
            "|---|---|---|---|---|---|"]
     print("\n".join(out))
     for arch in args.arch.split(","):
         for virtio in args.virtio.split(","):
-            scenario(args, arch, virtio, out)
+            if args.insns:
+                insns(args, arch, virtio, out)
+            else:
+                scenario(args, arch, virtio, out)
     return 0
 
 

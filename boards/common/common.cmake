@@ -12,10 +12,12 @@ set(VIO_BOARD_COMMON_SOURCES
   ${VIO_SOURCE_DIR}/boards/common/stdio.c
   ${VIO_SOURCE_DIR}/boards/common/fault.c
   ${VIO_SOURCE_DIR}/boards/common/memcpy.c
+  ${VIO_SOURCE_DIR}/boards/common/memset.c
   ${VIO_SOURCE_DIR}/boards/common/irq_share.c
   ${VIO_SOURCE_DIR}/ports/baremetal/port.c)
-# gcc would otherwise turn memcpy's byte loops back into calls to memcpy.
-set_source_files_properties(${VIO_SOURCE_DIR}/boards/common/memcpy.c PROPERTIES
+# gcc would otherwise turn their loops back into calls to memcpy and memset.
+set_source_files_properties(${VIO_SOURCE_DIR}/boards/common/memcpy.c
+  ${VIO_SOURCE_DIR}/boards/common/memset.c PROPERTIES
   COMPILE_OPTIONS "-fno-tree-loop-distribute-patterns")
 
 set(VIO_BOARD_COMMON_INCLUDES

@@ -721,6 +721,61 @@ static void test_needs_reset_in_wait(void)
 	CHECK_EQ(da->state, VIO_DEV_FAILED);
 }
 
+/* The console driver on a port without interrupts: a, polled. */
+static struct vio_device *add_polled(struct sim_dev *a)
+{
+	memset(&td, 0, sizeof(td));
+	td.nq = 1;
+	CHECK_EQ(vio_init(sim_port_polled(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&console_drv, NULL), 0);
+	return add(a, 0);
+}
+
+/*
+ * Polled, a wait that finds nothing used skips most service passes; the
+ * device's status is still read now and then, so DEVICE_NEEDS_RESET ends
+ * the wait long before its timeout.
+ */
+static void test_needs_reset_in_polled_wait(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *da;
+	unsigned calls = 0;
+	uint64_t t0;
+
+	da = add_polled(a);
+	if (!da)
+		return;
+	CHECK(!vio_dev_uses_irq(da));
+	a->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	a->int_status |= VIRTIO_MMIO_INT_CONFIG;
+	t0 = sim_now();
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 10000000000ull), VIO_ESHUTDOWN);
+	CHECK(sim_now() - t0 < 100000000ull); /* within 0.1 s of the 10 s */
+	CHECK_EQ(da->state, VIO_DEV_FAILED);
+	CHECK(calls > 0);
+}
+
+/*
+ * Polled, a pass that finds nothing used and nothing noted skips the service
+ * and the caller's check: over a wait that times out, done is asked about
+ * once per clock read (every 16 passes), not on every pass.
+ */
+static void test_polled_wait_skips(void)
+{
+	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *da;
+	unsigned calls = 0;
+
+	da = add_polled(a);
+	if (!da)
+		return;
+	/* 1 ms at 1 us per clock read: about 1000 reads, 16 passes each. */
+	CHECK_EQ(vio_dev_wait(da, vio_dev_vq(da, 0), never, &calls, 1000000ull), VIO_ETIMEDOUT);
+	CHECK(calls >= 1000 && calls <= 1100);
+	CHECK_EQ(da->state, VIO_DEV_READY);
+}
+
 static void test_wait(void)
 {
 	struct sim_dev *a = new_dev(0, 2, VIRTIO_ID_CONSOLE);
@@ -773,6 +828,8 @@ int main(void)
 	RUN(test_config_changed);
 	RUN(test_needs_reset);
 	RUN(test_needs_reset_in_wait);
+	RUN(test_needs_reset_in_polled_wait);
+	RUN(test_polled_wait_skips);
 	RUN(test_wait);
 	return test_report();
 }
