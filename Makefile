@@ -12,6 +12,12 @@
 #              [CONSOLE=uart|virtio]   virtio: the shell on virtio-console port 0,
 #              a Unix socket (build/run-console.sock) QEMU waits for a client on:
 #              socat -,raw,echo=0 UNIX-CONNECT:build/run-console.sock
+#              [GUI=1|0]   1: a QEMU window (gtk, else sdl) shows the GPU's
+#              scanouts; its keys reach the shell through the virtio keyboard
+#              and the pointer the virtio tablet and mouse (`gpu demo`,
+#              `input watch`). 0: headless. Unset: a window when $DISPLAY or
+#              $WAYLAND_DISPLAY is set, headless otherwise. The UART stays
+#              on the terminal either way.
 #   make test  every test: host tests (gcc and clang under ASan, clang under
 #              TSan), a short run of each libFuzzer target (host-fuzz,
 #              docs/fuzzing.md) and QEMU tests on both boards, both interfaces
@@ -28,6 +34,7 @@ NETDEV ?=
 CONSOLE ?= uart
 RING ?= split
 TRANSPORT ?= mmio
+GUI ?= auto
 PRESETS ?= host-gcc host-clang host-tsan host-fuzz riscv64 aarch64
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -54,12 +61,15 @@ RUN_SHELL := vio-shell
 RUN_CONSOLE_ARGS :=
 endif
 
+# GUI=1 asks for a window (an error without a front end), GUI=0 for none.
+RUN_DISPLAY := $(if $(filter 1 yes on,$(GUI)),gui,$(if $(filter 0 no off,$(GUI)),none,auto))
+
 run: build
 	@[ -f $(RUN_DISK) ] || truncate -s 64M $(RUN_DISK)
 	@python3 scripts/qemu.py run --arch $(ARCH) --virtio $(VIRTIO) \
 		--devices "$(DEVICES)" --extra "$(QEMU_EXTRA)" --blk-file $(RUN_DISK) \
 		$(foreach f,$(NET_FWD),--net-fwd $(f)) $(if $(NETDEV),--netdev "$(NETDEV)") \
-		--ring $(RING) --transport $(TRANSPORT) $(RUN_CONSOLE_ARGS) \
+		--ring $(RING) --transport $(TRANSPORT) $(RUN_CONSOLE_ARGS) --display $(RUN_DISPLAY) \
 		$(BUILD_DIR)/apps/shell/$(RUN_SHELL).elf
 
 test: setup
