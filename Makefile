@@ -50,8 +50,13 @@ BUILD_DIR := build/$(ARCH)
 setup:
 	@sh scripts/setup.sh
 
+# A first configure shows what it does (it takes a while); later ones are quiet.
+configure_quiet = if [ -f build/$(1)/CMakeCache.txt ]; then cmake --preset $(1) >/dev/null; \
+	else cmake --preset $(1); fi
+
 build: setup
-	@cmake --preset $(ARCH) >/dev/null
+	@echo "build: configure and build $(ARCH) (build/$(ARCH))"
+	@$(call configure_quiet,$(ARCH))
 	@cmake --build --preset $(ARCH) -j $(JOBS)
 
 # The first blk device is backed by a disk image that persists between runs.
@@ -80,7 +85,7 @@ run: build
 test: setup
 	@set -e; for p in $(PRESETS); do \
 		echo "=== $$p: configure and build"; \
-		cmake --preset $$p >/dev/null; \
+		$(call configure_quiet,$$p); \
 		cmake --build --preset $$p -j $(JOBS); \
 	done; \
 	status=0; for p in $(PRESETS); do \
