@@ -10,9 +10,10 @@ it picks itself (-displayfd), boots the shell as `make run GUI=1` does (a
 QEMU window, scripts/qemu.py --display gui) with a GPU, a keyboard and a
 tablet, and then only acts as a user at that window would:
 
-  - types `gpu demo` and Return with xdotool (X key events -> QEMU's window
-    -> virtio keyboard -> the shell's keys.c): the UART must show the
-    command echoed and its answer, though nothing was typed on the UART;
+  - types a command name with capitals and symbols, then `gpu demo`, with
+    xdotool (X key events -> QEMU's window -> virtio keyboard -> the shell's
+    keys.c): the UART must show the shell got exactly those characters, and
+    the demo's answer, though nothing was typed on the UART;
   - types `gpu info` for the scanout's mode (QEMU's window hands the guest
     its size, 640x480 at first), grabs the X screen (xwd) and finds the
     demo's picture in the window: every pixel of the scanout as `gpu demo`
@@ -220,6 +221,13 @@ def run(r):
     print(f"QEMU window {wid} at ({wx}, {wy}), {ww}x{wh}")
     # No window manager: keys go to the window under the pointer.
     r.x("xdotool", "mousemove", "--window", wid, str(ww // 2), str(wh // 2))
+
+    # Shift and the US layout's symbols: the shell names what it got.
+    start = len(r.con.log())
+    typed = "No-Such_Cmd!?{1}"
+    r.type_keys(typed)
+    fails.check(r.con.wait_for(f"unknown command '{typed}'", start, r.deadline) is not None,
+                f"typed {typed!r}, the shell got {r.con.log()[start:]!r}")
 
     # QEMU's window tells the guest its size once it is shown (a display
     # event, 640x480 at first) and the demo draws at the scanout's mode as
