@@ -100,7 +100,7 @@ def rates(bench, data):
     return out
 
 
-def draw(plt, bench, path, table, title, workloads, pairs):
+def draw(plt, ticker, path, table, title, workloads, pairs):
     """One PNG: a panel per scenario, grouped bars of vio ÷ reference per workload."""
     scens = [s for s in sorted(table) if any(
         a in table[s].get(w, {}) and b in table[s].get(w, {})
@@ -127,6 +127,10 @@ def draw(plt, bench, path, table, title, workloads, pairs):
                             ha="center", va="bottom", fontsize=7)
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_yscale("log")
+        # Plain numbers at 1, 2, 5, 10, ... rather than powers of ten.
+        ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_xticks(range(len(rows)))
         ax.set_xticklabels([label for _, label in rows], fontsize=8)
         ax.set_ylabel("vio ÷ reference (rate)")
@@ -150,6 +154,7 @@ def main():
                  "python3-matplotlib)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--results", default=os.path.join(ROOT, "build", "bench"))
@@ -167,7 +172,7 @@ def main():
         with open(src) as f:
             table = rates(bench, json.load(f))
         path = os.path.join(args.out, f"bench-{bench}.png")
-        if draw(plt, bench, path, table, title, workloads, pairs):
+        if draw(plt, ticker, path, table, title, workloads, pairs):
             drawn += 1
             print(f"charts: {k + 1}/{len(names)} {bench}: wrote {path}", flush=True)
         else:
