@@ -137,8 +137,11 @@ class Run:
             except subprocess.CalledProcessError:
                 ids = []  # none yet
             for wid in ids:
-                geo = dict(re.findall(r"(\w+)=(\d+)", self.x(
-                    "xdotool", "getwindowgeometry", "--shell", wid).decode()))
+                try:
+                    geo = dict(re.findall(r"(\w+)=(\d+)", self.x(
+                        "xdotool", "getwindowgeometry", "--shell", wid).decode()))
+                except subprocess.CalledProcessError:
+                    continue  # gone since the search (GTK's short-lived windows)
                 found.append((int(geo["WIDTH"]) * int(geo["HEIGHT"]), wid.decode(),
                               int(geo["X"]), int(geo["Y"]), int(geo["WIDTH"]),
                               int(geo["HEIGHT"])))
@@ -326,6 +329,8 @@ def main():
     r = Run(args)
     try:
         run(r)
+    except subprocess.CalledProcessError as e:
+        r.fails.append(f"host side: {e}: {(e.stderr or b'').decode(errors='replace').strip()}")
     except (qemu.QemuError, OSError, RuntimeError, ValueError,
             subprocess.SubprocessError) as e:
         r.fails.append(f"host side: {e}")
