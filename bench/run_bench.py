@@ -79,6 +79,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import qemu  # noqa: E402  (scripts/qemu.py: the boards' QEMU machines)
+sys.path.insert(0, HERE)
+from progress import Progress, scenario_header  # noqa: E402
 
 MIB = 1 << 20
 DISK_BYTES = 256 * MIB       # both backends; the workloads walk the first 64 MiB
@@ -581,10 +583,25 @@ def spread(col, samples):
     return (max(value(col, s) for s in samples) - b) / b * 100
 
 
-def run_scenario(args, env, work, disk, log):
+def profile_runs(g):
+    """The profile loops of guest g: (kind, workload) pairs (none but for vio's guests)."""
+    if not isinstance(g, VioGuest) or g.role not in ("vio-irq", "vio-poll"):
+        return []
+    runs = [("prof", w) for w in WORKLOADS if w.name in ("r4kq1", "r4kq32")]
+    if g.role == "vio-poll":
+        runs += [("bare", w) for w in WORKLOADS if w.name == "r4kq1"]
+    return runs
+
+
+def run_scenario(args, env, work, disk, log, scenarios_after=0):
     guests = make_guests(args, env, work, disk)
     res = {"samples": {}, "counts": {}, "profile": {}, "info": {}, "uboot_loop": {}}
     counts = {}  # (guest, column, workload) -> requests per measurement
+    # Cells: every round's measurements, one counted run of each, the profile loops.
+    per_round = sum(len(columns_for(g, w)) for w in args.workloads for g in guests)
+    progress = Progress((args.warmup + args.rounds + 1) * per_round
+                        + sum(len(profile_runs(g)) for g in guests) * max(1, args.rounds),
+                        scenarios_after=scenarios_after, log=log)
 
     def measure(g, col, w, scale=1.0):
         key = (g.name, col, w.name)
@@ -597,6 +614,7 @@ def run_scenario(args, env, work, disk, log):
             s = g.measure(col, w, n)
         finally:
             g.pause()
+        progress.step(f"{w.name} {col}")
         if key not in counts:
             # Size the next ones to the target time: of the loop for U-Boot (whose shell
             # dominates), of the I/O without the empty dd for Linux (whose 32 processes
@@ -658,19 +676,15 @@ def run_scenario(args, env, work, disk, log):
         # Where the time of a 4 KiB read goes, in vio's guests, at depth 1 and 32.
         t = time.monotonic()
         for g in guests:
-            if not isinstance(g, VioGuest) or g.role not in ("vio-irq", "vio-poll"):
-                continue
-            col = g.role
-            runs = [("prof", w) for w in WORKLOADS if w.name in ("r4kq1", "r4kq32")]
-            if col == "vio-poll":
-                runs += [("bare", w) for w in WORKLOADS if w.name == "r4kq1"]
-            for kind, w in runs:
+            col = g.role if isinstance(g, VioGuest) else None
+            for kind, w in profile_runs(g):
                 n = counts.get((g.name, col, w.name), FIRST_COUNT["vio"])
                 samples = []
                 g.resume()
                 try:
                     for _ in range(max(1, args.rounds)):
                         samples.append(g.run(kind, w, n))
+                        progress.step(f"{kind} {w.name} {col}")
                 finally:
                     g.pause()
                 b = min(samples, key=lambda x: x.total / x.n)
@@ -961,24 +975,23 @@ def main():
     t_all = time.monotonic()
     envs, all_res, md = [], {}, []
     status = 0
-    for arch in args.arch:
-        for iface in args.iface:
-            for backend in args.backend:
-                env = Env(arch, iface, backend, logs)
-                log(f"== {arch} {iface} {backend}")
-                t = time.monotonic()
-                try:
-                    res = run_scenario(args, env, work, disk, log)
-                except BenchError as e:
-                    log(f"  failed: {e}")
-                    status = 1
-                    continue
-                log(f"  done in {time.monotonic() - t:.0f} s")
-                envs.append(env)
-                all_res[(arch, iface, backend)] = res
-                text = report(env, res, args.workloads, args.rounds)
-                md.append(text)
-                print(text, flush=True)
+    scenarios = [(a, i, b) for a in args.arch for i in args.iface for b in args.backend]
+    for k, (arch, iface, backend) in enumerate(scenarios):
+        env = Env(arch, iface, backend, logs)
+        scenario_header(k + 1, len(scenarios), f"{arch} {iface} {backend}", log)
+        t = time.monotonic()
+        try:
+            res = run_scenario(args, env, work, disk, log, len(scenarios) - k - 1)
+        except BenchError as e:
+            log(f"  failed: {e}")
+            status = 1
+            continue
+        log(f"  done in {time.monotonic() - t:.0f} s")
+        envs.append(env)
+        all_res[(arch, iface, backend)] = res
+        text = report(env, res, args.workloads, args.rounds)
+        md.append(text)
+        print(text, flush=True)
     tg = targets(all_res, envs)
     print(tg)
     md.append(tg)

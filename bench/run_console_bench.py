@@ -56,6 +56,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import run_bench as rb  # noqa: E402  (the QEMU plumbing: Guest, Console, Qmp)
 from run_bench import BenchError, parse_kv, qemu  # noqa: E402
+from progress import Progress, scenario_header  # noqa: E402
 
 WORKLOADS = ["tx", "rx"]
 LABELS = {"tx": "guest → host", "rx": "host → guest"}
@@ -274,9 +275,12 @@ def make_guests(args, env, work):
     return guests
 
 
-def run_scenario(args, env, work, log):
+def run_scenario(args, env, work, log, scenarios_after=0):
     guests = make_guests(args, env, work)
     res = {"samples": {}, "info": {}}
+    # Cells: each round's measurements and the one traced run of each.
+    progress = Progress((args.warmup + args.rounds + 1) * len(WORKLOADS) * len(guests),
+                        scenarios_after=scenarios_after, log=log)
     try:
         for g in guests:
             t = time.monotonic()
@@ -294,6 +298,7 @@ def run_scenario(args, env, work, log):
                         s = g.measure(w, args.bytes)
                     finally:
                         g.pause()
+                    progress.step(f"{w} {g.role}")
                     if r >= args.warmup:
                         res["samples"].setdefault(w, {}).setdefault(g.role, []).append(s)
             log(f"  round {r + 1}/{total}{' (warm-up)' if r < args.warmup else ''}: "
@@ -310,6 +315,7 @@ def run_scenario(args, env, work, log):
                     g.trace_events(False)
                 finally:
                     g.pause()
+                progress.step(f"{w} {g.role}, traced")
                 with open(g.trace, "rb") as f:
                     f.seek(off)
                     text = f.read().decode("utf-8", "replace")
@@ -440,20 +446,20 @@ def main():
 
     t_all = time.monotonic()
     md, all_res, status = [], {}, 0
-    for arch in args.arch:
-        for iface in args.iface:
-            env = rb.Env(arch, iface, "console", logs)
-            log(f"== {arch} {iface}")
-            try:
-                res = run_scenario(args, env, work, log)
-            except BenchError as e:
-                log(f"  failed: {e}")
-                status = 1
-                continue
-            all_res[f"{arch}-{iface}"] = res
-            text = report(env, res)
-            md.append(text)
-            print(text, flush=True)
+    scenarios = [(a, i) for a in args.arch for i in args.iface]
+    for k, (arch, iface) in enumerate(scenarios):
+        env = rb.Env(arch, iface, "console", logs)
+        scenario_header(k + 1, len(scenarios), f"{arch} {iface}", log)
+        try:
+            res = run_scenario(args, env, work, log, len(scenarios) - k - 1)
+        except BenchError as e:
+            log(f"  failed: {e}")
+            status = 1
+            continue
+        all_res[f"{arch}-{iface}"] = res
+        text = report(env, res)
+        md.append(text)
+        print(text, flush=True)
     qv = subprocess.run([qemu.ARCHES["aarch64"].qemu, "--version"], capture_output=True,
                         text=True).stdout.splitlines()
     foot = (f"{qv[0] if qv else 'QEMU'}, TCG; {args.bytes} bytes per measurement; "

@@ -3,7 +3,7 @@
 """The virtio-gpu benchmark: full-screen flushes and 64x64 partial updates per second.
 
   run_gpu_bench.py [--build DIR] [--arch riscv64,aarch64] [--virtio legacy,modern]
-                   [--rounds N] [--full N] [--partial N]
+                   [--rounds N] [--full N] [--partial N] [--out DIR]
 
 For each board and interface, three guests boot on the same QEMU command
 line (one virtio-gpu-device, 1280x800) and take turns, the others paused
@@ -27,10 +27,12 @@ Each round runs `full N` (TRANSFER_TO_HOST_2D + RESOURCE_FLUSH of the whole
 screen) and `partial N` (of 64x64 tiles) on every guest, the order rotating;
 the first round is a warm-up. A figure is the best round, with the slowest
 round against it in brackets; the ratio is the guest's best against the
-independent loop's best from the same run. A program, not a test: it never
-fails on a timing.
+independent loop's best from the same run. The table also goes to
+OUT/gpu-results.md, every round's rate to OUT/gpu-results.json. A program,
+not a test: it never fails on a timing.
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -43,6 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "qemu"))
 import run_test  # noqa: E402  (also puts scripts/ on the path)
 import qemu  # noqa: E402
+sys.path.insert(0, HERE)
+from progress import Progress, scenario_header  # noqa: E402
 
 GUESTS = (("indep", "bench/gpu-indep-loop"), ("vio irq", "bench/vio-gpu-bench"),
           ("vio poll", "bench/vio-gpu-bench-poll"))
@@ -117,7 +121,7 @@ class Guest:
             self.proc.wait()
 
 
-def scenario(args, arch, virtio, out):
+def scenario(args, arch, virtio, out, results, scenarios_after=0):
     build = os.path.join(args.build, arch)
     suffix = qemu.ARCHES[arch].boot_suffix
     tmp = tempfile.mkdtemp(prefix="vio-gpu-bench-")
@@ -132,12 +136,15 @@ def scenario(args, arch, virtio, out):
             g.qmp.command("stop")
             guests.append(g)
         best = {(g.name, w): [] for g in guests for w in ("full", "partial")}
+        progress = Progress((args.rounds + 1) * len(guests) * 2,
+                            scenarios_after=scenarios_after)
         for rnd in range(args.rounds + 1):
             order = guests[rnd % len(guests):] + guests[:rnd % len(guests)]
             for g in order:
                 g.qmp.command("cont")
                 for w, n in (("full", args.full), ("partial", args.partial)):
                     cnt, ns = g.run(f"{w} {n}")
+                    progress.step(f"{w} {g.name}")
                     if rnd:  # round 0 warms up
                         best[(g.name, w)].append(cnt * 1e9 / ns)
                 g.qmp.command("stop")
@@ -150,6 +157,8 @@ def scenario(args, arch, virtio, out):
                         f"({min(v):,.0f}) | {floor / max(v):.2f}x |")
                 print(line)
                 out.append(line)
+                # Updates per second of every measured round, for bench/charts.py.
+                results.setdefault(f"{arch}-{virtio}", {}).setdefault(w, {})[g.name] = v
             sys.stdout.flush()
         if args.counts:
             for g in guests:
@@ -220,16 +229,26 @@ def main():
     ap.add_argument("--baseline", metavar="DIR", default=None,
                     help="also run DIR/<arch>/bench's vio guests (bench/build_baseline.sh)")
     ap.add_argument("--top", type=int, default=8, help="functions listed with --insns")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "build", "bench"),
+                    help="where gpu-results.md and gpu-results.json go (default build/bench)")
     args = ap.parse_args()
     out = ["| board | interface | workload | guest | best (slowest) | time vs floor |",
            "|---|---|---|---|---|---|"]
     print("\n".join(out))
-    for arch in args.arch.split(","):
-        for virtio in args.virtio.split(","):
-            if args.insns:
-                insns(args, arch, virtio, out)
-            else:
-                scenario(args, arch, virtio, out)
+    results = {}
+    scenarios = [(a, v) for a in args.arch.split(",") for v in args.virtio.split(",")]
+    for k, (arch, virtio) in enumerate(scenarios):
+        if args.insns:
+            insns(args, arch, virtio, out)
+            continue
+        scenario_header(k + 1, len(scenarios), f"{arch} {virtio}")
+        scenario(args, arch, virtio, out, results, len(scenarios) - k - 1)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "gpu-results.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
+    if results:  # an --insns run measures no rates: keep the charts' data
+        with open(os.path.join(args.out, "gpu-results.json"), "w") as f:
+            json.dump(results, f, indent=1)
     return 0
 
 

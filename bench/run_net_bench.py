@@ -63,6 +63,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import run_bench as rb  # noqa: E402  (the QEMU plumbing: Guest, Console, Qmp)
 from run_bench import BenchError, parse_kv, qemu  # noqa: E402
+from progress import Progress, scenario_header  # noqa: E402
 
 ETHERTYPE = 0x88B5
 MAC_FRAMES = "52:54:00:12:34:01"
@@ -318,10 +319,13 @@ def columns_for(g, w):
     return [g.role]
 
 
-def run_scenario(args, env, work, log):
+def run_scenario(args, env, work, log, scenarios_after=0):
     guests = make_guests(args, env, work)
     res = {"samples": {}, "info": {}}
     counts = {}
+    progress = Progress((args.warmup + args.rounds)
+                        * sum(len(columns_for(g, w)) for w in args.workloads for g in guests),
+                        scenarios_after=scenarios_after, log=log)
     try:
         for g in guests:
             t = time.monotonic()
@@ -342,6 +346,7 @@ def run_scenario(args, env, work, log):
                             s = g.measure(col, w, n)
                         finally:
                             g.pause()
+                        progress.step(f"{w} {col}")
                         if s is None:
                             log(f"  {g.name}: {w}: the connection ended early; no sample")
                             continue
@@ -498,20 +503,20 @@ def main():
 
     t_all = time.monotonic()
     md, all_res, status = [], {}, 0
-    for arch in args.arch:
-        for iface in args.iface:
-            env = rb.Env(arch, iface, "net", logs)
-            log(f"== {arch} {iface}")
-            try:
-                res = run_scenario(args, env, work, log)
-            except BenchError as e:
-                log(f"  failed: {e}")
-                status = 1
-                continue
-            all_res[f"{arch}-{iface}"] = res
-            text = report(env, res, args.workloads)
-            md.append(text)
-            print(text, flush=True)
+    scenarios = [(a, i) for a in args.arch for i in args.iface]
+    for k, (arch, iface) in enumerate(scenarios):
+        env = rb.Env(arch, iface, "net", logs)
+        scenario_header(k + 1, len(scenarios), f"{arch} {iface}", log)
+        try:
+            res = run_scenario(args, env, work, log, len(scenarios) - k - 1)
+        except BenchError as e:
+            log(f"  failed: {e}")
+            status = 1
+            continue
+        all_res[f"{arch}-{iface}"] = res
+        text = report(env, res, args.workloads)
+        md.append(text)
+        print(text, flush=True)
     qv = subprocess.run([qemu.ARCHES["aarch64"].qemu, "--version"], capture_output=True,
                         text=True).stdout.splitlines()
     versions = os.path.join(args.refs, "VERSIONS")

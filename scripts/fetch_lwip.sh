@@ -36,12 +36,14 @@ mkdir -p "$WORK/lists/partial" "$WORK/cache/archives/partial" "$WORK/src"
 echo "deb-src $mirror $SUITE main" >"$WORK/sources.list"
 apt_opts="-q -o Dir::Etc::SourceList=$WORK/sources.list -o Dir::Etc::SourceParts=/nonexistent
  -o Dir::State::Lists=$WORK/lists -o Dir::Cache=$WORK/cache -o APT::Sandbox::User=root"
+echo "fetch_lwip: apt-get update of that one source list"
 # shellcheck disable=SC2086
 apt-get $apt_opts update >"$WORK/update.log" 2>&1 || {
 	cat "$WORK/update.log" >&2
 	echo "fetch_lwip: apt-get update of the source list failed" >&2
 	exit 1
 }
+echo "fetch_lwip: downloading the source package"
 # shellcheck disable=SC2086
 (cd "$WORK/src" && apt-get $apt_opts source --download-only lwip) >"$WORK/source.log" 2>&1 || {
 	cat "$WORK/source.log" >&2

@@ -13,6 +13,14 @@ Command line:
       quits, Ctrl-A H lists the other keys). --dry-run prints the command line
       and the slot of every device instead of running it.
 
+  --display   none (default): no window. gtk or sdl: a QEMU window shows
+              the GPU's scanouts and routes the keyboard and the pointer to
+              the virtio keyboard, mouse and tablet (the shell reads that
+              keyboard as well as the UART, which stays on this terminal).
+              gui: the first of gtk and sdl that QEMU has (Debian's
+              qemu-system-gui). auto: gui when $DISPLAY or $WAYLAND_DISPLAY
+              is set and QEMU has a front end, none otherwise.
+
   --arch      riscv64 (default): -M virt -m 256M -bios default (OpenSBI), 8 slots.
               aarch64: -M virt -cpu cortex-a57 -m 256M -semihosting, 32 slots;
               semihosting is how the firmware exits QEMU with a status.
@@ -110,6 +118,7 @@ import argparse
 import os
 import re
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass, field
 
@@ -502,6 +511,50 @@ def _mmio_device_args(d, rng_files, blks, console_sockets, net_backends, props, 
 
 RINGS = ("split", "packed")
 
+# QEMU's window front ends, in the order a GUI run tries them. Debian ships
+# them in qemu-system-gui; without it `-display help` lists neither.
+GUI_FRONT_ENDS = ("gtk", "sdl")
+
+
+def gui_front_ends(qemu_binary):
+    """The window front ends qemu_binary has, in GUI_FRONT_ENDS order."""
+    try:
+        out = subprocess.run([qemu_binary, "-display", "help"], capture_output=True,
+                             text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    have = set(out.split())
+    return [f for f in GUI_FRONT_ENDS if f in have]
+
+
+def gui_front_end(arch, want, env=None):
+    """The -display front end a run gets: None for headless.
+
+    want: "none" (headless), "gui" (the first front end QEMU has; an error
+    when it has none), "auto" (gui when a display server is there, i.e.
+    $DISPLAY or $WAYLAND_DISPLAY is set, and QEMU has a front end; headless
+    otherwise), or a front end by name.
+    """
+    env = os.environ if env is None else env
+    if want in (None, "", "none"):
+        return None
+    if want == "auto" and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return None
+    have = gui_front_ends(ARCHES[arch].qemu)
+    if want in GUI_FRONT_ENDS:
+        if want not in have:
+            raise QemuError(f"{ARCHES[arch].qemu} has no '{want}' display "
+                            "(Debian's qemu-system-gui package has it)")
+        return want
+    if want not in ("gui", "auto"):
+        raise QemuError(f"unknown display '{want}' (none, gui, auto, {', '.join(GUI_FRONT_ENDS)})")
+    if not have:
+        if want == "auto":
+            return None
+        raise QemuError(f"{ARCHES[arch].qemu} has no window front end "
+                        "(Debian's qemu-system-gui package has gtk and sdl)")
+    return have[0]
+
 # The library's probe line: "NAME: modern virtio-mmio at ADDR irq N, features ..."
 _PROBE_LINE = re.compile(r"\b(\w+): (legacy|modern) virtio-(?:mmio|pci) at \S+ irq -?\d+, "
                          r"features ([^\r\n]*)")
@@ -531,7 +584,7 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
                   boot_suffix=None, interactive=True, rng_files=(), blk_files=(),
                   blks=(), console_sockets=(), net_backends=(), props=None, qemu=None,
                   console_wait=False, ring="split", transport="mmio", pci_transitional=False,
-                  pci_vectors=None, machine_opts=None):
+                  pci_vectors=None, machine_opts=None, display=None):
     """Build QEMU's argument list for firmware and the device plan.
 
     arch: "riscv64" or "aarch64"; virtio: "legacy" or "modern"; devices: the
@@ -553,7 +606,9 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
     slots) or "pci" (virtio-*-pci functions on the root bus, see
     --transport); pci_transitional: see --pci-transitional; pci_vectors:
     {device id or "*": MSI-X vectors} (see --pci-vectors); machine_opts:
-    properties of the machine ("aia=aplic-imsic"). Returns a Command.
+    properties of the machine ("aia=aplic-imsic"). display: None or
+    "none" (headless, as interactive says), or a window front end ("gtk",
+    "sdl", see gui_front_end). Returns a Command.
     """
     if arch not in ARCHES:
         raise QemuError(f"unknown arch '{arch}' (riscv64 or aarch64)")
@@ -572,7 +627,15 @@ def build_command(arch, firmware, virtio="legacy", devices="all", extra=(), *,
         # Machine properties after the type: -M virt,aia=aplic-imsic.
         i = argv.index("-M") + 1
         argv[i] += "," + machine_opts
-    if interactive:
+    if display not in (None, "none") + GUI_FRONT_ENDS:
+        raise QemuError(f"unknown display '{display}' (none, {', '.join(GUI_FRONT_ENDS)})")
+    if display in GUI_FRONT_ENDS:
+        # A window shows the GPU's scanouts and sends keys and the pointer to
+        # the input devices; the UART stays on stdio (with QEMU's Ctrl-A keys
+        # when interactive, as -nographic has them).
+        argv += ["-display", display]
+        argv += ["-serial", "mon:stdio"] if interactive else ["-serial", "stdio", "-monitor", "none"]
+    elif interactive:
         argv.append("-nographic")
     else:
         argv += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
@@ -633,6 +696,8 @@ def main(argv=None):
     r.add_argument("--pci-transitional", action="store_true")
     r.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N")
     r.add_argument("--machine-opts", default=None, metavar="PROPS")
+    r.add_argument("--display", default="none",
+                   choices=("none", "gui", "auto") + GUI_FRONT_ENDS)
     r.add_argument("--dry-run", action="store_true")
     r.add_argument("firmware")
     args = p.parse_args(argv)
@@ -645,6 +710,7 @@ def main(argv=None):
             if net_backends:
                 raise QemuError("--net-fwd and a first --netdev: say the forwards in it")
             net_backends = [fwd]
+        display = gui_front_end(args.arch, args.display)
         cmd = build_command(args.arch, args.firmware, args.virtio, args.devices, args.extra,
                             boot_suffix=args.boot_suffix, rng_files=args.rng_file,
                             blk_files=args.blk_file, blks=blks,
@@ -653,7 +719,7 @@ def main(argv=None):
                             transport=args.transport,
                             pci_transitional=args.pci_transitional,
                             pci_vectors=parse_pci_vectors(args.pci_vectors),
-                            machine_opts=args.machine_opts)
+                            machine_opts=args.machine_opts, display=display)
     except QemuError as e:
         sys.exit(f"qemu.py: {e}")
     if args.dry_run:
@@ -665,6 +731,8 @@ def main(argv=None):
         sys.exit(f"qemu.py: {cmd.boot_image} not found (build it first)")
     print(f"qemu.py: {args.arch}, {args.virtio} virtio-{args.transport}, "
           + ", ".join(f"{d.id}@{d.slot}" for d in cmd.devices)
+          + (f"; a {display} window shows the GPU and takes keys and the pointer"
+             if display else "")
           + "; Ctrl-A X quits", file=sys.stderr)
     sys.stderr.flush()
     try:

@@ -32,6 +32,7 @@ int main(void)
 		printf("vio did not start\n");
 	else
 		printf("%d virtio device%s; type 'help' for the commands\n", n, n == 1 ? "" : "s");
+	shell_keys_start();
 #if SHELL_NET
 	shell_net_start();
 	/* While the prompt waits: the network (vio_service included) instead of app.c's service. */

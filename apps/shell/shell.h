@@ -48,6 +48,13 @@ extern const struct shell_cmd shell_net_cmds[];
 void shell_net_start(void);
 void shell_net_idle(void);
 
+/*
+ * Key presses on the first virtio keyboard become stdin bytes too, beside
+ * the UART's (keys.c; US layout). Once, before the prompt; nothing without
+ * a keyboard.
+ */
+void shell_keys_start(void);
+
 extern const struct shell_cmd shell_console_cmds[];
 extern const struct shell_cmd shell_input_cmds[];
 extern const struct shell_cmd shell_gpu_cmds[];

@@ -133,6 +133,13 @@ void board_stdio_set(const struct board_stdio *io);
 void board_stdio_idle(void (*idle)(void));
 
 /*
+ * A second source stdin reads from (NULL: none), looked at after the
+ * console each time stdin polls: get_byte returns a byte or -1 without
+ * waiting, like board_stdio's. The shell's virtio keyboard. Task context.
+ */
+void board_stdio_extra_input(int (*get_byte)(void));
+
+/*
  * The fault handlers' report goes to the UART and to sink (NULL: none),
  * which runs in the fault handler with interrupts masked: it may touch no
  * lock and no ring (a virtio-console's emergency write). board_fault_write

@@ -2,7 +2,8 @@
 /*
  * picolibc's stdin, stdout and stderr on the board console, or on the hooks
  * a program set (board_stdio_set). Output turns "\n" into "\r\n" for
- * terminals; input waits until a byte arrives. Input is passed through as
+ * terminals; input waits until a byte arrives, from the console or from a
+ * second source a program added (a keyboard). Input is passed through as
  * typed (a terminal's Enter arrives as '\r').
  */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 static const struct board_stdio *volatile hooks;
 static void (*volatile idle_hook)(void);
+static int (*volatile extra_input)(void);
 
 void board_stdio_set(const struct board_stdio *io)
 {
@@ -21,6 +23,11 @@ void board_stdio_set(const struct board_stdio *io)
 void board_stdio_idle(void (*idle)(void))
 {
 	idle_hook = idle;
+}
+
+void board_stdio_extra_input(int (*get_byte)(void))
+{
+	extra_input = get_byte;
 }
 
 static void out(const char *buf, size_t len)
@@ -59,9 +66,12 @@ static int console_get(FILE *f)
 	for (;;) {
 		const struct board_stdio *io = hooks;
 		void (*idle)(void) = idle_hook;
+		int (*extra)(void) = extra_input;
 		int c = io ? io->get_byte() : board_console_getc();
 		uintptr_t irq;
 
+		if (c < 0 && extra)
+			c = extra();
 		if (c >= 0)
 			return c;
 		if (idle)

@@ -279,6 +279,22 @@ class Failures(list):
             self.append(msg)
         return ok
 
+    def report(self, sections, passed="PASS"):
+        """Print each (title, text) of sections that has text, then a FAIL line
+        per failure or the passed line; the runner's exit status."""
+        for title, text in sections:
+            if not text:
+                continue
+            text = text.replace("\r", "")
+            print(f"---- {title} " + "-" * max(4, 67 - len(title)))
+            print(text, end="" if text.endswith("\n") else "\n")
+        for msg in self:
+            print(f"FAIL: {msg}")
+        if self:
+            return 1
+        print(passed)
+        return 0
+
 
 # The build option of the driver for each kind of device.
 DRIVER_OPTION = {

@@ -486,21 +486,12 @@ def main():
             r.proc.kill()
             r.proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    if r.con:
-        log = r.con.log()
-        if args.ring == "packed":
-            r.fails.extend(qemu.ring_problems(log, args.ring))
-        print("---- console " + "-" * 60)
-        print(log.replace("\r", ""), end="" if log.endswith("\n") else "\n")
-        if r.con.err:
-            print("---- QEMU stderr " + "-" * 56)
-            print(r.con.err)
-    if r.fails:
-        for msg in r.fails:
-            print(f"FAIL: {msg}")
-        return 1
-    print("PASS")
-    return 0
+    if not r.con:
+        return r.fails.report([])
+    log = r.con.log()
+    if args.ring == "packed":
+        r.fails.extend(qemu.ring_problems(log, args.ring))
+    return r.fails.report([("console", log), ("QEMU stderr", r.con.err)])
 
 
 if __name__ == "__main__":

@@ -575,15 +575,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if args.ring == "packed":
         r.fails.extend(qemu.ring_problems("".join(r.logs), args.ring))
-    for log in r.logs:
-        print("---- console " + "-" * 60)
-        print(log, end="" if log.endswith("\n") else "\n")
-    if r.fails:
-        for msg in r.fails:
-            print(f"FAIL: {msg}")
-        return 1
-    print("PASS")
-    return 0
+    return r.fails.report([("console", log) for log in r.logs])
 
 
 if __name__ == "__main__":
