@@ -420,6 +420,22 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
             fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
 
 
+def add_irq_options(p, kind):
+    """The options a driver's runner takes to pick and check its interrupt mode on PCI."""
+    p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
+                   help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
+    p.add_argument("--machine-opts", default=None, metavar="PROPS",
+                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
+    p.add_argument("--expect-irq", default=None, metavar="MODE",
+                   help=f"every {kind} device's interrupt mode (polled, line, msix-shared, msix)")
+
+
+def irq_command_args(args):
+    """build_command's keyword arguments for the options of add_irq_options."""
+    return {"pci_vectors": qemu.parse_pci_vectors(args.pci_vectors),
+            "machine_opts": args.machine_opts}
+
+
 def check_irq_mode(fails, log, kind, mode):
     """The library's `NAME: interrupts: MODE` line of every KIND device in log shows mode."""
     got = re.findall(rf"\b({kind}\d+): interrupts: ([\w-]+)", log)

@@ -220,8 +220,7 @@ class Case:
                                       boot_suffix=self.args.boot_suffix, interactive=False,
                                       transport=self.args.transport,
                                       blks=blks, qemu=self.args.qemu, ring=self.args.ring,
-                                      pci_vectors=qemu.parse_pci_vectors(self.args.pci_vectors),
-                                      machine_opts=self.args.machine_opts)
+                                      **run_test.irq_command_args(self.args))
         if not os.path.exists(self.cmd.boot_image):
             raise qemu.QemuError(f"{self.cmd.boot_image} not found")
         print("$ " + " ".join(self.cmd.argv))
@@ -770,12 +769,7 @@ def main():
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("--keep", action="store_true", help="keep the images and traces")
-    p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
-                   help="MSI-X vectors of device ID (or of all): scripts/qemu.py")
-    p.add_argument("--machine-opts", default=None, metavar="PROPS",
-                   help="machine properties, e.g. aia=aplic-imsic: scripts/qemu.py")
-    p.add_argument("--expect-irq", default=None, metavar="MODE",
-                   help="every blk device's interrupt mode (polled, line, msix-shared, msix)")
+    run_test.add_irq_options(p, "blk")
     p.add_argument("firmware")
     args = p.parse_args()
 

@@ -4,6 +4,8 @@
 
   test_console.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
                   [--boot-suffix .elf|.bin] [--timeout SECONDS] FIRMWARE.elf
+                  [--transport mmio|pci] [--pci-vectors [ID=]N]... [--machine-opts PROPS]
+                  [--expect-irq MODE]
 
 FIRMWARE is vio-console-test (tests/qemu/console_test.c). Every port is a
 Unix socket server (QEMU's chardev) in a temporary directory, which this
@@ -97,7 +99,8 @@ class Run:
                                  interactive=False,
                                  transport=self.args.transport,
                                  console_sockets=[self.path("port0.sock")],
-                                 props=props, ring=self.args.ring)
+                                 props=props, ring=self.args.ring,
+                                 **run_test.irq_command_args(self.args))
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
         print("$ " + " ".join(cmd.argv))
@@ -387,7 +390,8 @@ def case_shell(r):
     cmd = qemu.build_command(r.args.arch, r.args.firmware, r.args.virtio, "console", extra,
                              boot_suffix=r.args.boot_suffix, interactive=False,
                              transport=r.args.transport,
-                             console_sockets=[r.path("port0.sock")])
+                             console_sockets=[r.path("port0.sock")],
+                             **run_test.irq_command_args(r.args))
     print("$ " + " ".join(cmd.argv))
     r.proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
@@ -473,6 +477,7 @@ def main():
     ap.add_argument("--boot-suffix", default=None)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--qemu", default=None)
+    run_test.add_irq_options(ap, "console")
     ap.add_argument("firmware")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vio-con-")
@@ -491,6 +496,8 @@ def main():
     log = r.con.log()
     if args.ring == "packed":
         r.fails.extend(qemu.ring_problems(log, args.ring))
+    if args.expect_irq:
+        run_test.check_irq_mode(r.fails, log, "console", args.expect_irq)
     return r.fails.report([("console", log), ("QEMU stderr", r.con.err)])
 
 

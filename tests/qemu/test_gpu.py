@@ -4,6 +4,8 @@
 
   test_gpu.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
               [--boot-suffix .elf|.bin] [--timeout SECONDS] FIRMWARE.elf
+              [--transport mmio|pci] [--pci-vectors [ID=]N]... [--machine-opts PROPS]
+              [--expect-irq MODE]
 
 FIRMWARE is vio-gpu-test (tests/qemu/gpu_test.c; vio-gpu-test-poll for
 the poll case). After each drawing command the guest acknowledges, the
@@ -152,7 +154,9 @@ class Run:
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, "gpu",
                                  ["-qmp", f"unix:{qmp},server=on,wait=off"] + list(extra),
                                  boot_suffix=self.args.boot_suffix, interactive=False,
-                                 props={"gpu0": p}, ring=self.args.ring)
+                                 props={"gpu0": p}, ring=self.args.ring,
+                                 transport=self.args.transport,
+                                 **run_test.irq_command_args(self.args))
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
         print("$ " + " ".join(cmd.argv))
@@ -551,12 +555,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
     ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    ap.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                    help="where the GPU sits: a virtio-mmio slot or a PCI function")
     ap.add_argument("--ring", default="split", choices=qemu.RINGS,
                     help="the GPU offers packed virtqueues, which it must use")
     ap.add_argument("--case", required=True, choices=sorted(CASES))
     ap.add_argument("--boot-suffix", default=None)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--png", default=None, help="shell case: save the demo's screendump here")
+    run_test.add_irq_options(ap, "gpu")
     ap.add_argument("firmware")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vio-gpu-")
@@ -575,6 +582,9 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if args.ring == "packed":
         r.fails.extend(qemu.ring_problems("".join(r.logs), args.ring))
+    if args.expect_irq:
+        for log in r.logs:
+            run_test.check_irq_mode(r.fails, log, "gpu", args.expect_irq)
     return r.fails.report([("console", log) for log in r.logs])
 
 

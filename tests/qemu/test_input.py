@@ -4,6 +4,8 @@
 
   test_input.py --arch riscv64|aarch64 --virtio legacy|modern --case CASE
                 [--boot-suffix .elf|.bin] [--timeout SECONDS] [--samples N] FIRMWARE.elf
+                [--transport mmio|pci] [--pci-vectors [ID=]N]... [--machine-opts PROPS]
+                [--expect-irq MODE]
 
 FIRMWARE is vio-input-test (tests/qemu/input_test.c), or vio-shell for the
 shell case. A keyboard, a mouse and a tablet are attached together, each
@@ -123,7 +125,8 @@ class Run(test_console.Run):
         cmd = qemu.build_command(self.args.arch, self.args.firmware, self.args.virtio, DEVICES,
                                  extra, boot_suffix=self.args.boot_suffix, interactive=False,
                                  transport=self.args.transport,
-                                 props=props, ring=self.args.ring)
+                                 props=props, ring=self.args.ring,
+                                 **run_test.irq_command_args(self.args))
         if not os.path.exists(cmd.boot_image):
             raise qemu.QemuError(f"{cmd.boot_image} not found")
         print("$ " + " ".join(cmd.argv))
@@ -589,6 +592,7 @@ def main():
     ap.add_argument("--boot-suffix", default=None)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--samples", type=int, default=200)
+    run_test.add_irq_options(ap, "input")
     ap.add_argument("firmware")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vio-input-")
@@ -609,6 +613,8 @@ def main():
         log = r.log()
         if args.ring == "packed":
             r.fails.extend(qemu.ring_problems(log, args.ring))
+        if args.expect_irq:
+            run_test.check_irq_mode(r.fails, log, "input", args.expect_irq)
         if len(log) > 20000:
             log = log[:4000] + "\n[...]\n" + log[-8000:]
         for title, text in (("console", log), ("QEMU stderr", r.con.err)):
