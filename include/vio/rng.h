@@ -15,8 +15,10 @@ extern const struct vio_driver vio_rng_driver;
 
 /*
  * Fill buf with len random bytes, waiting up to timeout_ns. Returns len,
- * VIO_ETIMEDOUT (the bytes gathered so far are in buf), VIO_ENODEV (dev is
- * not a live rng), VIO_EPROTO / VIO_ESHUTDOWN (the device failed).
+ * VIO_ETIMEDOUT (the bytes gathered so far are in buf; the device held a
+ * request that long without an answer, so it is failed and reset:
+ * vio_dev_recover brings it back), VIO_ENODEV (dev is not a live rng),
+ * VIO_EPROTO / VIO_ESHUTDOWN (the device failed).
  * Task context; one caller per device at a time.
  */
 int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns);

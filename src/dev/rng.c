@@ -139,9 +139,18 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 		if (done == len)
 			break;
 		elapsed = port->time_ns(port->ctx) - start;
-		if (elapsed >= timeout_ns)
-			return VIO_ETIMEDOUT;
-		rc = vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
+		rc = elapsed >= timeout_ns ? VIO_ETIMEDOUT
+					   : vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
+		if (rc == VIO_ETIMEDOUT) {
+			/*
+			 * The request is still the device's and cannot be taken
+			 * back from a live ring: reset it (3.3.1) so the buffer
+			 * is free again, as every driver does on a timeout.
+			 */
+			vio_err("%s: no answer in %llu ms", dev->name,
+				(unsigned long long)(timeout_ns / 1000000u));
+			vio_dev_fail(dev, VIO_ETIMEDOUT);
+		}
 		if (rc)
 			return rc;
 	}
@@ -196,6 +205,15 @@ static void rng_remove(struct vio_device *dev)
 
 	if (r && r->buf)
 		port->dma_free(port->ctx, r->buf, RNG_CHUNK);
+	if (r)
+		r->buf = NULL;
+}
+
+/* vio_dev_recover: nothing the application set lives here; probe again. */
+static int rng_resume(struct vio_device *dev)
+{
+	memset(dev->priv, 0, sizeof(struct rng));
+	return rng_probe(dev);
 }
 
 const struct vio_driver vio_rng_driver = {
@@ -206,4 +224,5 @@ const struct vio_driver vio_rng_driver = {
 	.priv_size = sizeof(struct rng),
 	.probe = rng_probe,
 	.remove = rng_remove,
+	.resume = rng_resume,
 };
