@@ -216,6 +216,18 @@ static void test_console_legacy(void)
 /* input */
 
 static struct sim_input inp;
+static const struct vio_input_params input_params = { .timeout_ms = 20 };
+
+/* A device that takes buffers and answers none. */
+static int hold_all(struct sim_dev *dev, unsigned q, const struct sim_chain *chain)
+{
+	(void)dev;
+	(void)q;
+	(void)chain;
+	return SIM_HOLD;
+}
+
+static const struct sim_model hold_model = { .name = "hold", .handle = hold_all };
 
 static void test_input(void)
 {
@@ -225,14 +237,29 @@ static void test_input(void)
 	unsigned live;
 	int n;
 
-	make(&vio_input_driver, NULL, 2, VIRTIO_ID_INPUT);
+	make(&vio_input_driver, &input_params, 2, VIRTIO_ID_INPUT);
 	sim_input_attach(d, &inp, SIM_INPUT_KEYBOARD);
 	dev = add(2);
 	if (!dev)
 		return;
 	live = sim_dma_live();
-	for (unsigned cycle = 0; cycle < 3; cycle++) {
-		needs_reset(dev);
+	for (unsigned cycle = 0; cycle < 4; cycle++) {
+		if (cycle % 2 == 0) {
+			needs_reset(dev);
+		} else {
+			/* LEDs to a device that keeps every status buffer: the timeout fails it. */
+			const struct sim_model *model = d->model;
+			int rc = 0;
+
+			d->model = &hold_model;
+			for (unsigned i = 0; i < 200 && rc >= 0; i++)
+				rc = vio_input_set_leds(dev, i & 1 ? 0 : 7);
+			/* The call that timed out may have sent some LEDs first: the next one sees it. */
+			CHECK(rc == VIO_ETIMEDOUT || rc == VIO_ESHUTDOWN);
+			CHECK_EQ(dev->state, VIO_DEV_FAILED);
+			CHECK_EQ(dev->error, VIO_ETIMEDOUT);
+			d->model = model;
+		}
 		CHECK_EQ(vio_input_read_nonblock(dev, ev, 8), VIO_ESHUTDOWN);
 		CHECK_EQ(vio_dev_recover(dev), 0);
 		/* The configuration was read again; the event buffers are posted again. */
