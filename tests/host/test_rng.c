@@ -294,6 +294,12 @@ static void test_needs_reset_during_read(void)
 	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
 	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), VIO_ESHUTDOWN);
 	CHECK_EQ(vio_rng_read_nonblock(dev, buf, sizeof(buf)), VIO_ESHUTDOWN);
+	/* Recovered (vio_dev_recover), it reads again. */
+	sim_on_run = NULL;
+	rng.hold = false;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	CHECK(!(d->status & VIRTIO_CONFIG_S_FAILED));
+	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), (int)sizeof(buf));
 }
 
 /* A device that writes garbage into the used ring: an error, then out of service. */

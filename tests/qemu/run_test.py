@@ -414,6 +414,11 @@ def check_list_device(out, args, cmd, fails, config):
                     f"want {sorted(want_bdf)}")
 
 
+def hex_dump(out):
+    """The bytes of a shell hex dump ("0000: 0a1b..." lines) as one hex string."""
+    return "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+
+
 def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     """The shell's commands, typed with write(bytes), their output read from con."""
     def send(line):
@@ -451,7 +456,7 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     out = step("rng 32")
     if out is None:
         return
-    hexs = "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+    hexs = hex_dump(out)
     rngs = sorted((d for d in cmd.devices if d.kind == "rng"), key=lambda d: d.slot)
     if rngs and expected_state(rngs[0], args, config) == "ready":
         if fails.check(len(hexs) == 64, f"rng 32 printed {len(hexs) // 2} bytes: {out!r}"):
@@ -469,7 +474,7 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
         out = step("rng 16")
         if out is None:
             return
-        hexs = "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+        hexs = hex_dump(out)
         if fails.check(len(hexs) == 32, f"rng 16 after reset_device printed "
                        f"{len(hexs) // 2} bytes: {out!r}"):
             rng_ok(fails, "rng 16 after reset_device", bytes.fromhex(hexs),
