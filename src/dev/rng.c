@@ -15,6 +15,7 @@
 #include <vio/spec/virtio_config.h>
 
 #include "core/log.h"
+#include "vio_config.h"
 
 #define RNG_CHUNK 256u /* bytes asked for per request */
 
@@ -26,7 +27,9 @@ struct rng {
 	uint32_t have;  /* bytes in buf not yet handed out, from pos */
 	uint32_t pos;
 	bool busy;      /* a request is with the device */
+	uint64_t sent;  /* ... since this time (port->time_ns) */
 	int error;      /* set when the queue broke */
+	uint64_t timeout_ns; /* a request older than this: the device is dead */
 };
 
 /*
@@ -72,8 +75,29 @@ static int request(struct rng *r)
 	if (rc)
 		return rc;
 	r->busy = true;
+	r->sent = port->time_ns(port->ctx);
 	vio_vq_kick(r->vq);
 	return 0;
+}
+
+/*
+ * A read timed out: with a short per-call timeout the request may just be
+ * young (it stays with the device and serves a later read); but one the
+ * device has held for the device's timeout will not come back, and cannot
+ * be taken back from a live ring: reset the device (3.3.1).
+ */
+static void check_stale(struct vio_device *dev, struct rng *r)
+{
+	const struct vio_port *port = vio_port();
+	uintptr_t s = vio_lock();
+	bool stale = r->busy && port->time_ns(port->ctx) - r->sent >= r->timeout_ns;
+
+	vio_unlock(s);
+	if (!stale)
+		return;
+	vio_err("%s: no answer in %llu ms", dev->name,
+		(unsigned long long)(r->timeout_ns / 1000000u));
+	vio_dev_fail(dev, VIO_ETIMEDOUT);
 }
 
 /* Copy out what the device delivered. Under vio_lock. */
@@ -141,16 +165,8 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 		elapsed = port->time_ns(port->ctx) - start;
 		rc = elapsed >= timeout_ns ? VIO_ETIMEDOUT
 					   : vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
-		if (rc == VIO_ETIMEDOUT) {
-			/*
-			 * The request is still the device's and cannot be taken
-			 * back from a live ring: reset it (3.3.1) so the buffer
-			 * is free again, as every driver does on a timeout.
-			 */
-			vio_err("%s: no answer in %llu ms", dev->name,
-				(unsigned long long)(timeout_ns / 1000000u));
-			vio_dev_fail(dev, VIO_ETIMEDOUT);
-		}
+		if (rc == VIO_ETIMEDOUT)
+			check_stale(dev, r);
 		if (rc)
 			return rc;
 	}
@@ -186,12 +202,15 @@ int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
 
 static int rng_probe(struct vio_device *dev)
 {
+	const struct vio_rng_params *p = dev->params;
 	const struct vio_port *port = vio_port();
 	struct rng *r = dev->priv;
 	/* 5.4.2: requestq is queue 0; one request is out at a time, a few entries are plenty */
 	struct vio_vq_opts opts = { .max_size = 8, .handler = rng_done, .arg = r };
 
 	r->dev = dev;
+	r->timeout_ns = (uint64_t)(p && p->timeout_ms ? p->timeout_ms : CONFIG_VIO_TIMEOUT_MS) *
+			1000000u;
 	r->buf = port->dma_alloc(port->ctx, RNG_CHUNK, 64);
 	if (!r->buf)
 		return VIO_ENOMEM;

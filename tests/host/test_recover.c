@@ -29,6 +29,7 @@
 
 static struct sim_blk blk;
 static struct sim_rng rng;
+static const struct vio_rng_params rng_params = { .timeout_ms = 10 };
 static struct sim_dev *d;
 static uint8_t disk[DISK_SECTORS * 512];
 static uint8_t buf[8 * 512];
@@ -39,7 +40,7 @@ static struct vio_device *add_dev(uint32_t version, uint32_t id)
 
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
 	CHECK_EQ(vio_driver_register(&vio_blk_driver, NULL), 0);
-	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, &rng_params), 0);
 	d = sim_dev_new(0, version, id);
 	if (version == 2)
 		d->features |= 1ull << VIRTIO_F_VERSION_1;
