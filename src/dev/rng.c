@@ -27,7 +27,9 @@ struct rng {
 	uint32_t have;  /* bytes in buf not yet handed out, from pos */
 	uint32_t pos;
 	bool busy;      /* a request is with the device */
-	uint64_t sent;  /* ... since this time (port->time_ns) */
+	uint32_t gen;   /* requests made */
+	uint32_t stamped; /* the request sent was last seen at: */
+	uint64_t sent;  /* this time (port->time_ns; read outside the lock) */
 	int error;      /* set when the queue broke */
 	uint64_t timeout_ns; /* a request older than this: the device is dead */
 };
@@ -75,7 +77,7 @@ static int request(struct rng *r)
 	if (rc)
 		return rc;
 	r->busy = true;
-	r->sent = port->time_ns(port->ctx);
+	r->gen++;
 	vio_vq_kick(r->vq);
 	return 0;
 }
@@ -86,11 +88,24 @@ static int request(struct rng *r)
  * device has held for the device's timeout will not come back, and cannot
  * be taken back from a live ring: reset the device (3.3.1).
  */
+/* The request out (if any) is known to have been with the device at now. Not under vio_lock. */
+static void stamp(struct rng *r, uint64_t now)
+{
+	uintptr_t s = vio_lock();
+
+	if (r->busy && r->stamped != r->gen) {
+		r->stamped = r->gen;
+		r->sent = now;
+	}
+	vio_unlock(s);
+}
+
 static void check_stale(struct vio_device *dev, struct rng *r)
 {
 	const struct vio_port *port = vio_port();
+	uint64_t now = port->time_ns(port->ctx);
 	uintptr_t s = vio_lock();
-	bool stale = r->busy && port->time_ns(port->ctx) - r->sent >= r->timeout_ns;
+	bool stale = r->busy && r->stamped == r->gen && now - r->sent >= r->timeout_ns;
 
 	vio_unlock(s);
 	if (!stale)
@@ -148,7 +163,7 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 	r = dev->priv;
 	start = port->time_ns(port->ctx);
 	for (;;) {
-		uint64_t elapsed;
+		uint64_t elapsed, now;
 
 		s = vio_lock();
 		rc = r->error;
@@ -162,7 +177,9 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 			return rc;
 		if (done == len)
 			break;
-		elapsed = port->time_ns(port->ctx) - start;
+		now = port->time_ns(port->ctx);
+		stamp(r, now);
+		elapsed = now - start;
 		rc = elapsed >= timeout_ns ? VIO_ETIMEDOUT
 					   : vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
 		if (rc == VIO_ETIMEDOUT)
