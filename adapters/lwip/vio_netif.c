@@ -425,11 +425,33 @@ struct vio_netif *vio_netif_from(struct netif *netif)
 	return netif && netif->linkoutput == vio_netif_linkoutput ? netif->state : NULL;
 }
 
+/*
+ * A failed device takes the link down; once it is recovered
+ * (vio_dev_recover) the link is what the device says again.
+ */
+static void follow_state(struct vio_netif *nif)
+{
+	bool ready = vio_dev_state(nif->dev) == VIO_DEV_READY;
+
+	if (!ready && !nif->out_of_service) {
+		nif->out_of_service = true;
+		nif->link_pending = false;
+		netif_set_link_down(&nif->netif);
+	} else if (ready && nif->out_of_service) {
+		nif->out_of_service = false;
+		if (!vio_net_get_info(nif->dev, &nif->info)) {
+			nif->link_up = nif->info.link_up;
+			nif->link_pending = true;
+		}
+	}
+}
+
 static void process(struct vio_netif *nif)
 {
 	struct netif *netif = &nif->netif;
 
-	if (nif->link_pending) {
+	follow_state(nif);
+	if (nif->link_pending && !nif->out_of_service) {
 		nif->link_pending = false;
 		if (nif->link_up)
 			netif_set_link_up(netif);

@@ -88,6 +88,7 @@ struct vio_netif {
 	struct vio_net_info info;
 	uint16_t base_chksum;  /* netif chksum_flags outside input: what lwIP must do */
 	bool link_pending, link_up, announce_pending;
+	bool out_of_service;   /* the device was not READY at the last poll: link down */
 	struct vio_netif_stats stats;
 	struct vio_netif_rxp *free_rxp;
 	struct vio_netif_rxp rxp[VIO_NETIF_RX_PBUFS];

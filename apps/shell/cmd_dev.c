@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Device commands: list_device. */
+/* Device commands: list_device, reset_device. */
 #include <stdio.h>
 #include <string.h>
 
@@ -94,8 +94,40 @@ static int cmd_list_device(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Reset a device and set it up again (vio_dev_recover): one that failed
+ * (a timeout, DEVICE_NEEDS_RESET, a protocol violation), or a ready one,
+ * which is taken out of service first, as a failure would.
+ */
+static int cmd_reset_device(int argc, char **argv)
+{
+	struct vio_device *dev = NULL;
+	int rc;
+
+	if (argc != 2)
+		return shell_usage("reset_device NAME");
+	for (unsigned i = 0; i < vio_dev_count() && !dev; i++)
+		if (!strcmp(vio_dev_at(i)->name, argv[1]))
+			dev = vio_dev_at(i);
+	if (!dev) {
+		printf("reset_device: no device %s (list_device shows them)\n", argv[1]);
+		return 1;
+	}
+	if (vio_dev_state(dev) == VIO_DEV_READY)
+		vio_dev_fail(dev, VIO_ESHUTDOWN);
+	rc = vio_dev_recover(dev);
+	if (rc) {
+		printf("reset_device: %s: %s\n", dev->name, vio_strerror(rc));
+		return 1;
+	}
+	printf("%s: reset and ready\n", dev->name);
+	return 0;
+}
+
 const struct shell_cmd shell_dev_cmds[] = {
 	{ "list_device", "", "the device table: slot, type, interface, state, features",
 	  cmd_list_device, NULL },
+	{ "reset_device", "NAME", "reset a device (failed or ready) and set it up again",
+	  cmd_reset_device, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

@@ -109,6 +109,16 @@ struct vio_driver {
 	 * report (vio_dev_fail).
 	 */
 	void (*started)(struct vio_device *dev);
+	/*
+	 * Set the device up again after a failure (vio_dev_recover): the core
+	 * has called remove, freed the queues, reset the device and
+	 * negotiated its features afresh; priv is kept as remove left it, so
+	 * the driver re-reads the configuration and re-creates its queues as
+	 * probe does, keeping what the application set at run time (a
+	 * timeout, callbacks). started runs after it, as after probe.
+	 * Optional: without it the device cannot be recovered. Task context.
+	 */
+	int (*resume)(struct vio_device *dev);
 };
 
 /* Where a device table entry stands (vio_dev_state). */
@@ -306,6 +316,26 @@ void vio_unlock(uintptr_t state);
  * briefly; logs.
  */
 void vio_dev_fail(struct vio_device *dev, int err);
+
+/*
+ * Bring a failed device back into service (VirtIO 1.2 section 3.1.1 from
+ * the start): its deferred work runs once more, so every request the
+ * failure ended has been completed with an error; the queues are freed,
+ * the device is reset, its features are negotiated again and the driver's
+ * resume re-creates its queues, re-reads its configuration and re-posts
+ * its receive buffers; the device is READY again and started runs. A
+ * device that failed while it was being added is probed afresh instead.
+ * Returns 0; VIO_EINVAL (the device is not FAILED, or its failure's reset
+ * is not done); VIO_ENOTSUP (its driver cannot resume); VIO_EAGAIN
+ * (another thread runs its deferred work right now: try again); or the
+ * error that failed it again (it is then FAILED, as before). Task
+ * context; never with vio_lock held. No other thread may be inside a call
+ * on the device meanwhile: the threads that saw VIO_ESHUTDOWN or
+ * VIO_ETIMEDOUT wait until the recovering thread says it is back (a call
+ * that starts during recovery finds the device FAILED and returns
+ * VIO_ESHUTDOWN at its first check).
+ */
+int vio_dev_recover(struct vio_device *dev);
 
 /*
  * Interrupt entry for a device's line (the transport's shared interrupt):

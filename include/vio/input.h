@@ -174,7 +174,9 @@ int vio_input_read_nonblock(struct vio_device *dev, struct vio_input_event *ev, 
  * status queue, waiting for free status buffers at most the parameters'
  * timeout. Bits of LEDs the device did not declare are ignored. Returns
  * the number of events sent, VIO_ENOTSUP (the device has no LEDs),
- * VIO_ETIMEDOUT or VIO_ESHUTDOWN. Task context; takes vio_lock briefly.
+ * VIO_ETIMEDOUT (the device gave no status buffer back in time: it is
+ * failed and reset; vio_dev_recover brings it back) or VIO_ESHUTDOWN.
+ * Task context; takes vio_lock briefly.
  * Two threads setting one device's LEDs at once may both send a change:
  * the device ends in one of the two states; serialize them to know which.
  */

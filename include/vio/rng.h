@@ -14,10 +14,22 @@
 /* The driver, for vio_driver_register. */
 extern const struct vio_driver vio_rng_driver;
 
+/* Run-time parameters (vio_driver_register's params; NULL: defaults). */
+struct vio_rng_params {
+	/*
+	 * A request the device holds this long (ms) is never coming back: the
+	 * device is failed and reset. Default CONFIG_VIO_TIMEOUT_MS.
+	 */
+	uint32_t timeout_ms;
+};
+
 /*
  * Fill buf with len random bytes, waiting up to timeout_ns. Returns len,
- * VIO_ETIMEDOUT (the bytes gathered so far are in buf), VIO_ENODEV (dev is
- * not a live rng), VIO_EPROTO / VIO_ESHUTDOWN (the device failed).
+ * VIO_ETIMEDOUT (the bytes gathered so far are in buf; the request stays
+ * with the device for a later read, unless the device has held it for its
+ * timeout_ms: then it is failed and reset, and vio_dev_recover brings it
+ * back), VIO_ENODEV (dev is not a live rng),
+ * VIO_EPROTO / VIO_ESHUTDOWN (the device failed).
  * Task context; one caller per device at a time.
  */
 int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout_ns);

@@ -522,27 +522,54 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 
 static void msix_free(struct vio_device *dev);
 
-static void release(struct vio_device *dev)
+/*
+ * Take a reset device's queues down: the driver gives back what they held
+ * (remove), then they are freed. The driver state stays.
+ */
+static void release_queues(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
 	struct vio_transport *t = &dev->t;
+	struct vio_dev_queue *queues = dev->queues;
+	unsigned n = dev->nqueues;
+	uintptr_t s;
 
-	if (dev->irq_attached && dev->irq_mode == VIO_IRQ_MODE_LINE && port->irq_detach)
+	if (dev->irq_attached && dev->irq_mode == VIO_IRQ_MODE_LINE && port->irq_detach) {
 		port->irq_detach(port->ctx, dev->irq, dev);
-	if (dev->vectors)
+		dev->irq_attached = false;
+		dev->irq_mode = VIO_IRQ_MODE_POLLED;
+	}
+	if (dev->vectors) {
+		/* A reset device forgets its vectors (4.1.4.3): take them anew on recovery. */
 		msix_free(dev);
-	dev->irq_attached = false;
-	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].vq && t->ops->queue_disable(t, i))
+		dev->irq_attached = false;
+		dev->irq_mode = VIO_IRQ_MODE_POLLED;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (queues[i].vq && t->ops->queue_disable(t, i))
 			vio_warn("%s: queue %u never showed disabled", dev->name, i);
 	if (dev->priv && dev->driver->remove)
 		dev->driver->remove(dev);
-	for (unsigned i = 0; i < dev->nqueues; i++)
-		queue_free(&dev->queues[i]);
-	if (dev->queues)
-		port->dma_free(port->ctx, dev->queues, sizeof(*dev->queues) * dev->nqueues);
+	/* Without irq_detach the handler stays: it must find no records. */
+	s = vio_lock();
 	dev->queues = NULL;
 	dev->nqueues = 0;
+	vio_unlock(s);
+	for (unsigned i = 0; i < n; i++)
+		queue_free(&queues[i]);
+	if (queues)
+		port->dma_free(port->ctx, queues, sizeof(*queues) * n);
+}
+
+static void release(struct vio_device *dev)
+{
+	const struct vio_port *port = reg.port;
+
+	release_queues(dev);
+	if (dev->irq_attached && !port->irq_detach) {
+		dev->irq_attached = false; /* as before: the device is out of use */
+		dev->irq_mode = VIO_IRQ_MODE_POLLED;
+	}
 	if (dev->priv)
 		port->dma_free(port->ctx, dev->priv, dev->driver->priv_size);
 	dev->priv = NULL;
@@ -732,6 +759,8 @@ static void choose_irq(struct vio_device *dev)
 
 	if (!CONFIG_VIO_COMPLETION_IRQ || !reg.os)
 		return;
+	if (dev->irq_attached)
+		return; /* recovered, and the port cannot detach its line: still attached */
 	if (attach_msix(dev) == 0) {
 		dev->irq_attached = true;
 		return;
@@ -759,8 +788,11 @@ static int attach_irq(struct vio_device *dev)
 	return 0;
 }
 
-/* 3.1.1: the driver initialization sequence, for a device with a driver. */
-static int start(struct vio_device *dev)
+/*
+ * 3.1.1: the driver initialization sequence, for a device with a driver;
+ * resume: the driver's state is there already (vio_dev_recover).
+ */
+static int start(struct vio_device *dev, bool resume)
 {
 	const struct vio_os *os = reg.os;
 	struct vio_transport *t = &dev->t;
@@ -775,7 +807,7 @@ static int start(struct vio_device *dev)
 		dev->mutex = NULL;
 		return VIO_ENOMEM;
 	}
-	if (dev->driver->priv_size) {
+	if (!resume && dev->driver->priv_size) {
 		dev->priv = reg.port->dma_alloc(reg.port->ctx, dev->driver->priv_size, 16);
 		if (!dev->priv)
 			return VIO_ENOMEM;
@@ -784,9 +816,10 @@ static int start(struct vio_device *dev)
 	rc = attach_irq(dev);
 	if (rc)
 		return rc;
-	rc = dev->driver->probe(dev);
+	rc = resume ? dev->driver->resume(dev) : dev->driver->probe(dev);
 	if (rc) {
-		vio_err("%s: driver probe failed: %s", dev->name, vio_strerror(rc));
+		vio_err("%s: driver %s failed: %s", dev->name, resume ? "resume" : "probe",
+			vio_strerror(rc));
 		return rc;
 	}
 	/* 3.1.1 step 8 */
@@ -892,7 +925,7 @@ int vio_dev_add(const struct vio_transport *t, int slot, struct vio_device **out
 	dev->driver = entry->drv;
 	dev->params = entry->params;
 
-	rc = start(dev);
+	rc = start(dev, false);
 	if (rc) {
 		/* Reset before the rings and buffers are freed (3.3.1). */
 		vio_dev_fail(dev, rc);
@@ -1272,4 +1305,74 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 	if (q->mutex)
 		os->mutex_unlock(os->ctx, q->mutex);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recovery */
+
+/* Forget the failure: the device is about to be set up from the start. */
+static void clear_failure(struct vio_device *dev)
+{
+	uintptr_t s = vio_lock();
+
+	dev->reset_done = false;
+	dev->error = 0;
+	dev->negotiated = 0;
+	__atomic_store_n(&dev->pending, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->empty_irqs, 0, __ATOMIC_RELAXED);
+	vio_unlock(s);
+}
+
+int vio_dev_recover(struct vio_device *dev)
+{
+	const struct vio_driver *drv = dev ? dev->driver : NULL;
+	bool resume;
+	uintptr_t s;
+	int rc;
+
+	if (!drv || vio_dev_state(dev) != VIO_DEV_FAILED || !dev->reset_done)
+		return VIO_EINVAL;
+	/* A device that failed while it was added has no driver state left: probe it afresh. */
+	resume = dev->priv != NULL;
+	if (resume && !drv->resume)
+		return VIO_ENOTSUP;
+	/* The handlers end what the failure left in flight, with the failure's error. */
+	service(dev, false);
+	/* Keep every service pass out while the queues go and come (they see busy). */
+	s = vio_lock();
+	rc = dev->busy ? VIO_EAGAIN : 0;
+	dev->busy = true;
+	vio_unlock(s);
+	if (rc)
+		return rc;
+
+	if (resume)
+		release_queues(dev);
+	/* 3.1.1 step 1: reset (vio_dev_fail left FAILED in the status for the host). */
+	rc = dev->t.ops->reset(&dev->t, reg.port, RESET_TIMEOUT_NS);
+	clear_failure(dev);
+	if (!rc)
+		rc = start(dev, resume);
+	if (rc) {
+		vio_dev_fail(dev, rc); /* reset before the rings go (3.3.1) */
+		if (resume)
+			release_queues(dev); /* the state stays for the next try */
+		else
+			release(dev);
+	} else {
+		set_state(dev, VIO_DEV_READY);
+		vio_info("%s: recovered", dev->name);
+		log_features(dev);
+	}
+	s = vio_lock();
+	dev->busy = false; /* what was noted meanwhile stays noted: the next pass takes it */
+	vio_unlock(s);
+	if (rc)
+		return rc;
+	if (drv->started) {
+		drv->started(dev);
+		if (vio_dev_state(dev) != VIO_DEV_READY)
+			return dev->error ? dev->error : VIO_ESHUTDOWN;
+	}
+	return 0;
 }

@@ -444,6 +444,23 @@ static void blk_remove(struct vio_device *dev)
 	b->nq = 0;
 }
 
+/*
+ * vio_dev_recover: the device was reset and blk_remove gave back the
+ * queues. Probe again from the configuration (the capacity may have
+ * changed), keeping the timeout the application set.
+ */
+static int blk_resume(struct vio_device *dev)
+{
+	struct blk *b = dev->priv;
+	uint64_t timeout = __atomic_load_n(&b->timeout_ns, __ATOMIC_RELAXED);
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = blk_probe(dev);
+	__atomic_store_n(&b->timeout_ns, timeout, __ATOMIC_RELAXED);
+	return rc;
+}
+
 /* 5.2.6.2: the capacity may change; the device signals it with a config change. */
 static void blk_config_changed(struct vio_device *dev)
 {
@@ -494,4 +511,5 @@ const struct vio_driver vio_blk_driver = {
 	.probe = blk_probe,
 	.remove = blk_remove,
 	.config_changed = blk_config_changed,
+	.resume = blk_resume,
 };

@@ -335,6 +335,18 @@ static void console_remove(struct vio_device *dev)
 	c->crx_mem = c->ctx_mem = NULL;
 }
 
+/*
+ * vio_dev_recover: the device was reset and console_remove gave back the
+ * buffers. Nothing the application set lives here (its callback is in the
+ * parameters): probe again; started sends DEVICE_READY and the device
+ * announces its ports afresh (5.3.6.2).
+ */
+static int console_resume(struct vio_device *dev)
+{
+	memset(dev->priv, 0, sizeof(struct con));
+	return console_probe(dev);
+}
+
 static const struct vio_feature_name console_features[] = {
 	{ VIRTIO_CONSOLE_F_SIZE, "SIZE" },
 	{ VIRTIO_CONSOLE_F_MULTIPORT, "MULTIPORT" },
@@ -353,4 +365,5 @@ const struct vio_driver vio_console_driver = {
 	.remove = console_remove,
 	.config_changed = console_config_changed,
 	.started = console_started,
+	.resume = console_resume,
 };

@@ -373,6 +373,28 @@ static void gpu_remove(struct vio_device *dev)
 	g->cursor_mem = NULL;
 }
 
+/*
+ * vio_dev_recover: the device was reset and gpu_remove gave back the
+ * buffers. The reset destroyed every resource and scanout on the device
+ * (5.7.6: they are the driver's to create): the application sets them up
+ * again. Its event handler and the ids and fences handed out stay.
+ */
+static int gpu_resume(struct vio_device *dev)
+{
+	struct gpu *g = dev->priv;
+	void (*fn)(struct vio_device *, void *) = g->event_fn;
+	void *arg = g->event_arg;
+	uint32_t next_id = g->next_id;
+	uint64_t next_fence = g->next_fence;
+
+	memset(g, 0, sizeof(*g));
+	g->event_fn = fn;
+	g->event_arg = arg;
+	g->next_id = next_id;
+	g->next_fence = next_fence;
+	return gpu_probe(dev);
+}
+
 static const struct vio_feature_name gpu_features[] = {
 	{ VIRTIO_GPU_F_VIRGL, "VIRGL" },
 	{ VIRTIO_GPU_F_EDID, "EDID" },
@@ -393,4 +415,5 @@ const struct vio_driver vio_gpu_driver = {
 	.remove = gpu_remove,
 	.config_changed = gpu_config_changed,
 	.started = gpu_started,
+	.resume = gpu_resume,
 };

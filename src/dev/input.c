@@ -409,6 +409,18 @@ static void input_remove(struct vio_device *dev)
 	in->ev_mem = in->st_mem = NULL;
 }
 
+/*
+ * vio_dev_recover: the device was reset and input_remove gave back the
+ * buffers. Probe again (the configuration is read anew); started posts
+ * the event buffers. The reset forgot the LEDs, and so does the driver:
+ * the application sets them again.
+ */
+static int input_resume(struct vio_device *dev)
+{
+	memset(dev->priv, 0, sizeof(struct input));
+	return input_probe(dev);
+}
+
 const struct vio_driver vio_input_driver = {
 	.name = "input",
 	.device_id = VIRTIO_ID_INPUT,
@@ -417,4 +429,5 @@ const struct vio_driver vio_input_driver = {
 	.probe = input_probe,
 	.remove = input_remove,
 	.started = input_started,
+	.resume = input_resume,
 };

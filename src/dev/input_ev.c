@@ -11,6 +11,7 @@
 #include <vio/error.h>
 #include <vio/input.h>
 
+#include "core/log.h"
 #include "input_priv.h"
 
 static void *cookie_of(unsigned slot)
@@ -314,6 +315,16 @@ static int st_send(struct input *in, uint16_t type, uint16_t code, int32_t value
 		if (!timeout)
 			return VIO_ETIMEDOUT;
 		rc = vio_dev_wait(in->dev, in->stq, st_room, in, timeout);
+		if (rc == VIO_ETIMEDOUT) {
+			/*
+			 * Every status buffer is with a device that answers none
+			 * (5.8.6.2: it should take them at once): they cannot be
+			 * taken back from a live ring, so reset it (3.3.1).
+			 */
+			vio_err("%s: no status buffer back in %llu ms", in->dev->name,
+				(unsigned long long)(timeout / 1000000u));
+			vio_dev_fail(in->dev, VIO_ETIMEDOUT);
+		}
 		if (rc)
 			return rc;
 		timeout = 0; /* one full wait: a free buffer came or none will */

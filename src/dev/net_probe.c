@@ -357,6 +357,27 @@ static void net_remove(struct vio_device *dev)
 	n->npairs = 0;
 }
 
+/*
+ * vio_dev_recover: the device was reset and net_remove gave back the
+ * buffers (those the application still held stay its own: releasing one
+ * later only draws a warning). Probe again, keeping the callbacks and the
+ * counters; started refills the receive rings. The MAC address, filters
+ * and queue pairs set at run time are the device's defaults again.
+ */
+static int net_resume(struct vio_device *dev)
+{
+	struct net *n = dev->priv;
+	const struct vio_net_ops *ops = n->ops;
+	struct vio_net_stats stats = n->stats;
+	void *arg = n->arg;
+
+	memset(n, 0, sizeof(*n));
+	n->ops = ops;
+	n->arg = arg;
+	n->stats = stats;
+	return net_probe(dev);
+}
+
 /* 5.1.4: the status (link, announce) and speed may change, with a config change. */
 static void net_config_changed(struct vio_device *dev)
 {
@@ -414,4 +435,5 @@ const struct vio_driver vio_net_driver = {
 	.started = net_started,
 	.remove = net_remove,
 	.config_changed = net_config_changed,
+	.resume = net_resume,
 };

@@ -15,6 +15,7 @@
 #include <vio/spec/virtio_config.h>
 
 #include "core/log.h"
+#include "vio_config.h"
 
 #define RNG_CHUNK 256u /* bytes asked for per request */
 
@@ -26,7 +27,11 @@ struct rng {
 	uint32_t have;  /* bytes in buf not yet handed out, from pos */
 	uint32_t pos;
 	bool busy;      /* a request is with the device */
+	uint32_t gen;   /* requests made */
+	uint32_t stamped; /* the request sent was last seen at: */
+	uint64_t sent;  /* this time (port->time_ns; read outside the lock) */
 	int error;      /* set when the queue broke */
+	uint64_t timeout_ns; /* a request older than this: the device is dead */
 };
 
 /*
@@ -72,8 +77,42 @@ static int request(struct rng *r)
 	if (rc)
 		return rc;
 	r->busy = true;
+	r->gen++;
 	vio_vq_kick(r->vq);
 	return 0;
+}
+
+/*
+ * A read timed out: with a short per-call timeout the request may just be
+ * young (it stays with the device and serves a later read); but one the
+ * device has held for the device's timeout will not come back, and cannot
+ * be taken back from a live ring: reset the device (3.3.1).
+ */
+/* The request out (if any) is known to have been with the device at now. Not under vio_lock. */
+static void stamp(struct rng *r, uint64_t now)
+{
+	uintptr_t s = vio_lock();
+
+	if (r->busy && r->stamped != r->gen) {
+		r->stamped = r->gen;
+		r->sent = now;
+	}
+	vio_unlock(s);
+}
+
+static void check_stale(struct vio_device *dev, struct rng *r)
+{
+	const struct vio_port *port = vio_port();
+	uint64_t now = port->time_ns(port->ctx);
+	uintptr_t s = vio_lock();
+	bool stale = r->busy && r->stamped == r->gen && now - r->sent >= r->timeout_ns;
+
+	vio_unlock(s);
+	if (!stale)
+		return;
+	vio_err("%s: no answer in %llu ms", dev->name,
+		(unsigned long long)(r->timeout_ns / 1000000u));
+	vio_dev_fail(dev, VIO_ETIMEDOUT);
 }
 
 /* Copy out what the device delivered. Under vio_lock. */
@@ -124,7 +163,7 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 	r = dev->priv;
 	start = port->time_ns(port->ctx);
 	for (;;) {
-		uint64_t elapsed;
+		uint64_t elapsed, now;
 
 		s = vio_lock();
 		rc = r->error;
@@ -138,10 +177,13 @@ int vio_rng_read(struct vio_device *dev, void *buf, size_t len, uint64_t timeout
 			return rc;
 		if (done == len)
 			break;
-		elapsed = port->time_ns(port->ctx) - start;
-		if (elapsed >= timeout_ns)
-			return VIO_ETIMEDOUT;
-		rc = vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
+		now = port->time_ns(port->ctx);
+		stamp(r, now);
+		elapsed = now - start;
+		rc = elapsed >= timeout_ns ? VIO_ETIMEDOUT
+					   : vio_dev_wait(dev, r->vq, ready, r, timeout_ns - elapsed);
+		if (rc == VIO_ETIMEDOUT)
+			check_stale(dev, r);
 		if (rc)
 			return rc;
 	}
@@ -177,12 +219,15 @@ int vio_rng_read_nonblock(struct vio_device *dev, void *buf, size_t len)
 
 static int rng_probe(struct vio_device *dev)
 {
+	const struct vio_rng_params *p = dev->params;
 	const struct vio_port *port = vio_port();
 	struct rng *r = dev->priv;
 	/* 5.4.2: requestq is queue 0; one request is out at a time, a few entries are plenty */
 	struct vio_vq_opts opts = { .max_size = 8, .handler = rng_done, .arg = r };
 
 	r->dev = dev;
+	r->timeout_ns = (uint64_t)(p && p->timeout_ms ? p->timeout_ms : CONFIG_VIO_TIMEOUT_MS) *
+			1000000u;
 	r->buf = port->dma_alloc(port->ctx, RNG_CHUNK, 64);
 	if (!r->buf)
 		return VIO_ENOMEM;
@@ -196,6 +241,15 @@ static void rng_remove(struct vio_device *dev)
 
 	if (r && r->buf)
 		port->dma_free(port->ctx, r->buf, RNG_CHUNK);
+	if (r)
+		r->buf = NULL;
+}
+
+/* vio_dev_recover: nothing the application set lives here; probe again. */
+static int rng_resume(struct vio_device *dev)
+{
+	memset(dev->priv, 0, sizeof(struct rng));
+	return rng_probe(dev);
 }
 
 const struct vio_driver vio_rng_driver = {
@@ -206,4 +260,5 @@ const struct vio_driver vio_rng_driver = {
 	.priv_size = sizeof(struct rng),
 	.probe = rng_probe,
 	.remove = rng_remove,
+	.resume = rng_resume,
 };

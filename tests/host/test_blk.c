@@ -879,6 +879,12 @@ static void test_needs_reset(void)
 	CHECK_EQ(dev->state, VIO_DEV_FAILED);
 	CHECK_EQ(vio_blk_in_flight(dev, 0), 0);
 	sim_on_run = NULL;
+	/* Recovered (vio_dev_recover), it reads the disk again. */
+	blk.hold = false;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK_EQ(vio_blk_read(dev, 16, buf, 8), 0);
+	CHECK(same(buf, 8 * 512, 16 * 512, 1));
 }
 
 /* ------------------------------------------------------------------ */

@@ -329,6 +329,7 @@ static void setup(bool csum)
 	ip4_addr_t ip, mask, gw;
 
 	memset(&d, 0, sizeof(d));
+	d.dev.state = VIO_DEV_READY;
 	d.info.mtu = 1500;
 	d.info.link_up = true;
 	d.info.csum = csum;
@@ -377,6 +378,39 @@ static void test_add(void)
 	vio_lwip_poll();
 	CHECK_EQ(d.announce_done, 1);
 	CHECK(d.ntx >= 1 && d.tx[d.ntx - 1].frame[12] == 0x08 && d.tx[d.ntx - 1].frame[13] == 0x06);
+	teardown();
+}
+
+/* A failed device takes the link down; recovered (vio_dev_recover), the device's word counts again. */
+static void test_recovery(void)
+{
+	setup(false);
+	struct netif *n = vio_netif_netif(&nif);
+
+	CHECK(netif_is_link_up(n));
+	d.dev.state = VIO_DEV_FAILED;
+	vio_lwip_poll();
+	CHECK(!netif_is_link_up(n));
+	/* A link change noted while it is out of service does not bring the link up. */
+	d.ops->link_changed(&d.dev, true, d.arg);
+	vio_lwip_poll();
+	CHECK(!netif_is_link_up(n));
+	/* Recovered with the link down: it stays down, until the device says up. */
+	d.info.link_up = false;
+	d.dev.state = VIO_DEV_READY;
+	vio_lwip_poll();
+	CHECK(!netif_is_link_up(n));
+	d.ops->link_changed(&d.dev, true, d.arg);
+	vio_lwip_poll();
+	CHECK(netif_is_link_up(n));
+	/* Failed and recovered with the link up: up again at the next poll. */
+	d.dev.state = VIO_DEV_FAILED;
+	vio_lwip_poll();
+	CHECK(!netif_is_link_up(n));
+	d.info.link_up = true;
+	d.dev.state = VIO_DEV_READY;
+	vio_lwip_poll();
+	CHECK(netif_is_link_up(n));
 	teardown();
 }
 
@@ -568,6 +602,7 @@ int main(void)
 	lwip_init();
 	vio_lwip_seed(1);
 	test_add();
+	test_recovery();
 	test_rx_csum();
 	test_tx();
 	test_tx_offload();

@@ -203,6 +203,7 @@ static void test_timeout(void)
 	CHECK(sim_now() - t0 < SEC);
 	CHECK_EQ(sim_held(d, 0), 1);
 	CHECK_EQ(vio_rng_read_nonblock(dev, buf, 16), VIO_EAGAIN);
+	/* A short per-call timeout: the request is young, the device stays in service. */
 	CHECK_EQ(dev->state, VIO_DEV_READY);
 
 	/* It wakes up: the request it held is served and reading goes on. */
@@ -210,6 +211,39 @@ static void test_timeout(void)
 	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), (int)sizeof(buf));
 	CHECK(stream_ok(buf, sizeof(buf)));
 	CHECK_EQ(sim_held(d, 0), 0);
+}
+
+/*
+ * A request the device holds for the device's timeout (the parameters'
+ * timeout_ms) is never coming back: the read that notices fails and
+ * resets the device; recovered, it reads again.
+ */
+static void test_timeout_dead(void)
+{
+	static const struct vio_rng_params params = { .timeout_ms = 30 };
+	struct vio_device *dev = NULL;
+	uint8_t buf[300];
+
+	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, &params), 0);
+	d = sim_dev_new(0, 2, VIRTIO_ID_RNG);
+	d->features |= 1ull << VIRTIO_F_VERSION_1;
+	sim_rng_attach(d, &rng);
+	CHECK_EQ(vio_mmio_add(d->base, d->irq, 0, &dev), 0);
+	if (!dev)
+		return;
+	rng.hold = true;
+	CHECK_EQ(vio_rng_read(dev, buf, 16, 10 * MS), VIO_ETIMEDOUT);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK_EQ(vio_rng_read(dev, buf, 16, 40 * MS), VIO_ETIMEDOUT);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_EQ(dev->error, VIO_ETIMEDOUT);
+	CHECK_EQ(sim_held(d, 0), 0); /* reset: the device dropped it */
+	CHECK(sim_log_contains("no answer in 30 ms"));
+	CHECK_EQ(vio_rng_read_nonblock(dev, buf, 16), VIO_ESHUTDOWN);
+	rng.hold = false;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), (int)sizeof(buf));
 }
 
 static struct vio_device *script_dev;
@@ -291,6 +325,12 @@ static void test_needs_reset_during_read(void)
 	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
 	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), VIO_ESHUTDOWN);
 	CHECK_EQ(vio_rng_read_nonblock(dev, buf, sizeof(buf)), VIO_ESHUTDOWN);
+	/* Recovered (vio_dev_recover), it reads again. */
+	sim_on_run = NULL;
+	rng.hold = false;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	CHECK(!(d->status & VIRTIO_CONFIG_S_FAILED));
+	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), (int)sizeof(buf));
 }
 
 /* A device that writes garbage into the used ring: an error, then out of service. */
@@ -421,6 +461,7 @@ int main(void)
 	RUN(test_read_later);
 	RUN(test_nonblock);
 	RUN(test_timeout);
+	RUN(test_timeout_dead);
 	RUN(test_complete_during_wait);
 	RUN(test_needs_reset_during_read);
 	RUN(test_evil_id_range);

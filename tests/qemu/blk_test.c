@@ -29,6 +29,7 @@
  *                                      disk or still the prefill when the call
  *                                      returned, and bytes changed since
  *     STATE <blkN> state=<s> status=<hex>  a device after a timeout
+ *     RECOVERED <blkN> state=<s> status=<hex>  the same after vio_dev_recover
  *
  * then a PASS or FAIL line per check and exactly one
  *
@@ -1127,6 +1128,37 @@ static void timeout_state(struct vio_device *dev, const char *what, void *buf)
 	expect_err(name, vio_blk_read(dev, 0, buf, TIMEOUT_SECTORS), VIO_ESHUTDOWN);
 }
 
+/* Where the write after the recovery goes, from w: clear of the held write. */
+#define RECOVER_OFFSET 64u
+
+/*
+ * Bring a device the timeout failed back (vio_dev_recover): READY again,
+ * DRIVER_OK and no FAILED on the bus. Its timeout stays what the
+ * application set; the throttle would outlast it, so the default again.
+ */
+static void timeout_recover(struct vio_device *dev, const char *what)
+{
+	unsigned status;
+	int r = vio_dev_recover(dev);
+
+	if (r) {
+		fail(what, "vio_dev_recover: %s", vio_strerror(r));
+		return;
+	}
+	status = dev->t.ops->get_status(&dev->t);
+	printf("RECOVERED %s state=%s status=%#x\n", dev->name, state_name(vio_dev_state(dev)),
+	       status);
+	if (vio_dev_state(dev) != VIO_DEV_READY || !(status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (status & VIRTIO_CONFIG_S_FAILED))
+		fail(what, "state %s, status %#x: want ready with DRIVER_OK and not FAILED",
+		     state_name(vio_dev_state(dev)), status);
+	else
+		pass(what);
+	r = vio_blk_set_timeout(dev, 0);
+	if (r)
+		fail(what, "set_timeout: %s", vio_strerror(r));
+}
+
 static void case_timeout(void)
 {
 	const size_t len = TIMEOUT_SECTORS * SECTOR;
@@ -1194,6 +1226,11 @@ static void case_timeout(void)
 		pass("timeout-read-quiet");
 	timeout_state(rdev, "timeout-read", rbuf);
 	timeout_state(wdev, "timeout-write", wbuf);
+	timeout_recover(rdev, "recover-read");
+	timeout_recover(wdev, "recover-write");
+	/* Back in service: a read sees the disk, a write reaches the image. */
+	check_read(rdev, "recover-read-data", arg.s, arg.r, TIMEOUT_SECTORS, GUARD);
+	do_write(wdev, "recover-write-data", arg.w + RECOVER_OFFSET, TIMEOUT_SECTORS);
 }
 
 /* ------------------------------------------------------------------ */

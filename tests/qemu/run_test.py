@@ -23,8 +23,9 @@ failed device; an `RNG <i> <hex>` line per ready rng whose bytes are a
 chunk of that rng's stream; no FAIL line; exactly one `RESULT: N passed,
 0 failed`; and QEMU's exit status 0.
 
---shell: drive the vio shell over the UART (help, list_device, rng 32, an
-unknown command, poweroff) and check each answer and the exit status 0.
+--shell: drive the vio shell over the UART (help, list_device, rng 32,
+reset_device rng0 and rng 16 after it, an unknown device and command,
+poweroff) and check each answer and the exit status 0.
 
 --shell-console: the --shell test over port 0 of a virtio-console (the
 first console device, on a Unix socket QEMU waits for this side to connect
@@ -481,6 +482,11 @@ def check_list_device(out, args, cmd, fails, config):
                     f"want {sorted(want_bdf)}")
 
 
+def hex_dump(out):
+    """The bytes of a shell hex dump ("0000: 0a1b..." lines) as one hex string."""
+    return "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+
+
 def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     """The shell's commands, typed with write(bytes), their output read from con."""
     def send(line):
@@ -507,7 +513,7 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     if out is None:
         return
     help_out = out
-    for name in ("help", "list_device", "rng", "poweroff"):
+    for name in ("help", "list_device", "reset_device", "rng", "poweroff"):
         fails.check(re.search(rf"^\s+{name}\b", out, re.M) is not None, f"help lacks {name}")
 
     out = step("list_device")
@@ -518,7 +524,7 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
     out = step("rng 32")
     if out is None:
         return
-    hexs = "".join(re.findall(r"^[0-9a-f]{4}: ([0-9a-f]+)$", out, re.M))
+    hexs = hex_dump(out)
     rngs = sorted((d for d in cmd.devices if d.kind == "rng"), key=lambda d: d.slot)
     if rngs and expected_state(rngs[0], args, config) == "ready":
         if fails.check(len(hexs) == 64, f"rng 32 printed {len(hexs) // 2} bytes: {out!r}"):
@@ -528,9 +534,27 @@ def check_shell(args, cmd, con, write, feeders, fails, deadline, config):
             return
         fails.check(re.search(r"^0000: [0-9a-f]{2,16}$", out, re.M) is not None
                     or "nothing delivered yet" in out, f"rng -n 8: {out!r}")
+        # Reset the rng and set it up again (vio_dev_recover): it reads again.
+        out = step("reset_device rng0")
+        if out is None:
+            return
+        fails.check("rng0: reset and ready" in out, f"reset_device rng0: {out!r}")
+        out = step("rng 16")
+        if out is None:
+            return
+        hexs = hex_dump(out)
+        if fails.check(len(hexs) == 32, f"rng 16 after reset_device printed "
+                       f"{len(hexs) // 2} bytes: {out!r}"):
+            rng_ok(fails, "rng 16 after reset_device", bytes.fromhex(hexs),
+                   feeders[rngs[0].id])
     else:
         fails.check(not hexs and out.startswith("rng 32\nrng: "),
                     f"rng 32 without a ready rng: {out!r}")
+
+    out = step("reset_device nosuch9")
+    if out is None:
+        return
+    fails.check("reset_device: no device nosuch9" in out, f"reset_device nosuch9: {out!r}")
 
     out = step("frobnicate")
     if out is None:

@@ -48,7 +48,9 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             failed (FAILED in the status, later calls VIO_ESHUTDOWN), and after
             3 s nothing has reached the read's buffer since the call returned,
             nor the write's later buffer content the image: the driver reset
-            the device before it gave the buffers back
+            the device before it gave the buffers back; then both are
+            recovered (vio_dev_recover): DRIVER_OK and not FAILED on the bus,
+            a read sees the disk, a write 64 sectors on lands in the image
   shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
             discard, flush, bench and a bad sector number, over the UART; the
             image must show the writes
@@ -584,6 +586,7 @@ TIMEOUT_MS = 150
 WAIT_MS = 3000
 LATE_FILL = 0xC3   # blk_test.c TIMEOUT_LATE_FILL
 HELD_SECTORS = 8   # blk_test.c TIMEOUT_SECTORS
+RECOVER_OFFSET = 64  # blk_test.c RECOVER_OFFSET
 
 
 def case_timeout(c):
@@ -630,6 +633,16 @@ def case_timeout(c):
             fails.check(m.group(1) == "failed" and int(m.group(2), 16) & 0x80,
                         f"{name}: state={m.group(1)} status={m.group(2)}, want failed with "
                         "FAILED (0x80) in the status")
+    recovered = {ln.split()[1]: ln for ln in out.lines if ln.startswith("RECOVERED ")}
+    for name in ("blk0", "blk1"):
+        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", recovered.get(name, ""))
+        if fails.check(m is not None, f"no RECOVERED line for {name}"):
+            st = int(m.group(2), 16)
+            fails.check(m.group(1) == "ready" and st & 0x4 and not st & 0x80,
+                        f"{name} after recovery: state={m.group(1)} status={m.group(2)}, want "
+                        "ready with DRIVER_OK (0x4) and without FAILED (0x80)")
+    rec = (wsec + RECOVER_OFFSET, HELD_SECTORS)
+    fails.check(rec in out.wrote, f"no WROTE line for the write after recovery {rec}")
     # Reads change nothing; the held write is either done whole (QEMU's reset
     # drains it, with the data the guest gave) or not at all: never with the
     # bytes the guest put in its buffer after the call returned.
@@ -638,14 +651,14 @@ def case_timeout(c):
     held = got[wsec * SECTOR:(wsec + HELD_SECTORS) * SECTOR]
     if held == pattern(t, wsec * SECTOR, len(held)):
         print("ok: the held write was done whole (QEMU's reset drained it)")
-        wrote = [(wsec, HELD_SECTORS)]
+        wrote = [(wsec, HELD_SECTORS), rec]
     else:
         late = sum(1 for b in held if b == LATE_FILL)
         fails.check(held == pattern(s, wsec * SECTOR, len(held)),
                     f"the held write's sectors hold neither its data nor the old data "
                     f"({late} bytes of the buffer's later content {LATE_FILL:#04x})")
-        wrote = []
-    compare_image(fails, "image after the held write", got,
+        wrote = [rec]
+    compare_image(fails, "image after the held write and the recovered one", got,
                   c.expected_image(size, s, t, wrote=wrote))
 
 
