@@ -15,7 +15,7 @@ target_compile_options(vio_sim PRIVATE -fno-sanitize=fuzzer-no-link)
 add_library(vio_fuzz_common STATIC ${fz}/fuzz_common.c)
 target_link_libraries(vio_fuzz_common PUBLIC vio_host)
 
-foreach(name rng blk net console input vq transport)
+foreach(name rng blk net console input gpu vq transport)
   add_executable(fuzz_${name} ${fz}/fuzz_${name}.c)
   target_link_libraries(fuzz_${name} PRIVATE vio_fuzz_common)
   target_include_directories(fuzz_${name} PRIVATE ${fz})
