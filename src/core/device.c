@@ -25,6 +25,7 @@
 /* Deferred work bits in dev->pending, beside VIO_IRQ_QUEUE / VIO_IRQ_CONFIG. */
 #define PENDING_STORM 0x100u  /* the line was masked: an interrupt storm */
 #define PENDING_BROKEN 0x200u /* a queue saw the device break the protocol */
+#define PENDING_LATE 0x400u   /* InterruptStatus bits from a device already reset */
 
 struct vio_dev_queue {
 	struct vio_vq *vq;
@@ -260,6 +261,17 @@ void vio_dev_irq(void *arg)
 	}
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	line_had_work(dev->irq);
+	if (__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE)) {
+		/*
+		 * 2.4: a reset device has nothing in flight and nothing to
+		 * report. This is a completion it was late with, or a device
+		 * that ignored the reset: its queues are gone, so no handler
+		 * runs; the service says so in the log (the bits ride along
+		 * with the note). A storm of them is masked like any other.
+		 */
+		note(dev, PENDING_LATE | (isr & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)), NO_QUEUE);
+		return;
+	}
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
 }
 
@@ -820,6 +832,9 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 	}
 	if (pending & PENDING_BROKEN)
 		vio_dev_fail(dev, VIO_EPROTO);
+	if (pending & PENDING_LATE)
+		vio_warn("%s: interrupt after the device was reset (status %#x); ignored", dev->name,
+			 (unsigned)(pending & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)));
 	if (!(pending & VIO_IRQ_CONFIG) || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
 	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */
