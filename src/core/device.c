@@ -295,6 +295,9 @@ void vio_dev_fail(struct vio_device *dev, int err)
 	uintptr_t s;
 	int rc;
 
+	/* A refused device was never driven: nothing to fail, no registers to reset. */
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return;
 	/* Whoever comes second waits here until the first one's reset is done. */
 	if (dev->mutex)
 		os->mutex_lock(os->ctx, dev->mutex);
@@ -740,6 +743,8 @@ int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, ui
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return VIO_ENODEV; /* no registers to reach (a virtio-pci one may have no state) */
 	for (unsigned tries = 0; tries < CONFIG_READ_TRIES; tries++) {
 		uint32_t gen = ops->config_generation(t);
 		uint64_t v;
@@ -779,6 +784,8 @@ int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, u
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return VIO_ENODEV;
 	if (!t->legacy)
 		val = width == 8 ? vio_cpu_to_le64(val)
 		      : width == 4 ? vio_cpu_to_le32((uint32_t)val)

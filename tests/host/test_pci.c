@@ -378,6 +378,29 @@ static void test_cap_loop(void)
 	/* The walk ended: at most a capability's reads for every dword of config space. */
 	CHECK(f->cfg_reads < 64 * 8);
 
+	/*
+	 * Added anyway, it enters the table refused, with no transport
+	 * state: the configuration calls and vio_dev_fail must not reach
+	 * for registers it does not have (found by fuzz_pci: a NULL
+	 * dereference in the config generation read).
+	 */
+	{
+		struct vio_device *dev = NULL;
+		uint64_t v = 0;
+
+		CHECK_EQ(vio_pci_add(&tab[0], 264, &dev), VIO_ENOTSUP);
+		CHECK(dev != NULL);
+		if (dev) {
+			CHECK_EQ(dev->state, VIO_DEV_REFUSED);
+			CHECK_EQ(vio_dev_config_read(dev, 0, 4, &v), VIO_ENODEV);
+			CHECK_EQ(vio_dev_config_write(dev, 0, 1, 1), VIO_ENODEV);
+			vio_dev_fail(dev, VIO_EIO);
+			CHECK_EQ(dev->state, VIO_DEV_REFUSED);
+			vio_dev_poll(dev);
+			(void)vio_service();
+		}
+	}
+
 	/* A capability that points at itself. */
 	setup();
 	f = pcim_add(-1, 1, 0, PCI_VENDOR_ID_REDHAT_QUMRANET, VIRTIO_PCI_DEVICE_ID_MODERN_BASE + 4, 0);
