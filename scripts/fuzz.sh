@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh TARGET [SECONDS | runs=N] [libFuzzer flags...]
 #   scripts/fuzz.sh cov TARGET...   line coverage of src/ by each working corpus
 #
-# TARGET: rng blk net console input gpu vq transport (or all: each in turn).
+# TARGET: rng blk net console input gpu vq transport pci (or all: each in turn).
 # Builds the host-fuzz preset, then fuzzes on one core (a single process)
 # from the committed seeds (tests/fuzz/corpus/TARGET) into a working corpus
 # that persists between runs (build/fuzz-corpus/TARGET). Crashes, leaks and
@@ -23,7 +23,7 @@ limit=${2:-60}
 # build of their own, build/fuzz-cov), each run once over its working
 # corpus and committed seeds, llvm-cov's report of the library's files.
 if [ "$target" = cov ]; then
-	[ "$limit" = 60 ] && set -- rng blk net console input gpu vq transport
+	[ "$limit" = 60 ] && set -- rng blk net console input gpu vq transport pci
 	[ "$limit" != 60 ] && set -- "$limit" "$@"
 	cmake --preset host-fuzz -B build/fuzz-cov \
 		-DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" >/dev/null
@@ -50,7 +50,7 @@ if [ "$target" = cov ]; then
 fi
 
 if [ "$target" = all ]; then
-	for t in rng blk net console input gpu vq transport; do
+	for t in rng blk net console input gpu vq transport pci; do
 		sh scripts/fuzz.sh "$t" "$limit" "$@" || exit 1
 	done
 	exit 0

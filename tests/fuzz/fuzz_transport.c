@@ -10,14 +10,8 @@
  */
 #include <stdint.h>
 
-#include <vio/blk.h>
-#include <vio/console.h>
 #include <vio/device.h>
-#include <vio/gpu.h>
-#include <vio/input.h>
 #include <vio/mmio.h>
-#include <vio/net.h>
-#include <vio/rng.h>
 #include <vio/spec/virtio_config.h>
 #include <vio/spec/virtio_mmio.h>
 #include <vio/transport.h>
@@ -57,16 +51,6 @@ static void api(struct vio_device *dev, uint8_t op)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct vio_blk_params blk = { .max_queues = 2, .queue_size = 8, .timeout_ms = 5 };
-	static const struct vio_net_params net = {
-		.max_queue_pairs = 2, .rx_queue_size = 8, .tx_queue_size = 8, .timeout_ms = 5,
-		/* A dozen receive buffers, as in fuzz_net: the default's megabytes
-		 * cost most of an input in zeroing and reach no more code. */
-		.rx_buffers = 12,
-	};
-	static const struct vio_console_params con = { .max_ports = 4, .timeout_ms = 5 };
-	static const struct vio_input_params in = { .timeout_ms = 5 };
-	static const struct vio_gpu_params gpu = { .timeout_ms = 5 };
 	static const uint32_t ids[] = { VIRTIO_ID_NET, VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE,
 					VIRTIO_ID_RNG, VIRTIO_ID_INPUT, 0, VIRTIO_ID_GPU };
 	struct vio_transport t;
@@ -76,12 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_start(data, size);
 	fz_begin(fz_u8() & 1);
-	vio_driver_register(&vio_net_driver, &net);
-	vio_driver_register(&vio_blk_driver, &blk);
-	vio_driver_register(&vio_console_driver, &con);
-	vio_driver_register(&vio_rng_driver, NULL);
-	vio_driver_register(&vio_input_driver, &in);
-	vio_driver_register(&vio_gpu_driver, &gpu);
+	fz_register_all();
 	flags = fz_u8();
 	d = sim_dev_new(0, 2, ids[fz_u8() % 7]);
 	/* The register file's identity, mostly plausible. */
