@@ -9,7 +9,9 @@
 # Builds the host-fuzz preset, then fuzzes on one core (a single process)
 # from the committed seeds (tests/fuzz/corpus/TARGET) into a working corpus
 # that persists between runs (build/fuzz-corpus/TARGET). Crashes, leaks and
-# timeouts land in build/fuzz-artifacts/. At the end it prints the
+# timeouts land in build/fuzz-artifacts/ (a timeout is 60 s of wall time
+# for one input: long runs go niced on a shared machine, where a slow input
+# of a few hundred ms can wait that long for a core). At the end it prints the
 # executions, executions per second and libFuzzer's coverage counters (cov:
 # edges of the instrumented library reached; ft: features).
 set -eu
@@ -50,9 +52,12 @@ if [ "$target" = cov ]; then
 fi
 
 if [ "$target" = all ]; then
+	# Every target gets its turn; a finding in one is reported at the end.
+	failed=""
 	for t in rng blk net console input gpu vq transport pci; do
-		sh scripts/fuzz.sh "$t" "$limit" "$@" || exit 1
+		sh scripts/fuzz.sh "$t" "$limit" "$@" || failed="$failed $t"
 	done
+	[ -z "$failed" ] || { echo "fuzz: findings in:$failed" >&2; exit 1; }
 	exit 0
 fi
 
@@ -72,7 +77,7 @@ mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
 echo "fuzz_$target: $budget, corpus $corpus, log $log"
 status=0
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	"build/host-fuzz/fuzz_$target" "$budget" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	"build/host-fuzz/fuzz_$target" "$budget" -max_len=4096 -timeout=60 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$artifacts" "$@" \
 	"$corpus" "tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
 

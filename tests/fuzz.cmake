@@ -6,7 +6,7 @@
 # tests/host.cmake when VIO_FUZZ is on, instead of the host tests.
 
 set(VIO_FUZZ_RUNS 20000 CACHE STRING "Inputs each fuzz target runs under ctest (at most)")
-set(VIO_FUZZ_SECONDS 15 CACHE STRING "Seconds each fuzz target runs under ctest (at most)")
+set(VIO_FUZZ_SECONDS 5 CACHE STRING "Seconds each fuzz target runs under ctest (at most)")
 set(fz ${VIO_SOURCE_DIR}/tests/fuzz)
 # The simulator's own branches are no coverage worth steering for and cost
 # half the time of an input in comparison hooks: only the library (and the
