@@ -9,10 +9,10 @@
 # Builds the host-fuzz preset, then fuzzes on one core (a single process)
 # from the committed seeds (tests/fuzz/corpus/TARGET) into a working corpus
 # that persists between runs (build/fuzz-corpus/TARGET). Crashes, leaks and
-# timeouts land in build/fuzz-artifacts/ (a timeout is 60 s of wall time
-# for one input: long runs go niced on a shared machine, where a slow input
-# of a few hundred ms can wait that long for a core). At the end it prints the
-# executions, executions per second and libFuzzer's coverage counters (cov:
+# timeouts land in build/fuzz-artifacts/ (a timeout is 300 s of wall time
+# for one input: long runs go niced on a shared machine, where an input of
+# half a second of CPU waited 72 s for a core at a load of 22). At the end
+# it prints the executions, executions per second and libFuzzer's coverage counters (cov:
 # edges of the instrumented library reached; ft: features).
 set -eu
 
@@ -77,7 +77,7 @@ mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
 echo "fuzz_$target: $budget, corpus $corpus, log $log"
 status=0
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	"build/host-fuzz/fuzz_$target" "$budget" -max_len=4096 -timeout=60 -rss_limit_mb=2048 \
+	"build/host-fuzz/fuzz_$target" "$budget" -max_len=4096 -timeout=300 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix="$artifacts" "$@" \
 	"$corpus" "tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
 
