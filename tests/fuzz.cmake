@@ -6,7 +6,7 @@
 # tests/host.cmake when VIO_FUZZ is on, instead of the host tests.
 
 set(VIO_FUZZ_RUNS 20000 CACHE STRING "Inputs each fuzz target runs under ctest (at most)")
-set(VIO_FUZZ_SECONDS 15 CACHE STRING "Seconds each fuzz target runs under ctest (at most)")
+set(VIO_FUZZ_SECONDS 5 CACHE STRING "Seconds each fuzz target runs under ctest (at most)")
 set(fz ${VIO_SOURCE_DIR}/tests/fuzz)
 # The simulator's own branches are no coverage worth steering for and cost
 # half the time of an input in comparison hooks: only the library (and the
@@ -15,11 +15,16 @@ target_compile_options(vio_sim PRIVATE -fno-sanitize=fuzzer-no-link)
 add_library(vio_fuzz_common STATIC ${fz}/fuzz_common.c)
 target_link_libraries(vio_fuzz_common PUBLIC vio_host)
 
-foreach(name rng blk net console input vq transport)
+foreach(name rng blk net console input gpu vq transport pci)
   add_executable(fuzz_${name} ${fz}/fuzz_${name}.c)
   target_link_libraries(fuzz_${name} PRIVATE vio_fuzz_common)
   target_include_directories(fuzz_${name} PRIVATE ${fz})
   target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  if(name STREQUAL "pci")
+    # The boards' enumeration assigns the BARs the transport then reads.
+    target_sources(fuzz_pci PRIVATE ${VIO_SOURCE_DIR}/boards/common/pci.c)
+    target_include_directories(fuzz_pci PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+  endif()
   # A fixed number of inputs (or seconds, whichever ends first: the
   # slowest target does a few hundred a second) from a fixed seed, from the
   # committed seeds. libFuzzer adds what it finds to the first corpus

@@ -287,8 +287,9 @@ struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index);
  * Read device-specific config at offset off (1, 2, 4 or 8 bytes), converted
  * to CPU order, retried until the config generation is stable (section
  * 2.5.1; on legacy devices, which have no generation, an 8-byte field is
- * read until two reads agree). Returns 0, VIO_EINVAL or VIO_EPROTO when the
- * device never gives a stable value. Task context, any thread; takes no
+ * read until two reads agree). Returns 0, VIO_EINVAL, VIO_ENODEV for a
+ * refused device (VIO_DEV_REFUSED: it is not driven, and its registers may
+ * be out of reach) or VIO_EPROTO when the device never gives a stable value. Task context, any thread; takes no
  * lock, so never call it with vio_lock held (a device may be slow to
  * answer). Two threads changing the same field must agree between them.
  */
@@ -311,8 +312,9 @@ void vio_unlock(uintptr_t state);
  * buffer; only then does this return, and only then may the driver give
  * buffers back to their owners (vio_vq_detach_unused). Waiters wake and see
  * VIO_ESHUTDOWN. Idempotent: a second call, from any thread, returns once
- * the first one's reset is done. Task context; never with vio_lock held.
- * Takes the device's mutex (os->mutex_*) for the reset and vio_lock
+ * the first one's reset is done. A refused device (VIO_DEV_REFUSED) was
+ * never driven and is left as it is. Task context; never with vio_lock
+ * held. Takes the device's mutex (os->mutex_*) for the reset and vio_lock
  * briefly; logs.
  */
 void vio_dev_fail(struct vio_device *dev, int err);

@@ -25,6 +25,7 @@
 /* Deferred work bits in dev->pending, beside VIO_IRQ_QUEUE / VIO_IRQ_CONFIG. */
 #define PENDING_STORM 0x100u  /* the line was masked: an interrupt storm */
 #define PENDING_BROKEN 0x200u /* a queue saw the device break the protocol */
+#define PENDING_LATE 0x400u   /* InterruptStatus bits from a device already reset */
 
 struct vio_dev_queue {
 	struct vio_vq *vq;
@@ -275,6 +276,17 @@ void vio_dev_irq(void *arg)
 	}
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	line_had_work(dev->irq);
+	if (__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE)) {
+		/*
+		 * 2.4: a reset device has nothing in flight and nothing to
+		 * report. This is a completion it was late with, or a device
+		 * that ignored the reset: its queues are gone, so no handler
+		 * runs; the service says so in the log (the bits ride along
+		 * with the note). A storm of them is masked like any other.
+		 */
+		note(dev, PENDING_LATE | (isr & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)), NO_QUEUE);
+		return;
+	}
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
 }
 
@@ -332,6 +344,9 @@ void vio_dev_fail(struct vio_device *dev, int err)
 	uintptr_t s;
 	int rc;
 
+	/* A refused device was never driven: nothing to fail, no registers to reset. */
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return;
 	/* Whoever comes second waits here until the first one's reset is done. */
 	if (dev->mutex)
 		os->mutex_lock(os->ctx, dev->mutex);
@@ -954,6 +969,8 @@ int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, ui
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return VIO_ENODEV; /* no registers to reach (a virtio-pci one may have no state) */
 	for (unsigned tries = 0; tries < CONFIG_READ_TRIES; tries++) {
 		uint32_t gen = ops->config_generation(t);
 		uint64_t v;
@@ -993,6 +1010,8 @@ int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, u
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+		return VIO_ENODEV;
 	if (!t->legacy)
 		val = width == 8 ? vio_cpu_to_le64(val)
 		      : width == 4 ? vio_cpu_to_le32((uint32_t)val)
@@ -1046,6 +1065,9 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 	}
 	if (pending & PENDING_BROKEN)
 		vio_dev_fail(dev, VIO_EPROTO);
+	if (pending & PENDING_LATE)
+		vio_warn("%s: interrupt after the device was reset (status %#x); ignored", dev->name,
+			 (unsigned)(pending & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)));
 	if (!(pending & VIO_IRQ_CONFIG) || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
 	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */

@@ -52,6 +52,13 @@ void fz_begin(bool polled);
 void fz_end(void);
 
 /*
+ * Register every driver the library has, with small queues, a dozen
+ * receive buffers and 5 ms timeouts: for the targets that let the device
+ * say what it is (fuzz_transport, fuzz_pci).
+ */
+void fz_register_all(void);
+
+/*
  * Create device id in slot 0: interface version from the stream (legacy,
  * modern, or modern with packed rings offered).
  */

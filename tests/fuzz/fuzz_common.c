@@ -4,8 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vio/blk.h>
+#include <vio/console.h>
 #include <vio/device.h>
+#include <vio/gpu.h>
+#include <vio/input.h>
 #include <vio/mmio.h>
+#include <vio/net.h>
+#include <vio/rng.h>
 #include <vio/spec/virtio_config.h>
 
 #include "fuzz.h"
@@ -117,6 +123,27 @@ void fz_end(void)
 	fz_on_run_dev = NULL;
 	sim_reset_all();
 	sim_port_reset();
+}
+
+void fz_register_all(void)
+{
+	static const struct vio_blk_params blk = { .max_queues = 2, .queue_size = 8, .timeout_ms = 5 };
+	/* A dozen receive buffers: the default's megabytes cost most of an
+	 * input in zeroing and reach no more code. */
+	static const struct vio_net_params net = {
+		.max_queue_pairs = 2, .rx_queue_size = 8, .tx_queue_size = 8, .timeout_ms = 5,
+		.rx_buffers = 12,
+	};
+	static const struct vio_console_params con = { .max_ports = 4, .timeout_ms = 5 };
+	static const struct vio_input_params in = { .timeout_ms = 5 };
+	static const struct vio_gpu_params gpu = { .timeout_ms = 5 };
+
+	vio_driver_register(&vio_net_driver, &net);
+	vio_driver_register(&vio_blk_driver, &blk);
+	vio_driver_register(&vio_console_driver, &con);
+	vio_driver_register(&vio_rng_driver, NULL);
+	vio_driver_register(&vio_input_driver, &in);
+	vio_driver_register(&vio_gpu_driver, &gpu);
 }
 
 struct sim_dev *fz_dev_new(uint32_t device_id)

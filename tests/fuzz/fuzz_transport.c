@@ -10,13 +10,8 @@
  */
 #include <stdint.h>
 
-#include <vio/blk.h>
-#include <vio/console.h>
 #include <vio/device.h>
-#include <vio/input.h>
 #include <vio/mmio.h>
-#include <vio/net.h>
-#include <vio/rng.h>
 #include <vio/spec/virtio_config.h>
 #include <vio/spec/virtio_mmio.h>
 #include <vio/transport.h>
@@ -56,12 +51,6 @@ static void api(struct vio_device *dev, uint8_t op)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct vio_blk_params blk = { .max_queues = 2, .queue_size = 8, .timeout_ms = 5 };
-	static const struct vio_net_params net = {
-		.max_queue_pairs = 2, .rx_queue_size = 8, .tx_queue_size = 8, .timeout_ms = 5,
-	};
-	static const struct vio_console_params con = { .max_ports = 4, .timeout_ms = 5 };
-	static const struct vio_input_params in = { .timeout_ms = 5 };
 	static const uint32_t ids[] = { VIRTIO_ID_NET, VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE,
 					VIRTIO_ID_RNG, VIRTIO_ID_INPUT, 0, VIRTIO_ID_GPU };
 	struct vio_transport t;
@@ -71,11 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_start(data, size);
 	fz_begin(fz_u8() & 1);
-	vio_driver_register(&vio_net_driver, &net);
-	vio_driver_register(&vio_blk_driver, &blk);
-	vio_driver_register(&vio_console_driver, &con);
-	vio_driver_register(&vio_rng_driver, NULL);
-	vio_driver_register(&vio_input_driver, &in);
+	fz_register_all();
 	flags = fz_u8();
 	d = sim_dev_new(0, 2, ids[fz_u8() % 7]);
 	/* The register file's identity, mostly plausible. */

@@ -476,6 +476,52 @@ static void test_irq_storm(void)
 }
 
 /*
+ * Interrupts for a device that was reset: the driver failed it (status
+ * FAILED, then a reset, 2.1.1 and 2.4) and the device still raises its
+ * line, with InterruptStatus bits (a completion it was late with) or with
+ * none. The late one is dropped with a log line that says so; a storm of
+ * them gets the line masked with the storm's line; the device stays failed
+ * and the rest of the library goes on.
+ */
+static void test_irq_after_reset(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct sim_dev *d2 = new_dev(1, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev, *dev2;
+	unsigned resets;
+
+	init();
+	dev = add(d, 0);
+	dev2 = add(d2, 0);
+	if (!dev || !dev2)
+		return;
+	vio_dev_fail(dev, VIO_EIO);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	resets = d->resets;
+	CHECK(resets >= 1);
+
+	/* A late completion's interrupt, from a device that ignored the reset. */
+	sim_raise(d, VIRTIO_MMIO_INT_VRING);
+	vio_service();
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK(sim_log_contains("console0: interrupt after the device was reset (status 0x"));
+	CHECK(!sim_irq_masked(d->irq));
+
+	/* Then nothing but the line: a storm, masked, with its line. */
+	CHECK_EQ(sim_irq_storm(d->irq, 100000), 1000);
+	CHECK(sim_irq_masked(d->irq));
+	vio_service();
+	CHECK(sim_log_contains("1000 interrupts in a row with nothing to report; line"));
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	/* No second reset of a device that was reset already. */
+	CHECK_EQ(d->resets, resets);
+
+	/* The other device is untouched by all this. */
+	CHECK_EQ(dev2->state, VIO_DEV_READY);
+	CHECK(!sim_irq_masked(d2->irq));
+}
+
+/*
  * A shared line (PCI INTx): every device's handler runs on every interrupt
  * of the line, so the one that has nothing to report sees the other's
  * interrupts. Those are no storm: any device on the line with something
@@ -824,6 +870,7 @@ int main(void)
 	RUN(test_table_full);
 	RUN(test_irq_routing);
 	RUN(test_irq_storm);
+	RUN(test_irq_after_reset);
 	RUN(test_irq_shared_line);
 	RUN(test_config_changed);
 	RUN(test_needs_reset);

@@ -23,6 +23,7 @@
 
 #include "pci.h"
 #include "pci_model.h"
+#include "pcim_host.h"
 #include "sim.h"
 #include "sim_port.h"
 #include "test.h"
@@ -34,29 +35,10 @@ static struct vio_pci_func tab[BOARD_MAX_PCI];
 static unsigned ntab;
 static struct pci_scan_stats stats;
 
-/* QEMU virt's layout: 4 lines, rotated by device number (interrupt-map). */
-static void host_init(void)
-{
-	memset(&host, 0, sizeof(host));
-	host.ecam = PCIM_ECAM;
-	host.bus_start = 0;
-	host.bus_end = PCIM_BUSES - 1;
-	host.io = (struct pci_window){ PCIM_IO_CPU, 0, PCIM_IO_SIZE };
-	host.mem32 = (struct pci_window){ PCIM_MEM32, PCIM_MEM32, PCIM_MEM32_SIZE };
-	host.mem64 = (struct pci_window){ PCIM_MEM64, PCIM_MEM64, PCIM_MEM64_SIZE };
-	host.cpu_limit = UINT64_MAX;
-	host.map_mask_hi = 0x1800;
-	host.map_mask_pin = 7;
-	for (unsigned dev = 0; dev < 4; dev++)
-		for (unsigned pin = 1; pin <= 4; pin++)
-			host.route[host.nroutes++] = (struct pci_intx_route){
-				dev << 11, pin, IRQ_BASE + (int)((dev + pin - 1) % 4) };
-}
-
 static void setup(void)
 {
 	pcim_reset();
-	host_init();
+	pcim_host_init(&host, IRQ_BASE);
 	CHECK_EQ(vio_init(sim_port(), sim_os()), 0);
 }
 
@@ -379,6 +361,29 @@ static void test_cap_loop(void)
 	CHECK_EQ(t.device_id, 4);
 	/* The walk ended: at most a capability's reads for every dword of config space. */
 	CHECK(f->cfg_reads < 64 * 8);
+
+	/*
+	 * Added anyway, it enters the table refused, with no transport
+	 * state: the configuration calls and vio_dev_fail must not reach
+	 * for registers it does not have (found by fuzz_pci: a NULL
+	 * dereference in the config generation read).
+	 */
+	{
+		struct vio_device *dev = NULL;
+		uint64_t v = 0;
+
+		CHECK_EQ(vio_pci_add(&tab[0], 264, &dev), VIO_ENOTSUP);
+		CHECK(dev != NULL);
+		if (dev) {
+			CHECK_EQ(dev->state, VIO_DEV_REFUSED);
+			CHECK_EQ(vio_dev_config_read(dev, 0, 4, &v), VIO_ENODEV);
+			CHECK_EQ(vio_dev_config_write(dev, 0, 1, 1), VIO_ENODEV);
+			vio_dev_fail(dev, VIO_EIO);
+			CHECK_EQ(dev->state, VIO_DEV_REFUSED);
+			vio_dev_poll(dev);
+			(void)vio_service();
+		}
+	}
 
 	/* A capability that points at itself. */
 	setup();

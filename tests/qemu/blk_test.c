@@ -6,6 +6,7 @@
  *
  *     CASE <name> [s=<seed>] [t=<seed>] [e=<sector>] [e2=<sector>] [e3=<sector>]
  *          [w=<sector>] [f=1] [r=<sector>] [ms=<timeout>] [wait=<ms>]
+ *          [k=<writes per flush>] [n=<writes>]
  *
  * s is the seed of the pattern the host filled the images with, t the seed
  * of what the guest writes (apps/common/pattern.h defines both). The
@@ -30,6 +31,8 @@
  *                                      returned, and bytes changed since
  *     STATE <blkN> state=<s> status=<hex>  a device after a timeout
  *     RECOVERED <blkN> state=<s> status=<hex>  the same after vio_dev_recover
+ *     DW <seq> <sector> <count>       stream write seq completed (case stream)
+ *     FLUSH <i> <seq>                 flush i completed: writes 1..seq are durable
  *
  * then a PASS or FAIL line per check and exactly one
  *
@@ -81,6 +84,8 @@ static struct {
 	uint64_t r;      /* sector of the read the host holds back */
 	uint64_t ms;     /* timeout of the held requests, ms */
 	uint64_t wait;   /* ms to wait for held requests that were not stopped */
+	uint64_t k;      /* stream: writes between flushes */
+	uint64_t n;      /* stream: writes in all */
 } arg;
 
 
@@ -1235,6 +1240,75 @@ static void case_timeout(void)
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/*
+ * Case stream: the durability test's writer. test_blk.py kills QEMU
+ * (SIGKILL) somewhere in this stream and checks that every write a FLUSH
+ * line covers is on the image. Write seq (1, 2, ...) puts count sectors at
+ * sector (the schedule below, which test_blk.py computes too, so later
+ * writes overwrite earlier ones); each of its sectors holds its disk
+ * sector and seq as little-endian 64-bit words, then pattern t + seq, so
+ * the host can tell from any sector which write left it there. After
+ * every k writes a VIRTIO_BLK_T_FLUSH (5.2.6: data the device acknowledged
+ * before a flush completed is on stable storage once the flush completes).
+ * Each write and flush is reported only after it completed.
+ */
+#define STREAM_REGION 2048u /* sectors the stream overwrites (the first 1 MiB) */
+
+static void stream_sector_fill(uint8_t *p, uint64_t sector, uint64_t seq)
+{
+	pattern_fill(arg.t + seq, sector * SECTOR, p, SECTOR);
+	for (unsigned b = 0; b < 8; b++) {
+		p[b] = (uint8_t)(sector >> (8 * b));
+		p[8 + b] = (uint8_t)(seq >> (8 * b));
+	}
+}
+
+static void case_stream(void)
+{
+	struct vio_blk_info in;
+	struct vio_device *dev = blk_dev(0, &in);
+	uint64_t k = arg.k ? arg.k : 1, n = arg.n ? arg.n : 100000, flushes = 0;
+	uint8_t *buf = data + PAGE;
+
+	if (!dev)
+		return;
+	/* Without FLUSH a completed write promises nothing (5.2.6.2). */
+	if (!in.flush || in.capacity < STREAM_REGION) {
+		fail("stream-device", "flush=%d capacity=%llu: want FLUSH and %u sectors", in.flush,
+		     (unsigned long long)in.capacity, STREAM_REGION);
+		return;
+	}
+	for (uint64_t seq = 1; seq <= n; seq++) {
+		uint32_t count = 1 + (uint32_t)(seq * 5 % 8);
+		uint64_t sector = seq * 389 % (STREAM_REGION - 8);
+		int r;
+
+		for (uint32_t i = 0; i < count; i++)
+			stream_sector_fill(buf + i * SECTOR, sector + i, seq);
+		r = vio_blk_write(dev, sector, buf, count);
+		if (r) {
+			fail("stream-write", "write %llu (%u sectors at %llu): %s",
+			     (unsigned long long)seq, count, (unsigned long long)sector,
+			     vio_strerror(r));
+			return;
+		}
+		printf("DW %llu %llu %u\n", (unsigned long long)seq, (unsigned long long)sector,
+		       count);
+		if (seq % k && seq != n)
+			continue;
+		r = vio_blk_flush(dev);
+		if (r) {
+			fail("stream-flush", "flush after write %llu: %s", (unsigned long long)seq,
+			     vio_strerror(r));
+			return;
+		}
+		printf("FLUSH %llu %llu\n", (unsigned long long)++flushes, (unsigned long long)seq);
+		fflush(stdout);
+	}
+	pass("stream");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1248,6 +1322,7 @@ static const struct {
 	{ "eio", case_eio },
 	{ "badinput", case_badinput },
 	{ "timeout", case_timeout },
+	{ "stream", case_stream },
 };
 
 /* One line from the console, without waiting more than LINE_WAIT_NS. */
@@ -1303,7 +1378,7 @@ static void run_case(char *line)
 	} params[] = {
 		{ "s", &arg.s }, { "t", &arg.t }, { "e", &arg.e }, { "e2", &arg.e2 },
 		{ "e3", &arg.e3 }, { "w", &arg.w }, { "f", &arg.f }, { "r", &arg.r },
-		{ "ms", &arg.ms }, { "wait", &arg.wait },
+		{ "ms", &arg.ms }, { "wait", &arg.wait }, { "k", &arg.k }, { "n", &arg.n },
 	};
 	char *p = line, *word;
 	const char *name;

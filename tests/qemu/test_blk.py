@@ -51,6 +51,13 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             the device before it gave the buffers back; then both are
             recovered (vio_dev_recover): DRIVER_OK and not FAILED on the bus,
             a read sees the disk, a write 64 sectors on lands in the image
+  durability  a write stream with flushes to a file-backed disk
+            (cache=writeback), QEMU killed with SIGKILL in the middle of it at
+            many kill points (after N flushes the guest reported, N varied,
+            and at random times): every write a reported flush covers must be
+            on the image byte for byte (or overwritten by a later write of the
+            stream, itself whole), every other sector the image's pattern or a
+            whole write of the stream; the run says how many it checked
   shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
             discard, flush, bench and a bad sector number, over the UART; the
             image must show the writes
@@ -758,11 +765,147 @@ def case_shell(c):
     compare_image(fails, "image after the shell's writes", read_image(img), bytes(want))
 
 
+# The durability case: blk_test.c's stream (case_stream) writes, flushes and
+# reports; the host kills QEMU and reads what reached the image file.
+STREAM_REGION = 2048
+
+
+def stream_write(seq):
+    """(sector, count) of stream write seq, as case_stream schedules it."""
+    return seq * 389 % (STREAM_REGION - 8), 1 + seq * 5 % 8
+
+
+def stream_sector(t, sector, seq):
+    """The 512 bytes stream write seq puts on disk sector sector."""
+    return (struct.pack("<QQ", sector, seq) +
+            pattern(t + seq, sector * SECTOR + 16, SECTOR - 16))
+
+
+def check_stream(fails, image, orig, t, flushed, issued):
+    """Check image after a kill: returns (writes checked, sectors checked).
+
+    flushed: the highest write seq a FLUSH line covered; issued: the highest
+    seq the guest may have sent (its last DW line + 1: one write may have been
+    in flight). A sector the flushed writes touched must hold the last of them
+    or a later write of the stream, whole; any other sector what it held
+    before (orig) or a whole stream write."""
+    last = {}
+    for seq in range(1, flushed + 1):
+        sector, count = stream_write(seq)
+        for x in range(sector, sector + count):
+            last[x] = seq
+    bad = 0
+    for x in range(len(image) // SECTOR):
+        got = image[x * SECTOR:(x + 1) * SECTOR]
+        want_seq = last.get(x)
+        hdr_sector, hdr_seq = struct.unpack("<QQ", got[:16])
+        sector, count = stream_write(hdr_seq) if 0 < hdr_seq <= issued else (-1, 0)
+        whole = (hdr_sector == x and sector <= x < sector + count and
+                 got == stream_sector(t, x, hdr_seq))
+        if want_seq is None:
+            ok = whole or got == orig[x * SECTOR:(x + 1) * SECTOR]
+            why = "neither the image's pattern nor a whole stream write"
+        else:
+            ok = whole and hdr_seq >= want_seq
+            why = (f"holds sector {hdr_sector} seq {hdr_seq} (whole: {whole}), want write "
+                   f"{want_seq} or a later one")
+        if not ok:
+            bad += 1
+            if bad <= 5:
+                fails.append(f"sector {x}: {why}")
+    if bad > 5:
+        fails.append(f"... {bad} bad sectors in all")
+    return flushed, len(last)
+
+
+def stream_lines(log):
+    """(DW seqs, FLUSH (i, seq) pairs) from complete lines of the log."""
+    dws, flushes = [], []
+    for ln in log.replace("\r", "").split("\n")[:-1]:  # the last one may be cut off
+        w = ln.split()
+        if len(w) == 4 and w[0] == "DW":
+            dws.append((int(w[1]), int(w[2]), int(w[3])))
+        elif len(w) == 3 and w[0] == "FLUSH":
+            flushes.append((int(w[1]), int(w[2])))
+    return dws, flushes
+
+
+def case_durability(c):
+    import random
+    import signal
+    fails = c.fails
+    size = 4 * MIB
+    rnd = random.Random(seed_for("durability", c.args.arch, c.args.virtio))
+    # (what to wait for, writes per flush): after the Nth FLUSH line, or a
+    # random time after the stream began (checked whatever the guest got to).
+    points = [("flush", 1, 1), ("flush", 7, 1), ("flush", 60, 4), ("flush", 250, 1),
+              ("flush", 400, 8),
+              ("time", round(rnd.uniform(0.05, 0.6), 3), rnd.choice((1, 2, 5))),
+              ("time", round(rnd.uniform(0.05, 0.6), 3), rnd.choice((1, 3, 16)))]
+    total_writes = total_sectors = kills = 0
+    for i, (kind, when, k) in enumerate(points):
+        s = seed_for("durability-s", c.args.arch, c.args.virtio, i)
+        t = seed_for("durability-t", c.args.arch, c.args.virtio, i) & 0xFFFFFFFF
+        img = c.path(f"stream{i}.img")
+        orig = make_image(img, size, s)
+        blk = qemu.Blk(file=img, drive="cache=writeback")
+        proc, con = c.start("blk", [blk])
+        deadline = time.monotonic() + c.args.timeout
+        killed = False
+        try:
+            if not fails.check(con.wait_for("\nREADY\r", 0, deadline) is not None,
+                               f"kill point {i}: the firmware never printed READY"):
+                continue
+            line = f"CASE stream t={t} k={k} n=100000"
+            print(f"> {line}   (kill {'after FLUSH ' + str(when) if kind == 'flush' else f'at {when} s'})")
+            proc.stdin.write((line + "\n").encode())
+            proc.stdin.flush()
+            if kind == "flush":
+                seen = con.wait_for(f"\nFLUSH {when} ", 0, deadline) is not None
+                fails.check(seen, f"kill point {i}: no FLUSH {when} line")
+            else:
+                time.sleep(when)
+            # SIGKILL: QEMU gets no chance to write anything more out.
+            killed = proc.poll() is None
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            con.join()
+        log = con.log()
+        c.logs.append((log[-2000:], con.err))
+        fails.check(killed, f"kill point {i}: QEMU had exited before the kill")
+        dws, flushes = stream_lines(log)
+        # The reports must be in order: DW 1, 2, ... and FLUSH i covering them.
+        fails.check([d[0] for d in dws] == list(range(1, len(dws) + 1)),
+                    f"kill point {i}: DW lines out of order")
+        fails.check(all((sec, n) == stream_write(q) for q, sec, n in dws),
+                    f"kill point {i}: a DW line off the schedule")
+        fails.check([f[0] for f in flushes] == list(range(1, len(flushes) + 1)),
+                    f"kill point {i}: FLUSH lines out of order")
+        fails.check("FAIL " not in log, f"kill point {i}: the firmware reported a failure")
+        flushed = flushes[-1][1] if flushes else 0
+        fails.check(flushed <= len(dws), f"kill point {i}: FLUSH {flushed} beyond the writes")
+        writes, sectors = check_stream(fails, read_image(img), orig, t, flushed,
+                                      len(dws) + 1)
+        print(f"kill point {i} ({kind} {when}, k={k}): {len(dws)} writes reported, "
+              f"{len(flushes)} flushes; {writes} flushed writes checked "
+              f"({sectors} sectors they last wrote)")
+        total_writes += writes
+        total_sectors += sectors
+        kills += killed
+    fails.check(total_writes > 0, "no flushed write to check")
+    print(f"durability: {kills} kill points survived, {total_writes} flushed writes checked "
+          f"on the image ({total_sectors} sectors)")
+
+
 CASES = {
     "read": case_read, "smallq": case_smallq, "write": case_write,
     "readonly": case_readonly, "dwz": case_dwz, "id": case_id, "mq": case_mq,
     "mq-poll": case_mq_poll, "eio": case_eio, "badinput": case_badinput,
-    "shell": case_shell, "timeout": case_timeout,
+    "shell": case_shell, "timeout": case_timeout, "durability": case_durability,
 }
 
 

@@ -375,7 +375,7 @@ void net_model_attach(struct sim_dev *d, struct sim_net *net, unsigned max_pairs
 {
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
-	memset(net, 0, sizeof(*net));
+	memset(net, 0, offsetof(struct sim_net, pool));
 	if (max_pairs < 1)
 		max_pairs = 1;
 	if (max_pairs > SIM_NET_PAIRS)

@@ -266,7 +266,14 @@ void sim_reset_all(void)
 	const char *packed = getenv("VIO_SIM_PACKED");
 
 	sim_offer_packed = packed && *packed && *packed != '0';
+	/*
+	 * Only slots in use: the others are still zero from the last reset
+	 * (sim_dev_new clears a slot before it hands it out), and clearing all
+	 * 16 devices of 64 queues each was a third of a fuzz input's time.
+	 */
 	for (unsigned i = 0; i < SIM_MAX_DEVS; i++) {
+		if (!devs[i].used)
+			continue;
 		for (unsigned j = 0; j < SIM_MAX_QUEUES; j++)
 			queue_free(&devs[i].q[j]);
 		memset(&devs[i], 0, sizeof(devs[i]));
