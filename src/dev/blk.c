@@ -689,13 +689,30 @@ static int check_req(struct blk *b, struct vio_blk_req *req, struct vio_sg *piec
 	}
 }
 
-int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *req)
+/*
+ * Any request: checked, cut into pieces and queued. Out of line: its frame
+ * holds a scatter list of VIO_BLK_SEGS_LIMIT pieces, which the one-piece
+ * read or write of vio_blk_queue's fast path has no use for.
+ */
+__attribute__((noinline)) static int queue_general(struct blk *b, struct blk_queue *q,
+						   struct vio_blk_req *req)
 {
 	struct vio_sg piece[VIO_BLK_SEGS_LIMIT];
-	struct blk_queue *q;
-	struct blk *b;
 	uint32_t len;
 	unsigned n;
+	int rc;
+
+	rc = check_req(b, req, piece, &n, &len);
+	if (rc)
+		return rc;
+	return enqueue(b, q, req, piece, n, len);
+}
+
+int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *req)
+{
+	const struct vio_sg *sg;
+	struct blk_queue *q;
+	struct blk *b;
 	int rc;
 
 	rc = blk_ready(dev, queue, &b, &q);
@@ -703,10 +720,23 @@ int vio_blk_queue(struct vio_device *dev, unsigned queue, struct vio_blk_req *re
 		return rc;
 	if (!req)
 		return VIO_EINVAL;
-	rc = check_req(b, req, piece, &n, &len);
-	if (rc)
-		return rc;
-	return enqueue(b, q, req, piece, n, len);
+	/*
+	 * The common case, one piece that needs no cutting, checked as
+	 * check_req checks it and queued through the slot's prepared chain;
+	 * whatever fails a test here goes the general way, which checks it
+	 * again and says why.
+	 */
+	sg = req->sg;
+	if (q->chains && (req->op == VIO_BLK_OP_READ ||
+			  (req->op == VIO_BLK_OP_WRITE && !b->info.read_only)) &&
+	    req->nsg == 1 && sg && sg->buf && sg->len && sg->len <= b->seg1_max &&
+	    !(sg->len & (b->info.block_size - 1)) &&
+	    !blk_check_range(b, req->sector, sg->len >> VIRTIO_BLK_SECTOR_SHIFT)) {
+		rc = enqueue_prepared(b, q, req, sg->buf, sg->len, false);
+		if (rc != USE_GENERAL)
+			return rc;
+	}
+	return queue_general(b, q, req);
 }
 
 void vio_blk_kick(struct vio_device *dev, unsigned queue)
