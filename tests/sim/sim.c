@@ -1471,6 +1471,7 @@ static void packed_used_write(struct sim_dev *d, struct sim_queue *q, uint32_t i
 	wr16(d, desc + 14, q->used_wrap ? PVIRTQ_DESC_F_AVAIL | PVIRTQ_DESC_F_USED : 0);
 	sim_cache_dev_wrote(at, 16);
 	packed_step(q, &q->used_idx, &q->used_wrap, ndesc);
+	q->used_moved += ndesc;
 }
 
 static void packed_complete(struct sim_dev *d, struct sim_queue *q, uint16_t id, uint32_t len,
@@ -1530,8 +1531,7 @@ static unsigned process_packed(struct sim_dev *d, unsigned qi)
 	struct sim_queue *q = &d->q[qi];
 	uint8_t *dev_ev = ptr(q->device);
 	const uint8_t *drv_ev = ptr(q->driver);
-	uint16_t old_used = q->used_idx;
-	bool old_wrap = q->used_wrap;
+	uint32_t old_moved = q->used_moved, moved;
 	unsigned before = q->completed;
 
 	/* Held chains first, in the order they came. */
@@ -1588,21 +1588,30 @@ static unsigned process_packed(struct sim_dev *d, unsigned qi)
 	}
 	sim_cache_dev_wrote(q->device, 4);
 
-	if (q->used_idx != old_used || q->used_wrap != old_wrap) {
+	moved = q->used_moved - old_moved;
+	if (moved) {
 		uint16_t flags;
 		bool want;
 
 		/* 2.8.10: does the driver want this interrupt? */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		flags = rd16(d, drv_ev + 2) & 3u;
-		if (flags == PVIRTQ_EVENT_F_DESC && event_idx(d)) {
+		if (flags == PVIRTQ_EVENT_F_DESC && event_idx(d) && moved >= q->num) {
+			/* A lap or more used since the last look: every offset was passed. */
+			want = true;
+		} else if (flags == PVIRTQ_EVENT_F_DESC && event_idx(d)) {
 			uint16_t off_wrap = rd16(d, drv_ev);
 			int32_t ev = off_wrap & 0x7fffu, end = q->used_idx;
-			int32_t n = end - old_used + (q->used_wrap != old_wrap ? (int32_t)q->num : 0);
 
+			/*
+			 * The event names a descriptor of this lap or the one
+			 * before; it was passed when it is among the moved
+			 * positions that end before end (the count, not the
+			 * positions, says how many: see used_moved).
+			 */
 			if (((off_wrap >> 15) != 0) != q->used_wrap)
 				ev -= (int32_t)q->num;
-			want = end - 1 - ev >= 0 && end - 1 - ev < n;
+			want = end - 1 - ev >= 0 && end - 1 - ev < (int32_t)moved;
 		} else {
 			want = flags != PVIRTQ_EVENT_F_DISABLE;
 		}

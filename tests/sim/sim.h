@@ -130,6 +130,13 @@ struct sim_queue {
 	bool packed;            /* VIRTIO_F_RING_PACKED was negotiated when it went live */
 	bool avail_wrap;        /* the wrap counter that goes with last_avail */
 	bool used_wrap;         /* the device's wrap counter (2.8.1) */
+	/*
+	 * Ring positions the used index has moved, free-running. A step can
+	 * go round the ring more than once (the driver, on another thread,
+	 * takes used buffers back and posts new ones while the device works),
+	 * so position and wrap alone cannot say how many were used.
+	 */
+	uint32_t used_moved;
 	uint16_t *id_ndesc;     /* ring descriptors of each buffer id the device holds */
 	struct sim_chain *pheld; /* snapshots of held chains, by buffer id */
 
