@@ -28,7 +28,10 @@ static struct {
 	uint32_t out_len, in_len;
 	bool hold_odd;  /* hold chains whose first readable byte is odd */
 	bool release;   /* serve held chains now */
+	unsigned recycle; /* while fewer chains were served: play the driver (recycle_step) */
 } ms;
+
+static void recycle_step(void);
 
 static int model_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c)
 {
@@ -38,6 +41,8 @@ static int model_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c
 	(void)q;
 	if (ms.hold_odd && !ms.release && c->nout && (*(const uint8_t *)c->out[0].buf & 1))
 		return SIM_HOLD;
+	if (ms.chains < ms.recycle)
+		recycle_step();
 	ms.chains++;
 	ms.nout = c->nout;
 	ms.nin = c->nin;
@@ -394,6 +399,57 @@ static void chain_case(uint16_t indirect_max)
 	fx_teardown();
 }
 
+/*
+ * The driver, on another thread in a real system, while the device works:
+ * take back what is used (an empty dequeue asks for an interrupt at the
+ * next position, 2.8.10) and post as many buffers again. Run from inside
+ * a device step (model_handle), so one step goes round the ring more than
+ * once.
+ */
+static void recycle_step(void)
+{
+	void *c;
+
+	while (vio_vq_dequeue(fx.vq, &c, NULL) == 0) {
+		CHECK_EQ(put(0, 1, 1, c), 0);
+		vio_vq_kick(fx.vq);
+	}
+}
+
+/*
+ * 2.8.10 with the event index: the driver asks for an interrupt at a
+ * position the device then passes within the same step, after the step
+ * went round the ring (4 positions) more than once. The device must count
+ * what it used, not compare positions and wrap counters: 11 used here
+ * end 3 positions on, with the wrap counter it started with.
+ */
+static void test_irq_event_idx_laps(void)
+{
+	struct sim_queue *q;
+	unsigned got = 0;
+	void *c;
+
+	if (fx_setup(4, FX_EVENT_IDX, 0))
+		return;
+	q = &fx.d->q[0];
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_EQ(put(0, 1, i, (void *)(uintptr_t)(i + 1)), 0);
+	ms.recycle = 8;
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	ms.recycle = 0;
+	CHECK_EQ(ms.chains, 11);
+	/* The driver's last look armed position 3 of the second lap; 7 .. 10 are used. */
+	CHECK(vio_vq_has_used(fx.vq));
+	CHECK_EQ(q->irqs, 1);
+	CHECK_EQ(q->irqs_suppressed, 0);
+	while (vio_vq_dequeue(fx.vq, &c, NULL) == 0)
+		got++;
+	CHECK_EQ(got, 4);
+	CHECK_EQ(fx.fails, 0);
+	fx_teardown();
+}
+
 static void test_chain_direct(void)
 {
 	chain_case(0);
@@ -535,6 +591,7 @@ int main(void)
 	test_run("notify_suppression", test_notify_suppression);
 	test_run("irq", test_irq);
 	test_run("irq_event_idx", test_irq_event_idx);
+	test_run("irq_event_idx_laps", test_irq_event_idx_laps);
 	test_run("chain_direct", test_chain_direct);
 	test_run("chain_indirect", test_chain_indirect);
 	test_run("detach_unused", test_detach_unused);
