@@ -3,12 +3,21 @@
 """virtio-blk benchmark: vio against U-Boot and Linux on the same QEMU.
 
   run_bench.py [--quick] [--arch A]... [--iface legacy|modern]... [--backend null|file]...
+               [--transport mmio|pci]... [--ring split|packed]...
                [--rounds N] [--warmup N] [--scale F] [--workload NAME]...
                [--build-root DIR] [--baseline DIR] [--refs DIR] [--out DIR]
                [--no-linux] [--no-uboot] [--no-loop]
 
-For every scenario (board, virtio-mmio interface, block backend) it boots
-each guest once, on the same QEMU command line but for what is booted:
+For every scenario (board, interface, block backend, transport, ring
+layout) it boots each guest once, on the same QEMU command line but for
+what is booted. The transport is virtio-mmio (default) or virtio-pci
+(--transport pci: a virtio-blk-pci function, modern or transitional with
+its modern interface off, as the interface says); the ring is split
+(default) or packed (--ring packed: the device offers VIRTIO_F_RING_PACKED,
+modern only). The independent loop and U-Boot run on virtio-mmio with
+split rings only (the loop is written for that alone); in the other
+scenarios vio's bare loop (vio's own ring calls, the `bare` column) is the
+floor.
 
   vio irq    bench/blk_bench.c built with the user's configuration
              (interrupt-driven by default);
@@ -474,9 +483,22 @@ class Env:
     iface: str
     backend: str
     logs: str
+    transport: str = "mmio"
+    ring: str = "split"
+
+    def plain(self):
+        """virtio-mmio with split rings: the layout every reference guest runs on."""
+        return self.transport == "mmio" and self.ring == "split"
+
+    def key(self):
+        return (self.arch, self.iface, self.backend, self.transport, self.ring)
+
+    def tag(self):
+        t = f"{self.arch}-{self.iface}-{self.backend}"
+        return t if self.plain() else f"{t}-{self.transport}-{self.ring}"
 
 
-def base_argv(arch, iface, backend, disk):
+def base_argv(arch, iface, backend, disk, transport="mmio", ring="split"):
     """The QEMU command line every guest of a scenario shares."""
     a = qemu.ARCHES[arch]
     argv = [a.qemu, *a.machine, "-display", "none", "-serial", "stdio", "-monitor", "none",
@@ -489,7 +511,18 @@ def base_argv(arch, iface, backend, disk):
     else:
         # One image for all the guests of the run, which never run at once.
         drive = f"if=none,id=blk0,file={disk},format=raw,file.locking=off"
-    argv += ["-drive", drive, "-device", "virtio-blk-device,drive=blk0"]
+    if transport == "pci":
+        # Modern only, or transitional with the modern interface off (4.1.5).
+        dev = "virtio-blk-pci,drive=blk0" + (",disable-legacy=on,disable-modern=off"
+                                             if iface == "modern" else
+                                             ",disable-legacy=off,disable-modern=on")
+    else:
+        dev = "virtio-blk-device,drive=blk0"
+    if ring == "packed":
+        if iface != "modern":
+            raise BenchError("packed rings need the modern interface")
+        dev += ",packed=on"
+    argv += ["-drive", drive, "-device", dev]
     return argv
 
 
@@ -504,13 +537,13 @@ def make_disk(path):
 
 
 def make_guests(args, env, work, disk):
-    base = base_argv(env.arch, env.iface, env.backend, disk)
+    base = base_argv(env.arch, env.iface, env.backend, disk, env.transport, env.ring)
     build = os.path.join(args.build_root, env.arch, "bench")
     suffix = qemu.ARCHES[env.arch].boot_suffix
-    tag = f"{env.arch}-{env.iface}-{env.backend}"
+    tag = env.tag()
     guests = []
     vios = [("vio-irq", build, "vio-blk-bench"), ("vio-poll", build, "vio-blk-bench-poll")]
-    if not args.no_loop:
+    if not args.no_loop and env.plain():
         vios.append(("loop", build, "blk-indep-loop"))
     if args.baseline:
         bdir = os.path.join(args.baseline, env.arch, "bench")
@@ -520,7 +553,7 @@ def make_guests(args, env, work, disk):
         if not os.path.exists(image):
             raise BenchError(f"{image} not found: build the {env.arch} firmware first")
         guests.append(VioGuest(f"{tag}-{role}", base + ["-kernel", image], work, env, role))
-    if not args.no_uboot:
+    if not args.no_uboot and env.plain():
         if env.arch == "aarch64":
             ub = os.path.join(args.refs, "u-boot", "qemu_arm64", "u-boot.bin")
             extra = ["-bios", ub]
@@ -748,7 +781,8 @@ def per_req(c, key):
 
 def scenario_title(env):
     backend = "null-co" if env.backend == "null" else "file image"
-    return f"{env.arch}, {env.iface} virtio-mmio, {backend}"
+    transport = "virtio-pci" if env.transport == "pci" else "virtio-mmio"
+    return f"{env.arch}, {env.iface} {transport}, {env.ring} ring, {backend}"
 
 
 def report(env, res, workloads, rounds):
@@ -874,11 +908,11 @@ def targets(all_res, envs):
     lines = ["### Targets\n", "| target | scenario | figure | |", "|---|---|---|---|"]
 
     def add(what, env, fig, ok):
-        lines.append(f"| {what} | {env.arch} {env.iface} {env.backend} | {fig} | "
+        lines.append(f"| {what} | {env.tag().replace('-', ' ')} | {fig} | "
                      f"{'met' if ok else '**missed**'} |")
 
     for env in envs:
-        res = all_res.get((env.arch, env.iface, env.backend))
+        res = all_res.get(env.key())
         if not res:
             continue
         smp = res["samples"]
@@ -923,6 +957,8 @@ def main():
     p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
     p.add_argument("--iface", action="append", choices=("legacy", "modern"))
     p.add_argument("--backend", action="append", choices=("null", "file"))
+    p.add_argument("--transport", action="append", choices=("mmio", "pci"))
+    p.add_argument("--ring", action="append", choices=("split", "packed"))
     p.add_argument("--rounds", type=int, default=None, help="measured rounds (default 5)")
     p.add_argument("--warmup", type=int, default=None,
                    help="warm-up rounds, the first of which sizes the loops (default 1)")
@@ -950,6 +986,8 @@ def main():
     args.arch = args.arch or ["aarch64", "riscv64"]
     args.iface = args.iface or ["legacy", "modern"]
     args.backend = args.backend or ["null", "file"]
+    args.transport = args.transport or ["mmio"]
+    args.ring = args.ring or ["split"]
     args.rounds = 5 if args.rounds is None else max(1, args.rounds)
     args.warmup = 1 if args.warmup is None else max(1, args.warmup)
     args.target = 0.2 if args.target is None else args.target
@@ -975,10 +1013,12 @@ def main():
     t_all = time.monotonic()
     envs, all_res, md = [], {}, []
     status = 0
-    scenarios = [(a, i, b) for a in args.arch for i in args.iface for b in args.backend]
-    for k, (arch, iface, backend) in enumerate(scenarios):
-        env = Env(arch, iface, backend, logs)
-        scenario_header(k + 1, len(scenarios), f"{arch} {iface} {backend}", log)
+    # Packed rings are a modern-interface feature: no legacy scenario gets one.
+    scenarios = [Env(a, i, b, logs, t, r) for a in args.arch for i in args.iface
+                 for b in args.backend for t in args.transport for r in args.ring
+                 if r == "split" or i == "modern"]
+    for k, env in enumerate(scenarios):
+        scenario_header(k + 1, len(scenarios), env.tag().replace("-", " "), log)
         t = time.monotonic()
         try:
             res = run_scenario(args, env, work, disk, log, len(scenarios) - k - 1)
@@ -988,7 +1028,7 @@ def main():
             continue
         log(f"  done in {time.monotonic() - t:.0f} s")
         envs.append(env)
-        all_res[(arch, iface, backend)] = res
+        all_res[env.key()] = res
         text = report(env, res, args.workloads, args.rounds)
         md.append(text)
         print(text, flush=True)
@@ -1007,12 +1047,12 @@ def main():
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({f"{a}-{i}-{b}": {
+        json.dump({Env(*k[:3], "", *k[3:]).tag(): {
             "samples": {w: {c: [sample_json(x) for x in ss] for c, ss in cols.items()
                             if c != "uboot-text"}
                         for w, cols in r["samples"].items()},
             "counts": r["counts"], "profile": r["profile"], "info": r["info"]}
-            for (a, i, b), r in all_res.items()}, f, indent=1)
+            for k, r in all_res.items()}, f, indent=1)
     return status
 
 
