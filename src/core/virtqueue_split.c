@@ -847,6 +847,18 @@ static int split_chain_submit(struct vio_vq *vq, struct vio_vq_chain *chain, voi
  * would keep it, and, where the port has no hooks and nothing else
  * changed, that segment's descriptor written straight from the arguments.
  */
+/* One segment's descriptor of a prepared chain, written from the arguments (no port hooks). */
+static void write_seg_desc(struct split *s, const struct vio_vq_chain *chain, unsigned seg,
+			   const void *buf, uint32_t len, bool dev_writes)
+{
+	struct virtq_desc *d = (struct virtq_desc *)chain->table + chain->idx[seg];
+
+	d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
+	d->len = to_dev32(s, len);
+	d->flags = to_dev16(s, (uint16_t)((seg + 1u < chain->nseg ? VIRTQ_DESC_F_NEXT : 0) |
+					  (dev_writes ? VIRTQ_DESC_F_WRITE : 0)));
+}
+
 __attribute__((noinline)) static int submit_seg_general(struct vio_vq *vq,
 							struct vio_vq_chain *chain, unsigned seg,
 							void *buf, uint32_t len, bool dev_writes,
@@ -854,8 +866,7 @@ __attribute__((noinline)) static int submit_seg_general(struct vio_vq *vq,
 {
 	struct split *s = to_split(vq);
 	const struct vio_port *port = vq->port;
-	uint16_t head = chain->id, flags;
-	struct virtq_desc *d;
+	uint16_t head = chain->id;
 	struct slot *slot;
 	int rc;
 
@@ -869,12 +880,7 @@ __attribute__((noinline)) static int submit_seg_general(struct vio_vq *vq,
 	if (port->virt_to_dma || port->cache_clean)
 		return chain_submit_any(s, chain, cookie);
 	if (chain->dirty == 1u << seg) {
-		d = (struct virtq_desc *)chain->table + chain->idx[seg];
-		flags = (uint16_t)((seg + 1u < chain->nseg ? VIRTQ_DESC_F_NEXT : 0) |
-				   (dev_writes ? VIRTQ_DESC_F_WRITE : 0));
-		d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
-		d->len = to_dev32(s, len);
-		d->flags = to_dev16(s, flags);
+		write_seg_desc(s, chain, seg, buf, len, dev_writes);
 		chain->dirty = 0;
 	} else {
 		chain_write_plain(s, chain);
@@ -898,7 +904,6 @@ static int split_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain,
 	const struct vio_port *port = vq->port;
 	unsigned nseg = chain->nseg;
 	uint16_t head = chain->id;
-	struct virtq_desc *d;
 	struct slot *slot;
 
 	if (chain->dirty || port->virt_to_dma || port->cache_clean || seg >= nseg || !buf ||
@@ -912,11 +917,7 @@ static int split_chain_submit_seg(struct vio_vq *vq, struct vio_vq_chain *chain,
 		chain->in_len += len - chain->len[seg];
 	chain->buf[seg] = buf;
 	chain->len[seg] = len;
-	d = (struct virtq_desc *)chain->table + chain->idx[seg];
-	d->addr = to_dev64(s, (uint64_t)(uintptr_t)buf);
-	d->len = to_dev32(s, len);
-	d->flags = to_dev16(s, (uint16_t)((seg + 1u < nseg ? VIRTQ_DESC_F_NEXT : 0) |
-					  (dev_writes ? VIRTQ_DESC_F_WRITE : 0)));
+	write_seg_desc(s, chain, seg, buf, len, dev_writes);
 	chain_publish(s, slot, head, chain, cookie);
 	return 0;
 }
