@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "dev/blk_priv.h"
+#include "dev/params.h"
 #include "vio_config.h"
 
 #define CFG(field) ((unsigned)offsetof(struct virtio_blk_config, field))
@@ -384,14 +385,11 @@ static struct vio_blk_params params_of(const struct vio_device *dev)
 		p = *(const struct vio_blk_params *)dev->params;
 	if (!p.max_queues)
 		p.max_queues = CONFIG_VIO_BLK_QUEUES_MAX;
-	if (!p.max_segments)
-		p.max_segments = VIO_BLK_SEGS_DEFAULT;
-	if (p.max_segments > VIO_BLK_SEGS_LIMIT)
-		p.max_segments = VIO_BLK_SEGS_LIMIT;
+	p.max_segments = (uint16_t)param_or(p.max_segments, VIO_BLK_SEGS_DEFAULT,
+					    VIO_BLK_SEGS_LIMIT);
 	if (!p.max_request_sectors)
 		p.max_request_sectors = VIO_BLK_REQ_SECTORS_DEFAULT;
-	if (!p.timeout_ms)
-		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
+	p.timeout_ms = param_or(p.timeout_ms, CONFIG_VIO_TIMEOUT_MS, UINT32_MAX);
 	return p;
 }
 

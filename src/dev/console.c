@@ -21,6 +21,7 @@
 
 #include "console_priv.h"
 #include "core/log.h"
+#include "params.h"
 
 void con_notify(struct con *c, unsigned port, enum vio_console_event ev)
 {
@@ -139,24 +140,14 @@ static struct vio_console_params params_of(const struct vio_device *dev)
 
 	if (dev->params)
 		p = *(const struct vio_console_params *)dev->params;
-	if (!p.max_ports)
-		p.max_ports = CONFIG_VIO_CONSOLE_MAX_PORTS;
-	if (p.max_ports > CONFIG_VIO_CONSOLE_MAX_PORTS)
-		p.max_ports = CONFIG_VIO_CONSOLE_MAX_PORTS;
-	if (!p.rx_buffers)
-		p.rx_buffers = CONFIG_VIO_CONSOLE_RX_BUFFERS;
-	if (!p.tx_buffers)
-		p.tx_buffers = CONFIG_VIO_CONSOLE_TX_BUFFERS;
-	if (p.rx_buffers > CON_BUFS_LIMIT)
-		p.rx_buffers = CON_BUFS_LIMIT;
-	if (p.tx_buffers > CON_BUFS_LIMIT)
-		p.tx_buffers = CON_BUFS_LIMIT;
-	if (!p.buf_size)
-		p.buf_size = CONFIG_VIO_CONSOLE_BUF_SIZE;
-	if (p.buf_size > 65536)
-		p.buf_size = 65536;
-	if (!p.timeout_ms)
-		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
+	p.max_ports = (uint16_t)param_or(p.max_ports, CONFIG_VIO_CONSOLE_MAX_PORTS,
+					 CONFIG_VIO_CONSOLE_MAX_PORTS);
+	p.rx_buffers = (uint16_t)param_or(p.rx_buffers, CONFIG_VIO_CONSOLE_RX_BUFFERS,
+					  CON_BUFS_LIMIT);
+	p.tx_buffers = (uint16_t)param_or(p.tx_buffers, CONFIG_VIO_CONSOLE_TX_BUFFERS,
+					  CON_BUFS_LIMIT);
+	p.buf_size = param_or(p.buf_size, CONFIG_VIO_CONSOLE_BUF_SIZE, 65536);
+	p.timeout_ms = param_or(p.timeout_ms, CONFIG_VIO_TIMEOUT_MS, UINT32_MAX);
 	return p;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "input_priv.h"
+#include "params.h"
 
 int vio_input_check(const struct vio_device *dev)
 {
@@ -334,16 +335,11 @@ static struct vio_input_params params_of(const struct vio_device *dev)
 
 	if (dev->params)
 		p = *(const struct vio_input_params *)dev->params;
-	if (!p.event_buffers)
-		p.event_buffers = CONFIG_VIO_INPUT_EVENT_BUFFERS;
-	if (!p.status_buffers)
-		p.status_buffers = CONFIG_VIO_INPUT_STATUS_BUFFERS;
-	if (p.event_buffers > INPUT_BUFS_LIMIT)
-		p.event_buffers = INPUT_BUFS_LIMIT;
-	if (p.status_buffers > INPUT_BUFS_LIMIT)
-		p.status_buffers = INPUT_BUFS_LIMIT;
-	if (!p.timeout_ms)
-		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
+	p.event_buffers = (uint16_t)param_or(p.event_buffers, CONFIG_VIO_INPUT_EVENT_BUFFERS,
+					     INPUT_BUFS_LIMIT);
+	p.status_buffers = (uint16_t)param_or(p.status_buffers, CONFIG_VIO_INPUT_STATUS_BUFFERS,
+					      INPUT_BUFS_LIMIT);
+	p.timeout_ms = param_or(p.timeout_ms, CONFIG_VIO_TIMEOUT_MS, UINT32_MAX);
 	return p;
 }
 

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "dev/net_priv.h"
+#include "dev/params.h"
 #include "vio_config.h"
 
 #define CFG(field) ((unsigned)offsetof(struct virtio_net_config, field))
@@ -89,18 +90,13 @@ static struct vio_net_params params_of(const struct vio_device *dev)
 		p.rx_queue_size = CONFIG_VIO_NET_RX_QUEUE_SIZE;
 	if (!p.tx_queue_size)
 		p.tx_queue_size = CONFIG_VIO_NET_TX_QUEUE_SIZE;
-	if (!p.rx_buffers)
-		p.rx_buffers = CONFIG_VIO_NET_RX_BUFFERS;
+	/* buffer ids are 16 bits */
+	p.rx_buffers = param_or(p.rx_buffers, CONFIG_VIO_NET_RX_BUFFERS, UINT16_MAX);
 	if (p.rx_buffers < 2)
 		p.rx_buffers = 2;
-	if (p.rx_buffers > UINT16_MAX)
-		p.rx_buffers = UINT16_MAX; /* buffer ids are 16 bits */
-	if (!p.timeout_ms)
-		p.timeout_ms = CONFIG_VIO_TIMEOUT_MS;
-	if (!p.tx_max_segments)
-		p.tx_max_segments = NET_TX_SEGS_DEFAULT;
-	if (p.tx_max_segments > NET_TX_SEGS_LIMIT)
-		p.tx_max_segments = NET_TX_SEGS_LIMIT;
+	p.timeout_ms = param_or(p.timeout_ms, CONFIG_VIO_TIMEOUT_MS, UINT32_MAX);
+	p.tx_max_segments = (uint16_t)param_or(p.tx_max_segments, NET_TX_SEGS_DEFAULT,
+					       NET_TX_SEGS_LIMIT);
 	return p;
 }
 
