@@ -421,6 +421,20 @@ def check_firmware(args, cmd, con, rc, feeders, fails, config):
             fails.check(f.get("name") in seen, f"no RNG line for {f.get('name')}")
 
 
+def add_board_options(p, timeout):
+    """The options every QEMU test runner takes: the board, the interface,
+    the transport, the ring layout, the boot image's suffix and how long
+    QEMU may run (timeout seconds by default)."""
+    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
+    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
+    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
+                   help="where the devices sit: virtio-mmio slots or PCI functions")
+    p.add_argument("--ring", default="split", choices=qemu.RINGS,
+                   help="packed: the devices offer packed virtqueues, which must be used")
+    p.add_argument("--boot-suffix", default=None)
+    p.add_argument("--timeout", type=float, default=timeout)
+
+
 def add_irq_options(p, kind):
     """The options a driver's runner takes to pick and check its interrupt mode on PCI."""
     p.add_argument("--pci-vectors", action="append", default=[], metavar="[ID=]N",
@@ -677,16 +691,10 @@ def check_typeahead(args, cmd, con, proc, fails, deadline, config, qmp_path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
-    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
-    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
-                     help="where the devices sit: virtio-mmio slots or PCI functions")
+    add_board_options(p, timeout=30)
     p.add_argument("--pci-transitional", action="store_true",
                    help="PCI devices with both interfaces (the build picks one)")
-    p.add_argument("--ring", default="split", choices=qemu.RINGS,
-                   help="packed: every device offers packed virtqueues, and each must use them")
     p.add_argument("--devices", default="rng")
-    p.add_argument("--boot-suffix", default=None)
     p.add_argument("--config", help="the firmware's vio_config.h (drivers, interfaces)")
     p.add_argument("--expect-state", action="append", default=[], metavar="[KIND=]STATE",
                    help="ready, nodriver, refused or failed (default: what --config implies)")
@@ -708,7 +716,6 @@ def main():
                       "CONFIG_VIO_APP_STDIO_CONSOLE)")
     p.add_argument("--keys", action="store_true",
                    help="with --shell or --shell-console: the line editor's keys too")
-    p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("firmware")
     args = p.parse_args()

@@ -911,18 +911,11 @@ CASES = {
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
-    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
-    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
-                     help="where the devices sit: virtio-mmio slots or PCI functions")
-    p.add_argument("--ring", default="split", choices=qemu.RINGS,
-                   help="packed: the device offers packed virtqueues, which must be used")
+    run_test.add_board_options(p, timeout=30)
     p.add_argument("--case", required=True, choices=sorted(CASES))
     p.add_argument("--also", default="",
                    help="more devices (a --devices list) that sit idle through the case, "
                         "e.g. sharing the blk device's PCI interrupt line")
-    p.add_argument("--boot-suffix", default=None)
-    p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--qemu", default=None, help="QEMU binary (default per arch)")
     p.add_argument("--keep", action="store_true", help="keep the images and traces")
     run_test.add_irq_options(p, "blk")

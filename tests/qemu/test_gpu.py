@@ -553,15 +553,8 @@ CASES = {"bars": case_bars, "rect": case_rect, "text": case_text, "flip": case_f
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
-    ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
-    ap.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
-                    help="where the GPU sits: a virtio-mmio slot or a PCI function")
-    ap.add_argument("--ring", default="split", choices=qemu.RINGS,
-                    help="the GPU offers packed virtqueues, which it must use")
+    run_test.add_board_options(ap, timeout=60)
     ap.add_argument("--case", required=True, choices=sorted(CASES))
-    ap.add_argument("--boot-suffix", default=None)
-    ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--png", default=None, help="shell case: save the demo's screendump here")
     run_test.add_irq_options(ap, "gpu")
     ap.add_argument("firmware")

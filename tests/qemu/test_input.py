@@ -582,15 +582,8 @@ CASES = {"events": case_events, "burst": case_burst, "leds": case_leds,
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
-    ap.add_argument("--virtio", required=True, choices=("legacy", "modern"))
-    ap.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
-                      help="where the devices sit: virtio-mmio slots or PCI functions")
-    ap.add_argument("--ring", default="split", choices=qemu.RINGS,
-                    help="the devices offer packed virtqueues, which must be used")
+    run_test.add_board_options(ap, timeout=60)
     ap.add_argument("--case", required=True, choices=sorted(CASES))
-    ap.add_argument("--boot-suffix", default=None)
-    ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--samples", type=int, default=200)
     run_test.add_irq_options(ap, "input")
     ap.add_argument("firmware")

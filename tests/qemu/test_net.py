@@ -1424,15 +1424,8 @@ CASES = {"echo": case_echo, "frames": case_frames, "raw": case_raw, "pair": case
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--arch", required=True, choices=sorted(qemu.ARCHES))
-    p.add_argument("--virtio", required=True, choices=("legacy", "modern"))
-    p.add_argument("--transport", default="mmio", choices=qemu.TRANSPORTS,
-                     help="where the devices sit: virtio-mmio slots or PCI functions")
-    p.add_argument("--ring", default="split", choices=qemu.RINGS,
-                   help="echo, frames, raw: the device offers packed virtqueues, which must be used")
+    run_test.add_board_options(p, timeout=60)
     p.add_argument("--case", required=True, choices=sorted(CASES))
-    p.add_argument("--boot-suffix", default=None)
-    p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--mib", type=int, default=10, help="MiB the echo case sends")
     p.add_argument("--passes", type=int, default=16,
                    help="raw: rounds over every frame size, each way")
