@@ -254,6 +254,21 @@ static void line_had_work(int irq)
 			__atomic_store_n(&reg.devices[i].empty_irqs, 0, __ATOMIC_RELAXED);
 }
 
+/*
+ * 2.4: a reset device has nothing in flight and nothing to report. An
+ * interrupt from one (bits: what it said) is a completion it was late
+ * with, or a device that ignored the reset: no handler runs; the service
+ * says so in the log (the bits ride along with the note). Every interrupt
+ * entry (line, queue vector, shared vector) asks this first.
+ */
+static bool late_irq(struct vio_device *dev, uint32_t bits)
+{
+	if (!__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE))
+		return false;
+	note(dev, PENDING_LATE | bits, NO_QUEUE);
+	return true;
+}
+
 void vio_dev_irq(void *arg)
 {
 	struct vio_device *dev = arg;
@@ -276,17 +291,8 @@ void vio_dev_irq(void *arg)
 	}
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
 	line_had_work(dev->irq);
-	if (__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE)) {
-		/*
-		 * 2.4: a reset device has nothing in flight and nothing to
-		 * report. This is a completion it was late with, or a device
-		 * that ignored the reset: its queues are gone, so no handler
-		 * runs; the service says so in the log (the bits ride along
-		 * with the note). A storm of them is masked like any other.
-		 */
-		note(dev, PENDING_LATE | (isr & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)), NO_QUEUE);
+	if (late_irq(dev, isr & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)))
 		return;
-	}
 	note(dev, isr, (isr & VIO_IRQ_QUEUE) ? ALL_QUEUES : NO_QUEUE);
 }
 
@@ -311,26 +317,28 @@ static void vector_irq(void *arg)
 	const struct vio_dev_vector *v = arg;
 	struct vio_device *dev = v->dev;
 
-	if (v->what == VEC_EVERYTHING) {
-		uint32_t isr = dev->t.ops->ack_irq(&dev->t) & VIO_IRQ_CONFIG;
+	uint32_t bits = VIO_IRQ_QUEUE;
 
-		__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
-		note(dev, VIO_IRQ_QUEUE | isr, ALL_QUEUES);
-	} else if (v->what == VEC_ALL_QUEUES) {
-		__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
-		note(dev, VIO_IRQ_QUEUE, ALL_QUEUES);
-	} else {
+	if (v->what != VEC_EVERYTHING && v->what != VEC_ALL_QUEUES) {
 		vio_dev_irq_queue(dev, v->what);
+		return;
 	}
+	if (v->what == VEC_EVERYTHING)
+		bits |= dev->t.ops->ack_irq(&dev->t) & VIO_IRQ_CONFIG;
+	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
+	if (late_irq(dev, bits))
+		return;
+	note(dev, bits, ALL_QUEUES);
 }
 
 void vio_dev_irq_queue(struct vio_device *dev, unsigned index)
 {
+	uint32_t bits = index == VIO_DEV_IRQ_CONFIG ? VIO_IRQ_CONFIG : VIO_IRQ_QUEUE;
+
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED); /* vectors may run on several CPUs */
-	if (index == VIO_DEV_IRQ_CONFIG)
-		note(dev, VIO_IRQ_CONFIG, NO_QUEUE);
-	else
-		note(dev, VIO_IRQ_QUEUE, index);
+	if (late_irq(dev, bits))
+		return;
+	note(dev, bits, bits == VIO_IRQ_CONFIG ? NO_QUEUE : index);
 }
 
 /* ------------------------------------------------------------------ */
