@@ -88,7 +88,7 @@ struct vio_input_absinfo {
 struct vio_input_params {
 	/* Buffers posted on the event queue; default CONFIG_VIO_INPUT_EVENT_BUFFERS. */
 	uint16_t event_buffers;
-	/* Buffers for the status queue; default CONFIG_VIO_INPUT_STATUS_BUFFERS. */
+	/* Buffers for the status queue; default and most CONFIG_VIO_INPUT_STATUS_BUFFERS. */
 	uint16_t status_buffers;
 	/* Timeout of a call waiting for a status buffer, ms; default CONFIG_VIO_TIMEOUT_MS. */
 	uint32_t timeout_ms;

@@ -338,7 +338,7 @@ static struct vio_input_params params_of(const struct vio_device *dev)
 	p.event_buffers = (uint16_t)param_or(p.event_buffers, CONFIG_VIO_INPUT_EVENT_BUFFERS,
 					     INPUT_BUFS_LIMIT);
 	p.status_buffers = (uint16_t)param_or(p.status_buffers, CONFIG_VIO_INPUT_STATUS_BUFFERS,
-					      INPUT_BUFS_LIMIT);
+					      INPUT_STATUS_LIMIT);
 	p.timeout_ms = param_or(p.timeout_ms, CONFIG_VIO_TIMEOUT_MS, UINT32_MAX);
 	return p;
 }

@@ -162,7 +162,7 @@ void input_ev_done(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		int rc = 0;
 		uintptr_t s = vio_lock();
 
-		while (n < INPUT_BUFS_LIMIT && (rc = vio_vq_dequeue(vq, &cookie, &len)) == 0) {
+		while (n < INPUT_STAGE && (rc = vio_vq_dequeue(vq, &cookie, &len)) == 0) {
 			unsigned slot = slot_of(cookie);
 			const struct virtio_input_event *w = &in->ev_mem[slot];
 

@@ -14,7 +14,15 @@
 
 #include "vio_config.h"
 
-#define INPUT_BUFS_LIMIT 256 /* event or status buffers per device */
+#define INPUT_BUFS_LIMIT 256 /* event buffers per device */
+/*
+ * Events copied off the ring per pass of the completion handler (it goes
+ * round again while there are more), and status buffers per device: both
+ * as the build configures them, not the limit, so a device's state is as
+ * large as the build asked for.
+ */
+#define INPUT_STAGE CONFIG_VIO_INPUT_EVENT_BUFFERS
+#define INPUT_STATUS_LIMIT CONFIG_VIO_INPUT_STATUS_BUFFERS
 
 struct input {
 	struct vio_device *dev;
@@ -34,7 +42,7 @@ struct input {
 	uint64_t have_abs;                /* bit a: abs[a] came from the device */
 
 	/* The completion handler's own (it never runs twice at once). */
-	struct vio_input_event stage[INPUT_BUFS_LIMIT]; /* copied off the ring, not yet checked */
+	struct vio_input_event stage[INPUT_STAGE]; /* copied off the ring, not yet checked */
 	struct vio_input_event group[VIO_INPUT_GROUP_MAX];
 	unsigned ngroup;
 	bool group_lost;                  /* this group overflowed: drop up to its SYN_REPORT */
@@ -43,7 +51,7 @@ struct input {
 	struct vio_input_event fifo[CONFIG_VIO_INPUT_QUEUE_SIZE];
 	unsigned fifo_head, fifo_count;
 	bool gap;                         /* the newest entry queued is a SYN_DROPPED mark */
-	uint16_t st_free[INPUT_BUFS_LIMIT];
+	uint16_t st_free[INPUT_STATUS_LIMIT];
 	unsigned n_st_free;
 	uint64_t events, groups, dropped_events, dropped_groups, bad_events, abs_out_of_range;
 	uint64_t status_sent;
