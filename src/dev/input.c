@@ -388,7 +388,12 @@ static int input_probe(struct vio_device *dev)
 
 static void input_started(struct vio_device *dev)
 {
-	input_ev_start(dev->priv);
+	struct input *in = dev->priv;
+
+	input_ev_start(in);
+	if (in->replay)
+		input_replay_leds(in, in->replay_leds);
+	in->replay = false;
 }
 
 static void input_remove(struct vio_device *dev)
@@ -408,13 +413,21 @@ static void input_remove(struct vio_device *dev)
 /*
  * vio_dev_recover: the device was reset and input_remove gave back the
  * buffers. Probe again (the configuration is read anew); started posts
- * the event buffers. The reset forgot the LEDs, and so does the driver:
- * the application sets them again.
+ * the event buffers and sends the LEDs the application had set again (the
+ * reset forgot them).
  */
 static int input_resume(struct vio_device *dev)
 {
-	memset(dev->priv, 0, sizeof(struct input));
-	return input_probe(dev);
+	struct input *in = dev->priv;
+	bool replay = in->leds_set;
+	uint32_t leds = in->leds;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	rc = input_probe(dev);
+	in->replay = replay;
+	in->replay_leds = leds;
+	return rc;
 }
 
 const struct vio_driver vio_input_driver = {

@@ -331,16 +331,15 @@ static int st_send(struct input *in, uint16_t type, uint16_t code, int32_t value
 	}
 }
 
-int vio_input_set_leds(struct vio_device *dev, uint32_t leds)
+/*
+ * One EV_LED event for each LED the device declared whose state in leds
+ * differs from the last one sent, or for each declared LED when all is
+ * set. Returns the events sent, or an error when none was.
+ */
+static int send_leds(struct input *in, uint32_t leds, bool all)
 {
-	struct input *in;
-	int sent = 0, rc = vio_input_check(dev);
+	int sent = 0, rc;
 
-	if (rc)
-		return rc;
-	in = dev->priv;
-	if (!in->bits_size[EV_LED])
-		return VIO_ENOTSUP;
 	for (unsigned led = 0; led <= LED_MAX; led++) {
 		bool on = (leds >> led) & 1u;
 		uintptr_t s;
@@ -351,7 +350,7 @@ int vio_input_set_leds(struct vio_device *dev, uint32_t leds)
 		s = vio_lock();
 		was = (in->leds >> led) & 1u;
 		vio_unlock(s);
-		if (on == was)
+		if (on == was && !all)
 			continue;
 		/* 5.8.6.2: one EV_LED event per LED; QEMU takes no EV_SYN here. */
 		rc = st_send(in, EV_LED, (uint16_t)led, on ? 1 : 0);
@@ -359,8 +358,34 @@ int vio_input_set_leds(struct vio_device *dev, uint32_t leds)
 			return sent ? sent : rc;
 		s = vio_lock();
 		in->leds = on ? in->leds | (1u << led) : in->leds & ~(1u << led);
+		in->leds_set = true;
 		vio_unlock(s);
 		sent++;
 	}
 	return sent;
+}
+
+int vio_input_set_leds(struct vio_device *dev, uint32_t leds)
+{
+	struct input *in;
+	int rc = vio_input_check(dev);
+
+	if (rc)
+		return rc;
+	in = dev->priv;
+	if (!in->bits_size[EV_LED])
+		return VIO_ENOTSUP;
+	return send_leds(in, leds, false);
+}
+
+void input_replay_leds(struct input *in, uint32_t leds)
+{
+	int rc;
+
+	if (!in->bits_size[EV_LED])
+		return;
+	rc = send_leds(in, leds, true);
+	if (rc < 0)
+		vio_warn("%s: LEDs not set again after the reset: %s", in->dev->name,
+			 vio_strerror(rc));
 }

@@ -56,6 +56,9 @@ struct input {
 	uint64_t events, groups, dropped_events, dropped_groups, bad_events, abs_out_of_range;
 	uint64_t status_sent;
 	uint32_t leds;
+	bool leds_set;                    /* the application set LEDs: replayed after a reset */
+	bool replay;                      /* input_started replays replay_leds */
+	uint32_t replay_leds;
 	int error;                        /* a queue broke */
 };
 
@@ -64,5 +67,11 @@ void input_ev_done(struct vio_device *dev, struct vio_vq *vq, void *arg);
 void input_st_done(struct vio_device *dev, struct vio_vq *vq, void *arg);
 /* Post every event buffer (after DRIVER_OK). */
 void input_ev_start(struct input *in);
+/*
+ * After vio_dev_recover: send the state of every LED the device declared,
+ * leds giving those on (the reset forgot what the application set). Task
+ * context.
+ */
+void input_replay_leds(struct input *in, uint32_t leds);
 
 #endif

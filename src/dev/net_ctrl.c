@@ -275,20 +275,58 @@ static int command(struct vio_device *dev, unsigned feature, uint8_t class, uint
 	return rc;
 }
 
+/* 5.1.6.5.1: promiscuous (PROMISC) or all-multicast (ALLMULTI) mode on or off. */
+static int set_rx_mode(struct vio_device *dev, uint8_t cmd, bool on)
+{
+	struct net_applied *a;
+	uint8_t v = on;
+	uintptr_t s;
+	int rc;
+
+	rc = command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_RX, cmd, &v, 1);
+	if (rc)
+		return rc;
+	a = &((struct net *)dev->priv)->applied;
+	s = vio_lock();
+	if (cmd == VIRTIO_NET_CTRL_RX_PROMISC) {
+		a->promisc_set = true;
+		a->promisc = on;
+	} else {
+		a->allmulti_set = true;
+		a->allmulti = on;
+	}
+	vio_unlock(s);
+	return 0;
+}
+
 int vio_net_set_promisc(struct vio_device *dev, bool on)
 {
-	uint8_t v = on;
-
-	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
-		       &v, 1);
+	return set_rx_mode(dev, VIRTIO_NET_CTRL_RX_PROMISC, on);
 }
 
 int vio_net_set_allmulti(struct vio_device *dev, bool on)
 {
-	uint8_t v = on;
+	return set_rx_mode(dev, VIRTIO_NET_CTRL_RX_ALLMULTI, on);
+}
 
-	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI,
-		       &v, 1);
+/* MAC_TABLE_SET with the command's bytes as they were built; kept for net_replay. */
+static int set_table(struct vio_device *dev, const uint8_t *data, uint32_t len)
+{
+	struct net_applied *a;
+	uintptr_t s;
+	int rc;
+
+	rc = command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_MAC,
+		     VIRTIO_NET_CTRL_MAC_TABLE_SET, data, len);
+	if (rc)
+		return rc;
+	a = &((struct net *)dev->priv)->applied;
+	s = vio_lock();
+	if (data != a->table)
+		memcpy(a->table, data, len);
+	a->table_len = len;
+	vio_unlock(s);
+	return 0;
 }
 
 /* 5.1.6.5.2: a le32 entry count, then the entries. Returns the bytes written. */
@@ -320,8 +358,7 @@ int vio_net_set_mac_filter(struct vio_device *dev, const uint8_t (*uc)[VIO_NET_A
 		return VIO_ERANGE;
 	len = put_table(n, data, uc, nuc);
 	len += put_table(n, data + len, mc, nmc);
-	return command(dev, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_CTRL_MAC,
-		       VIRTIO_NET_CTRL_MAC_TABLE_SET, data, len);
+	return set_table(dev, data, len);
 }
 
 int vio_net_announce_done(struct vio_device *dev)
@@ -370,7 +407,14 @@ int vio_net_set_queue_pairs(struct vio_device *dev, unsigned pairs)
 	/* 5.1.6.5.5: 1 .. max_virtqueue_pairs, and only pairs the driver set up */
 	if (pairs < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || pairs > n->npairs)
 		return VIO_ERANGE;
-	return net_ctrl_set_pairs(dev, pairs);
+	rc = net_ctrl_set_pairs(dev, pairs);
+	if (!rc) {
+		uintptr_t s = vio_lock();
+
+		n->applied.pairs = (uint16_t)pairs;
+		vio_unlock(s);
+	}
+	return rc;
 }
 
 int vio_net_set_mac(struct vio_device *dev, const uint8_t mac[VIO_NET_ALEN])
@@ -397,7 +441,40 @@ int vio_net_set_mac(struct vio_device *dev, const uint8_t mac[VIO_NET_ALEN])
 	if (!rc) {
 		s = vio_lock();
 		memcpy(n->info.mac, mac, VIO_NET_ALEN);
+		memcpy(n->applied.mac, mac, VIO_NET_ALEN);
+		n->applied.mac_set = true;
 		vio_unlock(s);
 	}
 	return rc;
+}
+
+/* Say what a replayed setting met (the device took it before its reset). */
+static void replayed(struct vio_device *dev, const char *what, int rc)
+{
+	if (rc)
+		vio_warn("%s: %s not set again after the reset: %s", dev->name, what,
+			 vio_strerror(rc));
+}
+
+void net_replay(struct vio_device *dev)
+{
+	struct net *n = dev->priv;
+	struct net_applied a;
+	uintptr_t s;
+
+	s = vio_lock();
+	a = n->applied;
+	vio_unlock(s);
+	/* The address first: a filter table may name it. */
+	if (a.mac_set)
+		replayed(dev, "the MAC address", vio_net_set_mac(dev, a.mac));
+	if (a.table_len)
+		replayed(dev, "the MAC filter table", set_table(dev, a.table, a.table_len));
+	if (a.promisc_set)
+		replayed(dev, "promiscuous mode", vio_net_set_promisc(dev, a.promisc));
+	if (a.allmulti_set)
+		replayed(dev, "all-multicast mode", vio_net_set_allmulti(dev, a.allmulti));
+	/* Fewer pairs than set up (net_started enabled them all); more may be gone. */
+	if (a.pairs && a.pairs < n->npairs)
+		replayed(dev, "the queue pairs", vio_net_set_queue_pairs(dev, a.pairs));
 }

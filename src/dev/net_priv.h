@@ -105,6 +105,21 @@ struct net_ctrl_dma {
 	uint8_t data[]; /* the command's data */
 };
 
+/*
+ * The receive filtering, address and queue pairs the application set at
+ * run time (under vio_lock). A reset returns the device to its defaults
+ * (QEMU: promiscuous on, tables empty, the configured MAC, one pair), so
+ * net_started sends them again after vio_dev_recover.
+ */
+struct net_applied {
+	bool mac_set, promisc_set, allmulti_set;
+	bool promisc, allmulti;
+	uint8_t mac[VIO_NET_ALEN];
+	uint16_t pairs;                  /* 0: the driver's choice (every pair set up) */
+	uint32_t table_len;              /* 0: no table set; else the command's bytes */
+	uint8_t table[2u * (4u + VIO_NET_ALEN * VIO_NET_MAC_FILTER_MAX)];
+};
+
 struct net {
 	struct vio_device *dev;
 	struct vio_net_info info;
@@ -140,6 +155,9 @@ struct net {
 	bool announce_pending;           /* asked, not yet acknowledged */
 
 	bool cleaned;                    /* after a failure: what the device held is back */
+
+	/* What the application set, replayed after vio_dev_recover (net_replay). */
+	struct net_applied applied;
 };
 
 /* Head-field byte order: 5.1.6 legacy note, guest order; else little-endian. */
@@ -167,6 +185,12 @@ int net_lookup(struct vio_device *dev, bool live, struct net **np);
  * Idempotent. Task context, no lock held.
  */
 void net_fail(struct net *n, int err);
+
+/*
+ * After vio_dev_recover, once the device is live: send what the
+ * application had set (struct net_applied) again. Task context.
+ */
+void net_replay(struct vio_device *dev);
 
 /* The callbacks in force now (copied under the lock). */
 void net_ops(struct net *n, struct vio_net_ops *ops, void **arg);

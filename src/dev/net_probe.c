@@ -323,6 +323,7 @@ static void net_started(struct vio_device *dev)
 			vio_warn("%s: %u queue pairs not enabled (%s); using one", dev->name,
 				 n->npairs, vio_strerror(rc));
 	}
+	net_replay(dev); /* nothing on the first start */
 }
 
 static void net_remove(struct vio_device *dev)
@@ -357,20 +358,23 @@ static void net_remove(struct vio_device *dev)
  * vio_dev_recover: the device was reset and net_remove gave back the
  * buffers (those the application still held stay its own: releasing one
  * later only draws a warning). Probe again, keeping the callbacks and the
- * counters; started refills the receive rings. The MAC address, filters
- * and queue pairs set at run time are the device's defaults again.
+ * counters and what the application set (struct net_applied); started
+ * refills the receive rings and sends the MAC address, filters, modes and
+ * queue pairs again.
  */
 static int net_resume(struct vio_device *dev)
 {
 	struct net *n = dev->priv;
 	const struct vio_net_ops *ops = n->ops;
 	struct vio_net_stats stats = n->stats;
+	struct net_applied applied = n->applied;
 	void *arg = n->arg;
 
 	memset(n, 0, sizeof(*n));
 	n->ops = ops;
 	n->arg = arg;
 	n->stats = stats;
+	n->applied = applied;
 	return net_probe(dev);
 }
 

@@ -19,6 +19,7 @@
 #include <vio/spec/virtio_config.h>
 #include <vio/spec/virtio_gpu.h>
 #include <vio/spec/virtio_input.h>
+#include <vio/spec/virtio_net.h>
 
 #include "console_model.h"
 #include "gpu_model.h"
@@ -142,6 +143,67 @@ static void net_cycles(uint32_t version)
 	CHECK_EQ(links_down, 1);
 }
 
+/*
+ * What the application set survives a reset: the device forgets it (the
+ * model's reset, like QEMU's, clears the filters and modes, restores the
+ * configured MAC and goes back to one pair), the driver sends it again.
+ */
+static const struct vio_net_params net_mq_params = { .timeout_ms = 20, .max_queue_pairs = 4 };
+
+static void net_replays(uint32_t version)
+{
+	static const uint8_t uc[2][VIO_NET_ALEN] = { { 0x02, 0, 0, 0, 0, 1 },
+						      { 0x02, 0, 0, 0, 0, 2 } };
+	static const uint8_t mc[3][VIO_NET_ALEN] = { { 0x01, 0, 0x5e, 0, 0, 1 },
+						      { 0x01, 0, 0x5e, 0, 0, 2 },
+						      { 0x33, 0x33, 0, 0, 0, 1 } };
+	static const uint8_t mac[VIO_NET_ALEN] = { 0x02, 'r', 'e', 'p', 'l', 'y' };
+	struct vio_net_info info;
+	struct vio_device *dev;
+
+	make(&vio_net_driver, &net_mq_params, version, VIRTIO_ID_NET);
+	net_model_attach(d, &net, 4);
+	dev = add(version);
+	if (!dev)
+		return;
+	CHECK_EQ(net.pairs, 4);
+	CHECK_EQ(vio_net_set_queue_pairs(dev, 2), 0);
+	CHECK_EQ(vio_net_set_promisc(dev, true), 0);
+	CHECK_EQ(vio_net_set_allmulti(dev, true), 0);
+	CHECK_EQ(vio_net_set_mac_filter(dev, uc, 2, mc, 3), 0);
+	CHECK_EQ(vio_net_set_mac(dev, mac), 0);
+	for (unsigned cycle = 0; cycle < 2; cycle++) {
+		needs_reset(dev);
+		CHECK_EQ(vio_dev_recover(dev), 0);
+		CHECK_EQ(dev->state, VIO_DEV_READY);
+		CHECK(net.promisc);
+		CHECK(net.allmulti);
+		CHECK_EQ(net.n_uc, 2);
+		CHECK_EQ(net.n_mc, 3);
+		CHECK(memcmp(net.uc, uc, sizeof(uc)) == 0);
+		CHECK(memcmp(net.mc, mc, sizeof(mc)) == 0);
+		CHECK(memcmp(d->config, mac, VIO_NET_ALEN) == 0); /* config offset 0: mac */
+		CHECK_EQ(net.pairs, 2);
+		CHECK_EQ(vio_net_get_info(dev, &info), 0);
+		CHECK(memcmp(info.mac, mac, VIO_NET_ALEN) == 0);
+		CHECK_EQ(info.queue_pairs, 2);
+		net_works(dev, (uint8_t)(10 + cycle));
+	}
+	/*
+	 * A device that refuses them now (acks VIRTIO_NET_ERR): recovered all
+	 * the same, with a warning each, and the driver says what is in force.
+	 */
+	needs_reset(dev);
+	net.ctrl_ack = VIRTIO_NET_ERR;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK_EQ(vio_net_get_info(dev, &info), 0);
+	CHECK(memcmp(info.mac, mac, VIO_NET_ALEN) != 0);
+	CHECK_EQ(info.queue_pairs, 1);
+	net.ctrl_ack = -1;
+	net_works(dev, 20);
+}
+
 static void test_net_modern(void)
 {
 	net_cycles(2);
@@ -150,6 +212,16 @@ static void test_net_modern(void)
 static void test_net_legacy(void)
 {
 	net_cycles(1);
+}
+
+static void test_net_replay_modern(void)
+{
+	net_replays(2);
+}
+
+static void test_net_replay_legacy(void)
+{
+	net_replays(1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -275,6 +347,40 @@ static void test_input(void)
 	}
 }
 
+/* The LED state of each declared LED, as the device last heard it (-1: never). */
+static int led_heard(unsigned led)
+{
+	int v = -1;
+
+	for (unsigned i = 0; i < inp.nstatus && i < SIM_INPUT_STATUS; i++)
+		if (inp.status[i].type == EV_LED && inp.status[i].code == led)
+			v = (int)inp.status[i].value;
+	return v;
+}
+
+/* The LEDs the application set are sent again after a reset, every declared one. */
+static void test_input_leds(void)
+{
+	struct vio_device *dev;
+
+	make(&vio_input_driver, &input_params, 2, VIRTIO_ID_INPUT);
+	sim_input_attach(d, &inp, SIM_INPUT_KEYBOARD);
+	dev = add(2);
+	if (!dev)
+		return;
+	CHECK(vio_input_set_leds(dev, VIO_INPUT_LED_CAPS | VIO_INPUT_LED_SCROLL) > 0);
+	settle();
+	needs_reset(dev);
+	inp.nstatus = 0;
+	CHECK_EQ(vio_dev_recover(dev), 0);
+	settle();
+	CHECK_EQ(led_heard(LED_NUML), 0);
+	CHECK_EQ(led_heard(LED_CAPSL), 1);
+	CHECK_EQ(led_heard(LED_SCROLLL), 1);
+	/* And the driver knows it: setting the same LEDs sends nothing. */
+	CHECK_EQ(vio_input_set_leds(dev, VIO_INPUT_LED_CAPS | VIO_INPUT_LED_SCROLL), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* gpu */
 
@@ -319,9 +425,12 @@ int main(void)
 {
 	RUN(test_net_modern);
 	RUN(test_net_legacy);
+	RUN(test_net_replay_modern);
+	RUN(test_net_replay_legacy);
 	RUN(test_console_modern);
 	RUN(test_console_legacy);
 	RUN(test_input);
+	RUN(test_input_leds);
 	RUN(test_gpu);
 	return test_report();
 }

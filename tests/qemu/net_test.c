@@ -39,9 +39,19 @@
  *      down as the link_changed callback reports them (the host flips the
  *      link through QMP) until the host sends a line END.
  *
- * With a vhost-user backend (test_net.py, cases mq and csum: the host
- * program is the device's data path and sees every virtio-net header) the
- * line may instead be one of:
+ * Before the CASE line the host may send:
+ *
+ *     FILTER          a new MAC address, a filter table (one unicast entry:
+ *                     the address the device started with; two multicast
+ *                     ones), all-multicast on, promiscuous off; answers
+ *                     "FILTER mac=<rc> table=<rc> allmulti=<rc> promisc=<rc>"
+ *     RECOVER         vio_dev_fail, then vio_dev_recover; answers
+ *                     "RECOVER rc=<rc> state=<ready|not-ready> mac=<mac> link=<0|1>"
+ *                     (what FILTER set must be in force again)
+ *
+ * each taking the next line after; and with a vhost-user backend
+ * (test_net.py, cases mq and csum: the host program is the device's data
+ * path and sees every virtio-net header) the line may instead be one of:
  *
  *     PAIRS <k>       vio_net_set_queue_pairs(k); answers
  *                     "PAIRS <k> rc=<error name> in_use=<pairs in use>" and
@@ -634,6 +644,51 @@ static void cmd_pairs(const char *text)
 	fflush(stdout);
 }
 
+/*
+ * FILTER: a new MAC address, a filter table whose one unicast entry is the
+ * address the device started with (the host's frames are sent to it),
+ * two multicast entries, all-multicast on, promiscuous off (5.1.6.5.1,
+ * 5.1.6.5.2). The host reads them back with QMP query-rx-filter.
+ */
+static const uint8_t new_mac[VIO_NET_ALEN] = { 0x02, 0x76, 0x69, 0x6f, 0x72, 0x31 };
+
+static void cmd_filter(void)
+{
+	static const uint8_t mc[2][VIO_NET_ALEN] = { { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb },
+						      { 0x33, 0x33, 0x00, 0x00, 0x00, 0xfb } };
+	uint8_t uc[1][VIO_NET_ALEN];
+	int r[4];
+
+	memcpy(uc[0], info.mac, VIO_NET_ALEN);
+	r[0] = vio_net_set_mac(dev, new_mac);
+	r[1] = vio_net_set_mac_filter(dev, (const uint8_t(*)[VIO_NET_ALEN])uc, 1, mc, 2);
+	r[2] = vio_net_set_allmulti(dev, true);
+	r[3] = vio_net_set_promisc(dev, false);
+	printf("FILTER mac=%s table=%s allmulti=%s promisc=%s\n", errname(r[0]), errname(r[1]),
+	       errname(r[2]), errname(r[3]));
+	fflush(stdout);
+}
+
+/*
+ * RECOVER: fail the device (it is reset, vio_dev_fail) and bring it back
+ * with vio_dev_recover; the driver sends the address, table and modes
+ * FILTER set again. Prints what is in force after it.
+ */
+static void cmd_recover(void)
+{
+	struct vio_net_info now;
+	int r;
+
+	vio_dev_fail(dev, VIO_EIO);
+	r = vio_dev_recover(dev);
+	if (vio_net_get_info(dev, &now))
+		memset(&now, 0, sizeof(now));
+	printf("RECOVER rc=%s state=%s mac=%02x:%02x:%02x:%02x:%02x:%02x link=%d\n", errname(r),
+	       vio_dev_state(dev) == VIO_DEV_READY ? "ready" : "not-ready", now.mac[0], now.mac[1],
+	       now.mac[2], now.mac[3], now.mac[4], now.mac[5], now.link_up);
+	fflush(stdout);
+}
+
 static void phase_mq(void)
 {
 	uint32_t sent[MQ_MAX] = { 0 };
@@ -988,6 +1043,14 @@ int main(void)
 		}
 		if (!strncmp(line, "PAIRS ", 6)) {
 			cmd_pairs(line + 6);
+			continue;
+		}
+		if (!strcmp(line, "FILTER")) {
+			cmd_filter();
+			continue;
+		}
+		if (!strcmp(line, "RECOVER")) {
+			cmd_recover();
 			continue;
 		}
 		if (parse_case(line))

@@ -92,6 +92,7 @@ Cases:
 """
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -622,6 +623,61 @@ def raw_refused(args, fails, proc, con, sock, tmp, deadline):
     return log + ("\n---- QEMU stderr\n" + con.err if con.err else "")
 
 
+# What net_test.c's FILTER sets (5.1.6.5.1, 5.1.6.5.2), as QMP query-rx-filter shows it.
+FILTER_MAC = "02:76:69:6f:72:31"
+FILTER_MC = sorted(["01:00:5e:00:00:fb", "33:33:00:00:00:fb"])
+
+
+def rx_filter(qmp):
+    # Every NIC's filter (the device has no id; this case has one NIC).
+    r = qmp.command("query-rx-filter")
+    return r[0] if isinstance(r, list) and len(r) == 1 else {}
+
+
+def raw_recover(proc, con, qmp, start_mac, fails, deadline):
+    """--recover: the guest sets an address, a filter table and modes, then fails
+    and recovers its device; QEMU's own view (query-rx-filter) must show what
+    the guest set before and after: the reset forgot it (QEMU's reset turns
+    promiscuous mode on, empties the tables and restores the configured
+    address), so only a driver that sends it again passes. The frames of the
+    raw case then flow both ways through the recovered device, addressed to
+    start_mac, which only the unicast table lets in."""
+    want = {"main-mac": FILTER_MAC, "promiscuous": False, "multicast": "all",
+            "unicast-table": [start_mac], "multicast-table": FILTER_MC}
+
+    def check(when):
+        got = rx_filter(qmp)
+        # QEMU lists a table newest first: the order is not the guest's.
+        for key in ("unicast-table", "multicast-table"):
+            if isinstance(got.get(key), list):
+                got[key] = sorted(got[key])
+        for key, val in want.items():
+            fails.check(got.get(key) == val,
+                        f"{when}: QEMU's rx filter {key} is {got.get(key)!r}, want {val!r}")
+        return got
+
+    for line, answer in (("FILTER", r"^FILTER .*$"), ("RECOVER", r"^RECOVER .*$")):
+        mark = len(con.log())
+        proc.stdin.write(f"{line}\n".encode())
+        proc.stdin.flush()
+        pos = con.wait_for(line + " ", mark, deadline)
+        if not fails.check(pos is not None, f"no answer to {line}"):
+            raise TimeoutError
+        con.wait_for("\n", pos, deadline)
+        reply = re.search(answer, con.log()[pos - len(line) - 1:], re.M).group(0).strip()
+        print(f"guest: {reply}")
+        if line == "FILTER":
+            fails.check(reply == "FILTER mac=OK table=OK allmulti=OK promisc=OK",
+                        f"FILTER: {reply}")
+            check("after FILTER")
+        else:
+            fails.check(re.match(r"RECOVER rc=OK state=ready mac=" + FILTER_MAC + " link=1$",
+                                 reply) is not None, f"RECOVER: {reply}")
+            got = check("after the recovery")
+            shown = {k: got.get(k) for k in sorted(want)}
+            print(f"QEMU's rx filter after the recovery: {json.dumps(shown)}")
+
+
 def case_raw(args, fails):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
@@ -673,6 +729,9 @@ def case_raw(args, fails):
                 fails.check(info[key] == int(want), f"guest {key}={info[key]}, want {want}")
         fails.check(m.group(9) == "1" and m.group(10) == "1", "no link status, or link down")
         mac = bytes.fromhex(m.group(1).replace(":", ""))
+        if args.recover:
+            qmp = run_test.Qmp(qmp_path, deadline)
+            raw_recover(proc, con, qmp, m.group(1), fails, deadline)
         peer = RawPeer(sock, ("127.0.0.1", qemu_port), mac, mtu, fails)
         sizes = mtu + 14 - MIN_FRAME + 1
         # QEMU reads its socket only while the guest has receive buffers, and
@@ -715,7 +774,7 @@ def case_raw(args, fails):
                 fails.check(g[key] == val, f"guest {key} {g[key]}, host counted {val}")
             print(f"counters: guest {g}")
         # The link, flipped from outside while the guest only runs its service loop.
-        qmp = run_test.Qmp(qmp_path, deadline)
+        qmp = qmp or run_test.Qmp(qmp_path, deadline)
         for up in (False, True):
             mark = len(con.log())
             qmp.command("set_link", name="net0", up=up)
@@ -1431,6 +1490,8 @@ def main():
                    help="raw: rounds over every frame size, each way")
     p.add_argument("--window", type=int, default=64, help="raw: frames in flight at most")
     p.add_argument("--ack", type=int, default=16, help="raw: frames per ACK")
+    p.add_argument("--recover", action="store_true",
+                   help="raw: the guest sets filters, fails and recovers its device first")
     p.add_argument("--props", default="",
                    help="raw, mq, csum: more virtio-net-device properties")
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",

@@ -352,12 +352,22 @@ static int net_handle(struct sim_dev *d, unsigned q, const struct sim_chain *c)
 	return q % 2 ? tx_handle(d, net, q / 2, c) : rx_handle(d, net, q / 2, c);
 }
 
+/* The address the device is configured with (QEMU: -device ...,mac=). */
+static const uint8_t net_mac0[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
 static void net_reset(struct sim_dev *d)
 {
 	struct sim_net *net = d->model_ctx;
 
-	/* 5.1.6.5.5: one pair after a reset; a frame under way is lost */
+	/*
+	 * 5.1.6.5.5: one pair after a reset; a frame under way is lost. As
+	 * QEMU's reset: the filters are forgotten and the MAC address is the
+	 * configured one again.
+	 */
 	net->pairs = 1;
+	net->promisc = net->allmulti = false;
+	net->n_uc = net->n_mc = 0;
+	memcpy(d->config + CFG(mac), net_mac0, 6);
 	for (unsigned p = 0; p < SIM_NET_PAIRS; p++) {
 		if (net->cur[p] >= 0)
 			net->pool_free[net->npool_free++] = (uint16_t)net->cur[p];
@@ -373,7 +383,6 @@ const struct sim_model sim_net_model = {
 
 void net_model_attach(struct sim_dev *d, struct sim_net *net, unsigned max_pairs)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 	memset(net, 0, offsetof(struct sim_net, pool));
 	if (max_pairs < 1)
@@ -408,7 +417,7 @@ void net_model_attach(struct sim_dev *d, struct sim_net *net, unsigned max_pairs
 	for (unsigned q = 0; q <= 2 * max_pairs; q++)
 		d->q[q].num_max = 256;
 	d->config_size = sizeof(struct virtio_net_config);
-	memcpy(d->config + CFG(mac), mac, 6);
+	memcpy(d->config + CFG(mac), net_mac0, 6);
 	sim_config_set(d, CFG(status), 2, VIRTIO_NET_S_LINK_UP);
 	sim_config_set(d, CFG(max_virtqueue_pairs), 2, max_pairs);
 	sim_config_set(d, CFG(mtu), 2, 1500);
