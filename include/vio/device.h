@@ -164,6 +164,7 @@ struct vio_device {
 	uint32_t polls;              /* service passes of a polled device */
 	void *mutex;                 /* serializes a failure's reset (os->mutex_*) */
 	bool irq_attached;           /* the port's irq_attach took its handler */
+	bool line_masked;            /* its line was masked by a storm: polled from then on; atomic */
 	uint8_t irq_mode;            /* enum vio_irq_mode */
 	uint16_t nvectors;           /* MSI-X vectors the device interrupts with */
 	struct vio_dev_vector *vectors; /* and what each one stands for */

@@ -26,6 +26,7 @@
 #define PENDING_STORM 0x100u  /* the line was masked: an interrupt storm */
 #define PENDING_BROKEN 0x200u /* a queue saw the device break the protocol */
 #define PENDING_LATE 0x400u   /* InterruptStatus bits from a device already reset */
+#define PENDING_MASKED 0x800u /* another device's storm masked the line this one shares */
 
 struct vio_dev_queue {
 	struct vio_vq *vq;
@@ -169,7 +170,10 @@ const char *vio_dev_interface(const struct vio_device *dev)
 
 bool vio_dev_uses_irq(const struct vio_device *dev)
 {
-	return CONFIG_VIO_COMPLETION_IRQ && dev->irq_attached;
+	/* A masked line delivers nothing: its devices are polled (vio_dev_irq). */
+	return CONFIG_VIO_COMPLETION_IRQ && dev->irq_attached &&
+	       !(dev->irq_mode == VIO_IRQ_MODE_LINE &&
+		 __atomic_load_n(&dev->line_masked, __ATOMIC_ACQUIRE));
 }
 
 enum vio_irq_mode vio_dev_irq_mode(const struct vio_device *dev)
@@ -255,6 +259,32 @@ static void line_had_work(int irq)
 }
 
 /*
+ * dev stormed and its line is masked now: every device interrupting
+ * through that line (PCI INTx shares one among several) would wait for an
+ * interrupt that never comes. They are polled from now on, their waiters
+ * woken to find that out; the storming one is failed by the service.
+ * Interrupt context.
+ */
+static void storm_masked(struct vio_device *dev)
+{
+	unsigned n = __atomic_load_n(&reg.ndevices, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&dev->line_masked, true, __ATOMIC_RELEASE);
+	note(dev, PENDING_STORM, NO_QUEUE);
+	for (unsigned i = 0; i < n; i++) {
+		struct vio_device *d = &reg.devices[i];
+
+		/* Once each (byte-sized atomics: loads and stores only, for rv64) */
+		if (d == dev || d->irq != dev->irq || !d->irq_attached ||
+		    d->irq_mode != VIO_IRQ_MODE_LINE ||
+		    __atomic_load_n(&d->line_masked, __ATOMIC_ACQUIRE))
+			continue;
+		__atomic_store_n(&d->line_masked, true, __ATOMIC_RELEASE);
+		note(d, PENDING_MASKED, ALL_QUEUES);
+	}
+}
+
+/*
  * 2.4: a reset device has nothing in flight and nothing to report. An
  * interrupt from one (bits: what it said) is a completion it was late
  * with, or a device that ignored the reset: no handler runs; the service
@@ -283,9 +313,12 @@ void vio_dev_irq(void *arg)
 		 * back to back with no task in between add up.
 		 */
 		if (__atomic_add_fetch(&dev->empty_irqs, 1, __ATOMIC_RELAXED) == IRQ_STORM_LIMIT) {
-			if (reg.port->irq_mask)
+			if (reg.port->irq_mask) {
 				reg.port->irq_mask(reg.port->ctx, dev->irq);
-			note(dev, PENDING_STORM, NO_QUEUE);
+				storm_masked(dev);
+			} else {
+				note(dev, PENDING_STORM, NO_QUEUE);
+			}
 		}
 		return;
 	}
@@ -561,6 +594,8 @@ static void release_queues(struct vio_device *dev)
 		port->irq_detach(port->ctx, dev->irq, dev);
 		dev->irq_attached = false;
 		dev->irq_mode = VIO_IRQ_MODE_POLLED;
+		/* irq_attach enables the line again; without irq_detach it stays masked. */
+		__atomic_store_n(&dev->line_masked, false, __ATOMIC_RELEASE);
 	}
 	if (dev->vectors) {
 		/* A reset device forgets its vectors (4.1.4.3): take them anew on recovery. */
@@ -1076,6 +1111,9 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 	if (pending & PENDING_LATE)
 		vio_warn("%s: interrupt after the device was reset (status %#x); ignored", dev->name,
 			 (unsigned)(pending & (VIO_IRQ_QUEUE | VIO_IRQ_CONFIG)));
+	if (pending & PENDING_MASKED)
+		vio_warn("%s: line %d masked (a device sharing it stormed); polling", dev->name,
+			 dev->irq);
 	if (!(pending & VIO_IRQ_CONFIG) || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
 	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */
@@ -1273,7 +1311,7 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 	const struct vio_port *port = reg.port;
 	const struct vio_os *os = reg.os;
 	unsigned index = vq ? vio_vq_index(vq) : 0;
-	bool irq = vio_dev_uses_irq(dev);
+	bool irq;
 	struct vio_dev_queue *q;
 	bool started = false;
 	uint64_t start = 0;
@@ -1288,6 +1326,8 @@ int vio_dev_wait(struct vio_device *dev, struct vio_vq *vq, bool (*done)(void *a
 	__atomic_fetch_add(&q->waiters, 1, __ATOMIC_ACQ_REL);
 
 	for (;;) {
+		/* Each pass: a storm on a shared line may have made it polled. */
+		irq = vio_dev_uses_irq(dev);
 		/*
 		 * Polled, a pass with no used entry and nothing noted skips the
 		 * service pass and the caller's check: each takes vio_lock more

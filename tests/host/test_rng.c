@@ -214,6 +214,46 @@ static void test_timeout(void)
 }
 
 /*
+ * A device storming on a line it shares with this one (PCI INTx): the line
+ * is masked and the storming device failed; this one would wait for
+ * interrupts that never come. It is polled from then on: a read still
+ * completes, the log says why, and the device stays in service.
+ */
+static void test_storm_on_shared_line(void)
+{
+	static struct sim_rng rng2;
+	struct vio_device *dev = setup(2), *dev2 = NULL;
+	struct sim_dev *d2;
+	uint8_t buf[64];
+	int own_irq;
+
+	if (!dev || CONFIG_VIO_COMPLETION_POLL)
+		return;
+	d2 = sim_dev_new(1, 2, VIRTIO_ID_RNG);
+	d2->features |= 1ull << VIRTIO_F_VERSION_1;
+	sim_rng_attach(d2, &rng2);
+	CHECK_EQ(vio_mmio_add(d2->base, d2->irq, 1, &dev2), 0);
+	if (!dev2)
+		return;
+	/* dev2 shares dev's line from now on (the sim port gave them two). */
+	own_irq = dev2->irq;
+	dev2->irq = dev->irq;
+	for (unsigned i = 0; i < 1000; i++)
+		vio_dev_irq(dev2);
+	CHECK(sim_irq_masked(dev->irq));
+	vio_service();
+	CHECK_EQ(dev2->state, VIO_DEV_FAILED);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	CHECK(!vio_dev_uses_irq(dev));
+	CHECK_STR(vio_dev_irq_mode_name(dev), "polled");
+	CHECK(sim_log_contains("rng0: line 1 masked (a device sharing it stormed); polling"));
+	CHECK_EQ(vio_rng_read(dev, buf, sizeof(buf), SEC), (int)sizeof(buf));
+	CHECK(stream_ok(buf, sizeof(buf)));
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	dev2->irq = own_irq;
+}
+
+/*
  * A request the device holds for the device's timeout (the parameters'
  * timeout_ms) is never coming back: the read that notices fails and
  * resets the device; recovered, it reads again.
@@ -453,6 +493,7 @@ static void test_queue_missing(void)
 int main(void)
 {
 	RUN(test_read_modern);
+	RUN(test_storm_on_shared_line);
 	RUN(test_read_legacy);
 	RUN(test_read_event_idx);
 	RUN(test_read_event_idx_legacy);
