@@ -31,6 +31,12 @@
  *                                      returned, and bytes changed since
  *     STATE <blkN> state=<s> status=<hex>  a device after a timeout
  *     RECOVERED <blkN> state=<s> status=<hex>  the same after vio_dev_recover
+ *     POSTED bad-chain ...            needsreset: the malformed chain is on the ring
+ *     NEEDS-RESET <blkN> status=<hex> the device status before the core acted
+ *     IDLE <blkN> state=<s> done=<n> busy=<0|1> result=<error name>
+ *                                      after the service loop: the write behind it
+ *     FOREIGN intact=<0|1> in_flight=<n>  the chain's cookie after the reset
+ *     STALL <write|read> <sector> <count>  stall: this request is about to stall
  *     DW <seq> <sector> <count>       stream write seq completed (case stream)
  *     FLUSH <i> <seq>                 flush i completed: writes 1..seq are durable
  *

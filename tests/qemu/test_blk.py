@@ -51,6 +51,25 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             the device before it gave the buffers back; then both are
             recovered (vio_dev_recover): DRIVER_OK and not FAILED on the bus,
             a read sees the disk, a write 64 sectors on lands in the image
+  needsreset  the firmware posts a chain QEMU's virtio-blk refuses (an 8-byte
+            header: virtio_error "virtio-blk request outhdr too short", which
+            QEMU's stderr must show) with an asynchronous write behind it.
+            Modern: the device status shows DEVICE_NEEDS_RESET (0x40), the core
+            fails the device while the guest only runs its service loop, and
+            the write ends with VIO_EIO. Legacy: QEMU only marks the device
+            broken (status without 0x40, nothing completes), a read with a
+            300 ms timeout returns VIO_ETIMEDOUT and the write ends with it.
+            Then: the chain's cookie untouched and nothing in flight, the
+            device failed (FAILED, later calls VIO_ESHUTDOWN), recovered
+            (DRIVER_OK, not FAILED), a read sees the disk and a write 64
+            sectors on is the only change on the image
+  stall     werror=stop,rerror=stop and blkdebug failing one write and one
+            read once: each time the host sees the VM paused (query-status
+            io-error, a BLOCK_IO_ERROR event with action stop), the write not
+            yet on the image, holds the pause 0.5 s and sends QMP cont; the
+            guest's calls succeed (QEMU retries them), the guest writes and
+            flushes more, and the image holds every write byte for byte. The
+            run prints the pause against what the guest's clock saw of it
   durability  a write stream with flushes to a file-backed disk
             (cache=writeback), QEMU killed with SIGKILL in the middle of it at
             many kill points (after N flushes the guest reported, N varied,
@@ -155,6 +174,12 @@ def seed_for(*parts):
     """A fixed 64-bit seed per case, so every run is reproducible."""
     h = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(h[:8], "little")
+
+
+def case_seeds(c, name):
+    """(s, t): the image's and the guest's pattern seeds of case name on this board."""
+    return (seed_for(f"{name}-s", c.args.arch, c.args.virtio),
+            seed_for(f"{name}-t", c.args.arch, c.args.virtio))
 
 
 # ---------------------------------------------------------------------------
@@ -685,8 +710,7 @@ NR_QEMU_ERROR = "virtio-blk request outhdr too short"
 
 def case_needsreset(c):
     size = 1 * MIB
-    s = seed_for("needsreset-s", c.args.arch, c.args.virtio)
-    t = seed_for("needsreset-t", c.args.arch, c.args.virtio)
+    s, t = case_seeds(c, "needsreset")
     rsec, wsec = 256, 512
     img = c.path("nr.img")
     make_image(img, size, s)
@@ -738,8 +762,7 @@ STALL_SECTORS = 8  # blk_test.c STALL_SECTORS
 
 def case_stall(c):
     size = 1 * MIB
-    s = seed_for("stall-s", c.args.arch, c.args.virtio)
-    t = seed_for("stall-t", c.args.arch, c.args.virtio)
+    s, t = case_seeds(c, "stall")
     rsec, wsec = 300, 600
     img = c.path("stall.img")
     image = make_image(img, size, s)
