@@ -476,6 +476,32 @@ static void test_irq_storm(void)
 }
 
 /*
+ * A device that needs a reset (2.1.2: configuration change interrupt) and
+ * then holds its line up with nothing to report, as QEMU's does once it
+ * marked itself broken: the line is masked, and the service names the
+ * cause, NEEDS_RESET, before the storm it made.
+ */
+static void test_needs_reset_storm(void)
+{
+	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	struct vio_device *dev;
+
+	init();
+	dev = add(d, 0);
+	if (!dev)
+		return;
+	sim_needs_reset(d);
+	CHECK_EQ(sim_irq_storm(d->irq, 100000), 1000);
+	CHECK(sim_irq_masked(d->irq));
+	vio_dev_service(dev);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_EQ(dev->error, VIO_EIO);
+	CHECK(sim_log_contains("console0: the device needs a reset"));
+	CHECK(sim_log_contains("1000 interrupts in a row with nothing to report; line 1 masked"));
+	CHECK(d->status & VIRTIO_CONFIG_S_FAILED);
+}
+
+/*
  * Interrupts for a device that was reset: the driver failed it (status
  * FAILED, then a reset, 2.1.1 and 2.4) and the device still raises its
  * line, with InterruptStatus bits (a completion it was late with) or with
@@ -870,6 +896,7 @@ int main(void)
 	RUN(test_table_full);
 	RUN(test_irq_routing);
 	RUN(test_irq_storm);
+	RUN(test_needs_reset_storm);
 	RUN(test_irq_after_reset);
 	RUN(test_irq_shared_line);
 	RUN(test_config_changed);
