@@ -439,6 +439,14 @@ static void test_probe_fails_reset_first(void)
 	CHECK_EQ(d->resets, 2); /* the one before probing and this one */
 }
 
+/* A modern console in slot 0, added (NULL when that failed a check). */
+static struct vio_device *console_ready(struct sim_dev **d)
+{
+	*d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
+	init();
+	return add(*d, 0);
+}
+
 /*
  * A device that holds its interrupt line high with nothing in
  * InterruptStatus must not keep the CPU in its handler for ever: after
@@ -447,11 +455,9 @@ static void test_probe_fails_reset_first(void)
  */
 static void test_irq_storm(void)
 {
-	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
-	struct vio_device *dev;
+	struct sim_dev *d;
+	struct vio_device *dev = console_ready(&d);
 
-	init();
-	dev = add(d, 0);
 	if (!dev)
 		return;
 	CHECK(vio_dev_uses_irq(dev));
@@ -483,11 +489,9 @@ static void test_irq_storm(void)
  */
 static void test_needs_reset_storm(void)
 {
-	struct sim_dev *d = new_dev(0, 2, VIRTIO_ID_CONSOLE);
-	struct vio_device *dev;
+	struct sim_dev *d;
+	struct vio_device *dev = console_ready(&d);
 
-	init();
-	dev = add(d, 0);
 	if (!dev)
 		return;
 	sim_needs_reset(d);
