@@ -69,6 +69,13 @@ void board_idle_until(uint64_t deadline_ns);
 int board_irq_attach(int irq, void (*handler)(void *arg), void *arg);
 /* Remove the handler attached to irq with arg; the last one disables the line. */
 void board_irq_detach(int irq, void *arg);
+/*
+ * Stop irq from being delivered, its handlers kept: for a device that
+ * holds its line up with nothing to report. Attaching the line again after
+ * its last handler was detached enables it. Any context, its own handler
+ * included.
+ */
+void board_irq_mask(int irq);
 
 /*
  * A message-signalled interrupt (PCI MSI-X) routed to handler(arg) (arg

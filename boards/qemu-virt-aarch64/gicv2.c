@@ -119,6 +119,20 @@ int gic_attach_edge(int irq, void (*handler)(void *arg), void *arg)
 	return attach(irq, handler, arg, true);
 }
 
+void board_irq_mask(int irq)
+{
+	unsigned n = (unsigned)irq;
+
+	if (!gicd || irq < GIC_FIRST_PPI || n >= nlines)
+		return;
+	/*
+	 * A level-sensitive line that stays high is pending again as soon as
+	 * it is ended, and gic_dispatch would take it for ever: the
+	 * distributor forwards it no more.
+	 */
+	mmio_write32(gicd + GICD_ICENABLER + (n / 32) * 4, 1u << (n % 32));
+}
+
 void board_irq_detach(int irq, void *arg)
 {
 	uintptr_t flags;

@@ -141,6 +141,13 @@ int aplic_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	return 0;
 }
 
+void aplic_irq_mask(int irq)
+{
+	if (!aplic || irq < 1 || (uint32_t)irq > nsources)
+		return;
+	wr(CLRIENUM, (uint32_t)irq);
+}
+
 void aplic_irq_detach(int irq, void *arg)
 {
 	uint32_t src = (uint32_t)irq;

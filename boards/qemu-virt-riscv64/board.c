@@ -208,6 +208,14 @@ void board_irq_detach(int irq, void *arg)
 		plic_irq_detach(irq, arg);
 }
 
+void board_irq_mask(int irq)
+{
+	if (aia)
+		aplic_irq_mask(irq);
+	else
+		plic_irq_mask(irq);
+}
+
 /* The supervisor external interrupt (trap.c). */
 void riscv_external_irq(void)
 {

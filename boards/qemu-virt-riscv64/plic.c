@@ -156,6 +156,13 @@ int plic_irq_attach(int irq, void (*handler)(void *arg), void *arg)
 	return 0;
 }
 
+void plic_irq_mask(int irq)
+{
+	if (!plic || irq < 1 || (uint32_t)irq > nsources)
+		return;
+	enable((uint32_t)irq, false);
+}
+
 void plic_irq_detach(int irq, void *arg)
 {
 	uintptr_t s;

@@ -62,6 +62,7 @@ int plic_init(const struct fdt *fdt);
 void plic_dispatch(void);
 int plic_irq_attach(int irq, void (*handler)(void *arg), void *arg);
 void plic_irq_detach(int irq, void *arg);
+void plic_irq_mask(int irq);
 /*
  * The position, in node's interrupts-extended, of the boot hart's S-mode
  * external interrupt <&hart-intc 9> (a PLIC context, an IMSIC file).
@@ -81,6 +82,7 @@ uint32_t imsic_hart_index(void);
 int aplic_init(const struct fdt *fdt, int imsic_node);
 int aplic_irq_attach(int irq, void (*handler)(void *arg), void *arg);
 void aplic_irq_detach(int irq, void *arg);
+void aplic_irq_mask(int irq);
 
 /* timer.c */
 int timer_init(const struct fdt *fdt);

@@ -199,6 +199,12 @@ static void irq_detach(void *ctx, int irq, void *arg)
 	board_irq_detach(irq, arg);
 }
 
+static void irq_mask(void *ctx, int irq)
+{
+	(void)ctx;
+	board_irq_mask(irq);
+}
+
 static int msi_attach(void *ctx, vio_irq_handler handler, void *arg, uint64_t *addr,
 		      uint32_t *data)
 {
@@ -283,6 +289,7 @@ static const struct vio_port port = {
 	.cache_invalidate = NULL,
 	.irq_attach = irq_attach,
 	.irq_detach = irq_detach,
+	.irq_mask = irq_mask,
 	.msi_attach = msi_attach,
 	.msi_detach = msi_detach,
 	.time_ns = time_ns,

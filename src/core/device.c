@@ -1101,6 +1101,17 @@ static uint32_t take_work(struct vio_device *dev, bool polled, bool status)
 
 static void handle_device_events(struct vio_device *dev, uint32_t pending)
 {
+	/*
+	 * 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change
+	 * interrupt. Looked at first: a device that needs a reset may also
+	 * hold its line up (QEMU's, once broken, no longer lowers it), and
+	 * the storm that makes is its consequence, not its cause.
+	 */
+	if ((pending & VIO_IRQ_CONFIG) && vio_dev_state(dev) == VIO_DEV_READY &&
+	    (dev->t.ops->get_status(&dev->t) & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		vio_err("%s: the device needs a reset", dev->name);
+		vio_dev_fail(dev, VIO_EIO);
+	}
 	if (pending & PENDING_STORM) {
 		vio_err("%s: %u interrupts in a row with nothing to report; line %d masked",
 			dev->name, IRQ_STORM_LIMIT, dev->irq);
@@ -1116,12 +1127,6 @@ static void handle_device_events(struct vio_device *dev, uint32_t pending)
 			 dev->irq);
 	if (!(pending & VIO_IRQ_CONFIG) || vio_dev_state(dev) != VIO_DEV_READY)
 		return;
-	/* 2.1.2: DEVICE_NEEDS_RESET comes with a configuration change interrupt */
-	if (dev->t.ops->get_status(&dev->t) & VIRTIO_CONFIG_S_NEEDS_RESET) {
-		vio_err("%s: the device needs a reset", dev->name);
-		vio_dev_fail(dev, VIO_EIO);
-		return;
-	}
 	if (dev->driver && dev->driver->config_changed)
 		dev->driver->config_changed(dev);
 }

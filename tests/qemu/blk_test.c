@@ -31,6 +31,12 @@
  *                                      returned, and bytes changed since
  *     STATE <blkN> state=<s> status=<hex>  a device after a timeout
  *     RECOVERED <blkN> state=<s> status=<hex>  the same after vio_dev_recover
+ *     POSTED bad-chain ...            needsreset: the malformed chain is on the ring
+ *     NEEDS-RESET <blkN> status=<hex> the device status before the core acted
+ *     IDLE <blkN> state=<s> done=<n> busy=<0|1> result=<error name>
+ *                                      after the service loop: the write behind it
+ *     FOREIGN intact=<0|1> in_flight=<n>  the chain's cookie after the reset
+ *     STALL <write|read> <sector> <count>  stall: this request is about to stall
  *     DW <seq> <sector> <count>       stream write seq completed (case stream)
  *     FLUSH <i> <seq>                 flush i completed: writes 1..seq are durable
  *
@@ -52,6 +58,7 @@
 #include <vio/error.h>
 #include <vio/spec/virtio_blk.h>
 #include <vio/spec/virtio_config.h>
+#include <vio/virtqueue.h>
 
 #include "vio_config.h"
 
@@ -1239,6 +1246,208 @@ static void case_timeout(void)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * Case needsreset: the device breaks, and the application goes on after a
+ * recovery. The test (not the driver) posts one malformed chain on the
+ * driver's request queue, an 8-byte "header" and a status byte, with an
+ * asynchronous write (pattern t at w) behind it, and kicks once. QEMU's
+ * virtio-blk refuses the chain ("virtio-blk request outhdr too short",
+ * virtio_error): a VERSION_1 device then sets DEVICE_NEEDS_RESET and sends
+ * a configuration change interrupt (2.1.2), which the core sees in a
+ * service pass while the application idles; it fails the device (VIO_EIO)
+ * and resets it, which ends the write with that error. A legacy device is
+ * only marked broken and completes nothing more: a blocking read with a
+ * short timeout (ms) gives up on it, which resets it the same way. The
+ * chain's cookie is the test's, not a request of the driver's: it must
+ * come back from the reset untouched. Then vio_dev_recover, and the
+ * device reads the disk and writes (pattern t at w + 64) again.
+ */
+#define NR_SECTORS 8u
+#define NR_CANARY 0x5a
+
+static uint8_t nr_foreign[8]; /* the malformed chain's cookie: the driver must not touch it */
+static unsigned nr_done_calls;
+
+static void nr_done(struct vio_blk_req *req)
+{
+	(void)req;
+	nr_done_calls++;
+}
+
+/* What an application's main loop does while nothing is asked of the disk. */
+static void idle_service(struct vio_device *dev, uint64_t ms, bool until_failed)
+{
+	uint64_t deadline = board_time_ns() + ms * MS;
+
+	while (board_time_ns() < deadline) {
+		uintptr_t irq;
+
+		vio_service();
+		if (until_failed && vio_dev_state(dev) != VIO_DEV_READY)
+			return;
+		irq = board_irq_save();
+		board_idle_until(board_time_ns() + MS);
+		board_irq_restore(irq);
+	}
+}
+
+static void case_needsreset(void)
+{
+	const uint32_t len = NR_SECTORS * SECTOR;
+	uint8_t *bad_hdr = data + 16 * PAGE, *wbuf = data + 20 * PAGE, *rbuf = data + 24 * PAGE;
+	struct vio_sg bad[2] = { { bad_hdr, 8 }, { bad_hdr + 64, 1 } };
+	struct vio_sg wsg = { wbuf, NR_SECTORS * SECTOR };
+	struct vio_blk_info in;
+	struct vio_device *dev = blk_dev(0, &in);
+	struct vio_blk_req req;
+	unsigned status = 0;
+	uint64_t deadline;
+	bool modern, intact = true;
+	int r;
+
+	if (!dev)
+		return;
+	if (!arg.ms || !arg.wait) {
+		fail("needsreset-args", "need ms=<timeout> and wait=<ms>");
+		return;
+	}
+	modern = vio_dev_has(dev, VIRTIO_F_VERSION_1);
+	if (!check_read(dev, "needsreset-before", arg.s, arg.r, NR_SECTORS, GUARD))
+		return;
+
+	memset(nr_foreign, NR_CANARY, sizeof(nr_foreign));
+	memset(bad_hdr, 0, 2 * GUARD + 64);
+	bad_hdr[64] = 0xff;
+	pattern_fill(arg.t, arg.w * SECTOR, wbuf, len);
+	memset(&req, 0, sizeof(req));
+	req.op = VIO_BLK_OP_WRITE;
+	req.sector = arg.w;
+	req.sg = &wsg;
+	req.nsg = 1;
+	req.done = nr_done;
+	/* In this order on the ring: the device meets the bad chain first. */
+	r = vio_vq_enqueue(vio_dev_vq(dev, 0), bad, 1, 1, nr_foreign);
+	if (r) {
+		fail("needsreset-post", "vio_vq_enqueue: %s", vio_strerror(r));
+		return;
+	}
+	r = vio_blk_queue(dev, 0, &req);
+	if (r) {
+		fail("needsreset-post", "vio_blk_queue: %s", vio_strerror(r));
+		return;
+	}
+	vio_blk_kick(dev, 0);
+	printf("POSTED bad-chain out=8 in=1, write %llu %u behind it\n",
+	       (unsigned long long)arg.w, NR_SECTORS);
+
+	/*
+	 * The device status as the device shows it, before the core acts on
+	 * it (it acts in a service pass only): modern, NEEDS_RESET comes;
+	 * legacy, it never does.
+	 */
+	deadline = board_time_ns() + (modern ? arg.wait : arg.ms) * MS;
+	do {
+		status = dev->t.ops->get_status(&dev->t);
+	} while (!(status & VIRTIO_CONFIG_S_NEEDS_RESET) && board_time_ns() < deadline);
+	printf("NEEDS-RESET %s status=%#x\n", dev->name, status);
+	if (!(status & VIRTIO_CONFIG_S_NEEDS_RESET) != !modern)
+		fail("needsreset-status", "status %#x on a %s device", status,
+		     modern ? "modern" : "legacy");
+	else
+		pass("needsreset-status");
+
+	/* The application idles; its main loop runs the service, nothing else. */
+	idle_service(dev, modern ? arg.wait : arg.ms, true);
+	printf("IDLE %s state=%s done=%u busy=%d result=%s\n", dev->name,
+	       state_name(vio_dev_state(dev)), nr_done_calls, req.busy, errname(req.result));
+	if (modern) {
+		/* The configuration change ended the write: VIO_EIO, the core's error for it. */
+		if (vio_dev_state(dev) != VIO_DEV_FAILED || nr_done_calls != 1 || req.busy)
+			fail("needsreset-idle", "state %s, %u callbacks: want failed and the write "
+			     "ended", state_name(vio_dev_state(dev)), nr_done_calls);
+		else
+			expect_err("needsreset-pending", req.result, VIO_EIO);
+	} else {
+		/* A broken legacy device says nothing: the write is still out. */
+		if (vio_dev_state(dev) != VIO_DEV_READY || nr_done_calls || !req.busy)
+			fail("needsreset-idle", "state %s, %u callbacks: want ready and the write "
+			     "still out", state_name(vio_dev_state(dev)), nr_done_calls);
+		else
+			pass("needsreset-idle");
+		r = vio_blk_set_timeout(dev, arg.ms * MS);
+		if (r)
+			fail("needsreset-timeout", "set_timeout: %s", vio_strerror(r));
+		expect_err("needsreset-read-timeout", vio_blk_read(dev, arg.r, rbuf, NR_SECTORS),
+			   VIO_ETIMEDOUT);
+		if (nr_done_calls != 1 || req.busy)
+			fail("needsreset-pending", "%u callbacks after the timeout", nr_done_calls);
+		else
+			expect_err("needsreset-pending", req.result, VIO_ETIMEDOUT);
+	}
+	for (unsigned i = 0; i < sizeof(nr_foreign); i++)
+		intact &= nr_foreign[i] == NR_CANARY;
+	printf("FOREIGN intact=%d in_flight=%u\n", intact, vio_blk_in_flight(dev, 0));
+	if (!intact || vio_blk_in_flight(dev, 0))
+		fail("needsreset-foreign", "the chain's cookie %s, %u requests in flight",
+		     intact ? "intact" : "written", vio_blk_in_flight(dev, 0));
+	else
+		pass("needsreset-foreign");
+	timeout_state(dev, "needsreset", rbuf);
+	timeout_recover(dev, "needsreset-recover");
+	/* Back in service: the disk as the host made it, a write that reaches the image. */
+	check_read(dev, "needsreset-read-after", arg.s, arg.r, NR_SECTORS, GUARD);
+	if (do_write(dev, "needsreset-write-after", arg.w + RECOVER_OFFSET, NR_SECTORS))
+		check_read(dev, "needsreset-readback", arg.t, arg.w + RECOVER_OFFSET, NR_SECTORS,
+			   GUARD);
+	r = vio_blk_flush(dev);
+	if (r)
+		fail("needsreset-flush", "%s", vio_strerror(r));
+	else
+		pass("needsreset-flush");
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Case stall: the host's drive stops the VM on an error (werror=stop,
+ * rerror=stop) and blkdebug fails one write (at w) and one read (at r)
+ * once. QEMU pauses the whole machine with the request held; the host
+ * checks, then sends QMP cont, and QEMU retries it. The calls here must
+ * simply succeed, however long the pause: the guest's clock (the RISC-V
+ * timer, the Arm generic timer) follows QEMU's virtual clock, which stands
+ * still while the VM is stopped, so no timeout runs during the pause.
+ * STALL lines tell the host which request is about to stall; ELAPSED
+ * what the guest's clock saw of it.
+ */
+#define STALL_SECTORS 8u
+
+static void case_stall(void)
+{
+	struct vio_blk_info in;
+	struct vio_device *dev = blk_dev(0, &in);
+	uint64_t t0;
+
+	if (!dev)
+		return;
+	check_read(dev, "stall-first", arg.s, 0, STALL_SECTORS, GUARD);
+	printf("STALL write %llu %u\n", (unsigned long long)arg.w, STALL_SECTORS);
+	fflush(stdout);
+	t0 = board_time_ns();
+	do_write(dev, "stall-write", arg.w, STALL_SECTORS);
+	printf("ELAPSED write ms=%llu\n", (unsigned long long)((board_time_ns() - t0) / MS));
+	printf("STALL read %llu %u\n", (unsigned long long)arg.r, STALL_SECTORS);
+	fflush(stdout);
+	t0 = board_time_ns();
+	check_read(dev, "stall-read", arg.s, arg.r, STALL_SECTORS, GUARD);
+	printf("ELAPSED read ms=%llu\n", (unsigned long long)((board_time_ns() - t0) / MS));
+	/* And on: more writes, a flush, what was written reads back. */
+	do_write(dev, "stall-more", arg.w + RECOVER_OFFSET, STALL_SECTORS);
+	if (vio_blk_flush(dev))
+		fail("stall-flush", "flush failed");
+	else
+		pass("stall-flush");
+	check_read(dev, "stall-readback", arg.t, arg.w, STALL_SECTORS, GUARD);
+	check_read(dev, "stall-readback-more", arg.t, arg.w + RECOVER_OFFSET, STALL_SECTORS, GUARD);
+}
 
 /* ------------------------------------------------------------------ */
 /*
@@ -1322,6 +1531,8 @@ static const struct {
 	{ "eio", case_eio },
 	{ "badinput", case_badinput },
 	{ "timeout", case_timeout },
+	{ "needsreset", case_needsreset },
+	{ "stall", case_stall },
 	{ "stream", case_stream },
 };
 

@@ -222,11 +222,12 @@ class Qmp:
                 time.sleep(0.01)
         self.sock.settimeout(max(0.1, deadline - time.monotonic()))
         self.f = self.sock.makefile("rw")
+        self.events = []  # every event QEMU sent, in order (BLOCK_IO_ERROR, STOP, ...)
         self._reply()  # the greeting
         self.command("qmp_capabilities")
 
     def _reply(self):
-        """The next greeting, return or error; events are skipped."""
+        """The next greeting, return or error; events are kept in self.events."""
         while True:
             line = self.f.readline()
             if not line:
@@ -234,6 +235,7 @@ class Qmp:
             msg = json.loads(line)
             if "event" not in msg:
                 return msg
+            self.events.append(msg)
 
     def command(self, execute, /, **arguments):
         # Positional only: QMP arguments may themselves be called "name" (set_link).

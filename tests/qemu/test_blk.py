@@ -51,6 +51,26 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             the device before it gave the buffers back; then both are
             recovered (vio_dev_recover): DRIVER_OK and not FAILED on the bus,
             a read sees the disk, a write 64 sectors on lands in the image
+  needsreset  the firmware posts a chain QEMU's virtio-blk refuses (an 8-byte
+            header: virtio_error "virtio-blk request outhdr too short", which
+            QEMU's stderr must show) with an asynchronous write behind it.
+            Modern: the device status shows DEVICE_NEEDS_RESET (0x40), the core
+            fails the device while the guest only runs its service loop, and
+            the write ends with VIO_EIO. Legacy: QEMU only marks the device
+            broken (status without 0x40, nothing completes), a read with a
+            300 ms timeout returns VIO_ETIMEDOUT and the write ends with it.
+            Then: the chain's cookie untouched and nothing in flight, the
+            device failed (FAILED, later calls VIO_ESHUTDOWN), recovered
+            (DRIVER_OK, not FAILED), a read sees the disk and a write 64
+            sectors on is the only change on the image
+  stall     werror=stop,rerror=stop and blkdebug failing one write and one
+            read once: each time the host sees the VM paused (query-status
+            io-error, query-block io-status failed, a BLOCK_IO_ERROR event with
+            action stop for the write at least), the write not
+            yet on the image, holds the pause 0.5 s and sends QMP cont; the
+            guest's calls succeed (QEMU retries them), the guest writes and
+            flushes more, and the image holds every write byte for byte. The
+            run prints the pause against what the guest's clock saw of it
   durability  a write stream with flushes to a file-backed disk
             (cache=writeback), QEMU killed with SIGKILL in the middle of it at
             many kill points (after N flushes the guest reported, N varied,
@@ -155,6 +175,12 @@ def seed_for(*parts):
     """A fixed 64-bit seed per case, so every run is reproducible."""
     h = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(h[:8], "little")
+
+
+def case_seeds(c, name):
+    """(s, t): the image's and the guest's pattern seeds of case name on this board."""
+    return (seed_for(f"{name}-s", c.args.arch, c.args.virtio),
+            seed_for(f"{name}-t", c.args.arch, c.args.virtio))
 
 
 # ---------------------------------------------------------------------------
@@ -596,6 +622,25 @@ HELD_SECTORS = 8   # blk_test.c TIMEOUT_SECTORS
 RECOVER_OFFSET = 64  # blk_test.c RECOVER_OFFSET
 
 
+def check_failed_recovered(fails, out, names):
+    """Each device was failed (FAILED in its status: STATE line), then recovered
+    (vio_dev_recover: DRIVER_OK and no FAILED on the bus: RECOVERED line)."""
+    states = {ln.split()[1]: ln for ln in out.lines if ln.startswith("STATE ")}
+    recovered = {ln.split()[1]: ln for ln in out.lines if ln.startswith("RECOVERED ")}
+    for name in names:
+        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", states.get(name, ""))
+        if fails.check(m is not None, f"no STATE line for {name}"):
+            fails.check(m.group(1) == "failed" and int(m.group(2), 16) & 0x80,
+                        f"{name}: state={m.group(1)} status={m.group(2)}, want failed with "
+                        "FAILED (0x80) in the status")
+        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", recovered.get(name, ""))
+        if fails.check(m is not None, f"no RECOVERED line for {name}"):
+            st = int(m.group(2), 16)
+            fails.check(m.group(1) == "ready" and st & 0x4 and not st & 0x80,
+                        f"{name} after recovery: state={m.group(1)} status={m.group(2)}, want "
+                        "ready with DRIVER_OK (0x4) and without FAILED (0x80)")
+
+
 def case_timeout(c):
     size = 1 * MIB
     s = seed_for("timeout-s", c.args.arch, c.args.virtio)
@@ -633,21 +678,7 @@ def case_timeout(c):
                      f"{kv.get('at_return_disk')} bytes from the disk, "
                      f"{kv.get('at_return_prefill')} still the prefill at return")
             print(f"ok: nothing reached the read's buffer after the call returned ({where})")
-    states = {ln.split()[1]: ln for ln in out.lines if ln.startswith("STATE ")}
-    for name in ("blk0", "blk1"):
-        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", states.get(name, ""))
-        if fails.check(m is not None, f"no STATE line for {name}"):
-            fails.check(m.group(1) == "failed" and int(m.group(2), 16) & 0x80,
-                        f"{name}: state={m.group(1)} status={m.group(2)}, want failed with "
-                        "FAILED (0x80) in the status")
-    recovered = {ln.split()[1]: ln for ln in out.lines if ln.startswith("RECOVERED ")}
-    for name in ("blk0", "blk1"):
-        m = re.search(r"state=(\S+) status=(0x[0-9a-f]+|0)", recovered.get(name, ""))
-        if fails.check(m is not None, f"no RECOVERED line for {name}"):
-            st = int(m.group(2), 16)
-            fails.check(m.group(1) == "ready" and st & 0x4 and not st & 0x80,
-                        f"{name} after recovery: state={m.group(1)} status={m.group(2)}, want "
-                        "ready with DRIVER_OK (0x4) and without FAILED (0x80)")
+    check_failed_recovered(fails, out, ("blk0", "blk1"))
     rec = (wsec + RECOVER_OFFSET, HELD_SECTORS)
     fails.check(rec in out.wrote, f"no WROTE line for the write after recovery {rec}")
     # Reads change nothing; the held write is either done whole (QEMU's reset
@@ -667,6 +698,167 @@ def case_timeout(c):
         wrote = [rec]
     compare_image(fails, "image after the held write and the recovered one", got,
                   c.expected_image(size, s, t, wrote=wrote))
+
+
+# The needsreset case: blk_test.c posts a chain QEMU's virtio-blk refuses
+# (virtio_error) with a write behind it; a legacy device is given up on by a
+# read that times out after NR_TIMEOUT_MS.
+NR_TIMEOUT_MS = 300
+NR_WAIT_MS = 3000     # how long a modern device may take to say NEEDS_RESET
+NR_SECTORS = 8        # blk_test.c NR_SECTORS
+NR_QEMU_ERROR = "virtio-blk request outhdr too short"
+
+
+def case_needsreset(c):
+    size = 1 * MIB
+    s, t = case_seeds(c, "needsreset")
+    rsec, wsec = 256, 512
+    img = c.path("nr.img")
+    make_image(img, size, s)
+    out = c.boot("blk", [qemu.Blk(file=img)],
+                 f"CASE needsreset s={s} t={t} r={rsec} w={wsec} ms={NR_TIMEOUT_MS} "
+                 f"wait={NR_WAIT_MS}")
+    fails = c.fails
+    modern = c.args.virtio == "modern"
+    err = c.logs[-1][1] if c.logs else ""
+    if fails.check(NR_QEMU_ERROR in err, f"QEMU's stderr does not say '{NR_QEMU_ERROR}'"):
+        print(f"ok: QEMU reported '{NR_QEMU_ERROR}' (virtio_error)")
+    nr = next((ln for ln in out.lines if ln.startswith("NEEDS-RESET ")), "")
+    m = re.search(r"status=(0x[0-9a-f]+|0)", nr)
+    if fails.check(m is not None, "no NEEDS-RESET line"):
+        st = int(m.group(1), 16)
+        if fails.check(bool(st & 0x40) == modern,
+                       f"device status {m.group(1)}: DEVICE_NEEDS_RESET (0x40) "
+                       f"{'missing on a modern' if modern else 'set on a legacy'} device"):
+            print(f"ok: device status {m.group(1)} "
+                  f"({'NEEDS_RESET set' if modern else 'no NEEDS_RESET: legacy'})")
+    log = out.log.replace("\r", "")
+    if modern:
+        fails.check("blk0: the device needs a reset" in log,
+                    "the core did not log that the device needs a reset")
+    want = {"needsreset-pending": "VIO_EIO" if modern else "VIO_ETIMEDOUT",
+            "needsreset-after": "VIO_ESHUTDOWN"}
+    if not modern:
+        want["needsreset-read-timeout"] = "VIO_ETIMEDOUT"
+    for op, e in want.items():
+        fails.check(out.errs.get(op) == e, f"{op}: the guest got {out.errs.get(op)}, want {e}")
+    fails.check("FOREIGN intact=1 in_flight=0" in log,
+                "the malformed chain's cookie was touched or requests stayed in flight")
+    fails.check("1 chain the driver did not post dropped at the reset" in log,
+                "the driver did not report dropping the chain it did not post")
+    check_failed_recovered(fails, out, ("blk0",))
+    # The write behind the bad chain never reached the disk; the one after recovery did.
+    rec = (wsec + RECOVER_OFFSET, NR_SECTORS)
+    fails.check(out.wrote == [rec], f"WROTE {out.wrote}, want [{rec}]")
+    compare_image(fails, "image after the failure and the write after recovery",
+                  read_image(img), c.expected_image(size, s, t, wrote=[rec]))
+
+
+# The stall case: a drive that stops the VM on an error (werror=stop,
+# rerror=stop); blkdebug fails one write and one read once; the host holds
+# the VM paused STALL_PAUSE seconds each time, then sends QMP cont.
+STALL_PAUSE = 0.5
+STALL_SECTORS = 8  # blk_test.c STALL_SECTORS
+
+
+def case_stall(c):
+    size = 1 * MIB
+    s, t = case_seeds(c, "stall")
+    rsec, wsec = 300, 600
+    img = c.path("stall.img")
+    image = make_image(img, size, s)
+    cfg = c.path("blkdebug.cfg")
+    with open(cfg, "w") as f:
+        for event, sector in (("write_aio", wsec), ("read_aio", rsec)):
+            f.write(f'[inject-error]\nevent = "{event}"\nerrno = "5"\nonce = "on"\n'
+                    f'sector = "{sector}"\n\n')
+    fails = c.fails
+    qmp_path = c.path("qmp.sock")
+    proc, con = c.start("blk", [qemu.Blk(file=img, blkdebug=cfg, errors="stop")],
+                        extra=["-qmp", f"unix:{qmp_path},server=on,wait=off"])
+    deadline = time.monotonic() + c.args.timeout
+    qmp = None
+    pauses = []
+    try:
+        if not fails.check(con.wait_for("\nREADY\r", 0, deadline) is not None,
+                           "the firmware never printed READY"):
+            raise TimeoutError
+        qmp = run_test.Qmp(qmp_path, deadline)
+        line = f"CASE stall s={s} t={t} w={wsec} r={rsec}"
+        print(f"> {line}")
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        for op, sector in (("write", wsec), ("read", rsec)):
+            at = con.wait_for(f"\nSTALL {op} {sector} ", 0, deadline)
+            if not fails.check(at is not None, f"no STALL {op} line"):
+                raise TimeoutError
+            # The request fails in QEMU, which stops the VM instead of reporting it.
+            while True:
+                st = qmp.command("query-status")
+                if st.get("status") == "io-error" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            if not fails.check(st.get("status") == "io-error" and not st.get("running"),
+                               f"{op}: VM status {st}, want paused with io-error"):
+                raise TimeoutError
+            # The drive's I/O status says why (query-block: reset by cont).
+            iost = [b.get("io-status") for b in qmp.command("query-block")]
+            fails.check("failed" in iost, f"{op}: the drives' io-status {iost}, want failed")
+            t0 = time.monotonic()
+            time.sleep(STALL_PAUSE)
+            st = qmp.command("query-status")
+            fails.check(st.get("status") == "io-error",
+                        f"{op}: after {STALL_PAUSE} s the VM is {st.get('status')}, want still "
+                        "paused (io-error)")
+            log = con.log().replace("\r", "")
+            if op == "write":
+                held = read_image(img)[wsec * SECTOR:(wsec + STALL_SECTORS) * SECTOR]
+                fails.check(held == image[wsec * SECTOR:(wsec + STALL_SECTORS) * SECTOR],
+                            "the paused write is on the image already")
+                fails.check(f"WROTE {wsec} " not in log, "the guest saw the write done "
+                            "while the VM was paused")
+            else:
+                fails.check(f"CSUM {rsec} " not in log, "the guest saw the read done while "
+                            "the VM was paused")
+            print(f"ok: {op} at sector {sector}: VM paused (io-error), not done; cont")
+            qmp.command("cont")
+            pauses.append((op, time.monotonic() - t0))
+    except (TimeoutError, BrokenPipeError, ConnectionError, RuntimeError, OSError) as e:
+        if str(e):
+            fails.append(f"QMP: {e}")
+        proc.kill()
+    finally:
+        events = []
+        if qmp:
+            try:
+                qmp.command("query-status")  # every event sent before it is in qmp.events
+            except (ConnectionError, RuntimeError, OSError):
+                pass
+            events = qmp.events
+            qmp.close()
+    rc = c.finish(proc, con, deadline)
+    out = Output(con.log(), rc)
+    c.check_firmware(out)
+    # QEMU 7.2 did not always deliver the second stall's BLOCK_IO_ERROR and STOP
+    # events when query-status came right after cont (its io-status and
+    # query-status said failed and io-error all the same): the first must be there.
+    names = " ".join(e.get("event", "?") for e in events)
+    errs = [(e["data"].get("operation"), e["data"].get("action")) for e in events
+            if e.get("event") == "BLOCK_IO_ERROR"]
+    if fails.check(errs[:1] == [("write", "stop")] and errs[1:] in ([], [("read", "stop")]),
+                   f"BLOCK_IO_ERROR events {errs}, want a write (then a read), action stop"):
+        print(f"ok: QMP events {names}")
+    resumes = sum(1 for e in events if e.get("event") == "RESUME")
+    fails.check(resumes == 2, f"{resumes} RESUME events, want 2 (events: {names})")
+    elapsed = {ln.split()[1]: ln.split()[2] for ln in out.lines if ln.startswith("ELAPSED ")}
+    for op, held in pauses:
+        print(f"{op}: the host held the VM paused {held * 1000:.0f} ms; the guest's clock saw "
+              f"the call take {elapsed.get(op, '?')}")
+    c.check_csums(out, read_image(img), 4)
+    want = [(wsec, STALL_SECTORS), (wsec + RECOVER_OFFSET, STALL_SECTORS)]
+    fails.check(sorted(out.wrote) == want, f"WROTE {out.wrote}, want {want}")
+    compare_image(fails, "image after the stalled write and the ones after it", read_image(img),
+                  c.expected_image(size, s, t, wrote=want))
 
 
 def case_shell(c):
@@ -906,6 +1098,7 @@ CASES = {
     "readonly": case_readonly, "dwz": case_dwz, "id": case_id, "mq": case_mq,
     "mq-poll": case_mq_poll, "eio": case_eio, "badinput": case_badinput,
     "shell": case_shell, "timeout": case_timeout, "durability": case_durability,
+    "needsreset": case_needsreset, "stall": case_stall,
 }
 
 
