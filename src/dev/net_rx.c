@@ -13,6 +13,7 @@
  * buffers posted while nobody reads.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -221,21 +222,28 @@ static void deliver(struct net_rxq *q, const struct net_wait *w, const struct vi
 static bool parse_hdr(struct net_rxq *q, const uint8_t *p, struct net_wait *w)
 {
 	const struct net *n = q->n;
-	struct virtio_net_hdr h;
+	/*
+	 * Only the fields read, each from where 5.1.6 puts it (every header
+	 * size has them: the legacy one without num_buffers is 10 bytes), not
+	 * a copy of the whole header: this runs for every frame.
+	 */
+	uint8_t flags = p[offsetof(struct virtio_net_hdr, flags)];
+	uint8_t gso_type = p[offsetof(struct virtio_net_hdr, gso_type)];
+	uint16_t v;
 
-	memset(&h, 0, sizeof(h));
-	memcpy(&h, p, n->info.hdr_len);
 	w->csum = VIO_NET_CSUM_NONE;
 	/* No GSO feature was negotiated: 5.1.6.4.1, the device MUST NOT merge segments. */
-	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if (gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return false;
 	if (!n->info.guest_csum)
-		return !(h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID));
-	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		return !(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID));
+	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		w->csum = VIO_NET_CSUM_PARTIAL;
-		w->csum_start = net_cpu16(n, h.csum_start);
-		w->csum_offset = net_cpu16(n, h.csum_offset);
-	} else if (h.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		memcpy(&v, p + offsetof(struct virtio_net_hdr, csum_start), sizeof(v));
+		w->csum_start = net_cpu16(n, v);
+		memcpy(&v, p + offsetof(struct virtio_net_hdr, csum_offset), sizeof(v));
+		w->csum_offset = net_cpu16(n, v);
+	} else if (flags & VIRTIO_NET_HDR_F_DATA_VALID) {
 		w->csum = VIO_NET_CSUM_VALID;
 	}
 	return true;
