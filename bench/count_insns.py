@@ -96,16 +96,21 @@ def symbols(arch, elf, path):
 
 
 def parse_marks(text):
-    """[(total, {function: (insns, entries)})] per MARK block, in order."""
+    """[(total, {function: (insns, entries)}, {(r|w, offset): accesses})] per MARK
+    block, in order (the register accesses only with the plugin's io=1)."""
     blocks = []
     for blk in re.split(r"^MARK ", text, flags=re.M)[1:]:
         lines = blk.splitlines()
         total = int(re.search(r"total=(\d+)", lines[0]).group(1))
-        funcs = {}
+        funcs, io = {}, {}
         for ln in lines[1:]:
+            if ln.startswith("IO "):
+                _, rw, off, n = ln.split()
+                io[(rw, int(off, 16))] = int(n)
+                continue
             n, e, name = ln.split(" ", 2)
             funcs[name] = (int(n), int(e))
-        blocks.append((total, funcs))
+        blocks.append((total, funcs, io))
     return blocks
 
 
