@@ -15,13 +15,20 @@ blocks, the difference of two runs) is count_insns.py's.
 
 Every workload runs twice, with a small and a large count of frames; the
 difference over the difference of the counts is one frame, set-up and
-tear-down cancelled out.
+tear-down cancelled out. Each of the two runs is made --repeat times and
+the one with the fewest instructions kept: what a loaded host can add (a
+spin when QEMU ran late) only ever adds instructions.
 
   transmit  `tx BYTES N` (the loops: `bare`, `poll`): the guest keeps its
             ring full; with --stall the plugin sleeps in the vCPU thread after
             each notification, so QEMU has sent the batch and written the used
             ring before the guest looks: a polled wait then takes its
             completions at the first look, and its count holds no spinning.
+            The stall (default 5 ms) covers a whole batch of 256 frames and
+            QEMU's transmit bottom half re-enabling notifications after it:
+            with a shorter one the device is still busy when the next batch
+            is published, asks for no notification, nothing stalls, and the
+            guest's spin is counted.
   receive   `rx N IDLE SETTLE`: the guest prints RX READY and then waits
             SETTLE ms without looking at the device while this program sends
             the N frames (fewer than the buffers posted); then it takes them,
@@ -53,7 +60,7 @@ from run_bench import BenchError, parse_kv, qemu  # noqa: E402
 # (column, firmware, the guest command per direction)
 GUESTS = [
     ("loop poll", "net-indep-loop", {"tx": "poll", "rx": "rx"}),
-    ("bare loop", "vio-net-bench-poll", {"tx": "bare"}),
+    ("bare loop", "vio-net-bench-poll", {"tx": "bare", "rx": "barerx"}),
     ("vio poll", "vio-net-bench-poll", {"tx": "tx", "rx": "rx"}),
     ("vio irq", "vio-net-bench", {"tx": "tx", "rx": "rx"}),
 ]
@@ -101,11 +108,11 @@ class NetCounter:
         kv = self.g.tx(f"{kind} {size} {n}")
         return int(kv["n"]), self.block(before)
 
-    def rx(self, size, n):
+    def rx(self, kind, size, n):
         before = len(self.text())
         g = self.g
         start = g.con.mark()
-        g.send(f"rx {n} 300 {SETTLE_MS}")
+        g.send(f"{kind} {n} 300 {SETTLE_MS}")
         g.con.expect(r"^RX READY\n", start, 60)
         # In small bursts: QEMU's socket holds fewer than 100 large frames until its
         # main loop moves them to the ring, and the guest does not look meanwhile.
@@ -130,6 +137,24 @@ def per_frame(r1, r2):
     io = {k: (b2[2].get(k, 0) - b1[2].get(k, 0)) / (n2 - n1) for k in set(b1[2]) | set(b2[2])}
     return {"total": total, "funcs": funcs,
             "io": {f"{k[0]} 0x{k[1]:03x}": v for k, v in io.items()}}
+
+
+def lowest(repeat, run, *argv):
+    """The run with the fewest instructions of repeat: work a frame needs is in
+    every one; what a loaded host can add (a spin when QEMU ran late) only ever
+    adds instructions. A run that failed (a frame lost) is repeated."""
+    best, err = None, None
+    for _ in range(repeat):
+        try:
+            r = run(*argv)
+        except BenchError as e:
+            err = e
+            continue
+        if best is None or r[1][0] < best[1][0]:
+            best = r
+    if best is None:
+        raise err
+    return best
 
 
 def io_summary(io):
@@ -175,9 +200,11 @@ def main():
     p.add_argument("--plugin", default=os.path.join(ROOT, "build", "bench", "plugin",
                                                     "insn_plugin.so"))
     p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
-    p.add_argument("--stall", type=int, default=300,
+    p.add_argument("--stall", type=int, default=5000,
                    help="µs after each notification (transmit); 0: never stall")
     p.add_argument("--top", type=int, default=8, help="functions listed per row")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="measurements per cell, the lowest kept (default 3)")
     args = p.parse_args()
     args.arch = args.arch or ["aarch64", "riscv64"]
     args.iface = args.iface or ["legacy", "modern"]
@@ -205,13 +232,21 @@ def main():
                     status = 1
                     continue
                 try:
+                    if fw != "net-indep-loop":
+                        # net_bench.c learns where each of the driver's receive
+                        # buffers starts from the first frames (the bare receive
+                        # loop re-posts them): done before counting, so that no
+                        # count holds it.
+                        for _ in range(3):
+                            c.rx("rx", 64, RX_N[1])
                     for size in SIZES:
-                        if "tx" in cmds:
-                            r = per_frame(*(c.tx(cmds["tx"], size, n) for n in TX_N))
-                            rows.append({"column": col, "dir": "tx", "bytes": size, **r})
-                        if "rx" in cmds:
-                            r = per_frame(*(c.rx(size, n) for n in RX_N))
-                            rows.append({"column": col, "dir": "rx", "bytes": size, **r})
+                        for d, counts in (("tx", TX_N), ("rx", RX_N)):
+                            if d not in cmds:
+                                continue
+                            run = c.tx if d == "tx" else c.rx
+                            r = per_frame(*(lowest(args.repeat, run, cmds[d], size, n)
+                                            for n in counts))
+                            rows.append({"column": col, "dir": d, "bytes": size, **r})
                 except BenchError as e:
                     print(f"{tag}: {e}", file=sys.stderr)
                     status = 1
