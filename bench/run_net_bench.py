@@ -274,8 +274,8 @@ def paced_search(guest, kind, size, args, start):
         for _ in range(max(1, args.paced_tries)):
             got, n, kept = paced_trial(guest, kind, size, rate, args.paced_seconds)
             trials.append({"rate": rate, "kept": kept, "got": got, "sent": n})
-            if kept < 0.7 * rate:
-                limited = True
+            if got == n and kept < 0.7 * rate:
+                limited = True  # the guest took all the sender managed
             if got == n:
                 ok = max(ok, min(rate, kept))
                 return True
