@@ -42,7 +42,6 @@ Output: a table per board and interface on stdout and in OUT/net-insns.md,
 every function's and register's count in OUT/net-insns.json.
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -184,35 +183,21 @@ def report(arch, iface, rows, top):
                    f"{named['isr ack']:.3f} | {other:.3f} |")
     out.append("\nPer function (instructions per frame, calls per frame in brackets):\n")
     for r in rows:
-        fs = sorted(r["funcs"].items(), key=lambda kv: -kv[1][0])
-        fs = [(k, v) for k, v in fs if abs(v[0]) >= 0.5][:top]
-        items = ", ".join(f"{k} {v[0]:.0f} ({v[1]:.2f})" for k, v in fs)
-        out.append(f"- {r['dir']} {r['bytes']} B, {r['column']}: {items}")
+        out.append(f"- {r['dir']} {r['bytes']} B, {r['column']}: "
+                   f"{ci.top_functions(r['funcs'], top)}")
     out.append("")
     return "\n".join(out)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
-    p.add_argument("--iface", action="append", choices=("legacy", "modern"))
-    p.add_argument("--build-root", default=os.path.join(ROOT, "build"))
-    p.add_argument("--plugin", default=os.path.join(ROOT, "build", "bench", "plugin",
-                                                    "insn_plugin.so"))
-    p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+    ci.add_common_args(p)
     p.add_argument("--stall", type=int, default=5000,
                    help="µs after each notification (transmit); 0: never stall")
     p.add_argument("--top", type=int, default=8, help="functions listed per row")
     p.add_argument("--repeat", type=int, default=3,
                    help="measurements per cell, the lowest kept (default 3)")
-    args = p.parse_args()
-    args.arch = args.arch or ["aarch64", "riscv64"]
-    args.iface = args.iface or ["legacy", "modern"]
-    if not os.path.exists(args.plugin):
-        sys.exit(f"{args.plugin} not found: run bench/build_plugin.sh")
-    out = os.path.abspath(args.out)
-    work = os.path.join(out, "net-insns")
-    os.makedirs(work, exist_ok=True)
+    args, out, work = ci.parse_common_args(p, "net-insns")
     md, js, status = [], {}, 0
     for arch in args.arch:
         suffix = qemu.ARCHES[arch].boot_suffix
@@ -257,10 +242,7 @@ def main():
             js[f"{arch}-{iface}"] = rows
             md.append(report(arch, iface, rows, args.top))
             print(md[-1], flush=True)
-    with open(os.path.join(out, "net-insns.md"), "w") as f:
-        f.write("\n".join(md))
-    with open(os.path.join(out, "net-insns.json"), "w") as f:
-        json.dump(js, f, indent=1)
+    ci.write_results(out, "net-insns", md, js)
     return status
 
 
