@@ -42,8 +42,8 @@ Workloads:
                   the rate until frames are lost (in --paced-tries trials in
                   a row), then --paced-steps bisection steps narrow it (see
                   paced_search); frames per second of the highest loss-free
-                  trial. vio poll also runs
-                  its bare receive loop (vio's virtqueue functions alone);
+                  trial. vio poll also runs its bare receive loop (vio's
+                  virtqueue functions alone), in every receive workload;
   tcp             Debian's iperf 2 client on the host, through the forward,
                   for --tcp-seconds, into lwIP's iperf server (lwiperf) or
                   Linux's busybox nc; Mbit/s as the client reports it.
@@ -264,9 +264,10 @@ def paced_search(guest, kind, size, args, start):
     lose a frame: on a loaded host a guest's vCPU or QEMU's main loop can be
     kept off the CPU for long enough that the socket's buffer overflows at
     any rate, and one such trial says nothing about the guest. A trial's
-    rate is the rate the pacer kept (frames over first-to-last send); when
-    it keeps less than 70 % of what was asked, the ramp ends there and the
-    sample is marked host-bound: the sender, not the guest, is the limit."""
+    rate is at most the rate the pacer kept (frames over first-to-last
+    send); when a trial without loss kept less than 70 % of what was asked,
+    the search ends there and the sample is marked host-bound: the sender,
+    not the guest, was the limit."""
     trials, ok, bad, limited = [], 0.0, None, False
 
     def trial(rate):
