@@ -30,11 +30,26 @@
  *       came back (spinning on vio_vq_has_used). The floor of the driver.
  *       Adds e= k= s= d= (enqueue, kick, spin, dequeue), per batch.
  *
- *   rx <count> <idle_ms>
+ *   rx <count> <idle_ms> [settle_ms]
  *       prints "RX READY", then counts frames of EtherType 0x88b5 (the rx
  *       callback gives each buffer back at once) until count came or none
  *       came for idle_ms. RES n=<frames> ns=<first to last frame>
  *       drops=<the driver's rx_drops during it> kicks= irqs=
+ *       With settle_ms, it first waits that long without looking at the
+ *       device, so that frames the host sent meanwhile are in the ring
+ *       when it starts: the instruction counts (count_net_insns.py) then
+ *       hold the frames' work and no spinning for frames still on the way.
+ *
+ *   barerx <count> <idle_ms> [settle_ms]
+ *       the receive floor with vio's virtqueue functions alone on the
+ *       driver's receive queue, polled: spin on vio_vq_has_used, take each
+ *       buffer with vio_vq_dequeue, count the frames of EtherType 0x88b5,
+ *       give each buffer back to the ring at once with vio_vq_enqueue (the
+ *       same buffer and cookie the driver had posted, so the driver finds
+ *       its ring as it left it), one vio_vq_kick per batch. The driver's
+ *       buffers are recognised by the first rx runs (each frame's first
+ *       buffer starts hdr_len before its data); until every one was seen,
+ *       ERR. Same answer as rx.
  *
  *   iperf
  *       starts lwIP's iperf 2 TCP server (lwiperf, port 5001) on the lwIP
@@ -50,6 +65,10 @@
  *
  *   quit
  *       leaves QEMU with status 0.
+ *
+ * bench_mark() runs just before and just after each workload; the
+ * instruction-counting plugin (bench/insn_plugin.c) snapshots its counters
+ * there.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -108,6 +127,13 @@ void vio_lwip_assert(const char *msg, int line, const char *file)
 	board_exit(1);
 }
 
+/* The instruction-counting plugin snapshots its counters each time this runs. */
+void bench_mark(unsigned tag);
+__attribute__((noinline)) void bench_mark(unsigned tag)
+{
+	__asm__ volatile("" : : "r"(tag) : "memory");
+}
+
 static uint64_t now(void)
 {
 	return board_time_ns();
@@ -150,11 +176,47 @@ static void on_tx_done(struct vio_device *dev, void *cookie, int result, void *a
 		st.done++;
 }
 
+/*
+ * The driver's receive buffers, by cookie (the struct vio_net_rxbuf the
+ * driver posted): where each starts, learned from the frames it hands
+ * over, for the bare receive loop (open addressing on the pointer).
+ */
+#define RX_KNOWN_SLOTS 1024u
+static struct {
+	const struct vio_net_rxbuf *b;
+	uint8_t *mem;
+} rx_known[RX_KNOWN_SLOTS];
+static unsigned rx_nknown;
+static bool rx_learning = true;
+
+static unsigned known_slot(const struct vio_net_rxbuf *b)
+{
+	unsigned i = (unsigned)(((uintptr_t)b >> 4) * 2654435761u) & (RX_KNOWN_SLOTS - 1);
+
+	while (rx_known[i].b && rx_known[i].b != b)
+		i = (i + 1) & (RX_KNOWN_SLOTS - 1);
+	return i;
+}
+
+static void learn(const struct vio_net_rxbuf *b)
+{
+	unsigned i = known_slot(b);
+
+	if (rx_known[i].b)
+		return;
+	rx_known[i].b = b;
+	rx_known[i].mem = b->data - finfo.hdr_len;
+	if (++rx_nknown >= CONFIG_VIO_NET_RX_BUFFERS)
+		rx_learning = false; /* every buffer seen: nothing more to do per frame */
+}
+
 static void on_rx(struct vio_device *dev, const struct vio_net_frame *frame, void *arg)
 {
 	struct vio_net_rxbuf *b = frame->bufs, *next;
 
 	(void)arg;
+	if (rx_learning && !b->next)
+		learn(b);
 	if (st.counting && frame->len >= 14 && b->len >= 14 && b->data[12] == (ETHERTYPE >> 8) &&
 	    b->data[13] == (ETHERTYPE & 0xff)) {
 		st.last = now();
@@ -186,6 +248,7 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 	st.names[0] = "q";
 	st.names[1] = "k";
 	st.names[2] = "w";
+	bench_mark(1);
 	while (st.done < count) {
 		uint32_t before = st.done;
 		uint64_t t1 = now(), t2;
@@ -220,6 +283,7 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 		st.phase[2] += now() - t1;
 	}
 	*ns = now() - t0;
+	bench_mark(2);
 	return 0;
 }
 
@@ -242,6 +306,7 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 	st.names[1] = "k";
 	st.names[2] = "s";
 	st.names[3] = "d";
+	bench_mark(1);
 	t0 = now();
 	deadline = t0 + TIMEOUT_NS;
 	while (done < count && !rc) {
@@ -283,12 +348,26 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 		st.phase[3] += now() - t2;
 	}
 	*ns = now() - t0;
+	bench_mark(2);
 	if (!irq_was_off)
 		(void)vio_vq_enable_irq(vq);
 	return rc;
 }
 
-static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
+/*
+ * Receive starts: wait settle_ms without looking at the device (frames the
+ * host sends meanwhile land in the ring), then the counting plugin's mark.
+ */
+static void settle_then_mark(uint32_t settle_ms)
+{
+	uint64_t start = now();
+
+	while (now() - start < (uint64_t)settle_ms * NS_PER_MS)
+		;
+	bench_mark(1);
+}
+
+static int run_rx(uint32_t count, uint32_t idle_ms, uint32_t settle_ms, uint64_t *ns)
 {
 	uint64_t idle = (uint64_t)idle_ms * NS_PER_MS, start;
 
@@ -296,6 +375,7 @@ static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
 	vio_net_poll(fdev); /* anything that waited is not counted */
 	st.counting = true;
 	printf("RX READY\n");
+	settle_then_mark(settle_ms);
 	start = now();
 	while (st.rx < count) {
 		uint64_t t = now(), since = st.rx ? st.last : start;
@@ -310,9 +390,80 @@ static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
 			vio_net_poll(fdev);
 		}
 	}
+	bench_mark(2);
 	st.counting = false;
 	*ns = st.rx ? st.last - st.first : 0;
 	return 0;
+}
+
+/* The receive floor: vio's virtqueue functions alone (barerx above). */
+static int run_bare_rx(uint32_t count, uint32_t idle_ms, uint32_t settle_ms, uint64_t *ns)
+{
+	struct vio_vq *vq = vio_dev_vq(fdev, 0);
+	uint64_t idle = (uint64_t)idle_ms * NS_PER_MS, start;
+	uint32_t hdr = finfo.hdr_len, len = finfo.hdr_len + finfo.rx_buffer_size;
+	bool irq_was_off = !vio_dev_uses_irq(fdev);
+	int rc = 0;
+
+	if (rx_nknown < CONFIG_VIO_NET_RX_BUFFERS) {
+		printf("NOTE barerx: %u of %u receive buffers seen; run rx first\n",
+		       rx_nknown, (unsigned)CONFIG_VIO_NET_RX_BUFFERS);
+		return VIO_EAGAIN;
+	}
+	memset(&st, 0, sizeof(st));
+	vio_net_poll(fdev); /* anything that waited is not counted */
+	if (!irq_was_off)
+		vio_vq_disable_irq(vq);
+	printf("RX READY\n");
+	settle_then_mark(settle_ms);
+	start = now();
+	while (st.rx < count && !rc) {
+		uint64_t t;
+
+		if (!vio_vq_has_used(vq)) {
+			t = now();
+			if (t - (st.rx ? st.last : start) > (st.rx ? idle : 30000 * NS_PER_MS))
+				break;
+			continue;
+		}
+		t = now();
+		for (;;) {
+			void *cookie;
+			uint32_t used;
+			struct vio_sg sg;
+			uint8_t *f;
+			unsigned i;
+			int r = vio_vq_dequeue(vq, &cookie, &used);
+
+			if (r == VIO_EAGAIN)
+				break;
+			i = r ? 0 : known_slot(cookie);
+			if (r || !rx_known[i].b) {
+				rc = r ? r : VIO_EPROTO;
+				break;
+			}
+			f = rx_known[i].mem;
+			if (used >= hdr + 14 && f[hdr + 12] == (ETHERTYPE >> 8) &&
+			    f[hdr + 13] == (ETHERTYPE & 0xff)) {
+				if (!st.rx)
+					st.first = t;
+				st.last = t;
+				st.rx++;
+			}
+			/* 5.1.6.3: the same buffer, whole, device-writable, as the driver posted it. */
+			sg.buf = f;
+			sg.len = len;
+			rc = vio_vq_enqueue(vq, &sg, 0, 1, cookie);
+			if (rc)
+				break;
+		}
+		vio_vq_kick(vq);
+	}
+	bench_mark(2);
+	if (!irq_was_off)
+		(void)vio_vq_enable_irq(vq);
+	*ns = st.rx ? st.last - st.first : 0;
+	return rc;
 }
 
 static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr,
@@ -367,18 +518,19 @@ static void cmd_info(void)
 static void cmd_run(char *line)
 {
 	char *kind = strtok(line, " "), *a = strtok(NULL, " "), *b = strtok(NULL, " ");
+	char *c = strtok(NULL, " ");
 	struct vio_net_stats s0, s1;
 	uint32_t x, y, irq0, kick0;
 	uint64_t ns = 0;
 	int rc;
 
 	if (!kind || !a || !b) {
-		printf("ERR usage: tx|bare <bytes> <count> | rx <count> <idle_ms>\n");
+		printf("ERR usage: tx|bare <bytes> <count> | rx|barerx <count> <idle_ms> [settle_ms]\n");
 		return;
 	}
 	x = (uint32_t)strtoul(a, NULL, 0);
 	y = (uint32_t)strtoul(b, NULL, 0);
-	if (strcmp(kind, "rx") && (x < 60 || x > FRAME_MAX || x > finfo.mtu + 14u || !y)) {
+	if (strcmp(kind, "rx") && strcmp(kind, "barerx") && (x < 60 || x > FRAME_MAX || x > finfo.mtu + 14u || !y)) {
 		printf("ERR bad arguments\n");
 		return;
 	}
@@ -390,7 +542,9 @@ static void cmd_run(char *line)
 	else if (strcmp(kind, "bare") == 0)
 		rc = run_bare(x, y, &ns);
 	else if (strcmp(kind, "rx") == 0)
-		rc = run_rx(x, y, &ns);
+		rc = run_rx(x, y, c ? (uint32_t)strtoul(c, NULL, 0) : 0, &ns);
+	else if (strcmp(kind, "barerx") == 0)
+		rc = run_bare_rx(x, y, c ? (uint32_t)strtoul(c, NULL, 0) : 0, &ns);
 	else
 		rc = VIO_EINVAL;
 	(void)vio_net_get_stats(fdev, &s1);
@@ -399,7 +553,7 @@ static void cmd_run(char *line)
 		return;
 	}
 	printf("RES kind=%s n=%lu ns=%llu kicks=%u irqs=%u busy=%lu drops=%llu", kind,
-	       (unsigned long)(strcmp(kind, "rx") ? y : st.rx), (unsigned long long)ns,
+	       (unsigned long)(strcmp(kind, "rx") && strcmp(kind, "barerx") ? y : st.rx), (unsigned long long)ns,
 	       fdev->notify_count - kick0, fdev->irq_count - irq0, (unsigned long)st.busy,
 	       (unsigned long long)(s1.rx_drops - s0.rx_drops));
 	for (unsigned i = 0; i < 4; i++)
@@ -495,7 +649,7 @@ int main(void)
 			else
 				printf("RES iperf=on\n");
 		} else if (strncmp(line, "tx ", 3) == 0 || strncmp(line, "rx ", 3) == 0 ||
-			   strncmp(line, "bare ", 5) == 0) {
+			   strncmp(line, "bare ", 5) == 0 || strncmp(line, "barerx ", 7) == 0) {
 			cmd_run(line);
 		} else if (strcmp(line, "stats") == 0) {
 			struct vio_net_stats ns = { 0 };
