@@ -17,6 +17,9 @@
 #                                   the TCP interface (MAC ending in 02,
 #                                   10.0.2.15/24), in the background, for
 #                                   one connection
+#   ncsrc                           a busybox nc source on TCP port 5002 of
+#                                   that interface: zeros to one connection
+#                                   until the peer closes (guest → host)
 #   contx BYTES                     dd BYTES of zeros (64 KiB blocks) to the
 #                                   virtio-serial port named "bench"
 #   conrx BYTES                     "RX READY", then dd BYTES from that port
@@ -121,6 +124,15 @@ run_par() {
 	wait
 }
 
+# Wait (5 s at most) until TCP port $1 (hex, upper case) is in state 0A, LISTEN.
+listening() {
+	i=0
+	while ! grep -q ":$1 00000000:0000 0A" /proc/net/tcp && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 now_ns
 echo "BENCH READY linux $(uname -r) clock=$NOW"
 while read -r cmd a b c d; do
@@ -150,13 +162,13 @@ while read -r cmd a b c d; do
 		;;
 	nc)
 		nc -l -p 5001 >/dev/null 2>&1 </dev/null &
-		# Answer once it listens (port 5001 = 0x1389 in state 0A, LISTEN).
-		i=0
-		while ! grep -q ':1389 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
+		listening 1389
 		echo "RES nc=on"
+		;;
+	ncsrc)
+		nc -l -p 5002 </dev/zero >/dev/null 2>&1 &
+		listening 138A
+		echo "RES ncsrc=on"
 		;;
 	contx | conrx)
 		i0=$(irqs)
