@@ -53,7 +53,7 @@ BENCHES = {
              ("vio-irq", "linux", "vio irq ÷ Linux")]),
     "net": ("net-results.json", "virtio-net: frames per second (tcp: Mbit/s)",
             [("tx64", "tx 64 B"), ("tx1514", "tx 1514 B"), ("rx64", "rx 64 B"),
-             ("rx1514", "rx 1514 B"), ("tcp", "TCP (iperf)")],
+             ("rx1514", "rx 1514 B"), ("tcp", "TCP (iperf)"), ("tcp-tx", "TCP guest → host")],
             [("vio-poll", "bare", "vio poll ÷ bare loop"),
              ("vio-poll", "loop-poll", "vio poll ÷ indep. loop"),
              ("vio-irq", "linux", "vio irq ÷ Linux")]),
