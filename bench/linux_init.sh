@@ -1,9 +1,9 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: Apache-2.0
 # /init of the Linux reference guest (bench/run_bench.py). It loads the
-# virtio-mmio, virtio-blk and virtio-net modules, then reads one command a
-# line from the console and answers with one line, as the vio bench
-# firmwares do:
+# virtio-mmio, virtio-pci, virtio-blk and virtio-net modules, then reads
+# one command a line from the console and answers with one line, as the
+# vio bench firmwares do:
 #
 #   dd  read|write BS COUNT START   one O_DIRECT dd of COUNT blocks of BS bytes
 #                                   from block START (COUNT 0: the empty dd)
@@ -37,7 +37,13 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# A module that comes before one it needs (virtio_pci before the
+# virtio_pci_*_dev libraries) loads on the second pass.
+retry=
 for m in /lib/*.ko; do
+	insmod "$m" 2>/dev/null || retry="$retry $m"
+done
+for m in $retry; do
 	insmod "$m" || echo "BENCH ERR insmod $m"
 done
 # Dmesg noise on the console would cost UART time inside the timed commands.

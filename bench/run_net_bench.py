@@ -30,8 +30,7 @@ guest's TCP ports 5001 (iperf) and 5002 (the TCP source).
              transitional PCI device;
   Linux      Debian's arm64 kernel with the busybox initramfs of the block
              benchmark, bench/netraw.c (AF_PACKET, sendmmsg / recvmmsg) for
-             frames, busybox nc as the TCP sink and source (aarch64 only,
-             virtio-mmio cells only: its initramfs has no virtio-pci module).
+             frames, busybox nc as the TCP sink and source (aarch64 only).
 
 Workloads:
   tx64, tx1514    the guest sends N frames of 64 / 1514 bytes as fast as its
@@ -371,8 +370,7 @@ def make_guests(args, env, work):
             raise BenchError(f"{image} not found: build the {env.arch} firmware first")
         guests.append(VioNetGuest(f"{tag}-{role}", base + ["-kernel", image], work, env, role,
                                   args))
-    # The Linux guest's initramfs loads the virtio-mmio transport only (fetch_refs.sh).
-    if not args.no_linux and env.arch == "aarch64" and env.transport == "mmio":
+    if not args.no_linux and env.arch == "aarch64":
         img = os.path.join(args.refs, "linux", "Image")
         initrd = os.path.join(args.refs, "linux", "initrd.gz")
         if not os.path.exists(img):
