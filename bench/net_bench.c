@@ -3,7 +3,8 @@
  * The virtio-net benchmark firmware (run_net_bench.py). It brings vio up
  * and takes two net devices, told apart by the last byte of their MAC
  * address: 01 carries raw frames (a UDP socket netdev to a host program),
- * 02 carries lwIP (user-mode net, the host's iperf through a forward). It
+ * 02 carries lwIP (user-mode net, the host's iperf and a TCP sink through
+ * two forwards). It
  * reads one command a line from the UART and answers with one line;
  * nothing is printed while a workload runs.
  *
@@ -58,6 +59,12 @@
  *       "IPERF bytes=<n> ms=<n> kbits=<n>" when the next command comes.
  *       RES iperf=on
  *
+ *   source
+ *       starts a TCP source on port 5002 of the lwIP device (tcp_source.c):
+ *       every connection gets zeros as fast as lwIP sends them until the
+ *       peer closes (the guest → host workload; the host measures).
+ *       RES source=on acked=<bytes the peers acknowledged so far>
+ *
  *   stats
  *       STATS of the lwIP device: the driver's counters (rx=, rx_drops=,
  *       tx=, tx_busy=), the adapter's (no_pbuf=, tx_retry=, tx_copied=,
@@ -92,6 +99,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "tcp_source.h"
 #include "vio_netif.h"
 #endif
 
@@ -104,6 +112,7 @@
 #define POOL_MAX 1024u          /* frames of the transmit pool (at most the ring) */
 #define NS_PER_MS 1000000ull
 #define TIMEOUT_NS (10ull * 1000000000ull)
+#define SOURCE_PORT 5002u       /* the TCP source (tcp_source.c), guest → host */
 
 #if CONFIG_VIO_DRIVER_NET
 
@@ -113,7 +122,7 @@ static struct vio_net_info finfo;
 static uint8_t *pool;             /* POOL_MAX frames of FRAME_MAX + HDR_MAX bytes */
 static unsigned pool_n;
 static struct vio_netif vnif;
-static bool lwip_on;
+static bool lwip_on, iperf_on, source_on;
 
 /* lwIP's clock (NO_SYS). */
 u32_t sys_now(void)
@@ -480,7 +489,8 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 	       (unsigned long)kbits);
 }
 
-static int start_iperf(void)
+/* The lwIP device up on 10.0.2.15/24 (QEMU's user-mode net), once. */
+static int lwip_up(void)
 {
 	ip4_addr_t ip, mask, gw;
 
@@ -495,8 +505,6 @@ static int start_iperf(void)
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 2, 2);
 	netif_set_addr(vio_netif_netif(&vnif), &ip, &mask, &gw);
-	if (!lwiperf_start_tcp_server_default(iperf_report, NULL))
-		return VIO_ENOMEM;
 	/*
 	 * User-mode net learns the guest's MAC from its traffic and sends
 	 * nothing to a guest it has not heard from: ask for the gateway's.
@@ -504,6 +512,28 @@ static int start_iperf(void)
 	(void)etharp_request(vio_netif_netif(&vnif), &gw);
 	lwip_on = true;
 	return 0;
+}
+
+static int iperf_start(void)
+{
+	return lwiperf_start_tcp_server_default(iperf_report, NULL) ? 0 : VIO_ENOMEM;
+}
+
+static int source_start(void)
+{
+	return tcp_source_start(SOURCE_PORT);
+}
+
+/* A service on the lwIP device, started once: later calls find it running. */
+static int start_once(bool *on, int (*start)(void))
+{
+	int rc = lwip_up();
+
+	if (rc || *on)
+		return rc;
+	rc = start();
+	*on = rc == 0;
+	return rc;
 }
 
 static void cmd_info(void)
@@ -642,12 +672,20 @@ int main(void)
 		if (strcmp(line, "info") == 0) {
 			cmd_info();
 		} else if (strcmp(line, "iperf") == 0) {
-			int rc = start_iperf();
+			int rc = start_once(&iperf_on, iperf_start);
 
 			if (rc)
 				printf("ERR iperf: %s\n", vio_strerror(rc));
 			else
 				printf("RES iperf=on\n");
+		} else if (strcmp(line, "source") == 0) {
+			int rc = start_once(&source_on, source_start);
+
+			if (rc)
+				printf("ERR source: %s\n", vio_strerror(rc));
+			else
+				printf("RES source=on acked=%llu\n",
+				       (unsigned long long)tcp_source_acked());
 		} else if (strncmp(line, "tx ", 3) == 0 || strncmp(line, "rx ", 3) == 0 ||
 			   strncmp(line, "bare ", 5) == 0 || strncmp(line, "barerx ", 7) == 0) {
 			cmd_run(line);
