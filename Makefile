@@ -129,7 +129,8 @@ bench: setup
 # make bench-net [BENCH_ARGS="--quick" ...]: the virtio-net benchmark
 # (bench/run_net_bench.py): frames per second both ways against a host
 # program on a loopback socket netdev, TCP from Debian's iperf 2 through a
-# 127.0.0.1 forward, vio beside its floors and the Linux guest. A program,
+# 127.0.0.1 forward and back to a host sink through another, vio beside its
+# floors and the Linux guest. A program,
 # not a test: it never fails on a timing.
 .PHONY: bench-net
 bench-net: setup

@@ -96,16 +96,21 @@ def symbols(arch, elf, path):
 
 
 def parse_marks(text):
-    """[(total, {function: (insns, entries)})] per MARK block, in order."""
+    """[(total, {function: (insns, entries)}, {(r|w, offset): accesses})] per MARK
+    block, in order (the register accesses only with the plugin's io=1)."""
     blocks = []
     for blk in re.split(r"^MARK ", text, flags=re.M)[1:]:
         lines = blk.splitlines()
         total = int(re.search(r"total=(\d+)", lines[0]).group(1))
-        funcs = {}
+        funcs, io = {}, {}
         for ln in lines[1:]:
+            if ln.startswith("IO "):
+                _, rw, off, n = ln.split()
+                io[(rw, int(off, 16))] = int(n)
+                continue
             n, e, name = ln.split(" ", 2)
             funcs[name] = (int(n), int(e))
-        blocks.append((total, funcs))
+        blocks.append((total, funcs, io))
     return blocks
 
 
@@ -145,6 +150,45 @@ class Counter:
         self.g.close()
 
 
+def top_functions(funcs, top):
+    """The top busiest of per_request's functions: "name insns (calls), ..."."""
+    fs = sorted(funcs.items(), key=lambda kv: -kv[1][0])
+    fs = [(k, v) for k, v in fs if abs(v[0]) >= 0.5][:top]
+    return ", ".join(f"{k} {v[0]:.0f} ({v[1]:.2f})" for k, v in fs)
+
+
+def add_common_args(p):
+    """The options every counting script takes: what to count, where things are."""
+    p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
+    p.add_argument("--iface", action="append", choices=("legacy", "modern"))
+    p.add_argument("--build-root", default=os.path.join(ROOT, "build"))
+    p.add_argument("--plugin", default=os.path.join(ROOT, "build", "bench", "plugin",
+                                                    "insn_plugin.so"))
+    p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
+
+
+def parse_common_args(p, work_name):
+    """Parse, fill in the defaults of add_common_args' options, check the plugin;
+    returns (args, OUT, OUT/work_name), the last made."""
+    args = p.parse_args()
+    args.arch = args.arch or ["aarch64", "riscv64"]
+    args.iface = args.iface or ["legacy", "modern"]
+    if not os.path.exists(args.plugin):
+        sys.exit(f"{args.plugin} not found: run bench/build_plugin.sh")
+    out = os.path.abspath(args.out)
+    work = os.path.join(out, work_name)
+    os.makedirs(work, exist_ok=True)
+    return args, out, work
+
+
+def write_results(out, name, md, js):
+    """The tables into OUT/name.md, every count into OUT/name.json."""
+    with open(os.path.join(out, f"{name}.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(out, f"{name}.json"), "w") as f:
+        json.dump(js, f, indent=1)
+
+
 def per_request(b1, b2, n1, n2):
     """Per-function (insns, entries) per request from two runs' blocks."""
     f1, f2 = b1[1], b2[1]
@@ -158,27 +202,15 @@ def per_request(b1, b2, n1, n2):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
-    p.add_argument("--iface", action="append", choices=("legacy", "modern"))
-    p.add_argument("--build-root", default=os.path.join(ROOT, "build"))
+    add_common_args(p)
     p.add_argument("--baseline", default=None,
                    help="also count the vio firmwares under DIR/<arch>/bench "
                         "(bench/build_baseline.sh)")
-    p.add_argument("--plugin", default=os.path.join(ROOT, "build", "bench", "plugin",
-                                                    "insn_plugin.so"))
-    p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     p.add_argument("--n1", type=int, default=200)
     p.add_argument("--n2", type=int, default=1200)
     p.add_argument("--stall", type=int, default=300, help="µs; 0: never stall")
     p.add_argument("--top", type=int, default=12, help="functions listed per run")
-    args = p.parse_args()
-    args.arch = args.arch or ["aarch64", "riscv64"]
-    args.iface = args.iface or ["legacy", "modern"]
-    if not os.path.exists(args.plugin):
-        sys.exit(f"{args.plugin} not found: run bench/build_plugin.sh")
-    out = os.path.abspath(args.out)
-    work = os.path.join(out, "insns")
-    os.makedirs(work, exist_ok=True)
+    args, out, work = parse_common_args(p, "insns")
     w = next(x for x in run_bench.WORKLOADS if x.name == "r4kq1")
 
     builds = [("", os.path.abspath(args.build_root))]
@@ -225,10 +257,7 @@ def main():
             js[f"{arch}-{iface}"] = rows
             md.append(report(arch, iface, rows, args.top))
             print(md[-1], flush=True)
-    with open(os.path.join(out, "insns.md"), "w") as f:
-        f.write("\n".join(md))
-    with open(os.path.join(out, "insns.json"), "w") as f:
-        json.dump(js, f, indent=1)
+    write_results(out, "insns", md, js)
     return 0
 
 
@@ -247,10 +276,7 @@ def report(arch, iface, rows, top):
     out.append("")
     out.append("Per function (instructions per request, calls per request in brackets):\n")
     for r in rows:
-        fs = sorted(r["funcs"].items(), key=lambda kv: -kv[1][0])
-        fs = [(k, v) for k, v in fs if abs(v[0]) >= 0.5][:top]
-        items = ", ".join(f"{k} {v[0]:.0f} ({v[1]:.2f})" for k, v in fs)
-        out.append(f"- {r['column']}, depth {r['depth']}: {items}")
+        out.append(f"- {r['column']}, depth {r['depth']}: {top_functions(r['funcs'], top)}")
     out.append("")
     return "\n".join(out)
 

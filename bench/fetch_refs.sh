@@ -7,8 +7,8 @@
 #       U-Boot's QEMU builds (u-boot-qemu), with its polled virtio driver;
 #   linux/Image, linux/initrd.gz
 #       Debian's arm64 kernel (linux-image-*-arm64) and an initramfs of
-#       busybox-static:arm64, its virtio-mmio, virtio-blk, virtio-net and
-#       virtio-console modules (those the kernel does not have built in), bench/netraw.c (built here with Debian's
+#       busybox-static:arm64, its virtio-mmio, virtio-pci, virtio-blk,
+#       virtio-net and virtio-console modules (those the kernel does not have built in), bench/netraw.c (built here with Debian's
 #       gcc-aarch64-linux-gnu and libc6-dev-arm64-cross, installed if
 #       missing) as /bin/netraw and bench/linux_init.sh as /init;
 #   iperf/iperf
@@ -30,7 +30,8 @@ if [ -f "$dir/u-boot/qemu_arm64/u-boot.bin" ] &&
 	[ -f "$dir/linux/Image" ] && [ -f "$dir/linux/initrd.gz" ] &&
 	[ -x "$dir/iperf/iperf" ] &&
 	[ "$dir/linux/initrd.gz" -nt "$here/linux_init.sh" ] &&
-	[ "$dir/linux/initrd.gz" -nt "$here/netraw.c" ]; then
+	[ "$dir/linux/initrd.gz" -nt "$here/netraw.c" ] &&
+	[ "$dir/linux/initrd.gz" -nt "$here/fetch_refs.sh" ]; then
 	exit 0
 fi
 
@@ -81,6 +82,9 @@ cp "$dir"/x/boot/vmlinuz-*-arm64 "$dir/linux/Image"
 kmods=$(echo "$dir"/x/lib/modules/*-arm64/kernel)
 python3 "$here/mkinitramfs.py" --busybox "$dir/x/bin/busybox" --init "$here/linux_init.sh" \
 	--module "$kmods/drivers/virtio/virtio_mmio.ko" \
+	--module "$kmods/drivers/virtio/virtio_pci_legacy_dev.ko" \
+	--module "$kmods/drivers/virtio/virtio_pci_modern_dev.ko" \
+	--module "$kmods/drivers/virtio/virtio_pci.ko" \
 	--module "$kmods/drivers/block/virtio_blk.ko" \
 	--module "$kmods/net/core/failover.ko" \
 	--module "$kmods/drivers/net/net_failover.ko" \

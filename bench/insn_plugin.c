@@ -21,11 +21,21 @@
  *                it at the first look, and its count no longer depends on
  *                the host's timing;
  *   notify_lo=ADDR, notify_hi=ADDR  the virtio-mmio window (hexadecimal).
+ *   io=1         also count the guest's register accesses in that window:
+ *                every load or store that QEMU routes to a device model
+ *                (qemu_plugin_hwaddr_is_io) rather than to RAM, by
+ *                direction and register offset (the address modulo 0x200,
+ *                the smaller of the two boards' register-block strides).
+ *                Each MARK block then ends with "IO <r|w> <offset> <n>"
+ *                lines. Under TCG every such access leaves the generated
+ *                code for the device model, so it is worth counting apart
+ *                from instructions.
  *
  * Counts are inline additions on plain counters: the benchmark machines
  * have one vCPU, so they need no atomics.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +60,10 @@ static uint64_t notify_lo, notify_hi;
 static unsigned stall_us;
 static unsigned marks;
 static FILE *out;
+static int count_io;
+/* Register accesses by [store][offset / 4] in a 0x200-byte register block. */
+#define IO_SLOTS (0x200 / 4)
+static uint64_t io[2][IO_SLOTS], last_io[2][IO_SLOTS];
 
 static int by_start(const void *a, const void *b)
 {
@@ -123,6 +137,13 @@ static void on_mark(unsigned int vcpu, void *udata)
 		last_insns[i] = insns[i];
 		last_entries[i] = entries[i];
 	}
+	for (int w = 0; w < 2; w++)
+		for (unsigned r = 0; r < IO_SLOTS; r++) {
+			if (io[w][r] != last_io[w][r])
+				fprintf(out, "IO %c 0x%03x %" PRIu64 "\n", w ? 'w' : 'r', r * 4,
+					io[w][r] - last_io[w][r]);
+			last_io[w][r] = io[w][r];
+		}
 	fflush(out);
 }
 
@@ -136,6 +157,18 @@ static void on_store(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vad
 
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void on_access(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr,
+		      void *udata)
+{
+	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+	bool store = qemu_plugin_mem_is_store(info);
+
+	if (hw && qemu_plugin_hwaddr_is_io(hw) && vaddr >= notify_lo && vaddr < notify_hi)
+		io[store][(vaddr & 0x1ff) / 4]++;
+	if (store && stall_us)
+		on_store(vcpu, info, vaddr, udata);
 }
 
 static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -156,7 +189,10 @@ static void on_tb(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (va == mark_addr)
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark, QEMU_PLUGIN_CB_NO_REGS,
 							       NULL);
-		if (stall_us)
+		if (count_io)
+			qemu_plugin_register_vcpu_mem_cb(insn, on_access, QEMU_PLUGIN_CB_NO_REGS,
+							 QEMU_PLUGIN_MEM_RW, NULL);
+		else if (stall_us)
 			qemu_plugin_register_vcpu_mem_cb(insn, on_store, QEMU_PLUGIN_CB_NO_REGS,
 							 QEMU_PLUGIN_MEM_W, NULL);
 	}
@@ -195,6 +231,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 			notify_lo = strtoull(eq, NULL, 16);
 		} else if (!strcmp(argv[i], "notify_hi")) {
 			notify_hi = strtoull(eq, NULL, 16);
+		} else if (!strcmp(argv[i], "io")) {
+			count_io = atoi(eq);
 		} else {
 			return -1;
 		}

@@ -1,9 +1,9 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: Apache-2.0
 # /init of the Linux reference guest (bench/run_bench.py). It loads the
-# virtio-mmio, virtio-blk and virtio-net modules, then reads one command a
-# line from the console and answers with one line, as the vio bench
-# firmwares do:
+# virtio-mmio, virtio-pci, virtio-blk and virtio-net modules, then reads
+# one command a line from the console and answers with one line, as the
+# vio bench firmwares do:
 #
 #   dd  read|write BS COUNT START   one O_DIRECT dd of COUNT blocks of BS bytes
 #                                   from block START (COUNT 0: the empty dd)
@@ -17,6 +17,9 @@
 #                                   the TCP interface (MAC ending in 02,
 #                                   10.0.2.15/24), in the background, for
 #                                   one connection
+#   ncsrc                           a busybox nc source on TCP port 5002 of
+#                                   that interface: zeros to one connection
+#                                   until the peer closes (guest → host)
 #   contx BYTES                     dd BYTES of zeros (64 KiB blocks) to the
 #                                   virtio-serial port named "bench"
 #   conrx BYTES                     "RX READY", then dd BYTES from that port
@@ -34,7 +37,13 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# A module that comes before one it needs (virtio_pci before the
+# virtio_pci_*_dev libraries) loads on the second pass.
+retry=
 for m in /lib/*.ko; do
+	insmod "$m" 2>/dev/null || retry="$retry $m"
+done
+for m in $retry; do
 	insmod "$m" || echo "BENCH ERR insmod $m"
 done
 # Dmesg noise on the console would cost UART time inside the timed commands.
@@ -121,6 +130,15 @@ run_par() {
 	wait
 }
 
+# Wait (5 s at most) until TCP port $1 (hex, upper case) is in state 0A, LISTEN.
+listening() {
+	i=0
+	while ! grep -q ":$1 00000000:0000 0A" /proc/net/tcp && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 now_ns
 echo "BENCH READY linux $(uname -r) clock=$NOW"
 while read -r cmd a b c d; do
@@ -150,13 +168,13 @@ while read -r cmd a b c d; do
 		;;
 	nc)
 		nc -l -p 5001 >/dev/null 2>&1 </dev/null &
-		# Answer once it listens (port 5001 = 0x1389 in state 0A, LISTEN).
-		i=0
-		while ! grep -q ':1389 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
+		listening 1389
 		echo "RES nc=on"
+		;;
+	ncsrc)
+		nc -l -p 5002 </dev/zero >/dev/null 2>&1 &
+		listening 138A
+		echo "RES ncsrc=on"
 		;;
 	contx | conrx)
 		i0=$(irqs)

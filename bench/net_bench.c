@@ -3,7 +3,8 @@
  * The virtio-net benchmark firmware (run_net_bench.py). It brings vio up
  * and takes two net devices, told apart by the last byte of their MAC
  * address: 01 carries raw frames (a UDP socket netdev to a host program),
- * 02 carries lwIP (user-mode net, the host's iperf through a forward). It
+ * 02 carries lwIP (user-mode net, the host's iperf and a TCP sink through
+ * two forwards). It
  * reads one command a line from the UART and answers with one line;
  * nothing is printed while a workload runs.
  *
@@ -30,11 +31,26 @@
  *       came back (spinning on vio_vq_has_used). The floor of the driver.
  *       Adds e= k= s= d= (enqueue, kick, spin, dequeue), per batch.
  *
- *   rx <count> <idle_ms>
+ *   rx <count> <idle_ms> [settle_ms]
  *       prints "RX READY", then counts frames of EtherType 0x88b5 (the rx
  *       callback gives each buffer back at once) until count came or none
  *       came for idle_ms. RES n=<frames> ns=<first to last frame>
  *       drops=<the driver's rx_drops during it> kicks= irqs=
+ *       With settle_ms, it first waits that long without looking at the
+ *       device, so that frames the host sent meanwhile are in the ring
+ *       when it starts: the instruction counts (count_net_insns.py) then
+ *       hold the frames' work and no spinning for frames still on the way.
+ *
+ *   barerx <count> <idle_ms> [settle_ms]
+ *       the receive floor with vio's virtqueue functions alone on the
+ *       driver's receive queue, polled: spin on vio_vq_has_used, take each
+ *       buffer with vio_vq_dequeue, count the frames of EtherType 0x88b5,
+ *       give each buffer back to the ring at once with vio_vq_enqueue (the
+ *       same buffer and cookie the driver had posted, so the driver finds
+ *       its ring as it left it), one vio_vq_kick per batch. The driver's
+ *       buffers are recognised by the first rx runs (each frame's first
+ *       buffer starts hdr_len before its data); until every one was seen,
+ *       ERR. Same answer as rx.
  *
  *   iperf
  *       starts lwIP's iperf 2 TCP server (lwiperf, port 5001) on the lwIP
@@ -43,6 +59,12 @@
  *       "IPERF bytes=<n> ms=<n> kbits=<n>" when the next command comes.
  *       RES iperf=on
  *
+ *   source
+ *       starts a TCP source on port 5002 of the lwIP device (tcp_source.c):
+ *       every connection gets zeros as fast as lwIP sends them until the
+ *       peer closes (the guest → host workload; the host measures).
+ *       RES source=on acked=<bytes the peers acknowledged so far>
+ *
  *   stats
  *       STATS of the lwIP device: the driver's counters (rx=, rx_drops=,
  *       tx=, tx_busy=), the adapter's (no_pbuf=, tx_retry=, tx_copied=,
@@ -50,6 +72,10 @@
  *
  *   quit
  *       leaves QEMU with status 0.
+ *
+ * bench_mark() runs just before and just after each workload; the
+ * instruction-counting plugin (bench/insn_plugin.c) snapshots its counters
+ * there.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,6 +99,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "tcp_source.h"
 #include "vio_netif.h"
 #endif
 
@@ -85,6 +112,7 @@
 #define POOL_MAX 1024u          /* frames of the transmit pool (at most the ring) */
 #define NS_PER_MS 1000000ull
 #define TIMEOUT_NS (10ull * 1000000000ull)
+#define SOURCE_PORT 5002u       /* the TCP source (tcp_source.c), guest → host */
 
 #if CONFIG_VIO_DRIVER_NET
 
@@ -94,7 +122,7 @@ static struct vio_net_info finfo;
 static uint8_t *pool;             /* POOL_MAX frames of FRAME_MAX + HDR_MAX bytes */
 static unsigned pool_n;
 static struct vio_netif vnif;
-static bool lwip_on;
+static bool lwip_on, iperf_on, source_on;
 
 /* lwIP's clock (NO_SYS). */
 u32_t sys_now(void)
@@ -106,6 +134,13 @@ void vio_lwip_assert(const char *msg, int line, const char *file)
 {
 	printf("lwIP assertion \"%s\" failed at line %d in %s\n", msg, line, file);
 	board_exit(1);
+}
+
+/* The instruction-counting plugin snapshots its counters each time this runs. */
+void bench_mark(unsigned tag);
+__attribute__((noinline)) void bench_mark(unsigned tag)
+{
+	__asm__ volatile("" : : "r"(tag) : "memory");
 }
 
 static uint64_t now(void)
@@ -150,11 +185,47 @@ static void on_tx_done(struct vio_device *dev, void *cookie, int result, void *a
 		st.done++;
 }
 
+/*
+ * The driver's receive buffers, by cookie (the struct vio_net_rxbuf the
+ * driver posted): where each starts, learned from the frames it hands
+ * over, for the bare receive loop (open addressing on the pointer).
+ */
+#define RX_KNOWN_SLOTS 1024u
+static struct {
+	const struct vio_net_rxbuf *b;
+	uint8_t *mem;
+} rx_known[RX_KNOWN_SLOTS];
+static unsigned rx_nknown;
+static bool rx_learning = true;
+
+static unsigned known_slot(const struct vio_net_rxbuf *b)
+{
+	unsigned i = (unsigned)(((uintptr_t)b >> 4) * 2654435761u) & (RX_KNOWN_SLOTS - 1);
+
+	while (rx_known[i].b && rx_known[i].b != b)
+		i = (i + 1) & (RX_KNOWN_SLOTS - 1);
+	return i;
+}
+
+static void learn(const struct vio_net_rxbuf *b)
+{
+	unsigned i = known_slot(b);
+
+	if (rx_known[i].b)
+		return;
+	rx_known[i].b = b;
+	rx_known[i].mem = b->data - finfo.hdr_len;
+	if (++rx_nknown >= CONFIG_VIO_NET_RX_BUFFERS)
+		rx_learning = false; /* every buffer seen: nothing more to do per frame */
+}
+
 static void on_rx(struct vio_device *dev, const struct vio_net_frame *frame, void *arg)
 {
 	struct vio_net_rxbuf *b = frame->bufs, *next;
 
 	(void)arg;
+	if (rx_learning && !b->next)
+		learn(b);
 	if (st.counting && frame->len >= 14 && b->len >= 14 && b->data[12] == (ETHERTYPE >> 8) &&
 	    b->data[13] == (ETHERTYPE & 0xff)) {
 		st.last = now();
@@ -186,6 +257,7 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 	st.names[0] = "q";
 	st.names[1] = "k";
 	st.names[2] = "w";
+	bench_mark(1);
 	while (st.done < count) {
 		uint32_t before = st.done;
 		uint64_t t1 = now(), t2;
@@ -220,6 +292,7 @@ static int run_tx(uint32_t bytes, uint32_t count, uint64_t *ns)
 		st.phase[2] += now() - t1;
 	}
 	*ns = now() - t0;
+	bench_mark(2);
 	return 0;
 }
 
@@ -242,6 +315,7 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 	st.names[1] = "k";
 	st.names[2] = "s";
 	st.names[3] = "d";
+	bench_mark(1);
 	t0 = now();
 	deadline = t0 + TIMEOUT_NS;
 	while (done < count && !rc) {
@@ -283,12 +357,26 @@ static int run_bare(uint32_t bytes, uint32_t count, uint64_t *ns)
 		st.phase[3] += now() - t2;
 	}
 	*ns = now() - t0;
+	bench_mark(2);
 	if (!irq_was_off)
 		(void)vio_vq_enable_irq(vq);
 	return rc;
 }
 
-static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
+/*
+ * Receive starts: wait settle_ms without looking at the device (frames the
+ * host sends meanwhile land in the ring), then the counting plugin's mark.
+ */
+static void settle_then_mark(uint32_t settle_ms)
+{
+	uint64_t start = now();
+
+	while (now() - start < (uint64_t)settle_ms * NS_PER_MS)
+		;
+	bench_mark(1);
+}
+
+static int run_rx(uint32_t count, uint32_t idle_ms, uint32_t settle_ms, uint64_t *ns)
 {
 	uint64_t idle = (uint64_t)idle_ms * NS_PER_MS, start;
 
@@ -296,6 +384,7 @@ static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
 	vio_net_poll(fdev); /* anything that waited is not counted */
 	st.counting = true;
 	printf("RX READY\n");
+	settle_then_mark(settle_ms);
 	start = now();
 	while (st.rx < count) {
 		uint64_t t = now(), since = st.rx ? st.last : start;
@@ -310,9 +399,80 @@ static int run_rx(uint32_t count, uint32_t idle_ms, uint64_t *ns)
 			vio_net_poll(fdev);
 		}
 	}
+	bench_mark(2);
 	st.counting = false;
 	*ns = st.rx ? st.last - st.first : 0;
 	return 0;
+}
+
+/* The receive floor: vio's virtqueue functions alone (barerx above). */
+static int run_bare_rx(uint32_t count, uint32_t idle_ms, uint32_t settle_ms, uint64_t *ns)
+{
+	struct vio_vq *vq = vio_dev_vq(fdev, 0);
+	uint64_t idle = (uint64_t)idle_ms * NS_PER_MS, start;
+	uint32_t hdr = finfo.hdr_len, len = finfo.hdr_len + finfo.rx_buffer_size;
+	bool irq_was_off = !vio_dev_uses_irq(fdev);
+	int rc = 0;
+
+	if (rx_nknown < CONFIG_VIO_NET_RX_BUFFERS) {
+		printf("NOTE barerx: %u of %u receive buffers seen; run rx first\n",
+		       rx_nknown, (unsigned)CONFIG_VIO_NET_RX_BUFFERS);
+		return VIO_EAGAIN;
+	}
+	memset(&st, 0, sizeof(st));
+	vio_net_poll(fdev); /* anything that waited is not counted */
+	if (!irq_was_off)
+		vio_vq_disable_irq(vq);
+	printf("RX READY\n");
+	settle_then_mark(settle_ms);
+	start = now();
+	while (st.rx < count && !rc) {
+		uint64_t t;
+
+		if (!vio_vq_has_used(vq)) {
+			t = now();
+			if (t - (st.rx ? st.last : start) > (st.rx ? idle : 30000 * NS_PER_MS))
+				break;
+			continue;
+		}
+		t = now();
+		for (;;) {
+			void *cookie;
+			uint32_t used;
+			struct vio_sg sg;
+			uint8_t *f;
+			unsigned i;
+			int r = vio_vq_dequeue(vq, &cookie, &used);
+
+			if (r == VIO_EAGAIN)
+				break;
+			i = r ? 0 : known_slot(cookie);
+			if (r || !rx_known[i].b) {
+				rc = r ? r : VIO_EPROTO;
+				break;
+			}
+			f = rx_known[i].mem;
+			if (used >= hdr + 14 && f[hdr + 12] == (ETHERTYPE >> 8) &&
+			    f[hdr + 13] == (ETHERTYPE & 0xff)) {
+				if (!st.rx)
+					st.first = t;
+				st.last = t;
+				st.rx++;
+			}
+			/* 5.1.6.3: the same buffer, whole, device-writable, as the driver posted it. */
+			sg.buf = f;
+			sg.len = len;
+			rc = vio_vq_enqueue(vq, &sg, 0, 1, cookie);
+			if (rc)
+				break;
+		}
+		vio_vq_kick(vq);
+	}
+	bench_mark(2);
+	if (!irq_was_off)
+		(void)vio_vq_enable_irq(vq);
+	*ns = st.rx ? st.last - st.first : 0;
+	return rc;
 }
 
 static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr_t *local_addr,
@@ -329,7 +489,8 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 	       (unsigned long)kbits);
 }
 
-static int start_iperf(void)
+/* The lwIP device up on 10.0.2.15/24 (QEMU's user-mode net), once. */
+static int lwip_up(void)
 {
 	ip4_addr_t ip, mask, gw;
 
@@ -344,8 +505,6 @@ static int start_iperf(void)
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 2, 2);
 	netif_set_addr(vio_netif_netif(&vnif), &ip, &mask, &gw);
-	if (!lwiperf_start_tcp_server_default(iperf_report, NULL))
-		return VIO_ENOMEM;
 	/*
 	 * User-mode net learns the guest's MAC from its traffic and sends
 	 * nothing to a guest it has not heard from: ask for the gateway's.
@@ -353,6 +512,28 @@ static int start_iperf(void)
 	(void)etharp_request(vio_netif_netif(&vnif), &gw);
 	lwip_on = true;
 	return 0;
+}
+
+static int iperf_start(void)
+{
+	return lwiperf_start_tcp_server_default(iperf_report, NULL) ? 0 : VIO_ENOMEM;
+}
+
+static int source_start(void)
+{
+	return tcp_source_start(SOURCE_PORT);
+}
+
+/* A service on the lwIP device, started once: later calls find it running. */
+static int start_once(bool *on, int (*start)(void))
+{
+	int rc = lwip_up();
+
+	if (rc || *on)
+		return rc;
+	rc = start();
+	*on = rc == 0;
+	return rc;
 }
 
 static void cmd_info(void)
@@ -367,18 +548,19 @@ static void cmd_info(void)
 static void cmd_run(char *line)
 {
 	char *kind = strtok(line, " "), *a = strtok(NULL, " "), *b = strtok(NULL, " ");
+	char *c = strtok(NULL, " ");
 	struct vio_net_stats s0, s1;
 	uint32_t x, y, irq0, kick0;
 	uint64_t ns = 0;
 	int rc;
 
 	if (!kind || !a || !b) {
-		printf("ERR usage: tx|bare <bytes> <count> | rx <count> <idle_ms>\n");
+		printf("ERR usage: tx|bare <bytes> <count> | rx|barerx <count> <idle_ms> [settle_ms]\n");
 		return;
 	}
 	x = (uint32_t)strtoul(a, NULL, 0);
 	y = (uint32_t)strtoul(b, NULL, 0);
-	if (strcmp(kind, "rx") && (x < 60 || x > FRAME_MAX || x > finfo.mtu + 14u || !y)) {
+	if (strcmp(kind, "rx") && strcmp(kind, "barerx") && (x < 60 || x > FRAME_MAX || x > finfo.mtu + 14u || !y)) {
 		printf("ERR bad arguments\n");
 		return;
 	}
@@ -390,7 +572,9 @@ static void cmd_run(char *line)
 	else if (strcmp(kind, "bare") == 0)
 		rc = run_bare(x, y, &ns);
 	else if (strcmp(kind, "rx") == 0)
-		rc = run_rx(x, y, &ns);
+		rc = run_rx(x, y, c ? (uint32_t)strtoul(c, NULL, 0) : 0, &ns);
+	else if (strcmp(kind, "barerx") == 0)
+		rc = run_bare_rx(x, y, c ? (uint32_t)strtoul(c, NULL, 0) : 0, &ns);
 	else
 		rc = VIO_EINVAL;
 	(void)vio_net_get_stats(fdev, &s1);
@@ -399,7 +583,7 @@ static void cmd_run(char *line)
 		return;
 	}
 	printf("RES kind=%s n=%lu ns=%llu kicks=%u irqs=%u busy=%lu drops=%llu", kind,
-	       (unsigned long)(strcmp(kind, "rx") ? y : st.rx), (unsigned long long)ns,
+	       (unsigned long)(strcmp(kind, "rx") && strcmp(kind, "barerx") ? y : st.rx), (unsigned long long)ns,
 	       fdev->notify_count - kick0, fdev->irq_count - irq0, (unsigned long)st.busy,
 	       (unsigned long long)(s1.rx_drops - s0.rx_drops));
 	for (unsigned i = 0; i < 4; i++)
@@ -488,14 +672,22 @@ int main(void)
 		if (strcmp(line, "info") == 0) {
 			cmd_info();
 		} else if (strcmp(line, "iperf") == 0) {
-			int rc = start_iperf();
+			int rc = start_once(&iperf_on, iperf_start);
 
 			if (rc)
 				printf("ERR iperf: %s\n", vio_strerror(rc));
 			else
 				printf("RES iperf=on\n");
+		} else if (strcmp(line, "source") == 0) {
+			int rc = start_once(&source_on, source_start);
+
+			if (rc)
+				printf("ERR source: %s\n", vio_strerror(rc));
+			else
+				printf("RES source=on acked=%llu\n",
+				       (unsigned long long)tcp_source_acked());
 		} else if (strncmp(line, "tx ", 3) == 0 || strncmp(line, "rx ", 3) == 0 ||
-			   strncmp(line, "bare ", 5) == 0) {
+			   strncmp(line, "bare ", 5) == 0 || strncmp(line, "barerx ", 7) == 0) {
 			cmd_run(line);
 		} else if (strcmp(line, "stats") == 0) {
 			struct vio_net_stats ns = { 0 };

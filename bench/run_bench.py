@@ -498,31 +498,48 @@ class Env:
         return t if self.plain() else f"{t}-{self.transport}-{self.ring}"
 
 
-def base_argv(arch, iface, backend, disk, transport="mmio", ring="split"):
-    """The QEMU command line every guest of a scenario shares."""
+def machine_argv(arch, iface):
+    """The QEMU command line of a board every guest of a benchmark shares, without devices."""
     a = qemu.ARCHES[arch]
     argv = [a.qemu, *a.machine, "-display", "none", "-serial", "stdio", "-monitor", "none",
             "-nic", "none"]
     if iface == "modern":
         # 4.2: QEMU's virtio-mmio speaks version 1 unless told otherwise.
         argv += ["-global", "virtio-mmio.force-legacy=false"]
+    return argv
+
+
+def layouts(transports, rings, iface):
+    """The (transport, ring) cells an interface can run: packed rings are modern only (2.8)."""
+    return [(t, r) for t in transports for r in rings if r == "split" or iface == "modern"]
+
+
+def virtio_device(kind, props, iface, transport="mmio", ring="split"):
+    """The -device value of a virtio-KIND device (blk, net) with props, in one layout:
+    virtio-mmio (its interface is the machine's, above) or a virtio-pci function, modern
+    only or transitional with its modern interface off (4.1.5), without an option ROM
+    (the firmwares boot without one); the packed ring asked for with packed=on."""
+    if transport == "pci":
+        dev = f"virtio-{kind}-pci,{props}{qemu.PCI_IFACE_PROPS[iface]},romfile="
+    else:
+        dev = f"virtio-{kind}-device,{props}"
+    if ring == "packed":
+        if iface != "modern":
+            raise BenchError("packed rings need the modern interface")
+        dev += ",packed=on"
+    return dev
+
+
+def base_argv(arch, iface, backend, disk, transport="mmio", ring="split"):
+    """The QEMU command line every guest of a scenario shares."""
+    argv = machine_argv(arch, iface)
     if backend == "null":
         drive = f"if=none,id=blk0,driver=null-co,size={DISK_BYTES},read-zeroes=on"
     else:
         # One image for all the guests of the run, which never run at once.
         drive = f"if=none,id=blk0,file={disk},format=raw,file.locking=off"
-    if transport == "pci":
-        # Modern only, or transitional with the modern interface off (4.1.5).
-        dev = "virtio-blk-pci,drive=blk0" + (",disable-legacy=on,disable-modern=off"
-                                             if iface == "modern" else
-                                             ",disable-legacy=off,disable-modern=on")
-    else:
-        dev = "virtio-blk-device,drive=blk0"
-    if ring == "packed":
-        if iface != "modern":
-            raise BenchError("packed rings need the modern interface")
-        dev += ",packed=on"
-    argv += ["-drive", drive, "-device", dev]
+    argv += ["-drive", drive, "-device", virtio_device("blk", "drive=blk0", iface, transport,
+                                                       ring)]
     return argv
 
 
@@ -1013,10 +1030,8 @@ def main():
     t_all = time.monotonic()
     envs, all_res, md = [], {}, []
     status = 0
-    # Packed rings are a modern-interface feature: no legacy scenario gets one.
     scenarios = [Env(a, i, b, logs, t, r) for a in args.arch for i in args.iface
-                 for b in args.backend for t in args.transport for r in args.ring
-                 if r == "split" or i == "modern"]
+                 for b in args.backend for t, r in layouts(args.transport, args.ring, i)]
     for k, env in enumerate(scenarios):
         scenario_header(k + 1, len(scenarios), env.tag().replace("-", " "), log)
         t = time.monotonic()

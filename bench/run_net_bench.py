@@ -2,26 +2,36 @@
 # SPDX-License-Identifier: Apache-2.0
 """virtio-net benchmark: vio against its floor and Linux on the same QEMU.
 
-  run_net_bench.py [--quick] [--arch A]... [--iface legacy|modern]... [--rounds N]
+  run_net_bench.py [--quick] [--arch A]... [--iface legacy|modern]...
+                   [--transport mmio|pci]... [--ring split|packed]... [--rounds N]
                    [--warmup N] [--target S] [--tcp-seconds S] [--workload NAME]...
                    [--build-root DIR] [--refs DIR] [--out DIR] [--no-linux] [--no-loop]
+                   [--paced-steps N] [--paced-tries N] [--paced-seconds S]
 
-Every guest of a scenario (board, virtio-mmio interface) boots on the same
-QEMU command line but for what is booted and its port numbers: two
-virtio-net devices, the first (MAC ...:01) on a UDP socket netdev between
-127.0.0.1 ports of this program and of the guest's QEMU (raw frames), the
-second (MAC ...:02) on user-mode net with restrict=on and one forward,
-127.0.0.1:PORT to the guest's TCP port 5001.
+A scenario is a board and a virtio interface; its cells are the layouts
+asked for, transport (virtio-mmio, the default, or virtio-pci functions,
+modern only or transitional, as the interface says) times ring (split, the
+default, or packed: modern only), as run_bench.py's. Every guest of every
+cell of a scenario boots on the same QEMU command line but for what is
+booted, its port numbers and its cell's layout, and the guests of all the
+cells run interleaved in one set of rounds: two virtio-net devices, the
+first (MAC ...:01) on a UDP socket netdev between 127.0.0.1 ports of this
+program and of the guest's QEMU (raw frames), the second (MAC ...:02) on
+user-mode net with restrict=on and two forwards, 127.0.0.1:PORT to the
+guest's TCP ports 5001 (iperf) and 5002 (the TCP source).
 
   vio irq    bench/net_bench.c built with the user's configuration;
   vio poll   the same with the `poll` configuration; it also runs the bare
              loop (vio's virtqueue functions alone, polled);
   loop       bench/indep_net_loop.c, the independent loop: virtio-mmio and
              the split rings written from the spec, no vio code, polled,
-             one descriptor per frame fixed to its buffer (frames only);
+             one descriptor per frame (frames only); virtio-mmio and modern
+             virtio-pci (indep_virtio_pci.c), split and packed rings, all
+             written from the spec; not the legacy interface of a
+             transitional PCI device;
   Linux      Debian's arm64 kernel with the busybox initramfs of the block
              benchmark, bench/netraw.c (AF_PACKET, sendmmsg / recvmmsg) for
-             frames, busybox nc as the TCP sink (aarch64 only).
+             frames, busybox nc as the TCP sink and source (aarch64 only).
 
 Workloads:
   tx64, tx1514    the guest sends N frames of 64 / 1514 bytes as fast as its
@@ -34,9 +44,26 @@ Workloads:
                   to its last; frames per second and the share lost (in the
                   socket buffer of QEMU's netdev, when the guest does not
                   take them fast enough);
+  rx64-paced, rx1514-paced
+                  the highest rate each guest receives without losing a
+                  frame: bench/net_pacer.c (built here with the host's
+                  compiler) sends the frames at a set rate; a ramp doubles
+                  the rate until frames are lost (in --paced-tries trials in
+                  a row), then --paced-steps bisection steps narrow it (see
+                  paced_search); frames per second of the highest loss-free
+                  trial. vio poll also runs its bare receive loop (vio's
+                  virtqueue functions alone), in every receive workload;
   tcp             Debian's iperf 2 client on the host, through the forward,
                   for --tcp-seconds, into lwIP's iperf server (lwiperf) or
-                  Linux's busybox nc; Mbit/s as the client reports it.
+                  Linux's busybox nc; Mbit/s as the client reports it;
+  tcp-tx          guest → host: this program connects through the second
+                  forward to the guest's TCP source (bench/tcp_source.c on
+                  lwIP; busybox nc -l reading /dev/zero on Linux) and reads
+                  for --tcp-seconds; Mbit/s from the first byte on. The
+                  guest does not connect out: with restrict=on user-mode
+                  net lets a guest reach the host only through a guestfwd,
+                  a chardev QEMU opens once at start-up, not a socket
+                  per connection.
 
 Method as run_bench.py's: only one guest runs at a time (the others are
 paused over QMP), rounds interleave the guests in a rotating order, the
@@ -68,10 +95,13 @@ from progress import Progress, scenario_header  # noqa: E402
 ETHERTYPE = 0x88B5
 MAC_FRAMES = "52:54:00:12:34:01"
 MAC_TCP = "52:54:00:12:34:02"
-WORKLOADS = ["tx64", "tx1514", "rx64", "rx1514", "tcp"]
+WORKLOADS = ["tx64", "tx1514", "rx64", "rx1514", "rx64-paced", "rx1514-paced", "tcp", "tcp-tx"]
 LABELS = {"tx64": "transmit, 64 B frames", "tx1514": "transmit, 1514 B frames",
           "rx64": "receive, 64 B frames", "rx1514": "receive, 1514 B frames",
-          "tcp": "TCP, host → guest (iperf 2)"}
+          "rx64-paced": "receive, 64 B, paced, no loss",
+          "rx1514-paced": "receive, 1514 B, paced, no loss",
+          "tcp": "TCP, host → guest (iperf 2)", "tcp-tx": "TCP, guest → host (host sink)"}
+TCP_PORTS = {"tcp": 5001, "tcp-tx": 5002}  # the guest's ports behind the two forwards
 FIRST_COUNT = 20000
 COUNT_MAX = 400000
 RX_IDLE_MS = 300
@@ -146,7 +176,36 @@ def rx_rate(kv):
 
 
 def frame_size(w):
-    return int(re.sub(r"\D", "", w))
+    return int(re.sub(r"\D", "", w.split("-")[0]))
+
+
+def is_tcp(w):
+    return w.startswith("tcp")
+
+
+def tcp_sink(port, seconds):
+    """Guest → host TCP: connect to 127.0.0.1:port (a forward to the guest's source) and
+    read for `seconds` from the first byte; (bytes, bits per second), or None when the
+    connection ended before half of that (nobody sent behind the forward)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        buf = bytearray(1 << 20)
+        try:
+            if not s.recv_into(buf):
+                return None
+        except socket.timeout:
+            return None
+        got, t0 = 0, time.monotonic()
+        while True:
+            n = s.recv_into(buf)
+            if not n:
+                break
+            got += n
+            if time.monotonic() - t0 >= seconds:
+                break
+        dt = time.monotonic() - t0
+    if dt < seconds / 2:
+        return None
+    return got, got * 8 / dt
 
 
 class NetMixin:
@@ -154,15 +213,24 @@ class NetMixin:
 
     def setup_net(self, args):
         self.link = FrameLink()
-        self.fwd = free_port(socket.SOCK_STREAM)
+        self.fwds = {w: free_port(socket.SOCK_STREAM) for w in TCP_PORTS}
+        self.fwd = self.fwds["tcp"]
         self.args = args
         frames = qemu.check_netdev(self.link.netdev())
-        tcp = qemu.check_netdev(qemu.user_netdev([(self.fwd, 5001)]))
+        tcp = qemu.check_netdev(qemu.user_netdev([(self.fwds[w], p)
+                                                  for w, p in TCP_PORTS.items()]))
+        e = self.env
         self.argv = self.argv + [
             "-netdev", frames.replace(",", ",id=f0,", 1),
-            "-device", f"virtio-net-device,netdev=f0,mac={MAC_FRAMES}",
+            "-device", rb.virtio_device("net", f"netdev=f0,mac={MAC_FRAMES}", e.iface,
+                                        e.transport, e.ring),
             "-netdev", tcp.replace(",", ",id=t0,", 1),
-            "-device", f"virtio-net-device,netdev=t0,mac={MAC_TCP}"]
+            "-device", rb.virtio_device("net", f"netdev=t0,mac={MAC_TCP}", e.iface,
+                                        e.transport, e.ring)]
+
+    def sink(self, seconds):
+        r = tcp_sink(self.fwds["tcp-tx"], seconds)
+        return r and {"n": r[0], "rate": r[1] / 1e6}
 
     def iperf(self, seconds):
         exe = os.path.join(self.args.refs, "iperf", "iperf")
@@ -207,6 +275,87 @@ class NetMixin:
         self.link.close()
 
 
+# --- Paced receive: the highest rate a guest takes without loss ----------------------
+
+PACED_MIN_FRAMES = 2000
+PACED_START = 10000      # frames per second of the first trial of the first round
+PACED_MAX = 2000000      # the ramp stops here
+PACED_IDLE_MS = 150      # the guest gives up this long after its last frame
+PACER_SRC = os.path.join(HERE, "net_pacer.c")
+
+
+def build_pacer(out):
+    """bench/net_pacer.c with the host's compiler, into OUT (rebuilt when older)."""
+    exe = os.path.join(out, "net_pacer")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(PACER_SRC):
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-O2", "-Wall", "-Wextra",
+                        "-Werror", "-o", exe, PACER_SRC], check=True)
+    return exe
+
+
+def paced_trial(guest, kind, size, rate, seconds):
+    """One trial: the guest waits for n frames, the pacer sends them at rate.
+    Returns (frames the guest got, frames sent, the rate the pacer kept)."""
+    n = max(PACED_MIN_FRAMES, int(rate * seconds))
+    start = guest.con.mark()
+    guest.send(f"{kind} {n} {PACED_IDLE_MS}")
+    guest.con.expect(r"^RX READY\n", start, 60)
+    r = subprocess.run([guest.args.pacer, str(guest.link.guest_port), str(size), str(n),
+                        f"{rate:.0f}"], capture_output=True, text=True, timeout=600)
+    m, _ = guest.con.expect(r"^((RES|BENCH ERR|ERR) .*)\n", start, 60)
+    if r.returncode or not r.stdout.startswith("SENT"):
+        raise BenchError(f"{guest.name}: net_pacer: {r.stdout} {r.stderr}")
+    if not m.group(1).startswith("RES"):
+        raise BenchError(f"{guest.name}: {m.group(1)}")
+    sent = parse_kv(r.stdout)
+    kept = int(sent["n"]) * 1e9 / max(1, int(sent["ns"]))
+    return int(parse_kv(m.group(1))["n"]), n, kept
+
+
+def paced_search(guest, kind, size, args, start):
+    """The highest rate without loss: double from start until a rate loses a
+    frame (or halve until one loses none), then args.paced_steps bisection
+    steps (geometric) between the highest loss-free rate and the lowest lossy
+    one. A rate counts as lossy only when args.paced_tries trials in a row
+    lose a frame: on a loaded host a guest's vCPU or QEMU's main loop can be
+    kept off the CPU for long enough that the socket's buffer overflows at
+    any rate, and one such trial says nothing about the guest. A trial's
+    rate is at most the rate the pacer kept (frames over first-to-last
+    send); when a trial without loss kept less than 70 % of what was asked,
+    the search ends there and the sample is marked host-bound: the sender,
+    not the guest, was the limit."""
+    trials, ok, bad, limited = [], 0.0, None, False
+
+    def trial(rate):
+        nonlocal ok, bad, limited
+        for _ in range(max(1, args.paced_tries)):
+            got, n, kept = paced_trial(guest, kind, size, rate, args.paced_seconds)
+            trials.append({"rate": rate, "kept": kept, "got": got, "sent": n})
+            if got == n and kept < 0.7 * rate:
+                limited = True  # the guest took all the sender managed
+            if got == n:
+                ok = max(ok, min(rate, kept))
+                return True
+        bad = rate if bad is None else min(bad, rate)
+        return False
+
+    rate = start
+    if trial(rate):
+        while not limited and rate < PACED_MAX and trial(rate * 2):
+            rate *= 2
+        if bad is None:
+            bad = rate * 2
+    else:
+        while rate > 500 and not trial(rate / 2):
+            rate /= 2
+    for _ in range(args.paced_steps):
+        if limited or not ok or bad is None or bad / ok < 1.05:
+            break
+        trial((ok * bad) ** 0.5)
+    return {"rate": ok, "lossy": bad, "pacer_limited": limited, "trials": trials,
+            "n": trials[-1]["got"], "sent": trials[-1]["sent"]}
+
+
 class VioNetGuest(NetMixin, rb.Guest):
     kind = "vio"
 
@@ -214,7 +363,7 @@ class VioNetGuest(NetMixin, rb.Guest):
         super().__init__(name, argv, work, env)
         self.role = role
         self.setup_net(args)
-        self.iperf_on = False
+        self.started = set()  # the guest's TCP services running: iperf, source
 
     def boot(self):
         super().boot()
@@ -222,19 +371,32 @@ class VioNetGuest(NetMixin, rb.Guest):
         if m.group(1).startswith("ERR"):
             raise BenchError(f"{self.name}: {m.group(1)}")
         self.info = parse_kv(m.group(1))
+        want = {"transport": self.env.transport, "ring": self.env.ring}
+        got = {k: self.info[k] for k in want if k in self.info}
+        if got and got != want:
+            raise BenchError(f"{self.name}: drives {got}, not the cell's {want}")
+
+    def start_once(self, service):
+        if service in self.started:
+            return
+        m, _ = self.command(service, r"^((RES|ERR) .*)\n")
+        if m.group(2) == "ERR":
+            raise BenchError(f"{self.name}: {m.group(1)}")
+        self.started.add(service)
 
     def measure(self, col, w, n):
+        if w == "tcp-tx":
+            self.start_once("source")
+            return self.sink(self.args.tcp_seconds)
         if w == "tcp":
-            if not self.iperf_on:
-                m, _ = self.command("iperf", r"^((RES|ERR) .*)\n")
-                if m.group(2) == "ERR":
-                    raise BenchError(f"{self.name}: {m.group(1)}")
-                self.iperf_on = True
+            self.start_once("iperf")
             r = self.iperf(self.args.tcp_seconds)
             return r and {"n": r[0], "rate": r[1] / 1e6}
         size = frame_size(w)
+        if w.endswith("-paced"):
+            return self.paced(col, w, size)
         if w.startswith("rx"):
-            kv = self.rx(f"rx {n} {RX_IDLE_MS}", size, n)
+            kv = self.rx(f"{'barerx' if col == 'bare' else 'rx'} {n} {RX_IDLE_MS}", size, n)
             return {"n": int(kv["n"]), "ns": int(kv["ns"]), "sent": n, "irqs": int(kv["irqs"]),
                     "kicks": int(kv["kicks"]), "drops": int(kv["drops"]),
                     "sent_s": kv["sent_s"], "rate": rx_rate(kv)}
@@ -247,6 +409,16 @@ class VioNetGuest(NetMixin, rb.Guest):
                 "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"])),
                 "phases": {k: int(kv[k]) for k in PHASES if k in kv}}
 
+    def paced(self, col, w, size):
+        # Each search starts from this guest's last result: fewer ramp steps.
+        last = getattr(self, "paced_last", {})
+        s = paced_search(self, "barerx" if col == "bare" else "rx", size, self.args,
+                         last.get((col, w), PACED_START))
+        if s["rate"]:
+            last[(col, w)] = s["rate"]
+            self.paced_last = last
+        return s
+
     def quit_command(self):
         return "quit"
 
@@ -257,6 +429,11 @@ class LinuxNetGuest(NetMixin, rb.LinuxGuest):
         self.setup_net(args)
 
     def measure(self, col, w, n):
+        if w == "tcp-tx":
+            m, _ = self.command("ncsrc", r"^((RES|BENCH ERR) .*)\n")
+            if not m.group(1).startswith("RES"):
+                raise BenchError(f"{self.name}: {m.group(1)}")
+            return self.sink(self.args.tcp_seconds)
         if w == "tcp":
             m, _ = self.command("nc", r"^((RES|BENCH ERR) .*)\n")
             if not m.group(1).startswith("RES"):
@@ -264,6 +441,8 @@ class LinuxNetGuest(NetMixin, rb.LinuxGuest):
             r = self.iperf(self.args.tcp_seconds)
             return r and {"n": r[0], "rate": r[1] / 1e6}
         size = frame_size(w)
+        if w.endswith("-paced"):
+            return paced_search(self, "netrx", size, self.args, PACED_START)
         if w.startswith("rx"):
             kv = self.rx(f"netrx {n} {RX_IDLE_MS}", size, n)
             return {"n": int(kv["n"]), "ns": int(kv["ns"]), "sent": n,
@@ -273,23 +452,22 @@ class LinuxNetGuest(NetMixin, rb.LinuxGuest):
                 "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"]))}
 
 
-def base_argv(arch, iface):
-    a = qemu.ARCHES[arch]
-    argv = [a.qemu, *a.machine, "-display", "none", "-serial", "stdio", "-monitor", "none",
-            "-nic", "none"]
-    if iface == "modern":
-        argv += ["-global", "virtio-mmio.force-legacy=false"]
-    return argv
+def loop_runs(env):
+    """The independent loop drives virtio-mmio (legacy or modern) and modern virtio-pci
+    functions, split or packed; not the legacy interface of a transitional PCI device."""
+    return env.transport == "mmio" or env.iface == "modern"
 
 
 def make_guests(args, env, work):
-    base = base_argv(env.arch, env.iface)
+    """The guests of one cell (env: board, interface, transport, ring); the devices are
+    NetMixin's, in the cell's layout."""
+    base = rb.machine_argv(env.arch, env.iface)
     build = os.path.join(args.build_root, env.arch, "bench")
     suffix = qemu.ARCHES[env.arch].boot_suffix
-    tag = f"net-{env.arch}-{env.iface}"
+    tag = env.tag()
     guests = []
     roles = [("vio-irq", "vio-net-bench"), ("vio-poll", "vio-net-bench-poll")]
-    if not args.no_loop:
+    if not args.no_loop and loop_runs(env):
         roles.append(("loop", "net-indep-loop"))
     for role, fw in roles:
         image = os.path.join(build, fw + suffix)
@@ -313,15 +491,21 @@ def columns_for(g, w):
     if isinstance(g, LinuxNetGuest):
         return ["linux"]
     if g.role == "loop":
-        return [] if w == "tcp" else ["loop-poll"]
+        return [] if is_tcp(w) else ["loop-poll"]
     if g.role == "vio-poll" and w.startswith("tx"):
         return ["bare", "vio-poll"]
+    if g.role == "vio-poll" and w.startswith("rx"):
+        # The bare receive loop re-posts the driver's buffers, which the
+        # driver's own receive (first) shows it.
+        return ["vio-poll", "bare"]
     return [g.role]
 
 
-def run_scenario(args, env, work, log, scenarios_after=0):
-    guests = make_guests(args, env, work)
-    res = {"samples": {}, "info": {}}
+def run_scenario(args, envs, work, log, scenarios_after=0):
+    """Every cell of a scenario (envs) in one set of interleaved rounds; the results by
+    cell (env.tag()): {"samples": {workload: {column: [sample]}}, "info": {guest: INFO}}."""
+    guests = [g for env in envs for g in make_guests(args, env, work)]
+    cells = {env.tag(): {"samples": {}, "info": {}} for env in envs}
     counts = {}
     progress = Progress((args.warmup + args.rounds)
                         * sum(len(columns_for(g, w)) for w in args.workloads for g in guests),
@@ -331,7 +515,7 @@ def run_scenario(args, env, work, log, scenarios_after=0):
             t = time.monotonic()
             g.start()
             log(f"  {g.name}: ready in {time.monotonic() - t:.1f} s")
-            res["info"][g.name] = getattr(g, "info", {})
+            cells[g.env.tag()]["info"][g.name] = getattr(g, "info", {})
         total = args.warmup + args.rounds
         for r in range(total):
             t = time.monotonic()
@@ -350,17 +534,18 @@ def run_scenario(args, env, work, log, scenarios_after=0):
                         if s is None:
                             log(f"  {g.name}: {w}: the connection ended early; no sample")
                             continue
-                        if key not in counts and w != "tcp":
+                        if key not in counts and not is_tcp(w):
                             counts[key] = max(1000, min(COUNT_MAX, int(
                                 args.target * s["rate"])))
                         if r >= args.warmup:
-                            res["samples"].setdefault(w, {}).setdefault(col, []).append(s)
+                            cells[g.env.tag()]["samples"].setdefault(w, {}).setdefault(
+                                col, []).append(s)
             log(f"  round {r + 1}/{total}{' (warm-up)' if r < args.warmup else ''}: "
                 f"{time.monotonic() - t:.1f} s")
     finally:
         for g in guests:
             g.close()
-    return res
+    return cells
 
 
 def best(samples):
@@ -372,14 +557,21 @@ def cell(w, samples):
         return "—"
     b = best(samples)
     worst = min(s["rate"] for s in samples)
-    text = f"{b:,.1f} Mbit/s" if w == "tcp" else (
+    text = f"{b:,.1f} Mbit/s" if is_tcp(w) else (
         f"{b / 1000:.1f}k fps")
-    if w.startswith("rx"):
+    if w.endswith("-paced"):
+        text += paced_note(samples, b)
+    elif w.startswith("rx"):
         lost = min(1 - s["n"] / s["sent"] for s in samples if s["rate"] == b)
         text += f", {lost * 100:.0f}% lost"
     if len(samples) > 1 and b > 0:
         text += f" ({(b - worst) / b * 100:.0f}%)"
     return text
+
+
+def paced_note(samples, b):
+    """What bounds a paced figure: the pacer (the host), when it could not go faster."""
+    return " (host-bound)" if any(s["pacer_limited"] for s in samples if s["rate"] == b) else ""
 
 
 def ratio(s, a, b):
@@ -389,8 +581,13 @@ def ratio(s, a, b):
     return f"{x / y:.2f}×"
 
 
+def cell_title(env):
+    transport = "virtio-pci" if env.transport == "pci" else "virtio-mmio"
+    return f"{env.arch}, {env.iface} {transport}, {env.ring} ring"
+
+
 def report(env, res, workloads):
-    out = [f"### {env.arch}, {env.iface} virtio-mmio\n"]
+    out = [f"### {cell_title(env)}\n"]
     info = next((v for k, v in res["info"].items() if k.endswith("vio-irq") and v), None)
     if info:
         out.append(f"vio: {info.get('iface')} device, event index {info.get('event_idx')}, "
@@ -454,12 +651,47 @@ def report(env, res, workloads):
     return "\n".join(out) + "\n"
 
 
+def layout_table(envs, cells, workloads):
+    """The cells of one scenario side by side, each beside its own floors: the bare loop
+    (vio's virtqueue functions alone, transmit only) and the independent loop (every cell
+    but legacy virtio-pci), with vio's time per frame over each floor's."""
+    out = [f"### {envs[0].arch}, {envs[0].iface}: every layout, one interleaved run\n",
+           "| layout | workload | bare loop | indep. loop | vio irq | vio poll | "
+           "vio ÷ bare (time), irq / poll | vio poll ÷ indep. loop (time) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for env in envs:
+        res = cells.get(env.tag())
+        if not res:
+            continue
+        name = f"{env.transport} {env.ring}"
+        for w in workloads:
+            s = res["samples"].get(w, {})
+            if not s:
+                continue
+            bare = cell(w, s.get("bare")) if "bare" in s else "—"
+            if "loop-poll" in s:
+                indep = cell(w, s["loop-poll"])
+            elif is_tcp(w) or loop_runs(env):
+                indep = "—"
+            else:
+                indep = "none: no legacy PCI in the loop"
+            row = [name, LABELS[w], bare, indep, cell(w, s.get("vio-irq")),
+                   cell(w, s.get("vio-poll")),
+                   f"{ratio(s, 'bare', 'vio-irq')} / {ratio(s, 'bare', 'vio-poll')}"
+                   if "bare" in s else "—",
+                   ratio(s, "loop-poll", "vio-poll") if "loop-poll" in s else "—"]
+            out.append("| " + " | ".join(row) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="a smoke run: modern interface, one short round")
     p.add_argument("--arch", action="append", choices=sorted(qemu.ARCHES))
     p.add_argument("--iface", action="append", choices=("legacy", "modern"))
+    p.add_argument("--transport", action="append", choices=qemu.TRANSPORTS)
+    p.add_argument("--ring", action="append", choices=qemu.RINGS)
     p.add_argument("--rounds", type=int, default=None, help="measured rounds (default 5)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up rounds (default 1)")
     p.add_argument("--target", type=float, default=None,
@@ -472,6 +704,12 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     p.add_argument("--no-linux", action="store_true")
     p.add_argument("--no-loop", action="store_true", help="leave out the independent loop")
+    p.add_argument("--paced-steps", type=int, default=4,
+                   help="bisection steps of a paced search after its ramp (default 4)")
+    p.add_argument("--paced-tries", type=int, default=2,
+                   help="lossy trials in a row before a rate counts as lossy (default 2)")
+    p.add_argument("--paced-seconds", type=float, default=0.15,
+                   help="seconds of frames per paced trial (at least 2000 frames)")
     args = p.parse_args()
     if args.quick:
         args.iface = args.iface or ["modern"]
@@ -480,6 +718,8 @@ def main():
         args.tcp_seconds = 2 if args.tcp_seconds is None else args.tcp_seconds
     args.arch = args.arch or ["aarch64", "riscv64"]
     args.iface = args.iface or ["legacy", "modern"]
+    args.transport = args.transport or ["mmio"]
+    args.ring = args.ring or ["split"]
     args.rounds = 5 if args.rounds is None else max(1, args.rounds)
     args.warmup = 1 if args.warmup is None else max(1, args.warmup)
     args.target = 0.2 if args.target is None else args.target
@@ -492,6 +732,9 @@ def main():
         return 1
 
     out = os.path.abspath(args.out)
+    if any(w.endswith("-paced") for w in args.workloads):
+        os.makedirs(out, exist_ok=True)
+        args.pacer = build_pacer(out)
     logs = os.path.join(out, "logs")
     work = os.path.join(out, "work-net")
     os.makedirs(logs, exist_ok=True)
@@ -502,29 +745,39 @@ def main():
         print(msg, file=sys.stderr, flush=True)
 
     t_all = time.monotonic()
+    load0 = os.getloadavg()[0]
     md, all_res, status = [], {}, 0
     scenarios = [(a, i) for a in args.arch for i in args.iface]
     for k, (arch, iface) in enumerate(scenarios):
-        env = rb.Env(arch, iface, "net", logs)
+        envs = [rb.Env(arch, iface, "net", logs, t, r)
+                for t, r in rb.layouts(args.transport, args.ring, iface)]
+        if not envs:
+            log(f"  {arch} {iface}: no layout (packed rings need the modern interface)")
+            continue
         scenario_header(k + 1, len(scenarios), f"{arch} {iface}", log)
         try:
-            res = run_scenario(args, env, work, log, len(scenarios) - k - 1)
+            cells = run_scenario(args, envs, work, log, len(scenarios) - k - 1)
         except BenchError as e:
             log(f"  failed: {e}")
             status = 1
             continue
-        all_res[f"{arch}-{iface}"] = res
-        text = report(env, res, args.workloads)
-        md.append(text)
-        print(text, flush=True)
+        all_res.update(cells)
+        for env in envs:
+            text = report(env, cells[env.tag()], args.workloads)
+            md.append(text)
+            print(text, flush=True)
+        if len(envs) > 1:
+            text = layout_table(envs, cells, args.workloads)
+            md.append(text)
+            print(text, flush=True)
     qv = subprocess.run([qemu.ARCHES["aarch64"].qemu, "--version"], capture_output=True,
                         text=True).stdout.splitlines()
     versions = os.path.join(args.refs, "VERSIONS")
     ver = open(versions).read().strip().replace("\n", "; ") if os.path.exists(versions) else ""
     foot = (f"{qv[0] if qv else 'QEMU'}, TCG; references: {ver or 'none'}; "
-            f"{os.cpu_count()} host cores; load average before: "
-            f"{os.getloadavg()[0]:.1f}; {args.rounds} rounds after {args.warmup} warm-up; "
-            f"{time.monotonic() - t_all:.0f} s in all.")
+            f"{os.cpu_count()} host cores; load average (1 min) {load0:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end; {args.rounds} rounds after "
+            f"{args.warmup} warm-up; {time.monotonic() - t_all:.0f} s in all.")
     print(foot)
     md.append(foot + "\n")
     with open(os.path.join(out, "net-results.md"), "w") as f:

@@ -207,3 +207,10 @@ set_tests_properties(test_lwip_netif PROPERTIES ENVIRONMENT "${vio_test_env}" TI
 # The template port only has to compile (warning-free) against the contract.
 add_library(vio_port_template STATIC ${VIO_SOURCE_DIR}/ports/template/vio_port_template.c)
 target_link_libraries(vio_port_template PRIVATE vio_host_config)
+
+# The net benchmark's paced sender (bench/net_pacer.c), a host program: the
+# frames it sends, checked on a loopback socket (never their timing).
+add_executable(net_pacer ${VIO_SOURCE_DIR}/bench/net_pacer.c)
+add_test(NAME bench-net-pacer
+  COMMAND ${VIO_PYTHON} ${t}/net_pacer_test.py $<TARGET_FILE:net_pacer>)
+set_tests_properties(bench-net-pacer PROPERTIES ENVIRONMENT "${vio_test_env}" TIMEOUT 120)
