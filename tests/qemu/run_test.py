@@ -209,6 +209,7 @@ class Qmp:
     """Just enough of a QMP client to run a few commands on a QEMU started with -qmp."""
 
     def __init__(self, path, deadline):
+        self.events = []
         while True:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -226,7 +227,7 @@ class Qmp:
         self.command("qmp_capabilities")
 
     def _reply(self):
-        """The next greeting, return or error; events are skipped."""
+        """The next greeting, return or error; events are kept for wait_event."""
         while True:
             line = self.f.readline()
             if not line:
@@ -234,6 +235,27 @@ class Qmp:
             msg = json.loads(line)
             if "event" not in msg:
                 return msg
+            self.events.append(msg)
+
+    def wait_event(self, name, deadline):
+        """The first event called name not taken yet (waiting until deadline), or None."""
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev["event"] == name:
+                    return self.events.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                line = self.f.readline()
+            except (TimeoutError, socket.timeout):
+                return None
+            if not line:
+                raise ConnectionError("QEMU closed the QMP socket")
+            msg = json.loads(line)
+            if "event" in msg:
+                self.events.append(msg)
 
     def command(self, execute, /, **arguments):
         # Positional only: QMP arguments may themselves be called "name" (set_link).
