@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""PCI Express hot-plug of a virtio-rng seen from the vio shell.
+
+  test_hotplug.py --arch riscv64|aarch64 --virtio legacy|modern --transport pci
+                  [--boot-suffix .elf|.bin] [--timeout SECONDS] SHELL.elf
+
+The shell firmware boots with a virtio-rng-pci in the slot of a
+pcie-root-port. The test reads random bytes (`rng 32`), unplugs the
+device over QMP (device_del; the shell's idle loop sees the slot's
+attention button, stops the device and powers the slot off, and QEMU
+reports DEVICE_DELETED), checks that `list_device` shows it removed and
+that `rng` refuses, plugs it back (device_add), waits until `list_device`
+shows rng0 ready at the same address again and reads random bytes once
+more. Not blk-specific: the same layer brings back any driver that can
+resume (tests/qemu/test_blk.py's hotplug case streams a disk through it).
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_test  # noqa: E402  (also puts scripts/ on the path)
+import qemu  # noqa: E402
+
+PORT = "hprp"
+DEV = "hprng"
+HEX = re.compile(r"^[0-9a-f]{4}: ([0-9a-f]+)$", re.M)
+
+
+def rng_bytes(out):
+    """The bytes of a shell hexdump, or None."""
+    found = [bytes.fromhex(m.group(1)) for m in HEX.finditer(out or "")]
+    return b"".join(found) if found else None
+
+
+def rng0_line(out):
+    """list_device's line for rng0 (and the lines under it), or ''."""
+    m = re.search(r"^\s*\d+ rng0 .*(?:\n     .*)*", out or "", re.M)
+    return m.group(0) if m else ""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    run_test.add_board_options(p, timeout=40)
+    p.add_argument("firmware")
+    args = p.parse_args()
+    fails = run_test.Failures()
+    if args.transport != "pci":
+        print("FAIL: hot-plug needs --transport pci")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="vio-hotplug-")
+    qmp_path = os.path.join(tmp, "qmp.sock")
+    dev = (f"virtio-rng-pci,id={DEV},bus={PORT},romfile="
+           + qemu.PCI_IFACE_PROPS[args.virtio])
+    extra = ["-device", f"pcie-root-port,id={PORT},bus=pcie.0,addr=0x10,chassis=1,slot=1",
+             "-device", dev, "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    cmd = qemu.build_command(args.arch, args.firmware, args.virtio, "none", extra,
+                             boot_suffix=args.boot_suffix, interactive=False,
+                             transport=args.transport, ring=args.ring)
+    print("$ " + " ".join(cmd.argv))
+    sys.stdout.flush()
+    proc = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    con = run_test.Console(proc)
+    deadline = time.monotonic() + args.timeout
+    qmp = None
+
+    def step(line):
+        """Send a shell command; its output up to the next prompt (None on timeout)."""
+        start = len(con.log())
+        print(f"> {line}")
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        end = con.wait_for(run_test.PROMPT, start, deadline)
+        if not fails.check(end is not None, f"no prompt after '{line}'"):
+            return None
+        return con.log()[start:end - len(run_test.PROMPT)].replace("\r", "")
+
+    try:
+        if not fails.check(con.wait_for(run_test.PROMPT, 0, deadline) is not None, "no prompt"):
+            raise TimeoutError("no prompt")
+        qmp = run_test.Qmp(qmp_path, deadline)
+        before = rng0_line(step("list_device"))
+        fails.check(" ready" in before,
+                    f"rng0 not ready at boot: {before!r}")
+        addr = re.search(r"transport: pci (\S+),", before)
+        fails.check(addr is not None, f"rng0 is not on PCI: {before!r}")
+        fails.check(rng_bytes(step("rng 32")) is not None, "no random bytes before the unplug")
+
+        print(f"QMP device_del {DEV}")
+        qmp.command("device_del", id=DEV)
+        ev = qmp.wait_event("DEVICE_DELETED", deadline)
+        while ev is not None and ev.get("data", {}).get("device") != DEV:
+            ev = qmp.wait_event("DEVICE_DELETED", deadline)
+        fails.check(ev is not None, "no DEVICE_DELETED: the guest never let the device go")
+        gone = rng0_line(step("list_device"))
+        fails.check("removed (unplugged)" in gone, f"rng0 after the unplug: {gone!r}")
+        out = step("rng 16")
+        fails.check(out is not None and "not ready" in out and rng_bytes(out) is None,
+                    f"rng read from a removed device: {out!r}")
+
+        driver, _, rest = dev.partition(",")
+        print(f"QMP device_add {dev}")
+        qmp.command("device_add", driver=driver,
+                    **dict(kv.split("=", 1) for kv in rest.split(",")))
+        back = ""
+        while time.monotonic() < deadline:
+            back = rng0_line(step("list_device"))
+            if " ready" in back:
+                break
+            time.sleep(0.2)
+        fails.check(" ready" in back, f"rng0 never came back: {back!r}")
+        if addr:
+            fails.check(f"transport: pci {addr.group(1)}," in back,
+                        f"rng0 came back elsewhere: {back!r}")
+        fails.check(rng_bytes(step("rng 32")) is not None, "no random bytes after the replug")
+        proc.stdin.write(b"poweroff\n")
+        proc.stdin.flush()
+    except (ConnectionError, RuntimeError, TimeoutError, OSError) as e:
+        fails.append(f"{type(e).__name__}: {e}")
+    finally:
+        if qmp:
+            qmp.close()
+        try:
+            rc = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+            fails.append("QEMU still running at the deadline; killed")
+        con.join()
+        print("---- console " + "-" * 60)
+        print(con.log().replace("\r", ""))
+        if con.err:
+            print("---- QEMU stderr " + "-" * 56)
+            print(con.err)
+        shutil.rmtree(tmp, ignore_errors=True)
+    fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
+    for ln in con.log().splitlines():
+        fails.check(not re.search(r"vio: error: (?!rng0: failed: no such device)", ln),
+                    f"unexpected error: {ln.strip()}")
+    if fails:
+        for msg in fails:
+            print(f"FAIL: {msg}")
+        return 1
+    print(f"PASS (hotplug rng, {args.arch} {args.virtio})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
