@@ -420,6 +420,47 @@ static void test_modern_driver(void)
 	CHECK_EQ(vio_dev_count(), 1);
 }
 
+/*
+ * A surprise removal: the function vanishes while the driver runs, so
+ * every register reads all ones until the board notices. An interrupt
+ * then (all ones: every ISR bit), the service it triggers (status all
+ * ones: DEVICE_NEEDS_RESET), a configuration read and a recovery attempt
+ * must each end (the reset's bounded wait), with the device FAILED and
+ * nothing indexed from what was read. Once removed (vio_dev_remove), the
+ * core reaches for it no more.
+ */
+static void test_surprise_removal(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev = NULL;
+	uint64_t v;
+	unsigned stray;
+
+	setup();
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
+	f = pcim_add_virtio(1, VIRTIO_ID_RNG, 1);
+	CHECK_EQ(scan(), 0);
+	CHECK_EQ(vio_pci_add(&tab[0], 256 + 8, &dev), 0);
+	if (!dev)
+		return;
+	pcim_unplug(f);
+	vio_dev_irq(dev);
+	(void)vio_service();
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	(void)vio_dev_config_read(dev, 0, 8, &v); /* garbage, but it returns */
+	CHECK(vio_dev_recover(dev) != 0);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK(pcim_stray_accesses() > 0);
+
+	vio_dev_remove(dev, false);
+	stray = pcim_stray_accesses();
+	vio_dev_irq(dev);
+	(void)vio_service();
+	CHECK_EQ(vio_dev_config_read(dev, 0, 4, &v), VIO_ENODEV);
+	CHECK_EQ(vio_dev_recover(dev), VIO_ENODEV);
+	CHECK_EQ(pcim_stray_accesses(), stray);
+}
+
 static void test_cap_loop(void)
 {
 	struct pcim_func *f;
@@ -781,6 +822,7 @@ int main(void)
 	RUN(test_windows_beyond_reach);
 	RUN(test_deep_bridges);
 	RUN(test_hotplug_slot);
+	RUN(test_surprise_removal);
 	RUN(test_table_full);
 	RUN(test_modern_ops);
 	RUN(test_modern_driver);

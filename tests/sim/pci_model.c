@@ -10,6 +10,9 @@
 #include "sim.h"
 
 static struct pcim_func funcs[PCIM_MAX_FUNCS];
+/* A function was pulled (pcim_unplug): unclaimed window accesses read all ones. */
+static bool unplugged;
+static unsigned stray;
 
 uint16_t pcim_cfg16(const struct pcim_func *f, unsigned off)
 {
@@ -422,6 +425,10 @@ static struct pcim_virtio *window_target(void *ctx, uintptr_t off, const char *w
 	struct pcim_func *f = bar_owner(pci, ctx == NULL, &bar, boff);
 
 	*msix = NULL;
+	if (!f && unplugged) {
+		stray++;
+		return NULL;
+	}
 	if (!f) {
 		sim_error("pci: %s%u of %#llx: no BAR there", what, width * 8,
 			  (unsigned long long)pci);
@@ -484,8 +491,21 @@ void pcim_reset(void)
 	};
 
 	memset(funcs, 0, sizeof(funcs));
+	unplugged = false;
+	stray = 0;
 	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		sim_region_add(&r[i]);
+}
+
+void pcim_unplug(struct pcim_func *f)
+{
+	f->used = false;
+	unplugged = true;
+}
+
+unsigned pcim_stray_accesses(void)
+{
+	return stray;
 }
 
 struct pcim_func *pcim_add(int parent, uint8_t dev, uint8_t fn, uint16_t vendor,

@@ -120,5 +120,14 @@ void pcim_put16(struct pcim_func *f, unsigned off, uint16_t v);
 void pcim_put32(struct pcim_func *f, unsigned off, uint32_t v);
 /* The PCI address BAR i decodes at now (0: none). */
 uint64_t pcim_bar_addr(const struct pcim_func *f, unsigned i);
+/*
+ * Pull f out without warning (a surprise removal): its configuration
+ * space reads all ones, and so does every window address no BAR decodes
+ * any more, as QEMU's generic host answers them, counted instead of
+ * reported as an error.
+ */
+void pcim_unplug(struct pcim_func *f);
+/* Accesses to window addresses nobody decodes since pcim_unplug. */
+unsigned pcim_stray_accesses(void);
 
 #endif
