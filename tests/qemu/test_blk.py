@@ -58,6 +58,12 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             on the image byte for byte (or overwritten by a later write of the
             stream, itself whole), every other sector the image's pattern or a
             whole write of the stream; the run says how many it checked
+  hotplug   (--transport pci) the disk in a pcie-root-port's slot, a
+            -blockdev behind it; the guest streams writes, 8 in flight, and
+            QMP unplugs the disk mid-stream (device_del, DEVICE_DELETED) and
+            plugs it back (device_add): every write ends exactly once, those
+            in flight at the unplug with an error, every completed one is on
+            the image byte for byte, and the writes after the replug complete
   shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
             discard, flush, bench and a bad sector number, over the UART; the
             image must show the writes
