@@ -89,17 +89,13 @@ unsigned board_pci_hotplug_poll(const struct board_pci_hotplug *cb)
 
 	for (unsigned i = 0; i < nports; i++) {
 		struct pci_hp_port *p = &ports[i];
+		enum pci_hp_action a = pci_hp_poll(&host, p);
 
-		switch (pci_hp_poll(&host, p)) {
+		switch (a) {
 		case PCI_HP_REMOVE:
-			/* Stopped first, while it still answers; then the power goes. */
-			slot_empty(p, cb, true);
-			p->in_use = false;
-			pci_hp_power(&host, p, false);
-			events++;
-			break;
 		case PCI_HP_GONE:
-			slot_empty(p, cb, false);
+			/* Stopped first (while it still answers, on a request); then the power goes. */
+			slot_empty(p, cb, a == PCI_HP_REMOVE);
 			p->in_use = false;
 			pci_hp_power(&host, p, false);
 			events++;

@@ -151,6 +151,27 @@ static void on_done(struct vio_blk_req *req)
 	done_result = req->result;
 }
 
+static struct vio_blk_req req[4];
+static uint8_t data[4][512];
+static struct vio_sg sg[4];
+
+/* Four one-sector requests op on sectors 0..3, in flight at once; done_calls starts at 0. */
+static void submit_four(struct vio_device *dev, enum vio_blk_op op)
+{
+	done_calls = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		sg[i].buf = data[i];
+		sg[i].len = sizeof(data[i]);
+		memset(&req[i], 0, sizeof(req[i]));
+		req[i].op = op;
+		req[i].sector = i;
+		req[i].sg = &sg[i];
+		req[i].nsg = 1;
+		req[i].done = on_done;
+		CHECK_EQ(vio_blk_submit(dev, 0, &req[i]), 0);
+	}
+}
+
 /*
  * Many cycles, with asynchronous requests in flight at each failure: every
  * callback runs once with an error before the recovery returns, and the
@@ -158,9 +179,6 @@ static void on_done(struct vio_blk_req *req)
  */
 static void test_blk_cycles(void)
 {
-	static struct vio_blk_req req[4];
-	static uint8_t data[4][512];
-	struct vio_sg sg[4];
 	struct vio_device *dev = add_dev(2, VIRTIO_ID_BLOCK);
 	unsigned live;
 
@@ -170,18 +188,7 @@ static void test_blk_cycles(void)
 	CHECK_EQ(vio_blk_set_timeout(dev, 5 * MS), 0);
 	for (unsigned cycle = 0; cycle < 20; cycle++) {
 		blk.hold = true;
-		done_calls = 0;
-		for (unsigned i = 0; i < 4; i++) {
-			sg[i].buf = data[i];
-			sg[i].len = sizeof(data[i]);
-			memset(&req[i], 0, sizeof(req[i]));
-			req[i].op = VIO_BLK_OP_READ;
-			req[i].sector = i;
-			req[i].sg = &sg[i];
-			req[i].nsg = 1;
-			req[i].done = on_done;
-			CHECK_EQ(vio_blk_submit(dev, 0, &req[i]), 0);
-		}
+		submit_four(dev, VIO_BLK_OP_READ);
 		CHECK_EQ(vio_blk_read(dev, 0, buf, 8), VIO_ETIMEDOUT);
 		blk.hold = false;
 		CHECK_EQ(vio_dev_recover(dev), 0);
@@ -211,9 +218,6 @@ static unsigned reg_accesses(void)
  */
 static void blk_unplug(bool present)
 {
-	static struct vio_blk_req req[4];
-	static uint8_t data[4][512];
-	struct vio_sg sg[4];
 	struct vio_device *dev = add_dev(2, VIRTIO_ID_BLOCK);
 	struct vio_transport t;
 	unsigned live, accesses;
@@ -223,18 +227,7 @@ static void blk_unplug(bool present)
 		return;
 	live = sim_dma_live();
 	blk.hold = true;
-	done_calls = 0;
-	for (unsigned i = 0; i < 4; i++) {
-		sg[i].buf = data[i];
-		sg[i].len = sizeof(data[i]);
-		memset(&req[i], 0, sizeof(req[i]));
-		req[i].op = VIO_BLK_OP_WRITE;
-		req[i].sector = i;
-		req[i].sg = &sg[i];
-		req[i].nsg = 1;
-		req[i].done = on_done;
-		CHECK_EQ(vio_blk_submit(dev, 0, &req[i]), 0);
-	}
+	submit_four(dev, VIO_BLK_OP_WRITE);
 	accesses = reg_accesses();
 	vio_dev_remove(dev, present);
 	if (present)

@@ -319,6 +319,16 @@ class Failures(list):
         return 0
 
 
+def wait_exit(proc, deadline, fails):
+    """QEMU's exit status once it stopped by itself, killed (a failure) at deadline."""
+    try:
+        return proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fails.append("QEMU still running at the deadline; killed")
+        return proc.wait()
+
+
 # The build option of the driver for each kind of device.
 DRIVER_OPTION = {
     "rng": "RNG", "blk": "BLK", "net": "NET", "console": "CONSOLE", "gpu": "GPU",

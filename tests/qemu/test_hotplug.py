@@ -128,29 +128,15 @@ def main():
     finally:
         if qmp:
             qmp.close()
-        try:
-            rc = proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
-            fails.append("QEMU still running at the deadline; killed")
+        rc = run_test.wait_exit(proc, deadline, fails)
         con.join()
-        print("---- console " + "-" * 60)
-        print(con.log().replace("\r", ""))
-        if con.err:
-            print("---- QEMU stderr " + "-" * 56)
-            print(con.err)
         shutil.rmtree(tmp, ignore_errors=True)
     fails.check(rc == 0, f"QEMU exit status {rc}, want 0")
     for ln in con.log().splitlines():
         fails.check(not re.search(r"vio: error: (?!rng0: failed: no such device)", ln),
                     f"unexpected error: {ln.strip()}")
-    if fails:
-        for msg in fails:
-            print(f"FAIL: {msg}")
-        return 1
-    print(f"PASS (hotplug rng, {args.arch} {args.virtio})")
-    return 0
+    return fails.report([("console", con.log()), ("QEMU stderr", con.err)],
+                        f"PASS (hotplug rng, {args.arch} {args.virtio})")
 
 
 if __name__ == "__main__":
