@@ -566,13 +566,10 @@ static void msix_free(struct vio_device *dev);
  * Take a reset device's queues down: the driver gives back what they held
  * (remove), then they are freed. The driver state stays.
  */
-static void release_queues(struct vio_device *dev)
+/* Give back the device's interrupt line or MSI-X vectors (the port's; no register of a gone one). */
+static void release_irq(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
-	struct vio_transport *t = &dev->t;
-	struct vio_dev_queue *queues = dev->queues;
-	unsigned n = dev->nqueues;
-	uintptr_t s;
 
 	if (dev->irq_attached && dev->irq_mode == VIO_IRQ_MODE_LINE && port->irq_detach) {
 		port->irq_detach(port->ctx, dev->irq, dev);
@@ -585,6 +582,17 @@ static void release_queues(struct vio_device *dev)
 		dev->irq_attached = false;
 		dev->irq_mode = VIO_IRQ_MODE_POLLED;
 	}
+}
+
+static void release_queues(struct vio_device *dev)
+{
+	const struct vio_port *port = reg.port;
+	struct vio_transport *t = &dev->t;
+	struct vio_dev_queue *queues = dev->queues;
+	unsigned n = dev->nqueues;
+	uintptr_t s;
+
+	release_irq(dev);
 	for (unsigned i = 0; i < n && !is_gone(dev); i++)
 		if (queues[i].vq && t->ops->queue_disable(t, i))
 			vio_warn("%s: queue %u never showed disabled", dev->name, i);
@@ -1455,6 +1463,8 @@ int vio_dev_replug(struct vio_device *dev, const struct vio_transport *t)
 {
 	if (!dev || !t || !is_gone(dev) || t->device_id != dev->t.device_id || t->unsupported)
 		return VIO_EINVAL;
+	/* The old line or vectors go while it is still gone: the new function may route elsewhere. */
+	release_irq(dev);
 	if (dev->t.ops && dev->t.ops->release)
 		dev->t.ops->release(&dev->t); /* frees memory only: no register is touched */
 	dev->t = *t;
