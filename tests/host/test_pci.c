@@ -152,10 +152,9 @@ static struct pcim_func *add_root_port(uint8_t dev, bool hotplug)
 {
 	struct pcim_func *p = pcim_add(-1, dev, 0, 0x1b36, 0x000c, PCI_HEADER_TYPE_BRIDGE);
 
-	pcim_add_cap(p, 0x40, PCI_CAP_ID_EXP, 0x3c);
-	pcim_put16(p, 0x40 + PCI_EXP_FLAGS, PCI_EXP_TYPE_ROOT_PORT << 4 | PCI_EXP_FLAGS_SLOT | 2);
-	pcim_put32(p, 0x40 + PCI_EXP_SLTCAP,
-		   PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP | (hotplug ? PCI_EXP_SLTCAP_HPC : 0));
+	pcim_slot_init(p, false);
+	if (!hotplug)
+		pcim_put32(p, 0x40 + PCI_EXP_SLTCAP, PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP);
 	return p;
 }
 
