@@ -161,6 +161,11 @@ vio_host_test(test_nommio LIBRARY "$<LINK_LIBRARY:WHOLE_ARCHIVE,vio_nommio>"
 vio_host_test(test_pci LIBRARY vio_host
               SOURCES ${t}/test_pci.c ${VIO_SOURCE_DIR}/boards/common/pci.c)
 target_include_directories(test_pci PRIVATE ${VIO_SOURCE_DIR}/boards/common)
+# Their PCI Express hot-plug layer against the simulated host's slot.
+vio_host_test(test_pci_hotplug LIBRARY vio_host
+              SOURCES ${t}/test_pci_hotplug.c ${VIO_SOURCE_DIR}/boards/common/pci.c
+                      ${VIO_SOURCE_DIR}/boards/common/pci_hotplug.c)
+target_include_directories(test_pci_hotplug PRIVATE ${VIO_SOURCE_DIR}/boards/common)
 # The boards' extra handlers of shared interrupt lines.
 vio_host_test(test_irq_share LIBRARY vio_sim
               SOURCES ${t}/test_irq_share.c ${VIO_SOURCE_DIR}/boards/common/irq_share.c)

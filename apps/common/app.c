@@ -61,9 +61,76 @@ static const struct vio_driver *const drivers[] = {
 	NULL,
 };
 
-/* While stdin waits: the work of devices nobody waits on (a console's control messages). */
+#if CONFIG_VIO_TRANSPORT_PCI
+/* The device-table entry of the PCI function f, or NULL. */
+static struct vio_device *pci_device(const struct vio_pci_func *f)
+{
+	int slot = BOARD_PCI_SLOT_BASE + (int)vio_pci_bdf(f);
+
+	for (unsigned i = 0; i < vio_dev_count(); i++)
+		if (vio_dev_at(i)->slot == slot)
+			return vio_dev_at(i);
+	return NULL;
+}
+
+/* An unplug: the device core ends what is in flight before the slot loses power. */
+static void pci_removing(const struct vio_pci_func *f, bool present, void *arg)
+{
+	struct vio_device *dev = pci_device(f);
+
+	(void)arg;
+	if (dev)
+		vio_dev_remove(dev, present);
+}
+
+/* A plug: the device that was there comes back under its name, a new slot is added. */
+static void pci_added(const struct vio_pci_func *f, void *arg)
+{
+	struct vio_device *dev = pci_device(f);
+	struct vio_transport t;
+	int err;
+
+	(void)arg;
+	if (!dev) {
+		(void)vio_pci_add(f, BOARD_PCI_SLOT_BASE + (int)vio_pci_bdf(f), NULL);
+		return;
+	}
+	err = vio_pci_identify(&t, f);
+	if (err || t.device_id == 0) {
+		printf("pci %02x:%02x.%x: no virtio device plugged in\n", f->bus, f->dev, f->fn);
+		return;
+	}
+	err = vio_dev_replug(dev, &t);
+	if (err == VIO_EINVAL) {
+		/* Another device type where dev was: its entry stays removed. */
+		printf("pci %02x:%02x.%x: a %s device where %s was; not taken\n", f->bus, f->dev,
+		       f->fn, vio_dev_type_name(t.device_id), dev->name);
+		if (t.ops->release)
+			t.ops->release(&t);
+	} else if (err) {
+		printf("%s: not recovered after the plug: %s\n", dev->name, vio_strerror(err));
+	}
+}
+
+static const struct board_pci_hotplug hotplug = { pci_removing, pci_added, NULL };
+#endif
+
+unsigned app_pci_hotplug_poll(void)
+{
+#if CONFIG_VIO_TRANSPORT_PCI
+	return board_pci_hotplug_poll(&hotplug);
+#else
+	return 0;
+#endif
+}
+
+/*
+ * While stdin waits: the work of devices nobody waits on (a console's
+ * control messages), and the PCI slots' events.
+ */
 static void service(void)
 {
+	(void)app_pci_hotplug_poll();
 	vio_service();
 }
 

@@ -17,4 +17,14 @@ int app_vio_start(void);
  */
 void app_console_start(void);
 
+/*
+ * PCI hot-plug (board_pci_hotplug_poll): an unplugged virtio function is
+ * removed from service (vio_dev_remove) before its slot loses power; one
+ * plugged in again where it was comes back under the same device
+ * (vio_dev_replug), a new one is added. Called from the firmwares' idle
+ * loop; a program that streams I/O calls it from its own loop. Returns
+ * the slot events handled. Task context, one thread.
+ */
+unsigned app_pci_hotplug_poll(void);
+
 #endif

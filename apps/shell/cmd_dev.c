@@ -11,6 +11,10 @@
 
 static void print_state(const struct vio_device *dev)
 {
+	if (__atomic_load_n(&dev->gone, __ATOMIC_ACQUIRE)) {
+		printf("removed (unplugged)\n");
+		return;
+	}
 	switch (vio_dev_state(dev)) {
 	case VIO_DEV_READY:
 		printf("ready\n");

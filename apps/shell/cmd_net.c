@@ -15,6 +15,7 @@
 
 #include "vio_config.h"
 
+#include "app.h"
 #include "shell.h"
 
 #if SHELL_NET
@@ -71,6 +72,7 @@ void shell_net_idle(void)
 {
 	uint64_t wait;
 
+	(void)app_pci_hotplug_poll(); /* as app.c's idle work does */
 	vio_lwip_poll();
 	wait = vio_lwip_next_timeout_ns();
 	if (wait > UART_POLL_NS)

@@ -105,6 +105,29 @@ struct vio_pci_func;
 int board_pci_functions(const struct vio_pci_func **funcs, unsigned *n);
 
 /*
+ * PCI Express native hot-plug (boards/common/pci_hotplug.c, docs/pci.md):
+ * the hot-plug capable ports of the root bus (QEMU's pcie-root-port)
+ * found by board_pci_functions are polled for slot events. An unplug
+ * request (the slot's attention button, QEMU's device_del) calls removing
+ * (present true) for each function below the port while it still
+ * answers, then powers the slot off, which lets it go; a function that
+ * vanished without a request gets removing with present false. A function
+ * put in an empty slot (device_add) has its slot powered on, the link
+ * awaited, its BARs assigned from the port's windows, and added called.
+ * Either way the board's table (board_pci_functions) follows. Returns how
+ * many slot events were handled. The callbacks run in the caller's
+ * thread; f is valid during the call only. Task context (the
+ * application's service loop), one thread; it may wait up to a second
+ * for a slot just powered on.
+ */
+struct board_pci_hotplug {
+	void (*removing)(const struct vio_pci_func *f, bool present, void *arg);
+	void (*added)(const struct vio_pci_func *f, void *arg);
+	void *arg;
+};
+unsigned board_pci_hotplug_poll(const struct board_pci_hotplug *cb);
+
+/*
  * The slot number a PCI function gets in the device table: above every
  * virtio-mmio slot, 256 + bus << 8 | device << 3 | function.
  */

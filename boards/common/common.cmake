@@ -9,6 +9,7 @@ set(VIO_BOARD_COMMON_SOURCES
   ${VIO_SOURCE_DIR}/boards/common/dt_pci.c
   ${VIO_SOURCE_DIR}/boards/common/pci.c
   ${VIO_SOURCE_DIR}/boards/common/board_pci.c
+  ${VIO_SOURCE_DIR}/boards/common/pci_hotplug.c
   ${VIO_SOURCE_DIR}/boards/common/stdio.c
   ${VIO_SOURCE_DIR}/boards/common/fault.c
   ${VIO_SOURCE_DIR}/boards/common/memcpy.c

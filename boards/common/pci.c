@@ -37,8 +37,15 @@ struct scan {
 	unsigned max, n;
 	struct pci_scan_stats st;
 	unsigned next_bus;
+	bool endpoints_only; /* a hot-added slot: bridges below it stay closed */
 	uint8_t path[PCI_MAX_DEPTH + 1]; /* device numbers from the root bus down */
 };
+
+/* Function 0 of dev on bus: where the hot-plug ports sit (the root bus). */
+static uintptr_t cfg_addr_of(const struct pci_host *h, uint8_t bus, uint8_t dev, unsigned off)
+{
+	return pci_cfg_addr(h, bus, dev, 0, off);
+}
 
 static uintptr_t cfg(const struct scan *s, uint8_t bus, uint8_t dev, uint8_t fn, unsigned off)
 {
@@ -83,6 +90,14 @@ static bool alloc_take(struct alloc *a, uint64_t size, uint64_t *pci)
 	*pci = start;
 	a->next = start + size;
 	return true;
+}
+
+/* Make the window that started at start at least min bytes, as far as the window goes. */
+static void alloc_reserve(struct alloc *a, uint64_t start, uint64_t min)
+{
+	if (a->end == 0 || a->next - start >= min)
+		return;
+	a->next = a->end - start < min ? a->end : start + min;
 }
 
 static void alloc_align(struct alloc *a, uint64_t grain)
@@ -292,6 +307,13 @@ static void scan_bridge(struct scan *s, uint8_t bus, uint8_t dev, uint8_t fn, un
 	s->path[depth + 1] = 0;
 	scan_bus(s, sec, depth + 1);
 
+	if (pci_port_hotplug(s->h, bus, dev, fn, NULL)) {
+		/* Room for what may be plugged in later, whatever sits there now (pci.h). */
+		alloc_reserve(&s->io, io0, PCI_HOTPLUG_IO);
+		alloc_reserve(&s->mem, mem0, PCI_HOTPLUG_MEM);
+		if (s->use_pref)
+			alloc_reserve(&s->pref, pref0, PCI_HOTPLUG_MEM);
+	}
 	align_windows(s, &io1, &mem1, &pref1);
 	s->use_pref = saved_use_pref;
 	vio_write8(cfg(s, bus, dev, fn, PCI_SUBORDINATE_BUS), (uint8_t)(s->next_bus - 1));
@@ -365,7 +387,9 @@ static void scan_bus(struct scan *s, uint8_t bus, unsigned depth)
 			if (fn == 0 && (ht & PCI_HEADER_MULTI_FUNCTION))
 				nfn = 8;
 			s->st.functions++;
-			if ((ht & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE)
+			if ((ht & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE && s->endpoints_only)
+				vio_write16(cfg(s, bus, dev, fn, PCI_COMMAND), 0);
+			else if ((ht & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE)
 				scan_bridge(s, bus, dev, fn, depth);
 			else if ((ht & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_NORMAL)
 				scan_endpoint(s, bus, dev, fn, depth);
@@ -395,5 +419,99 @@ int pci_scan(const struct pci_host *h, struct vio_pci_func *funcs, unsigned max,
 	*n = s.n;
 	if (stats)
 		*stats = s.st;
+	return 0;
+}
+
+/* PCI 3.0 6.7: the capability id in the list of (bus, dev, fn), bounded as the transport's walk. */
+unsigned pci_find_cap(const struct pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, uint8_t id)
+{
+	unsigned p, steps = 0;
+
+	if (!(vio_read16(pci_cfg_addr(h, bus, dev, fn, PCI_STATUS)) & PCI_STATUS_CAP_LIST))
+		return 0;
+	p = vio_read8(pci_cfg_addr(h, bus, dev, fn, PCI_CAPABILITY_LIST)) & ~3u;
+	while (p) {
+		if (p < PCI_CAP_FIRST || p > PCI_CFG_SPACE_SIZE - 4 ||
+		    ++steps > (PCI_CFG_SPACE_SIZE - PCI_CAP_FIRST) / 4)
+			return 0;
+		if (vio_read8(pci_cfg_addr(h, bus, dev, fn, p + PCI_CAP_ID)) == id)
+			return p;
+		p = vio_read8(pci_cfg_addr(h, bus, dev, fn, p + PCI_CAP_NEXT)) & ~3u;
+	}
+	return 0;
+}
+
+bool pci_port_hotplug(const struct pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
+		      unsigned *exp)
+{
+	unsigned pos = pci_find_cap(h, bus, dev, fn, PCI_CAP_ID_EXP);
+	uint16_t flags, type;
+
+	/* The capability's slot registers end at 0x1c (PCI Express 4.0 7.5.3). */
+	if (!pos || pos + PCI_EXP_SLTSTA + 2 > PCI_CFG_SPACE_SIZE)
+		return false;
+	flags = vio_read16(pci_cfg_addr(h, bus, dev, fn, pos + PCI_EXP_FLAGS));
+	type = (flags & PCI_EXP_FLAGS_TYPE) >> 4;
+	if (!(flags & PCI_EXP_FLAGS_SLOT) ||
+	    (type != PCI_EXP_TYPE_ROOT_PORT && type != PCI_EXP_TYPE_DOWNSTREAM))
+		return false;
+	if (!(vio_read32(pci_cfg_addr(h, bus, dev, fn, pos + PCI_EXP_SLTCAP)) & PCI_EXP_SLTCAP_HPC))
+		return false;
+	if (exp)
+		*exp = pos;
+	return true;
+}
+
+/* A bridge window read back as an allocator; cpu_minus_pci from the host window w. */
+static void window_alloc(struct alloc *a, uint64_t base, uint64_t limit,
+			 const struct pci_window *w)
+{
+	memset(a, 0, sizeof(*a));
+	if (limit < base || w->size == 0 || base < w->pci || limit - w->pci >= w->size)
+		return;
+	a->next = base;
+	a->end = limit + 1;
+	a->cpu_minus_pci = w->cpu - w->pci;
+}
+
+int pci_scan_slot(const struct pci_host *h, uint8_t dev, struct vio_pci_func *funcs, unsigned max,
+		  unsigned *n)
+{
+	uint8_t bus = h ? h->bus_start : 0, sec;
+	uint64_t iob, iol, mb, ml, pb, pl;
+	struct scan s;
+
+	if (!h || !h->ecam || dev > 31 || (!funcs && max) || !n ||
+	    !pci_port_hotplug(h, bus, dev, 0, NULL))
+		return EINVAL_;
+	sec = vio_read8(cfg_addr_of(h, bus, dev, PCI_SECONDARY_BUS));
+	if (sec <= h->bus_start || sec > h->bus_end)
+		return EINVAL_;
+	memset(&s, 0, sizeof(s));
+	s.h = h;
+	s.funcs = funcs;
+	s.max = max;
+	s.endpoints_only = true;
+	/* 3.2.5.6-3.2.5.10: the windows the enumeration gave the port */
+	iob = (uint64_t)(vio_read8(cfg_addr_of(h, bus, dev, PCI_IO_BASE)) & 0xf0) << 8 |
+	      (uint64_t)vio_read16(cfg_addr_of(h, bus, dev, PCI_IO_BASE_UPPER16)) << 16;
+	iol = ((uint64_t)(vio_read8(cfg_addr_of(h, bus, dev, PCI_IO_LIMIT)) & 0xf0) << 8 |
+	       (uint64_t)vio_read16(cfg_addr_of(h, bus, dev, PCI_IO_LIMIT_UPPER16)) << 16) | 0xfff;
+	mb = (uint64_t)(vio_read16(cfg_addr_of(h, bus, dev, PCI_MEMORY_BASE)) & 0xfff0) << 16;
+	ml = (uint64_t)(vio_read16(cfg_addr_of(h, bus, dev, PCI_MEMORY_LIMIT)) & 0xfff0) << 16 |
+	     0xfffff;
+	pb = (uint64_t)(vio_read16(cfg_addr_of(h, bus, dev, PCI_PREF_MEMORY_BASE)) & 0xfff0) << 16 |
+	     (uint64_t)vio_read32(cfg_addr_of(h, bus, dev, PCI_PREF_BASE_UPPER32)) << 32;
+	pl = ((uint64_t)(vio_read16(cfg_addr_of(h, bus, dev, PCI_PREF_MEMORY_LIMIT)) & 0xfff0) << 16 |
+	      (uint64_t)vio_read32(cfg_addr_of(h, bus, dev, PCI_PREF_LIMIT_UPPER32)) << 32) |
+	     0xfffff;
+	window_alloc(&s.io, iob, iol, &h->io);
+	window_alloc(&s.mem, mb, ml, &h->mem32);
+	window_alloc(&s.pref, pb, pl, &h->mem64);
+	s.use_pref = s.pref.end != 0;
+	s.path[0] = dev;
+	s.path[1] = 0;
+	scan_bus(&s, sec, 1);
+	*n = s.n;
 	return 0;
 }

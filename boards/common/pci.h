@@ -76,6 +76,37 @@ struct pci_scan_stats {
 int pci_scan(const struct pci_host *h, struct vio_pci_func *funcs, unsigned max, unsigned *n,
 	     struct pci_scan_stats *stats);
 
+/*
+ * PCI Express native hot-plug (PCI Express 4.0 section 6.7). A root or
+ * downstream port whose slot is implemented and hot-plug capable gets
+ * windows of at least these sizes from pci_scan, whether its slot is
+ * empty or not, so that a device plugged in later finds room: 4 KiB of
+ * I/O, 2 MiB of 32-bit memory and, where the port's parent decodes the
+ * 64-bit window, 2 MiB of it (QEMU's virtio-pci functions take 16 KiB
+ * of 64-bit prefetchable memory, 4 KiB of 32-bit memory and 64 or 128
+ * bytes of I/O).
+ */
+#define PCI_HOTPLUG_IO 0x1000ull
+#define PCI_HOTPLUG_MEM 0x200000ull
+
+/* The offset of capability id in (bus, dev, fn)'s list, or 0. */
+unsigned pci_find_cap(const struct pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, uint8_t id);
+
+/* Whether (bus, dev, fn) is a port with a hot-plug capable slot; *exp: its PCIe capability. */
+bool pci_port_hotplug(const struct pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
+		      unsigned *exp);
+
+/*
+ * Enumerate what sits below the hot-plug port at device dev of the root
+ * bus, after its slot was powered on: endpoint functions only (a bridge
+ * found there stays closed), BARs assigned from the windows pci_scan gave
+ * the port, INTx routed through it. The functions go into funcs (at most
+ * max), *n says how many. Returns 0, or -22 when dev is no hot-plug port
+ * with a secondary bus.
+ */
+int pci_scan_slot(const struct pci_host *h, uint8_t dev, struct vio_pci_func *funcs, unsigned max,
+		  unsigned *n);
+
 /* Config-space accessors of the ECAM (bus, device, function): address of register off. */
 static inline uintptr_t pci_cfg_addr(const struct pci_host *h, uint8_t bus, uint8_t dev,
 				     uint8_t fn, unsigned off)

@@ -172,6 +172,7 @@ struct vio_device {
 	bool rerun;                  /* more work was noted meanwhile */
 	bool resetting;              /* vio_dev_fail is resetting it */
 	bool reset_done;             /* the failure's reset has been done */
+	bool gone;                   /* unplugged: its registers are out of reach (vio_dev_remove) */
 };
 
 /* Per-queue options for vio_dev_vq_setup. */
@@ -339,6 +340,32 @@ void vio_dev_fail(struct vio_device *dev, int err);
  * VIO_ESHUTDOWN at its first check).
  */
 int vio_dev_recover(struct vio_device *dev);
+
+/*
+ * The device is leaving the bus (a PCI hot-unplug): fail it for good, as
+ * vio_dev_fail does, so every request in flight ends with an error and
+ * every waiter wakes with VIO_ESHUTDOWN. present says whether it still
+ * answers (an unplug request: it is reset first, so it stops using its
+ * buffers before it loses power); without it (a surprise removal) nothing
+ * is written to it. Either way the core never reads or writes its
+ * registers again (a removed function reads all ones): interrupts for it
+ * are dropped, configuration reads return VIO_ENODEV, vio_dev_recover
+ * refuses it. Only vio_dev_replug brings it back. Task context; never
+ * with vio_lock held.
+ */
+void vio_dev_remove(struct vio_device *dev, bool present);
+
+/*
+ * A removed device (vio_dev_remove) is back, found by its transport as t
+ * (the same device type, possibly at new addresses): the old transport
+ * state is released, t takes its place and the device is recovered
+ * (vio_dev_recover): the driver's state, and with it the application's
+ * handle on the device, is the one it had before. Returns 0; VIO_EINVAL
+ * (dev was not removed, or t is for another device type); or what
+ * vio_dev_recover returns. Task context, the thread that removed it; no
+ * other thread inside a call on the device.
+ */
+int vio_dev_replug(struct vio_device *dev, const struct vio_transport *t);
 
 /*
  * Interrupt entry for a device's line (the transport's shared interrupt):

@@ -291,6 +291,11 @@ static void storm_masked(struct vio_device *dev)
  * says so in the log (the bits ride along with the note). Every interrupt
  * entry (line, queue vector, shared vector) asks this first.
  */
+static bool is_gone(const struct vio_device *dev)
+{
+	return __atomic_load_n(&dev->gone, __ATOMIC_ACQUIRE);
+}
+
 static bool late_irq(struct vio_device *dev, uint32_t bits)
 {
 	if (!__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE))
@@ -302,8 +307,12 @@ static bool late_irq(struct vio_device *dev, uint32_t bits)
 void vio_dev_irq(void *arg)
 {
 	struct vio_device *dev = arg;
-	uint32_t isr = dev->t.ops->ack_irq(&dev->t);
+	uint32_t isr;
 
+	/* An unplugged function reads all ones and its BARs may be gone: leave it alone. */
+	if (is_gone(dev))
+		return;
+	isr = dev->t.ops->ack_irq(&dev->t);
 	if (!isr) {
 		/*
 		 * Nothing to report (a shared line, or a late duplicate). A
@@ -356,6 +365,8 @@ static void vector_irq(void *arg)
 		vio_dev_irq_queue(dev, v->what);
 		return;
 	}
+	if (is_gone(dev))
+		return;
 	if (v->what == VEC_EVERYTHING)
 		bits |= dev->t.ops->ack_irq(&dev->t) & VIO_IRQ_CONFIG;
 	__atomic_fetch_add(&dev->irq_count, 1, __ATOMIC_RELAXED);
@@ -409,6 +420,11 @@ void vio_dev_fail(struct vio_device *dev, int err)
 		return;
 	}
 
+	if (is_gone(dev)) {
+		/* Unplugged: nothing to tell and nothing to reset; it can touch no buffer now. */
+		vio_err("%s: failed: %s; the device is gone", dev->name, vio_strerror(dev->error));
+		goto reset_done;
+	}
 	/* 3.1.1: tell the device we gave up on it ... */
 	t->ops->set_status(t, t->ops->get_status(t) | VIRTIO_CONFIG_S_FAILED);
 	/*
@@ -424,6 +440,7 @@ void vio_dev_fail(struct vio_device *dev, int err)
 	if (!rc)
 		t->ops->set_status(t, VIRTIO_CONFIG_S_FAILED); /* for the host to see */
 
+reset_done:
 	s = vio_lock();
 	dev->resetting = false;
 	dev->reset_done = true;
@@ -582,13 +599,10 @@ static void msix_free(struct vio_device *dev);
  * Take a reset device's queues down: the driver gives back what they held
  * (remove), then they are freed. The driver state stays.
  */
-static void release_queues(struct vio_device *dev)
+/* Give back the device's interrupt line or MSI-X vectors (the port's; no register of a gone one). */
+static void release_irq(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
-	struct vio_transport *t = &dev->t;
-	struct vio_dev_queue *queues = dev->queues;
-	unsigned n = dev->nqueues;
-	uintptr_t s;
 
 	if (dev->irq_attached && dev->irq_mode == VIO_IRQ_MODE_LINE && port->irq_detach) {
 		port->irq_detach(port->ctx, dev->irq, dev);
@@ -603,7 +617,18 @@ static void release_queues(struct vio_device *dev)
 		dev->irq_attached = false;
 		dev->irq_mode = VIO_IRQ_MODE_POLLED;
 	}
-	for (unsigned i = 0; i < n; i++)
+}
+
+static void release_queues(struct vio_device *dev)
+{
+	const struct vio_port *port = reg.port;
+	struct vio_transport *t = &dev->t;
+	struct vio_dev_queue *queues = dev->queues;
+	unsigned n = dev->nqueues;
+	uintptr_t s;
+
+	release_irq(dev);
+	for (unsigned i = 0; i < n && !is_gone(dev); i++)
 		if (queues[i].vq && t->ops->queue_disable(t, i))
 			vio_warn("%s: queue %u never showed disabled", dev->name, i);
 	if (dev->priv && dev->driver->remove)
@@ -707,7 +732,8 @@ static void msix_free(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;
 
-	dev->t.ops->msix_enable(&dev->t, false);
+	if (!is_gone(dev))
+		dev->t.ops->msix_enable(&dev->t, false);
 	for (unsigned v = 0; v < dev->nvectors; v++)
 		if (dev->vectors[v].handle >= 0)
 			port->msi_detach(port->ctx, dev->vectors[v].handle);
@@ -1012,7 +1038,7 @@ int vio_dev_config_read(struct vio_device *dev, unsigned off, unsigned width, ui
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
-	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED || is_gone(dev))
 		return VIO_ENODEV; /* no registers to reach (a virtio-pci one may have no state) */
 	for (unsigned tries = 0; tries < CONFIG_READ_TRIES; tries++) {
 		uint32_t gen = ops->config_generation(t);
@@ -1053,7 +1079,7 @@ int vio_dev_config_write(struct vio_device *dev, unsigned off, unsigned width, u
 
 	if (width != 1 && width != 2 && width != 4 && width != 8)
 		return VIO_EINVAL;
-	if (vio_dev_state(dev) == VIO_DEV_REFUSED)
+	if (vio_dev_state(dev) == VIO_DEV_REFUSED || is_gone(dev))
 		return VIO_ENODEV;
 	if (!t->legacy)
 		val = width == 8 ? vio_cpu_to_le64(val)
@@ -1407,6 +1433,8 @@ int vio_dev_recover(struct vio_device *dev)
 
 	if (!drv || vio_dev_state(dev) != VIO_DEV_FAILED || !dev->reset_done)
 		return VIO_EINVAL;
+	if (is_gone(dev))
+		return VIO_ENODEV; /* unplugged: only vio_dev_replug brings it back */
 	/* A device that failed while it was added has no driver state left: probe it afresh. */
 	resume = dev->priv != NULL;
 	if (resume && !drv->resume)
@@ -1450,4 +1478,45 @@ int vio_dev_recover(struct vio_device *dev)
 			return dev->error ? dev->error : VIO_ESHUTDOWN;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hot-unplug and hot-plug */
+
+void vio_dev_remove(struct vio_device *dev, bool present)
+{
+	enum vio_dev_state st = dev ? vio_dev_state(dev) : VIO_DEV_EMPTY;
+
+	if (st == VIO_DEV_EMPTY)
+		return;
+	if (st != VIO_DEV_READY && st != VIO_DEV_FAILED) {
+		/* No driver, or refused: nothing in flight, nothing to stop; it only leaves. */
+		__atomic_store_n(&dev->gone, true, __ATOMIC_RELEASE);
+	} else if (present) {
+		/* Still answering: reset it, so it stops using its buffers before it loses power. */
+		vio_dev_fail(dev, VIO_ENODEV);
+		__atomic_store_n(&dev->gone, true, __ATOMIC_RELEASE);
+	} else {
+		/* Gone already: never write to it, not even the failure's reset. */
+		__atomic_store_n(&dev->gone, true, __ATOMIC_RELEASE);
+		vio_dev_fail(dev, VIO_ENODEV);
+	}
+	vio_info("%s: removed", dev->name);
+}
+
+int vio_dev_replug(struct vio_device *dev, const struct vio_transport *t)
+{
+	if (!dev || !t || !is_gone(dev) || t->device_id != dev->t.device_id || t->unsupported)
+		return VIO_EINVAL;
+	/* The old line or vectors go while it is still gone: the new function may route elsewhere. */
+	release_irq(dev);
+	if (dev->t.ops && dev->t.ops->release)
+		dev->t.ops->release(&dev->t); /* frees memory only: no register is touched */
+	dev->t = *t;
+	dev->irq = t->irq;
+	__atomic_store_n(&dev->gone, false, __ATOMIC_RELEASE);
+	vio_info("%s: plugged in again (%s)", dev->name, t->legacy ? "legacy" : "modern");
+	if (vio_dev_state(dev) != VIO_DEV_FAILED)
+		return 0; /* no driver, refused: nothing to recover */
+	return vio_dev_recover(dev);
 }

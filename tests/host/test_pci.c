@@ -147,6 +147,84 @@ static void test_tree(void)
 	(void)mf0;
 }
 
+/* A PCI Express root port at dev whose slot is hot-plug capable (hotplug) or only implemented. */
+static struct pcim_func *add_root_port(uint8_t dev, bool hotplug)
+{
+	struct pcim_func *p = pcim_add(-1, dev, 0, 0x1b36, 0x000c, PCI_HEADER_TYPE_BRIDGE);
+
+	pcim_slot_init(p, false);
+	if (!hotplug)
+		pcim_put32(p, 0x40 + PCI_EXP_SLTCAP, PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP);
+	return p;
+}
+
+/* The bridge's windows as [base, limit] pairs: I/O, memory, prefetchable memory. */
+static void bridge_windows(const struct pcim_func *br, uint64_t w[3][2])
+{
+	w[0][0] = (uint64_t)(br->cfg[PCI_IO_BASE] & 0xf0) << 8 |
+		  (uint64_t)pcim_cfg16(br, PCI_IO_BASE_UPPER16) << 16;
+	w[0][1] = ((uint64_t)(br->cfg[PCI_IO_LIMIT] & 0xf0) << 8 |
+		   (uint64_t)pcim_cfg16(br, PCI_IO_LIMIT_UPPER16) << 16) | 0xfff;
+	w[1][0] = (uint64_t)(pcim_cfg16(br, PCI_MEMORY_BASE) & 0xfff0) << 16;
+	w[1][1] = ((uint64_t)(pcim_cfg16(br, PCI_MEMORY_LIMIT) & 0xfff0) << 16) | 0xfffff;
+	w[2][0] = (uint64_t)pcim_cfg32(br, PCI_PREF_BASE_UPPER32) << 32 |
+		  (uint64_t)(pcim_cfg16(br, PCI_PREF_MEMORY_BASE) & 0xfff0) << 16;
+	w[2][1] = (uint64_t)pcim_cfg32(br, PCI_PREF_LIMIT_UPPER32) << 32 |
+		  (uint64_t)(pcim_cfg16(br, PCI_PREF_MEMORY_LIMIT) & 0xfff0) << 16 | 0xfffff;
+}
+
+/*
+ * Hot-plug: an empty hot-plug capable slot gets windows of the reserved
+ * sizes at boot (an empty slot that cannot hot-plug gets none); a
+ * function put in it later is found by pci_scan_slot, with its BARs
+ * inside the port's windows and its INTx routed through the port.
+ */
+static void test_hotplug_slot(void)
+{
+	struct pcim_func *hp, *plain, *child;
+	struct vio_pci_func found[4];
+	uint64_t w[3][2];
+	unsigned n = 99;
+
+	setup();
+	plain = add_root_port(1, false);
+	hp = add_root_port(2, true);
+	CHECK_EQ(scan(), 0);
+	CHECK_EQ(ntab, 0);
+	CHECK(pci_port_hotplug(&host, 0, 2, 0, NULL));
+	CHECK(!pci_port_hotplug(&host, 0, 1, 0, NULL));
+	bridge_windows(hp, w);
+	CHECK(w[0][1] >= w[0][0] && w[0][1] - w[0][0] + 1 >= PCI_HOTPLUG_IO);
+	CHECK(w[1][1] >= w[1][0] && w[1][1] - w[1][0] + 1 >= PCI_HOTPLUG_MEM);
+	CHECK(w[2][1] >= w[2][0] && w[2][1] - w[2][0] + 1 >= PCI_HOTPLUG_MEM);
+	bridge_windows(plain, w);
+	CHECK(w[1][0] > w[1][1]); /* closed */
+	CHECK_EQ(pci_scan_slot(&host, 1, found, 4, &n), -22);
+
+	/* Plugged in: memory, 64-bit prefetchable and I/O BARs, INTA. */
+	child = pcim_add(pcim_index(hp), 0, 0, 0x1af4, 0x1042, 0);
+	pcim_set_bar(child, 0, 0x80, true, false, false);
+	pcim_set_bar(child, 1, 0x1000, false, false, false);
+	pcim_set_bar(child, 4, 0x4000, false, true, true);
+	pcim_put8(child, PCI_INTERRUPT_PIN, 1);
+	CHECK_EQ(pci_scan_slot(&host, 2, found, 4, &n), 0);
+	CHECK_EQ(n, 1);
+	if (n != 1)
+		return;
+	bridge_windows(hp, w);
+	CHECK_EQ(found[0].bus, hp->cfg[PCI_SECONDARY_BUS]);
+	CHECK(found[0].bar[0].io && found[0].bar[0].size == 0x80);
+	CHECK(found[0].bar[0].addr - PCIM_IO_CPU >= w[0][0] &&
+	      found[0].bar[0].addr - PCIM_IO_CPU + 0x80 - 1 <= w[0][1]);
+	CHECK(found[0].bar[1].addr >= w[1][0] && found[0].bar[1].addr + 0x1000 - 1 <= w[1][1]);
+	CHECK(found[0].bar[4].addr >= w[2][0] && found[0].bar[4].addr + 0x4000 - 1 <= w[2][1]);
+	CHECK_EQ(pcim_bar_addr(child, 4), found[0].bar[4].addr);
+	CHECK_EQ(pcim_cfg16(child, PCI_COMMAND),
+		 PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* INTA of device 0 stays INTA through the port; the host map swizzles it by device 2. */
+	CHECK_EQ(found[0].irq, IRQ_BASE + (2 + 0) % 4);
+}
+
 static void test_bad_bars(void)
 {
 	struct pcim_func *f, *g;
@@ -339,6 +417,47 @@ static void test_modern_driver(void)
 	CHECK_EQ(f->vio->bad_accesses, 0);
 	CHECK_EQ(vio_pci_add(&tab[1], 256 + 16, NULL), VIO_ENODEV);
 	CHECK_EQ(vio_dev_count(), 1);
+}
+
+/*
+ * A surprise removal: the function vanishes while the driver runs, so
+ * every register reads all ones until the board notices. An interrupt
+ * then (all ones: every ISR bit), the service it triggers (status all
+ * ones: DEVICE_NEEDS_RESET), a configuration read and a recovery attempt
+ * must each end (the reset's bounded wait), with the device FAILED and
+ * nothing indexed from what was read. Once removed (vio_dev_remove), the
+ * core reaches for it no more.
+ */
+static void test_surprise_removal(void)
+{
+	struct pcim_func *f;
+	struct vio_device *dev = NULL;
+	uint64_t v;
+	unsigned stray;
+
+	setup();
+	CHECK_EQ(vio_driver_register(&vio_rng_driver, NULL), 0);
+	f = pcim_add_virtio(1, VIRTIO_ID_RNG, 1);
+	CHECK_EQ(scan(), 0);
+	CHECK_EQ(vio_pci_add(&tab[0], 256 + 8, &dev), 0);
+	if (!dev)
+		return;
+	pcim_unplug(f);
+	vio_dev_irq(dev);
+	(void)vio_service();
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	(void)vio_dev_config_read(dev, 0, 8, &v); /* garbage, but it returns */
+	CHECK(vio_dev_recover(dev) != 0);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK(pcim_stray_accesses() > 0);
+
+	vio_dev_remove(dev, false);
+	stray = pcim_stray_accesses();
+	vio_dev_irq(dev);
+	(void)vio_service();
+	CHECK_EQ(vio_dev_config_read(dev, 0, 4, &v), VIO_ENODEV);
+	CHECK_EQ(vio_dev_recover(dev), VIO_ENODEV);
+	CHECK_EQ(pcim_stray_accesses(), stray);
 }
 
 static void test_cap_loop(void)
@@ -701,6 +820,8 @@ int main(void)
 	RUN(test_bad_bars);
 	RUN(test_windows_beyond_reach);
 	RUN(test_deep_bridges);
+	RUN(test_hotplug_slot);
+	RUN(test_surprise_removal);
 	RUN(test_table_full);
 	RUN(test_modern_ops);
 	RUN(test_modern_driver);

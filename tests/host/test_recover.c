@@ -151,6 +151,27 @@ static void on_done(struct vio_blk_req *req)
 	done_result = req->result;
 }
 
+static struct vio_blk_req req[4];
+static uint8_t data[4][512];
+static struct vio_sg sg[4];
+
+/* Four one-sector requests op on sectors 0..3, in flight at once; done_calls starts at 0. */
+static void submit_four(struct vio_device *dev, enum vio_blk_op op)
+{
+	done_calls = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		sg[i].buf = data[i];
+		sg[i].len = sizeof(data[i]);
+		memset(&req[i], 0, sizeof(req[i]));
+		req[i].op = op;
+		req[i].sector = i;
+		req[i].sg = &sg[i];
+		req[i].nsg = 1;
+		req[i].done = on_done;
+		CHECK_EQ(vio_blk_submit(dev, 0, &req[i]), 0);
+	}
+}
+
 /*
  * Many cycles, with asynchronous requests in flight at each failure: every
  * callback runs once with an error before the recovery returns, and the
@@ -158,9 +179,6 @@ static void on_done(struct vio_blk_req *req)
  */
 static void test_blk_cycles(void)
 {
-	static struct vio_blk_req req[4];
-	static uint8_t data[4][512];
-	struct vio_sg sg[4];
 	struct vio_device *dev = add_dev(2, VIRTIO_ID_BLOCK);
 	unsigned live;
 
@@ -170,18 +188,7 @@ static void test_blk_cycles(void)
 	CHECK_EQ(vio_blk_set_timeout(dev, 5 * MS), 0);
 	for (unsigned cycle = 0; cycle < 20; cycle++) {
 		blk.hold = true;
-		done_calls = 0;
-		for (unsigned i = 0; i < 4; i++) {
-			sg[i].buf = data[i];
-			sg[i].len = sizeof(data[i]);
-			memset(&req[i], 0, sizeof(req[i]));
-			req[i].op = VIO_BLK_OP_READ;
-			req[i].sector = i;
-			req[i].sg = &sg[i];
-			req[i].nsg = 1;
-			req[i].done = on_done;
-			CHECK_EQ(vio_blk_submit(dev, 0, &req[i]), 0);
-		}
+		submit_four(dev, VIO_BLK_OP_READ);
 		CHECK_EQ(vio_blk_read(dev, 0, buf, 8), VIO_ETIMEDOUT);
 		blk.hold = false;
 		CHECK_EQ(vio_dev_recover(dev), 0);
@@ -190,6 +197,75 @@ static void test_blk_cycles(void)
 		CHECK_EQ(sim_dma_live(), live);
 	}
 	blk_works(dev, 7);
+}
+
+/* Register accesses the simulated device has seen so far. */
+static unsigned reg_accesses(void)
+{
+	unsigned n = d->config_reads + d->config_writes + d->gen_reads;
+
+	for (unsigned i = 0; i < SIM_REGS; i++)
+		n += d->reads[i] + d->writes[i];
+	return n;
+}
+
+/*
+ * A hot-unplug (vio_dev_remove) with requests in flight: each callback
+ * runs once with an error, new calls fail, and the core never touches a
+ * register again, not on a service pass, an interrupt, a configuration
+ * read or a recovery attempt. Plugged in again (vio_dev_replug), the
+ * same handle reads and writes the disk.
+ */
+static void blk_unplug(bool present)
+{
+	struct vio_device *dev = add_dev(2, VIRTIO_ID_BLOCK);
+	struct vio_transport t;
+	unsigned live, accesses;
+	uint64_t v;
+
+	if (!dev)
+		return;
+	live = sim_dma_live();
+	blk.hold = true;
+	submit_four(dev, VIO_BLK_OP_WRITE);
+	accesses = reg_accesses();
+	vio_dev_remove(dev, present);
+	if (present)
+		CHECK(d->resets > 0); /* stopped before it loses power */
+	accesses = reg_accesses();
+	(void)vio_service();
+	CHECK_EQ(done_calls, 4);
+	CHECK(done_result < 0);
+	CHECK_EQ(dev->state, VIO_DEV_FAILED);
+	CHECK_EQ(vio_blk_write(dev, 8, buf, 8), VIO_ESHUTDOWN);
+	CHECK_EQ(vio_dev_config_read(dev, 0, 8, &v), VIO_ENODEV);
+	CHECK_EQ(vio_dev_recover(dev), VIO_ENODEV);
+	vio_dev_irq(dev);
+	(void)vio_service();
+	CHECK_EQ(reg_accesses(), accesses);
+
+	/* Another device type in its place is refused; the same type comes back. */
+	blk.hold = false;
+	CHECK_EQ(vio_mmio_identify(&t, d->base, d->irq), 0);
+	t.device_id = VIRTIO_ID_RNG;
+	CHECK_EQ(vio_dev_replug(dev, &t), VIO_EINVAL);
+	if (t.ops->release)
+		t.ops->release(&t);
+	CHECK_EQ(vio_mmio_identify(&t, d->base, d->irq), 0);
+	CHECK_EQ(vio_dev_replug(dev, &t), 0);
+	CHECK_EQ(dev->state, VIO_DEV_READY);
+	blk_works(dev, 10);
+	CHECK_EQ(sim_dma_live(), live);
+}
+
+static void test_blk_unplug_request(void)
+{
+	blk_unplug(true);
+}
+
+static void test_blk_surprise_removal(void)
+{
+	blk_unplug(false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,6 +340,8 @@ int main(void)
 	RUN(test_blk_evil_modern);
 	RUN(test_blk_evil_legacy);
 	RUN(test_blk_cycles);
+	RUN(test_blk_unplug_request);
+	RUN(test_blk_surprise_removal);
 	RUN(test_rng_timeout_recover);
 	RUN(test_refused);
 	RUN(test_failed_at_add);

@@ -1518,6 +1518,157 @@ static void case_stream(void)
 	pass("stream");
 }
 
+/*
+ * Case hotplug: the stream's writes (stream_sector_fill, the same
+ * schedule), HP_DEPTH of them in flight at once, while the host unplugs
+ * the disk (QMP device_del: the slot's attention button) and plugs it in
+ * again (device_add). Between completions the loop polls the PCI slots
+ * (app_pci_hotplug_poll), as an application's service loop does. Every
+ * write ends in exactly one line, printed when its callback ran:
+ *
+ *     HW <seq> <sector> <count>          completed: on the disk
+ *     HF <seq> <sector> <count> <error>  ended with an error (may or may not be there)
+ *
+ * STREAMING after w completions tells the host to unplug; UNPLUGGED once
+ * the device was removed and every write in flight had ended; REPLUGGED
+ * when it is READY again; n more writes after that, a flush, and
+ * HOTPLUG failed=<n> done=<n> after=<n>.
+ */
+#define HP_DEPTH 8u
+#define HP_WAIT_NS (20000 * MS)
+
+static struct {
+	struct vio_blk_req req[HP_DEPTH];
+	struct vio_sg sg[HP_DEPTH];
+	uint64_t seq[HP_DEPTH];
+	bool busy[HP_DEPTH];
+	unsigned inflight, failed, done, after;
+	bool back;
+} hp;
+
+static void hp_done(struct vio_blk_req *req)
+{
+	unsigned i = (unsigned)(req - hp.req);
+	uint64_t seq = hp.seq[i];
+	uint64_t sector = req->sector;
+	unsigned count = hp.sg[i].len / SECTOR;
+
+	hp.inflight--;
+	hp.busy[i] = false;
+	if (req->result) {
+		hp.failed++;
+		printf("HF %llu %llu %u %s\n", (unsigned long long)seq, (unsigned long long)sector,
+		       count, errname(req->result));
+		return;
+	}
+	hp.done++;
+	hp.after += hp.back;
+	printf("HW %llu %llu %u\n", (unsigned long long)seq, (unsigned long long)sector, count);
+}
+
+/* Issue write seq in request slot i (free). */
+static int hp_issue(struct vio_device *dev, unsigned i, uint64_t seq)
+{
+	uint8_t *buf = data + PAGE + (size_t)i * 8 * SECTOR;
+	uint32_t count = 1 + (uint32_t)(seq * 5 % 8);
+	uint64_t sector = seq * 389 % (STREAM_REGION - 8);
+	int r;
+
+	for (uint32_t k = 0; k < count; k++)
+		stream_sector_fill(buf + k * SECTOR, sector + k, seq);
+	memset(&hp.req[i], 0, sizeof(hp.req[i]));
+	hp.sg[i].buf = buf;
+	hp.sg[i].len = count * SECTOR;
+	hp.req[i].op = VIO_BLK_OP_WRITE;
+	hp.req[i].sector = sector;
+	hp.req[i].sg = &hp.sg[i];
+	hp.req[i].nsg = 1;
+	hp.req[i].done = hp_done;
+	hp.seq[i] = seq;
+	r = vio_blk_submit(dev, 0, &hp.req[i]);
+	if (r == 0) {
+		hp.inflight++;
+		hp.busy[i] = true;
+	}
+	return r;
+}
+
+static void case_hotplug(void)
+{
+	struct vio_blk_info in;
+	struct vio_device *dev = blk_dev(0, &in);
+	uint64_t seq = 0, deadline = board_time_ns() + HP_WAIT_NS;
+	uint64_t start_after = arg.w ? arg.w : 32, more = arg.n ? arg.n : 64, issued_after = 0;
+	bool streaming = false, gone = false;
+
+	if (!dev)
+		return;
+	if (!in.flush || in.capacity < STREAM_REGION) {
+		fail("hotplug-device", "flush=%d capacity=%llu: want FLUSH and %u sectors", in.flush,
+		     (unsigned long long)in.capacity, STREAM_REGION);
+		return;
+	}
+	while (!(hp.back && issued_after >= more && hp.inflight == 0)) {
+		bool ready = vio_dev_state(dev) == VIO_DEV_READY;
+
+		if (board_time_ns() > deadline) {
+			fail("hotplug", "still waiting after %llu ms: streaming=%d unplugged=%d back=%d "
+			     "in flight %u", (unsigned long long)(HP_WAIT_NS / MS), streaming, gone,
+			     hp.back, hp.inflight);
+			return;
+		}
+		for (unsigned i = 0; ready && i < HP_DEPTH && !(hp.back && issued_after >= more);
+		     i++) {
+			int r;
+
+			if (hp.busy[i])
+				continue;
+			r = hp_issue(dev, i, seq + 1);
+			if (r == VIO_EAGAIN || r == VIO_ENOSPC)
+				break;
+			if (r) {
+				/* The device left between the state check and the submit. */
+				ready = false;
+				break;
+			}
+			seq++;
+			issued_after += hp.back;
+		}
+		/* The slots first: the writes just issued are in flight when the button is seen. */
+		(void)app_pci_hotplug_poll();
+		/* Every slot taken: sleep until a completion (spinning would slow QEMU down). */
+		if (hp.inflight == HP_DEPTH)
+			(void)vio_blk_wait(dev, 0, MS);
+		else
+			(void)vio_blk_poll(dev, 0);
+		if (!streaming && hp.done >= start_after) {
+			streaming = true;
+			printf("STREAMING\n");
+		}
+		if (!gone && vio_dev_state(dev) != VIO_DEV_READY && hp.inflight == 0) {
+			gone = true;
+			printf("UNPLUGGED\n");
+		}
+		if (gone && !hp.back && vio_dev_state(dev) == VIO_DEV_READY) {
+			hp.back = true;
+			printf("REPLUGGED\n");
+		}
+		fflush(stdout);
+		if (gone && !hp.back)
+			idle_ms(1); /* nothing to do until the slot changes: do not spin */
+	}
+	if (vio_blk_flush(dev) != 0) {
+		fail("hotplug-flush", "flush after the replug failed");
+		return;
+	}
+	printf("HOTPLUG failed=%u done=%u after=%u\n", hp.failed, hp.done, hp.after);
+	if (hp.after != more)
+		fail("hotplug-after", "%u writes completed after the replug, want %llu", hp.after,
+		     (unsigned long long)more);
+	else
+		pass("hotplug");
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1534,6 +1685,7 @@ static const struct {
 	{ "needsreset", case_needsreset },
 	{ "stall", case_stall },
 	{ "stream", case_stream },
+	{ "hotplug", case_hotplug },
 };
 
 /* One line from the console, without waiting more than LINE_WAIT_NS. */

@@ -209,6 +209,7 @@ class Qmp:
     """Just enough of a QMP client to run a few commands on a QEMU started with -qmp."""
 
     def __init__(self, path, deadline):
+        self.events = []
         while True:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
@@ -227,7 +228,7 @@ class Qmp:
         self.command("qmp_capabilities")
 
     def _reply(self):
-        """The next greeting, return or error; events are kept in self.events."""
+        """The next greeting, return or error; events are kept for wait_event."""
         while True:
             line = self.f.readline()
             if not line:
@@ -236,6 +237,26 @@ class Qmp:
             if "event" not in msg:
                 return msg
             self.events.append(msg)
+
+    def wait_event(self, name, deadline):
+        """The first event called name not taken yet (waiting until deadline), or None."""
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev["event"] == name:
+                    return self.events.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                line = self.f.readline()
+            except (TimeoutError, socket.timeout):
+                return None
+            if not line:
+                raise ConnectionError("QEMU closed the QMP socket")
+            msg = json.loads(line)
+            if "event" in msg:
+                self.events.append(msg)
 
     def command(self, execute, /, **arguments):
         # Positional only: QMP arguments may themselves be called "name" (set_link).
@@ -297,6 +318,16 @@ class Failures(list):
             return 1
         print(passed)
         return 0
+
+
+def wait_exit(proc, deadline, fails):
+    """QEMU's exit status once it stopped by itself, killed (a failure) at deadline."""
+    try:
+        return proc.wait(max(0.1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fails.append("QEMU still running at the deadline; killed")
+        return proc.wait()
 
 
 # The build option of the driver for each kind of device.

@@ -78,6 +78,12 @@ Cases (FIRMWARE is vio-blk-test unless noted):
             on the image byte for byte (or overwritten by a later write of the
             stream, itself whole), every other sector the image's pattern or a
             whole write of the stream; the run says how many it checked
+  hotplug   (--transport pci) the disk in a pcie-root-port's slot, a
+            -blockdev behind it; the guest streams writes, 8 in flight, and
+            QMP unplugs the disk mid-stream (device_del, DEVICE_DELETED) and
+            plugs it back (device_add): every write ends exactly once, those
+            in flight at the unplug with an error, every completed one is on
+            the image byte for byte, and the writes after the replug complete
   shell     (FIRMWARE vio-shell) blk info, read, write, verify, zero,
             discard, flush, bench and a bad sector number, over the UART; the
             image must show the writes
@@ -973,16 +979,18 @@ def stream_sector(t, sector, seq):
             pattern(t + seq, sector * SECTOR + 16, SECTOR - 16))
 
 
-def check_stream(fails, image, orig, t, flushed, issued):
+def check_stream(fails, image, orig, t, durable, issued):
     """Check image after a kill: returns (writes checked, sectors checked).
 
-    flushed: the highest write seq a FLUSH line covered; issued: the highest
-    seq the guest may have sent (its last DW line + 1: one write may have been
-    in flight). A sector the flushed writes touched must hold the last of them
-    or a later write of the stream, whole; any other sector what it held
-    before (orig) or a whole stream write."""
+    durable: the write seqs that must be on the image (those a FLUSH line
+    covered, or every completed one); issued: the highest seq the guest may
+    have sent (its last DW line + 1: one write may have been in flight). A
+    sector the durable writes touched must hold the last of them or a later
+    write of the stream, whole; any other sector what it held before (orig)
+    or a whole stream write."""
     last = {}
-    for seq in range(1, flushed + 1):
+    durable = sorted(durable)
+    for seq in durable:
         sector, count = stream_write(seq)
         for x in range(sector, sector + count):
             last[x] = seq
@@ -1007,7 +1015,7 @@ def check_stream(fails, image, orig, t, flushed, issued):
                 fails.append(f"sector {x}: {why}")
     if bad > 5:
         fails.append(f"... {bad} bad sectors in all")
-    return flushed, len(last)
+    return len(durable), len(last)
 
 
 def stream_lines(log):
@@ -1080,8 +1088,8 @@ def case_durability(c):
         fails.check("FAIL " not in log, f"kill point {i}: the firmware reported a failure")
         flushed = flushes[-1][1] if flushes else 0
         fails.check(flushed <= len(dws), f"kill point {i}: FLUSH {flushed} beyond the writes")
-        writes, sectors = check_stream(fails, read_image(img), orig, t, flushed,
-                                      len(dws) + 1)
+        writes, sectors = check_stream(fails, read_image(img), orig, t,
+                                      range(1, flushed + 1), len(dws) + 1)
         print(f"kill point {i} ({kind} {when}, k={k}): {len(dws)} writes reported, "
               f"{len(flushes)} flushes; {writes} flushed writes checked "
               f"({sectors} sectors they last wrote)")
@@ -1093,7 +1101,121 @@ def case_durability(c):
           f"on the image ({total_sectors} sectors)")
 
 
+# The hot-plug case: blk_test.c's case_hotplug streams writes to a disk in a
+# PCI Express root port's slot; QMP unplugs it (device_del, the slot's
+# attention button) and plugs it back (device_add) mid-stream.
+HP_PORT = "hprp"
+HP_DEV = "hpblk"
+
+
+def hotplug_args(c, img):
+    """The root port, the disk's -blockdev (it outlives device_del) and its device."""
+    props = qemu.PCI_IFACE_PROPS[c.args.virtio]
+    dev = f"virtio-blk-pci,drive=hpdisk,id={HP_DEV},bus={HP_PORT},romfile={props}"
+    return (["-device", f"pcie-root-port,id={HP_PORT},bus=pcie.0,addr=0x10,chassis=1,slot=1",
+             "-blockdev", f"driver=file,filename={img},node-name=hpfile,cache.direct=off",
+             "-blockdev", "driver=raw,file=hpfile,node-name=hpdisk",
+             "-device", dev], dev)
+
+
+def hotplug_lines(log):
+    """(HW (seq, sector, count) list, HF (seq, sector, count, error) list, marker line numbers)."""
+    hw, hf, marks = [], [], {}
+    for i, ln in enumerate(log.replace("\r", "").split("\n")):
+        w = ln.split()
+        if len(w) == 4 and w[0] == "HW":
+            hw.append((int(w[1]), int(w[2]), int(w[3])))
+        elif len(w) == 5 and w[0] == "HF":
+            hf.append((int(w[1]), int(w[2]), int(w[3]), w[4]))
+        elif len(w) == 1 and w[0] in ("STREAMING", "UNPLUGGED", "REPLUGGED"):
+            marks.setdefault(w[0], i)
+        elif w and w[0] == "HOTPLUG":
+            marks["HOTPLUG"] = ln.strip()
+    return hw, hf, marks
+
+
+def case_hotplug(c):
+    fails = c.fails
+    if not fails.check(c.args.transport == "pci", "the hotplug case needs --transport pci"):
+        return
+    size = 4 * MIB
+    s = seed_for("hotplug-s", c.args.arch, c.args.virtio)
+    t = seed_for("hotplug-t", c.args.arch, c.args.virtio) & 0xFFFFFFFF
+    img = c.path("hotplug.img")
+    orig = make_image(img, size, s)
+    qmp_path = c.path("qmp.sock")
+    extra, dev = hotplug_args(c, img)
+    extra += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    proc, con = c.start("none", [], extra)
+    deadline = time.monotonic() + c.args.timeout
+    more = 64
+    qmp = None
+    try:
+        if not fails.check(con.wait_for("\nREADY\r", 0, deadline) is not None,
+                           "the firmware never printed READY"):
+            raise qemu.QemuError("no READY")
+        qmp = run_test.Qmp(qmp_path, deadline)
+        line = f"CASE hotplug t={t} w=32 n={more}"
+        print(f"> {line}")
+        proc.stdin.write((line + "\n").encode())
+        proc.stdin.flush()
+        if fails.check(con.wait_for("\nSTREAMING\r", 0, deadline) is not None,
+                       "the guest never streamed"):
+            print(f"QMP device_del {HP_DEV}")
+            qmp.command("device_del", id=HP_DEV)
+            # The virtio backend goes first; the device itself is the one to wait for.
+            ev = qmp.wait_event("DEVICE_DELETED", deadline)
+            while ev is not None and ev.get("data", {}).get("device") != HP_DEV:
+                ev = qmp.wait_event("DEVICE_DELETED", deadline)
+            if fails.check(ev is not None, "no DEVICE_DELETED: the guest never let the disk go"):
+                print(f"QMP event {ev['event']} {ev.get('data', {})}")
+                driver, _, rest = dev.partition(",")
+                props = dict(kv.split("=", 1) for kv in rest.split(","))
+                print(f"QMP device_add {dev}")
+                qmp.command("device_add", driver=driver, **props)
+    except (ConnectionError, RuntimeError, TimeoutError, OSError) as e:
+        fails.append(f"QMP: {e}")
+    try:
+        rc = c.finish(proc, con, deadline)
+    finally:
+        if qmp:
+            qmp.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = con.log()
+    out = Output(log, rc)
+    c.check_firmware(out)
+    hw, hf, marks = hotplug_lines(log)
+    order = [marks.get(k) for k in ("STREAMING", "UNPLUGGED", "REPLUGGED")]
+    fails.check(None not in order and order == sorted(order),
+                f"want STREAMING, UNPLUGGED, REPLUGGED in that order: {marks}")
+    seqs = sorted([w[0] for w in hw] + [f[0] for f in hf])
+    fails.check(seqs == list(range(1, len(seqs) + 1)),
+                "every write must end exactly once (an HW or an HF line), none lost")
+    fails.check(all((sec, n) == stream_write(q) for q, sec, n in hw) and
+                all((sec, n) == stream_write(q) for q, sec, n, _ in hf),
+                "an HW or HF line off the schedule")
+    fails.check(len(hf) > 0, "no write was in flight at the unplug (none ended with an error)")
+    fails.check(all(e in ("VIO_ENODEV", "VIO_ESHUTDOWN") for *_, e in hf),
+                f"in-flight writes must end with VIO_ENODEV or VIO_ESHUTDOWN: "
+                f"{sorted(set(e for *_, e in hf))}")
+    m = re.fullmatch(r"HOTPLUG failed=(\d+) done=(\d+) after=(\d+)", marks.get("HOTPLUG", ""))
+    if fails.check(m is not None, "no HOTPLUG summary line"):
+        fails.check((int(m.group(1)), int(m.group(2))) == (len(hf), len(hw)),
+                    f"summary {m.group(0)} disagrees with {len(hf)} HF and {len(hw)} HW lines")
+        fails.check(int(m.group(3)) == more, f"{m.group(3)} writes after the replug, want {more}")
+    # Every completed write is on the image (or a later one over it); the
+    # failed ones may or may not have reached it, but only whole.
+    writes, sectors = check_stream(fails, read_image(img), orig, t, [w[0] for w in hw],
+                                   len(seqs))
+    print(f"hotplug: {len(hw)} writes completed ({more} after the replug), {len(hf)} in "
+          f"flight at the unplug ended with an error; {writes} completed writes checked on "
+          f"the image ({sectors} sectors)")
+
+
 CASES = {
+    "hotplug": case_hotplug,
     "read": case_read, "smallq": case_smallq, "write": case_write,
     "readonly": case_readonly, "dwz": case_dwz, "id": case_id, "mq": case_mq,
     "mq-poll": case_mq_poll, "eio": case_eio, "badinput": case_badinput,

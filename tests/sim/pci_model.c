@@ -10,6 +10,9 @@
 #include "sim.h"
 
 static struct pcim_func funcs[PCIM_MAX_FUNCS];
+/* A function was pulled (pcim_unplug): unclaimed window accesses read all ones. */
+static bool unplugged;
+static unsigned stray;
 
 uint16_t pcim_cfg16(const struct pcim_func *f, unsigned off)
 {
@@ -149,6 +152,98 @@ static uint32_t ecam_read(void *ctx, uintptr_t off, unsigned width)
 	return v;
 }
 
+/* ------------------------------------------------------------------ */
+/* A hot-plug slot (PCI Express 4.0 6.7, as QEMU 7.2 models it) */
+
+#define SLOT_EVENTS (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC | 0x0016u)
+
+static uint16_t get16(const struct pcim_func *f, unsigned off)
+{
+	return (uint16_t)(f->cfg[off] | f->cfg[off + 1] << 8);
+}
+
+static void set16(struct pcim_func *f, unsigned off, uint16_t v)
+{
+	f->cfg[off] = (uint8_t)v;
+	f->cfg[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void slot_detach(struct pcim_func *port)
+{
+	int idx = pcim_index(port);
+
+	for (unsigned i = 0; i < PCIM_MAX_FUNCS; i++)
+		if (funcs[i].used && funcs[i].parent == idx)
+			funcs[i].used = false;
+	set16(port, port->slot_exp + PCI_EXP_SLTSTA,
+	      (uint16_t)((get16(port, port->slot_exp + PCI_EXP_SLTSTA) & ~PCI_EXP_SLTSTA_PDS) |
+			 PCI_EXP_SLTSTA_PDC));
+	set16(port, port->slot_exp + PCI_EXP_LNKSTA,
+	      get16(port, port->slot_exp + PCI_EXP_LNKSTA) & (uint16_t)~PCI_EXP_LNKSTA_DLLLA);
+}
+
+static bool powered_off(uint16_t ctl)
+{
+	return (ctl & PCI_EXP_SLTCTL_PCC) && (ctl & PCI_EXP_SLTCTL_PIC) == PCI_EXP_SLTCTL_PIC_OFF;
+}
+
+/* A write to the slot's registers: whether it was one (then it is done). */
+static bool slot_write(struct pcim_func *f, unsigned reg, uint32_t v, unsigned width)
+{
+	unsigned ctl = f->slot_exp + PCI_EXP_SLTCTL, sta = f->slot_exp + PCI_EXP_SLTSTA;
+	uint16_t old;
+
+	if (!f->slot_exp || (reg != ctl && reg != sta) || width != 2)
+		return false;
+	if (reg == sta) {
+		set16(f, sta, get16(f, sta) & (uint16_t)~(v & SLOT_EVENTS));
+		return true;
+	}
+	old = get16(f, ctl);
+	set16(f, ctl, (uint16_t)v);
+	f->slot_ctl_writes++;
+	if ((get16(f, sta) & PCI_EXP_SLTSTA_PDS) && powered_off((uint16_t)v) && !powered_off(old))
+		slot_detach(f);
+	return true;
+}
+
+void pcim_slot_init(struct pcim_func *port, bool present)
+{
+	uint8_t e = 0x40;
+
+	pcim_add_cap(port, e, PCI_CAP_ID_EXP, 0x3c);
+	port->slot_exp = e;
+	pcim_put16(port, e + PCI_EXP_FLAGS, PCI_EXP_TYPE_ROOT_PORT << 4 | PCI_EXP_FLAGS_SLOT | 2);
+	pcim_put32(port, e + PCI_EXP_LNKCAP, PCI_EXP_LNKCAP_DLLLARC);
+	pcim_put32(port, e + PCI_EXP_SLTCAP,
+		   PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP | PCI_EXP_SLTCAP_HPC);
+	pcim_put16(port, e + PCI_EXP_SLTCTL,
+		   present ? PCI_EXP_SLTCTL_PIC_ON : PCI_EXP_SLTCTL_PIC_OFF | PCI_EXP_SLTCTL_PCC);
+	pcim_put16(port, e + PCI_EXP_SLTSTA, present ? PCI_EXP_SLTSTA_PDS : 0);
+	pcim_put16(port, e + PCI_EXP_LNKSTA, present ? PCI_EXP_LNKSTA_DLLLA : 0);
+}
+
+void pcim_slot_button(struct pcim_func *port)
+{
+	unsigned sta = port->slot_exp + PCI_EXP_SLTSTA;
+
+	set16(port, sta, get16(port, sta) | PCI_EXP_SLTSTA_ABP);
+}
+
+void pcim_slot_inserted(struct pcim_func *port)
+{
+	unsigned sta = port->slot_exp + PCI_EXP_SLTSTA;
+
+	set16(port, sta, get16(port, sta) | PCI_EXP_SLTSTA_PDS | PCI_EXP_SLTSTA_PDC |
+			 PCI_EXP_SLTSTA_ABP);
+	set16(port, port->slot_exp + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA);
+}
+
+void pcim_slot_yank(struct pcim_func *port)
+{
+	slot_detach(port);
+}
+
 static void ecam_write(void *ctx, uintptr_t off, uint32_t v, unsigned width)
 {
 	struct pcim_func *f = func_at((unsigned)(off >> 20), (unsigned)(off >> 15) & 31,
@@ -158,6 +253,8 @@ static void ecam_write(void *ctx, uintptr_t off, uint32_t v, unsigned width)
 
 	(void)ctx;
 	if (!f || reg >= 256 || (reg & (width - 1)))
+		return;
+	if (slot_write(f, reg, v, width))
 		return;
 	bridge = (f->cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK) == PCI_HEADER_TYPE_BRIDGE;
 	if (reg >= PCI_BAR0 && reg < PCI_BAR0 + (bridge ? 8u : 24u)) {
@@ -422,6 +519,10 @@ static struct pcim_virtio *window_target(void *ctx, uintptr_t off, const char *w
 	struct pcim_func *f = bar_owner(pci, ctx == NULL, &bar, boff);
 
 	*msix = NULL;
+	if (!f && unplugged) {
+		stray++;
+		return NULL;
+	}
 	if (!f) {
 		sim_error("pci: %s%u of %#llx: no BAR there", what, width * 8,
 			  (unsigned long long)pci);
@@ -484,8 +585,21 @@ void pcim_reset(void)
 	};
 
 	memset(funcs, 0, sizeof(funcs));
+	unplugged = false;
+	stray = 0;
 	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		sim_region_add(&r[i]);
+}
+
+void pcim_unplug(struct pcim_func *f)
+{
+	f->used = false;
+	unplugged = true;
+}
+
+unsigned pcim_stray_accesses(void)
+{
+	return stray;
 }
 
 struct pcim_func *pcim_add(int parent, uint8_t dev, uint8_t fn, uint16_t vendor,

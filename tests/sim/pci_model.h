@@ -86,6 +86,8 @@ struct pcim_func {
 	struct pcim_virtio vio_state;
 	unsigned cfg_reads;
 	uint32_t msix_table[PCIM_MSIX_MAX][4]; /* address lo, hi, data, vector control */
+	uint8_t slot_exp;      /* a hot-plug slot's PCI Express capability (pcim_slot_init), or 0 */
+	unsigned slot_ctl_writes; /* Slot Control writes (commands) */
 };
 
 /* Forget every function and map the ECAM and the windows (after sim_reset_all). */
@@ -120,5 +122,33 @@ void pcim_put16(struct pcim_func *f, unsigned off, uint16_t v);
 void pcim_put32(struct pcim_func *f, unsigned off, uint32_t v);
 /* The PCI address BAR i decodes at now (0: none). */
 uint64_t pcim_bar_addr(const struct pcim_func *f, unsigned i);
+/*
+ * Pull f out without warning (a surprise removal): its configuration
+ * space reads all ones, and so does every window address no BAR decodes
+ * any more, as QEMU's generic host answers them, counted instead of
+ * reported as an error.
+ */
+void pcim_unplug(struct pcim_func *f);
+/* Accesses to window addresses nobody decodes since pcim_unplug. */
+unsigned pcim_stray_accesses(void);
+
+/*
+ * A PCI Express hot-plug slot on bridge port, modelled on QEMU 7.2's
+ * pcie-root-port (hw/pci/pcie.c): a PCI Express capability at 0x40 with
+ * Slot Implemented, an attention button, a power controller, hot-plug
+ * capable, link active reporting. present: a function sits there (added
+ * by the test behind port), powered and linked, else the slot is off.
+ * Slot Status events are RW1C; a Slot Control write that turns the power
+ * and its indicator off with a function present detaches it (used false),
+ * clears Presence Detect State and Link Active and sets Presence Detect
+ * Changed, as QEMU does.
+ */
+void pcim_slot_init(struct pcim_func *port, bool present);
+/* Press the attention button (QEMU's device_del). */
+void pcim_slot_button(struct pcim_func *port);
+/* A function was put behind port (pcim_add): presence, link, PDC and ABP (QEMU's device_add). */
+void pcim_slot_inserted(struct pcim_func *port);
+/* Pull what sits behind port without asking (a surprise removal). */
+void pcim_slot_yank(struct pcim_func *port);
 
 #endif

@@ -84,6 +84,36 @@
 #define PCI_MSIX_ENTRY_CTRL 12
 #define PCI_MSIX_ENTRY_CTRL_MASK 0x1u
 #define PCI_MSIX_MAX_ENTRIES 2048
+/*
+ * PCI Express Base 4.0 section 7.5.3: the PCI Express capability, with
+ * the link and slot registers of a root or downstream port (7.5.3.6-7.5.3.11)
+ * that native hot-plug (6.7) works through.
+ */
+#define PCI_CAP_ID_EXP 0x10
+#define PCI_EXP_FLAGS 2                /* le16 Capabilities Register */
+#define PCI_EXP_FLAGS_TYPE 0x00f0      /* Device/Port Type */
+#define PCI_EXP_TYPE_ROOT_PORT 0x4
+#define PCI_EXP_TYPE_DOWNSTREAM 0x6
+#define PCI_EXP_FLAGS_SLOT 0x0100      /* Slot Implemented */
+#define PCI_EXP_LNKCAP 0x0c            /* le32 */
+#define PCI_EXP_LNKCAP_DLLLARC 0x00100000 /* Data Link Layer Link Active Reporting Capable */
+#define PCI_EXP_LNKSTA 0x12            /* le16 */
+#define PCI_EXP_LNKSTA_DLLLA 0x2000    /* Data Link Layer Link Active */
+#define PCI_EXP_SLTCAP 0x14            /* le32 Slot Capabilities */
+#define PCI_EXP_SLTCAP_ABP 0x01        /* Attention Button Present */
+#define PCI_EXP_SLTCAP_PCP 0x02        /* Power Controller Present */
+#define PCI_EXP_SLTCAP_HPC 0x40        /* Hot-Plug Capable */
+#define PCI_EXP_SLTCTL 0x18            /* le16 Slot Control */
+#define PCI_EXP_SLTCTL_PIC 0x0300      /* Power Indicator Control */
+#define PCI_EXP_SLTCTL_PIC_ON 0x0100
+#define PCI_EXP_SLTCTL_PIC_OFF 0x0300
+#define PCI_EXP_SLTCTL_PCC 0x0400      /* Power Controller Control: 1 = off */
+#define PCI_EXP_SLTSTA 0x1a            /* le16 Slot Status (events are RW1C) */
+#define PCI_EXP_SLTSTA_ABP 0x0001      /* Attention Button Pressed */
+#define PCI_EXP_SLTSTA_PDC 0x0008      /* Presence Detect Changed */
+#define PCI_EXP_SLTSTA_PDS 0x0040      /* Presence Detect State */
+#define PCI_EXP_SLTSTA_DLLSC 0x0100    /* Data Link Layer State Changed */
+
 /* The capability list lives above the standard header, below 256 bytes. */
 #define PCI_CAP_FIRST 0x40
 #define PCI_CFG_SPACE_SIZE 256
