@@ -85,7 +85,7 @@ class NetCounter:
         if args.stall:
             plug += f",stall={args.stall}"
         env = rb.Env(arch, iface, "net", work)
-        argv = nb.base_argv(arch, iface) + ["-kernel", fw_path, "-plugin", plug]
+        argv = rb.machine_argv(arch, iface) + ["-kernel", fw_path, "-plugin", plug]
         ns = types.SimpleNamespace(refs=os.path.join(ROOT, "build", "bench", "refs"),
                                    tcp_seconds=1)
         self.g = nb.VioNetGuest(tag, argv, work, env, "count", ns)
