@@ -291,7 +291,10 @@ static int take(struct net_rxq *q, struct vio_net_rxbuf *b, uint32_t len, struct
 			put_free(q, b);
 			return VIO_EPROTO;
 		}
-		memset(&q->cur, 0, sizeof(q->cur));
+		/* Field by field: a memset of the record is a library call per frame. */
+		q->cur.csum_start = 0;
+		q->cur.csum_offset = 0;
+		q->cur.seq = 0;
 		q->cur_drop = !parse_hdr(q, p, &q->cur); /* true: drop this frame */
 		if (n->info.mrg_rxbuf) {
 			/* 5.1.6.4: num_buffers of this frame, consecutive on this queue */
@@ -324,7 +327,7 @@ static int take(struct net_rxq *q, struct vio_net_rxbuf *b, uint32_t len, struct
 		return 0;
 	*done = q->cur;
 	done->seq = n->seq++;
-	memset(&q->cur, 0, sizeof(q->cur));
+	q->cur.head = NULL; /* the frame is done's now; net_rx_reclaim looks only with cur_left */
 	if (q->cur_drop || done->len < VIO_NET_ETH_HLEN ||
 	    (done->csum == VIO_NET_CSUM_PARTIAL &&
 	     (uint32_t)done->csum_start + done->csum_offset + 2u > done->len)) {
