@@ -13,12 +13,12 @@
  */
 #include "pci_hotplug.h"
 
+#include <vio/error.h>
 #include <vio/io.h>
 #include <vio/spec/pci.h>
 
 #include "board.h"
 
-#define ETIMEDOUT_ (-110)
 #define MS 1000000ull
 #define EVENTS (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC)
 
@@ -99,7 +99,7 @@ int pci_hp_wait_ready(const struct pci_host *h, const struct pci_hp_port *p, uin
 	/* 7.5.3.8: the port says when the link is up, if it can */
 	while (p->link_report && !(vio_read16(reg(h, p, PCI_EXP_LNKSTA)) & PCI_EXP_LNKSTA_DLLLA)) {
 		if (board_time_ns() - start > timeout_ns)
-			return ETIMEDOUT_;
+			return VIO_ETIMEDOUT;
 	}
 	/* 6.6.1: no configuration request for 100 ms after the link came up */
 	link = board_time_ns();
@@ -115,6 +115,6 @@ int pci_hp_wait_ready(const struct pci_host *h, const struct pci_hp_port *p, uin
 		if (vendor != 0xffff && vendor != 0x0001)
 			return 0;
 		if (board_time_ns() - start > timeout_ns)
-			return ETIMEDOUT_;
+			return VIO_ETIMEDOUT;
 	}
 }

@@ -258,6 +258,12 @@ static void line_had_work(int irq)
 			__atomic_store_n(&reg.devices[i].empty_irqs, 0, __ATOMIC_RELAXED);
 }
 
+/* Unplugged (vio_dev_remove): its registers are out of reach. */
+static bool is_gone(const struct vio_device *dev)
+{
+	return __atomic_load_n(&dev->gone, __ATOMIC_ACQUIRE);
+}
+
 /*
  * dev stormed and its line is masked now: every device interrupting
  * through that line (PCI INTx shares one among several) would wait for an
@@ -291,11 +297,6 @@ static void storm_masked(struct vio_device *dev)
  * says so in the log (the bits ride along with the note). Every interrupt
  * entry (line, queue vector, shared vector) asks this first.
  */
-static bool is_gone(const struct vio_device *dev)
-{
-	return __atomic_load_n(&dev->gone, __ATOMIC_ACQUIRE);
-}
-
 static bool late_irq(struct vio_device *dev, uint32_t bits)
 {
 	if (!__atomic_load_n(&dev->reset_done, __ATOMIC_ACQUIRE))
@@ -595,10 +596,6 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 
 static void msix_free(struct vio_device *dev);
 
-/*
- * Take a reset device's queues down: the driver gives back what they held
- * (remove), then they are freed. The driver state stays.
- */
 /* Give back the device's interrupt line or MSI-X vectors (the port's; no register of a gone one). */
 static void release_irq(struct vio_device *dev)
 {
@@ -619,6 +616,10 @@ static void release_irq(struct vio_device *dev)
 	}
 }
 
+/*
+ * Take a reset device's queues down: the driver gives back what they held
+ * (remove), then they are freed. The driver state stays.
+ */
 static void release_queues(struct vio_device *dev)
 {
 	const struct vio_port *port = reg.port;

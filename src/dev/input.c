@@ -391,9 +391,9 @@ static void input_started(struct vio_device *dev)
 	struct input *in = dev->priv;
 
 	input_ev_start(in);
-	if (in->replay)
+	/* Only a recovery sets it before started: probe cleared the state. */
+	if (in->leds_set)
 		input_replay_leds(in, in->replay_leds);
-	in->replay = false;
 }
 
 static void input_remove(struct vio_device *dev)
@@ -419,13 +419,13 @@ static void input_remove(struct vio_device *dev)
 static int input_resume(struct vio_device *dev)
 {
 	struct input *in = dev->priv;
-	bool replay = in->leds_set;
+	bool set = in->leds_set;
 	uint32_t leds = in->leds;
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	rc = input_probe(dev);
-	in->replay = replay;
+	in->leds_set = set;
 	in->replay_leds = leds;
 	return rc;
 }

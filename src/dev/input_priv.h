@@ -57,8 +57,7 @@ struct input {
 	uint64_t status_sent;
 	uint32_t leds;
 	bool leds_set;                    /* the application set LEDs: replayed after a reset */
-	bool replay;                      /* input_started replays replay_leds */
-	uint32_t replay_leds;
+	uint32_t replay_leds;             /* after a recovery with leds_set: what input_started sends */
 	int error;                        /* a queue broke */
 };
 
