@@ -459,22 +459,29 @@ static void replayed(struct vio_device *dev, const char *what, int rc)
 void net_replay(struct vio_device *dev)
 {
 	struct net *n = dev->priv;
-	struct net_applied a;
+	const struct net_applied *a = &n->applied;
+	uint8_t mac[VIO_NET_ALEN];
 	uintptr_t s;
 
+	/*
+	 * Read in place: recovery runs with no other thread inside a call on
+	 * the device (vio_dev_recover), and each command below stores back
+	 * what it sends (the table from where it lies: set_table copies
+	 * nothing then). The address is copied: vio_net_set_mac writes it.
+	 */
 	s = vio_lock();
-	a = n->applied;
+	memcpy(mac, a->mac, VIO_NET_ALEN);
 	vio_unlock(s);
 	/* The address first: a filter table may name it. */
-	if (a.mac_set)
-		replayed(dev, "the MAC address", vio_net_set_mac(dev, a.mac));
-	if (a.table_len)
-		replayed(dev, "the MAC filter table", set_table(dev, a.table, a.table_len));
-	if (a.promisc_set)
-		replayed(dev, "promiscuous mode", vio_net_set_promisc(dev, a.promisc));
-	if (a.allmulti_set)
-		replayed(dev, "all-multicast mode", vio_net_set_allmulti(dev, a.allmulti));
+	if (a->mac_set)
+		replayed(dev, "the MAC address", vio_net_set_mac(dev, mac));
+	if (a->table_len)
+		replayed(dev, "the MAC filter table", set_table(dev, a->table, a->table_len));
+	if (a->promisc_set)
+		replayed(dev, "promiscuous mode", vio_net_set_promisc(dev, a->promisc));
+	if (a->allmulti_set)
+		replayed(dev, "all-multicast mode", vio_net_set_allmulti(dev, a->allmulti));
 	/* Fewer pairs than set up (net_started enabled them all); more may be gone. */
-	if (a.pairs && a.pairs < n->npairs)
-		replayed(dev, "the queue pairs", vio_net_set_queue_pairs(dev, a.pairs));
+	if (a->pairs && a->pairs < n->npairs)
+		replayed(dev, "the queue pairs", vio_net_set_queue_pairs(dev, a->pairs));
 }

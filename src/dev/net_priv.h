@@ -156,7 +156,10 @@ struct net {
 
 	bool cleaned;                    /* after a failure: what the device held is back */
 
-	/* What the application set, replayed after vio_dev_recover (net_replay). */
+	/*
+	 * What the application set, replayed after vio_dev_recover
+	 * (net_replay). Last: net_resume clears everything before it.
+	 */
 	struct net_applied applied;
 };
 

@@ -367,14 +367,13 @@ static int net_resume(struct vio_device *dev)
 	struct net *n = dev->priv;
 	const struct vio_net_ops *ops = n->ops;
 	struct vio_net_stats stats = n->stats;
-	struct net_applied applied = n->applied;
 	void *arg = n->arg;
 
-	memset(n, 0, sizeof(*n));
+	/* Everything but applied, the last member (kept in place: no stack copy). */
+	memset(n, 0, offsetof(struct net, applied));
 	n->ops = ops;
 	n->arg = arg;
 	n->stats = stats;
-	n->applied = applied;
 	return net_probe(dev);
 }
 
