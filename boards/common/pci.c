@@ -14,10 +14,10 @@
 
 #include <string.h>
 
+#include <vio/error.h>
 #include <vio/io.h>
 #include <vio/spec/pci.h>
 
-#define EINVAL_ (-22)
 
 #define IO_GRAIN 0x1000ull   /* bridge I/O windows: 4 KiB (3.2.5.6) */
 #define MEM_GRAIN 0x100000ull /* bridge memory windows: 1 MiB (3.2.5.8) */
@@ -404,7 +404,7 @@ int pci_scan(const struct pci_host *h, struct vio_pci_func *funcs, unsigned max,
 	struct scan s;
 
 	if (!h || !h->ecam || h->bus_end < h->bus_start || (!funcs && max) || !n)
-		return EINVAL_;
+		return VIO_EINVAL;
 	memset(&s, 0, sizeof(s));
 	s.h = h;
 	s.funcs = funcs;
@@ -483,10 +483,10 @@ int pci_scan_slot(const struct pci_host *h, uint8_t dev, struct vio_pci_func *fu
 
 	if (!h || !h->ecam || dev > 31 || (!funcs && max) || !n ||
 	    !pci_port_hotplug(h, bus, dev, 0, NULL))
-		return EINVAL_;
+		return VIO_EINVAL;
 	sec = vio_read8(cfg_addr_of(h, bus, dev, PCI_SECONDARY_BUS));
 	if (sec <= h->bus_start || sec > h->bus_end)
-		return EINVAL_;
+		return VIO_EINVAL;
 	memset(&s, 0, sizeof(s));
 	s.h = h;
 	s.funcs = funcs;
