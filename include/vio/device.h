@@ -76,6 +76,11 @@ struct vio_driver {
 	 */
 	bool uses_indirect;
 	/*
+	 * The driver resets single queues (vio_dev_vq_reset), so
+	 * VIRTIO_F_RING_RESET is negotiated where the transport can do it.
+	 */
+	bool uses_queue_reset;
+	/*
 	 * Optional: trim the features about to be accepted (what both sides
 	 * offer) before the device is told, e.g. drop features whose
 	 * prerequisite the device did not offer (a device must not offer
@@ -284,6 +289,23 @@ int vio_dev_vq_setup(struct vio_device *dev, unsigned index, const struct vio_vq
 
 /* Queue index of dev, or NULL when it was not set up. Any context. */
 struct vio_vq *vio_dev_vq(const struct vio_device *dev, unsigned index);
+
+/*
+ * Reset queue index alone (VirtIO 1.2 section 2.6.1, VIRTIO_F_RING_RESET)
+ * while the device and its other queues go on: the device stops using the
+ * queue and forgets it; reclaim(arg) then takes back every buffer the
+ * queue held (vio_vq_detach_unused until NULL, in flight or completed and
+ * not yet taken); the queue starts over empty, the same size, and is given
+ * to the device again, with its MSI-X vector. The driver re-posts what it
+ * keeps posted afterwards. Returns 0; VIO_ENOTSUP (RING_RESET not
+ * negotiated); VIO_EINVAL (no such queue); VIO_ESHUTDOWN (the device is not
+ * READY); VIO_EAGAIN (a service pass runs right now: try again); or the
+ * transport's error, the device then failed (vio_dev_fail). Task context,
+ * never with vio_lock held; no other thread may be inside a call on the
+ * queue meanwhile.
+ */
+int vio_dev_vq_reset(struct vio_device *dev, unsigned index, void (*reclaim)(void *arg),
+		     void *arg);
 
 /*
  * Read device-specific config at offset off (1, 2, 4 or 8 bytes), converted

@@ -28,6 +28,7 @@ enum vio_err {
 	VIO_ENOBUFS = -105,   /* the device (the host side) ran out of memory */
 	VIO_ENOTCONN = -107,  /* the other side has the port closed */
 	VIO_ETIMEDOUT = -110, /* the device did not answer in time */
+	VIO_ECANCELED = -125, /* dropped before the device took it (a queue reset) */
 	VIO_ESHUTDOWN = -108, /* the device has failed and is out of service */
 };
 

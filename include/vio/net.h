@@ -250,6 +250,21 @@ void vio_net_rx_release(struct vio_device *dev, struct vio_net_rxbuf *buf);
 void vio_net_poll(struct vio_device *dev);
 
 /*
+ * Start queue pair's two queues over without resetting the device
+ * (VIRTIO_F_RING_RESET, VirtIO 1.2 section 2.6.1; virtio-pci modern):
+ * frames queued on its transmit queue and not yet completed end with
+ * VIO_ECANCELED (tx_done; tx_errors counts them), a frame half received is
+ * dropped, and every receive buffer is posted afresh. The address, the
+ * filters, the link and the other pairs go on as they were. For a transmit
+ * queue the device stopped serving (vio_net_send keeps saying VIO_EBUSY),
+ * or frames that went stale before they were sent. VIO_ENOTSUP without
+ * RING_RESET, VIO_ERANGE for a pair not set up; if the device does not
+ * take a queue back it is failed (vio_dev_recover). Task context, never
+ * from a callback; no other thread may use the pair meanwhile.
+ */
+int vio_net_reset_pair(struct vio_device *dev, unsigned pair);
+
+/*
  * Control queue (VIRTIO_NET_F_CTRL_VQ, 5.1.6.5). Each waits for the device's
  * ack (never call them from a callback; vio_net_announce_done aside): VIO_EIO when it is not
  * VIRTIO_NET_OK, VIO_ENOTSUP when the feature the command needs was not

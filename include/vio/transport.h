@@ -127,6 +127,14 @@ struct vio_transport {
 	 * smaller one (legacy virtio-pci): queues get exactly queue_max.
 	 */
 	bool fixed_queue_size;
+	/*
+	 * The transport can reset one queue (2.6.1) when VIRTIO_F_RING_RESET
+	 * is negotiated: queue_disable then resets it and queue_enable takes
+	 * it back. Only virtio-pci's common configuration has the register
+	 * here; virtio-mmio's QueueReset is left out, as QEMU offers the
+	 * feature on virtio-mmio without the register.
+	 */
+	bool queue_reset;
 	uint32_t device_id; /* 0: no device behind this transport */
 	uint32_t vendor_id; /* the device's vendor id */
 	/*

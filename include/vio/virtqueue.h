@@ -283,4 +283,13 @@ bool vio_vq_is_broken(const struct vio_vq *vq);
  */
 void *vio_vq_detach_unused(struct vio_vq *vq);
 
+/*
+ * After the device reset this one queue (2.6.1, VIRTIO_F_RING_RESET) and
+ * every chain was detached: start the rings over, empty, at index 0 (the
+ * device's state after a queue reset), the same memory and size, ready to
+ * be enabled again. VIO_EBUSY while a chain is still in flight. Task
+ * context.
+ */
+int vio_vq_reinit(struct vio_vq *vq);
+
 #endif

@@ -673,6 +673,9 @@ static uint64_t core_features(const struct vio_device *dev)
 		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
 	if (CONFIG_VIO_RING_EVENT_IDX)
 		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
+	/* 2.6.1: single-queue reset, for a driver that does it, where the transport can */
+	if (dev->driver->uses_queue_reset && dev->t.queue_reset && !dev->t.legacy)
+		f |= 1ull << VIRTIO_F_RING_RESET;
 	/*
 	 * 2.8: the packed ring, modern devices only, and only where the ring
 	 * needs no cache maintenance (src/core/virtqueue_packed.c says why).
@@ -1425,11 +1428,32 @@ static void clear_failure(struct vio_device *dev)
 	vio_unlock(s);
 }
 
+/*
+ * Keep every service pass out of dev (they see busy and leave its work
+ * noted): VIO_EAGAIN while one runs. release_service lets them in again.
+ */
+static int hold_service(struct vio_device *dev)
+{
+	uintptr_t s = vio_lock();
+	int rc = dev->busy ? VIO_EAGAIN : 0;
+
+	dev->busy = true;
+	vio_unlock(s);
+	return rc;
+}
+
+static void release_service(struct vio_device *dev)
+{
+	uintptr_t s = vio_lock();
+
+	dev->busy = false; /* what was noted meanwhile stays noted: the next pass takes it */
+	vio_unlock(s);
+}
+
 int vio_dev_recover(struct vio_device *dev)
 {
 	const struct vio_driver *drv = dev ? dev->driver : NULL;
 	bool resume;
-	uintptr_t s;
 	int rc;
 
 	if (!drv || vio_dev_state(dev) != VIO_DEV_FAILED || !dev->reset_done)
@@ -1442,11 +1466,8 @@ int vio_dev_recover(struct vio_device *dev)
 		return VIO_ENOTSUP;
 	/* The handlers end what the failure left in flight, with the failure's error. */
 	service(dev, false);
-	/* Keep every service pass out while the queues go and come (they see busy). */
-	s = vio_lock();
-	rc = dev->busy ? VIO_EAGAIN : 0;
-	dev->busy = true;
-	vio_unlock(s);
+	/* Keep every service pass out while the queues go and come. */
+	rc = hold_service(dev);
 	if (rc)
 		return rc;
 
@@ -1468,9 +1489,7 @@ int vio_dev_recover(struct vio_device *dev)
 		vio_info("%s: recovered", dev->name);
 		log_features(dev);
 	}
-	s = vio_lock();
-	dev->busy = false; /* what was noted meanwhile stays noted: the next pass takes it */
-	vio_unlock(s);
+	release_service(dev);
 	if (rc)
 		return rc;
 	if (drv->started) {
@@ -1478,6 +1497,73 @@ int vio_dev_recover(struct vio_device *dev)
 		if (vio_dev_state(dev) != VIO_DEV_READY)
 			return dev->error ? dev->error : VIO_ESHUTDOWN;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resetting one queue */
+
+/* The MSI-X table entry queue index was routed to (msix_try), or -1. */
+static int queue_vector(const struct vio_device *dev, unsigned index)
+{
+	for (unsigned v = 0; v < dev->nvectors; v++) {
+		unsigned what = dev->vectors[v].what;
+
+		if (what == index || what == VEC_ALL_QUEUES || what == VEC_EVERYTHING)
+			return (int)v;
+	}
+	return -1;
+}
+
+int vio_dev_vq_reset(struct vio_device *dev, unsigned index, void (*reclaim)(void *arg),
+		     void *arg)
+{
+	struct vio_transport *t;
+	struct vio_queue_addrs addrs;
+	struct vio_vq *vq;
+	uintptr_t s;
+	int rc;
+
+	if (!dev || !reclaim)
+		return VIO_EINVAL;
+	if (!vio_dev_has(dev, VIRTIO_F_RING_RESET))
+		return VIO_ENOTSUP;
+	if (vio_dev_state(dev) != VIO_DEV_READY)
+		return VIO_ESHUTDOWN;
+	vq = vio_dev_vq(dev, index);
+	if (!vq)
+		return VIO_EINVAL;
+	t = &dev->t;
+	/* No service pass looks at the queue while it goes and comes back. */
+	rc = hold_service(dev);
+	if (rc)
+		return rc;
+
+	/* 2.6.1.1: after the reset the device no longer uses the queue's buffers. */
+	rc = t->ops->queue_disable(t, index);
+	if (!rc) {
+		reclaim(arg);
+		s = vio_lock();
+		rc = vio_vq_reinit(vq);
+		vio_unlock(s);
+		if (rc)
+			vio_err("%s: queue %u: the driver kept a buffer through its reset", dev->name,
+				index);
+	}
+	/* 4.1.4.3: the reset queue forgot its vector (QEMU: NO_VECTOR); route it again. */
+	if (!rc && dev->irq_mode == VIO_IRQ_MODE_MSIX && queue_vector(dev, index) >= 0)
+		rc = t->ops->msix_route(t, index, (uint16_t)queue_vector(dev, index));
+	if (!rc) {
+		vio_vq_addrs(vq, &addrs);
+		rc = t->ops->queue_enable(t, index, vio_vq_size(vq), &addrs);
+	}
+	release_service(dev);
+	if (rc) {
+		vio_err("%s: queue %u: reset failed: %s", dev->name, index, vio_strerror(rc));
+		vio_dev_fail(dev, rc);
+		return rc;
+	}
+	vio_info("%s: queue %u reset", dev->name, index);
 	return 0;
 }
 

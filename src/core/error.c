@@ -23,6 +23,7 @@ const char *vio_strerror(int err)
 	case VIO_ENOBUFS: return "device out of memory";
 	case VIO_ENOTCONN: return "not connected on the other side";
 	case VIO_ETIMEDOUT: return "timed out";
+	case VIO_ECANCELED: return "cancelled";
 	case VIO_ESHUTDOWN: return "device failed";
 	default: return err < 0 ? "unknown error" : "ok";
 	}

@@ -135,6 +135,15 @@ void *vio_vq_detach_unused(struct vio_vq *vq)
 	return vq->ops->detach_unused(vq);
 }
 
+int vio_vq_reinit(struct vio_vq *vq)
+{
+	if (vq->in_flight)
+		return VIO_EBUSY;
+	vq->ops->reinit(vq);
+	vq->broken = false;
+	return 0;
+}
+
 unsigned vio_vq_chain_cost(const struct vio_vq *vq, unsigned nseg)
 {
 	if (!nseg || nseg > VIO_VQ_CHAIN_SEGS)

@@ -552,6 +552,34 @@ static void *packed_detach_unused(struct vio_vq *vq)
 	return NULL;
 }
 
+/*
+ * The queue was reset on its own (2.6.1) and every buffer detached: the
+ * ring starts over at position 0 with both wrap counters 1 (2.8.1), zeroed
+ * so that no old descriptor reads as available. Buffer ids stay where they
+ * are (free ones on the free list, a prepared chain's with it).
+ */
+static void packed_reinit(struct vio_vq *vq)
+{
+	struct packed *p = to_packed(vq);
+
+	memset(p->mem, 0, p->mem_size);
+	memset(p->held, 0, sizeof(*p->held) * vq->size);
+	p->next_avail = 0;
+	p->avail_wrap = true;
+	p->exposed_at = 0;
+	p->unexposed = 0;
+	p->next_used = 0;
+	p->used_wrap = true;
+	p->event_desc = 0;
+	if (vq->irq_off)
+		packed_disable_irq(vq);
+	else if (vq->cfg.event_idx) {
+		p->event_desc = 0x8000u; /* the first used descriptor: position 0, wrap 1 */
+		p->driver_ev->desc = le16(p, p->event_desc);
+		set_driver_event(p, PVIRTQ_EVENT_F_DESC);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Prepared chains */
 
@@ -666,6 +694,7 @@ const struct vio_vq_ops vio_vq_packed_ops = {
 	.disable_irq = packed_disable_irq,
 	.enable_irq = packed_enable_irq,
 	.detach_unused = packed_detach_unused,
+	.reinit = packed_reinit,
 	.chain_cost = packed_chain_cost,
 	.chain_reserve = packed_chain_reserve,
 	.chain_release = packed_chain_release,

@@ -33,6 +33,8 @@ struct vio_vq_ops {
 	void (*disable_irq)(struct vio_vq *vq);
 	bool (*enable_irq)(struct vio_vq *vq);
 	void *(*detach_unused)(struct vio_vq *vq);
+	/* Start the rings over, nothing in flight (see vio_vq_reinit). */
+	void (*reinit)(struct vio_vq *vq);
 	unsigned (*chain_cost)(const struct vio_vq *vq, unsigned nseg);
 	int (*chain_reserve)(struct vio_vq *vq, unsigned nseg, struct vio_vq_chain *chain);
 	void (*chain_release)(struct vio_vq *vq, struct vio_vq_chain *chain);

@@ -649,6 +649,29 @@ static void *split_detach_unused(struct vio_vq *vq)
 	return NULL;
 }
 
+/*
+ * The queue was reset on its own (2.6.1) and every chain detached: the
+ * rings start over at index 0, as the device now expects. The descriptor
+ * table stays as it is: free descriptors on the free list, a prepared
+ * chain's with what it wrote once.
+ */
+static void split_reinit(struct vio_vq *vq)
+{
+	struct split *s = to_split(vq);
+	size_t off = (size_t)((char *)s->avail - (char *)s->mem);
+
+	/* The device wrote the used ring last: drop stale lines before writing over it. */
+	invalidate(s, s->avail, s->mem_size - off);
+	memset(s->avail, 0, s->mem_size - off);
+	s->avail_idx = 0;
+	s->kicked_idx = 0;
+	s->last_used = 0;
+	s->used_event = 0;
+	if (vq->irq_off)
+		split_disable_irq(vq);
+	clean(s, s->avail, s->mem_size - off);
+}
+
 /* ------------------------------------------------------------------ */
 /* Prepared chains */
 
@@ -933,6 +956,7 @@ const struct vio_vq_ops vio_vq_split_ops = {
 	.disable_irq = split_disable_irq,
 	.enable_irq = split_enable_irq,
 	.detach_unused = split_detach_unused,
+	.reinit = split_reinit,
 	.chain_cost = split_chain_cost,
 	.chain_reserve = split_chain_reserve,
 	.chain_release = split_chain_release,

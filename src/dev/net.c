@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * virtio-net driver (VirtIO 1.2 section 5.1): lookups, the application's
- * callbacks, information, counters and failure. Probe is in net_probe.c,
+ * callbacks, information, counters, failure and resetting one pair. Probe is in net_probe.c,
  * the data paths in net_rx.c and net_tx.c, the control queue in net_ctrl.c.
  */
 #include <stdbool.h>
@@ -10,6 +10,8 @@
 
 #include <vio/error.h>
 #include <vio/net.h>
+#include <vio/spec/virtio_config.h>
+#include <vio/virtqueue.h>
 
 #include "core/log.h"
 #include "dev/net_priv.h"
@@ -61,6 +63,45 @@ void net_fail(struct net *n, int err)
 		net_tx_reclaim(&n->txq[i], VIO_ESHUTDOWN);
 	}
 	net_ctrl_reclaim(n, VIO_ESHUTDOWN);
+}
+
+static void reclaim_rx(void *arg)
+{
+	net_rx_reclaim(arg);
+}
+
+static void reclaim_tx(void *arg)
+{
+	net_tx_reclaim(arg, VIO_ECANCELED);
+}
+
+int vio_net_reset_pair(struct vio_device *dev, unsigned pair)
+{
+	struct net_rxq *rq;
+	struct net *n;
+	uintptr_t s;
+	int rc = net_lookup(dev, true, &n);
+
+	if (rc)
+		return rc;
+	if (!vio_dev_has(dev, VIRTIO_F_RING_RESET))
+		return VIO_ENOTSUP;
+	if (pair >= n->npairs)
+		return VIO_ERANGE;
+	rq = &n->rxq[pair];
+	rc = vio_dev_vq_reset(dev, vio_vq_index(n->txq[pair].vq), reclaim_tx, &n->txq[pair]);
+	if (!rc)
+		rc = vio_dev_vq_reset(dev, vio_vq_index(rq->vq), reclaim_rx, rq);
+	if (rc) {
+		/* A queue the device did not give back failed it: take back the rest too. */
+		if (vio_dev_state(dev) == VIO_DEV_FAILED)
+			net_fail(n, rc);
+		return rc;
+	}
+	s = vio_lock();
+	net_rx_refill(rq);
+	vio_unlock(s);
+	return 0;
 }
 
 void net_ops_locked(const struct net *n, struct vio_net_ops *ops, void **arg)

@@ -429,6 +429,7 @@ const struct vio_driver vio_net_driver = {
 	.feature_names = net_feature_names,
 	.priv_size = sizeof(struct net),
 	.uses_indirect = true, /* header + the caller's segments in one ring entry */
+	.uses_queue_reset = true, /* vio_net_reset_pair */
 	.fix_features = net_fix_features,
 	.probe = net_probe,
 	.started = net_started,

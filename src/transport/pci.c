@@ -288,6 +288,8 @@ static int setup_modern(struct vio_transport *t, const struct vio_pci_func *f,
 	t->base = c->common.addr;
 	t->version = 2;
 	t->legacy = false;
+	/* 4.1.4.3: queue_reset ends the common configuration of VirtIO 1.2 */
+	t->queue_reset = c->common.len >= VIRTIO_PCI_COMMON_Q_RESET + 2;
 	return 0;
 }
 

@@ -429,6 +429,73 @@ static void test_wraparound_event_idx(void)
 	wraparound(FX_EVENT_IDX);
 }
 
+/*
+ * 2.6.1: after a queue reset and every chain detached, vio_vq_reinit
+ * starts the rings over at index 0 (the device's view after its queue
+ * reset: sim_queue_attach), and the queue works as new, round the ring
+ * many times. Refused while a chain is in flight.
+ */
+static void reinit(unsigned flags)
+{
+	static uint8_t bufs[3][16];
+	unsigned errors = 0, detached = 0;
+	void *cookie;
+	uint32_t len;
+
+	if (fx_setup(4, flags, 0))
+		return;
+	/* The indices at 15 and the free list rotated. */
+	for (unsigned r = 0; r < 5; r++) {
+		for (unsigned i = 0; i < 3; i++)
+			errors += put1(bufs[i], 16, bufs[i]) != 0;
+		vio_vq_kick(fx.vq);
+		errors += sim_step(fx.d) != 3;
+		for (unsigned i = 0; i < 3; i++)
+			errors += vio_vq_dequeue(fx.vq, &cookie, &len) != 0;
+	}
+	/* One chain completed and not taken, one the device never saw. */
+	CHECK_EQ(put1(bufs[0], 16, bufs[0]), 0);
+	vio_vq_kick(fx.vq);
+	CHECK_EQ(sim_step(fx.d), 1);
+	CHECK_EQ(put1(bufs[1], 16, bufs[1]), 0);
+	CHECK_EQ(vio_vq_reinit(fx.vq), VIO_EBUSY);
+	while ((cookie = vio_vq_detach_unused(fx.vq)) != NULL)
+		detached++;
+	CHECK_EQ(detached, 2);
+	CHECK_EQ(vio_vq_reinit(fx.vq), 0);
+	CHECK_EQ(fx.avail->idx, 0);
+	CHECK_EQ(fx.used->idx, 0);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 4);
+	CHECK_EQ(vio_vq_in_flight(fx.vq), 0);
+	CHECK(!vio_vq_has_used(fx.vq));
+	sim_queue_attach(fx.d, 0, vio_vq_size(fx.vq), fx.desc, fx.avail, fx.used);
+	for (unsigned r = 0; r < 30000; r++) {
+		for (unsigned i = 0; i < 3; i++)
+			errors += put1(bufs[i], 16, bufs[i]) != 0;
+		vio_vq_kick(fx.vq);
+		errors += sim_step(fx.d) != 3;
+		for (unsigned i = 0; i < 3; i++) {
+			errors += vio_vq_dequeue(fx.vq, &cookie, &len) != 0;
+			errors += cookie != bufs[i] || len != 16;
+		}
+	}
+	CHECK_EQ(errors, 0);
+	CHECK_EQ(fx.avail->idx, (uint16_t)(3 * 30000));
+	CHECK_EQ(fx.used->idx, (uint16_t)(3 * 30000));
+	CHECK_EQ(fx.fails, 0);
+	fx_teardown();
+}
+
+static void test_reinit(void)
+{
+	reinit(0);
+}
+
+static void test_reinit_event_idx(void)
+{
+	reinit(FX_EVENT_IDX);
+}
+
 static void test_no_notify(void)
 {
 	uint8_t b[4];
@@ -1069,6 +1136,8 @@ int main(void)
 	RUN(test_ring_full);
 	RUN(test_wraparound);
 	RUN(test_wraparound_event_idx);
+	RUN(test_reinit);
+	RUN(test_reinit_event_idx);
 	RUN(test_no_notify);
 	RUN(test_event_idx_notify);
 	RUN(test_irq_suppress);

@@ -142,6 +142,69 @@ static int put(unsigned nout, unsigned nin, unsigned tag, void *cookie)
 	return vio_vq_enqueue(fx.vq, sg, nout, nin, cookie);
 }
 
+/*
+ * 2.6.1 with the packed ring: after the queue reset and every buffer
+ * detached, vio_vq_reinit starts the ring at position 0 with both wrap
+ * counters 1, zeroed (no old descriptor reads as available), and the
+ * queue works as new, wrapping many times. Refused while a buffer is in
+ * flight.
+ */
+static void reinit(unsigned flags)
+{
+	unsigned errors = 0, detached = 0;
+	void *cookie;
+	uint32_t len;
+
+	if (fx_setup(4, flags, 0))
+		return;
+	for (unsigned r = 0; r < 5; r++) {
+		for (unsigned i = 0; i < 3; i++)
+			errors += put(0, 1, i, (void *)(uintptr_t)(i + 1)) != 0;
+		vio_vq_kick(fx.vq);
+		sim_step(fx.d);
+		for (unsigned i = 0; i < 3; i++)
+			errors += vio_vq_dequeue(fx.vq, &cookie, &len) != 0;
+	}
+	CHECK_EQ(put(0, 1, 0, (void *)1), 0);
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	CHECK_EQ(put(0, 1, 1, (void *)2), 0);
+	CHECK_EQ(vio_vq_reinit(fx.vq), VIO_EBUSY);
+	while ((cookie = vio_vq_detach_unused(fx.vq)) != NULL)
+		detached++;
+	CHECK_EQ(detached, 2);
+	CHECK_EQ(vio_vq_reinit(fx.vq), 0);
+	for (unsigned i = 0; i < vio_vq_size(fx.vq); i++)
+		errors += fx.ring[i].flags != 0;
+	CHECK_EQ(vio_vq_num_free(fx.vq), 4);
+	CHECK(!vio_vq_has_used(fx.vq));
+	sim_queue_attach_packed(fx.d, 0, vio_vq_size(fx.vq), fx.ring,
+				(void *)(uintptr_t)fx.addrs.avail, (void *)(uintptr_t)fx.addrs.used);
+	for (unsigned r = 0; r < 20000; r++) {
+		for (unsigned i = 0; i < 3; i++)
+			errors += put(0, 1, i, (void *)(uintptr_t)(i + 1)) != 0;
+		vio_vq_kick(fx.vq);
+		sim_step(fx.d);
+		for (unsigned i = 0; i < 3; i++) {
+			errors += vio_vq_dequeue(fx.vq, &cookie, &len) != 0;
+			errors += cookie != (void *)(uintptr_t)(i + 1) || len != 16;
+		}
+	}
+	CHECK_EQ(errors, 0);
+	CHECK_EQ(fx.fails, 0);
+	fx_teardown();
+}
+
+static void test_reinit(void)
+{
+	reinit(0);
+}
+
+static void test_reinit_event_idx(void)
+{
+	reinit(FX_EVENT_IDX);
+}
+
 static void test_basic(void)
 {
 	void *cookie = NULL;
@@ -595,6 +658,8 @@ int main(void)
 	test_run("chain_direct", test_chain_direct);
 	test_run("chain_indirect", test_chain_indirect);
 	test_run("detach_unused", test_detach_unused);
+	test_run("reinit", test_reinit);
+	test_run("reinit_event_idx", test_reinit_event_idx);
 	test_run("evil_id_range", test_evil_id_range);
 	test_run("evil_id_twice", test_evil_id_twice);
 	test_run("evil_id_free", test_evil_id_free);

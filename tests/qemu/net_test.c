@@ -48,6 +48,14 @@
  *     RECOVER         vio_dev_fail, then vio_dev_recover; answers
  *                     "RECOVER rc=<rc> state=<ready|not-ready> mac=<mac> link=<0|1>"
  *                     (what FILTER set must be in force again)
+ *     RESETPAIR       waits for RP_PRE frames of type PRE from the host and
+ *                     sends it RP_PRE (so both queues of pair 0 have been
+ *                     used), queues RP_FRAMES frames of type BIG on pair 0
+ *                     without a kick (the device never looks at them), then
+ *                     vio_net_reset_pair(0); answers "RESETPAIR rc=<rc>
+ *                     pre_rx=<n> pre_tx=<n> queued=<n> cancelled=<n>
+ *                     state=<ready|not-ready>": each queued frame must end
+ *                     with VIO_ECANCELED and none may reach the wire
  *
  * each taking the next line after; and with a vhost-user backend
  * (test_net.py, cases mq and csum: the host program is the device's data
@@ -108,6 +116,7 @@
 #define T_BIG 3           /* must never leave */
 #define T_END 4
 #define T_MQ 5            /* mq: byte 15 is the queue pair */
+#define T_PRE 6           /* RESETPAIR: the traffic before the reset */
 #define MQ_MAX 16
 #define DIR_H2G 0
 #define DIR_G2H 1
@@ -137,6 +146,7 @@ static struct {
 	uint32_t bad;        /* frames out of order, of the wrong size or content */
 	uint32_t acked;      /* the host's latest ACK */
 	uint32_t other;      /* frames of no type expected */
+	uint32_t pre;        /* T_PRE frames taken */
 	uint32_t sent;       /* frames this guest handed the driver */
 	uint32_t unacked;    /* bytes taken since the last ACK due */
 	bool ack_due;
@@ -250,6 +260,10 @@ static void on_rx(struct vio_device *d, const struct vio_net_frame *f, void *a)
 		on_rx_mq(f, head);
 		goto out;
 	}
+	if (head[14] == T_PRE) {
+		rx.pre++;
+		goto out;
+	}
 	seq = get32(head + 16);
 	len = (uint32_t)head[20] << 8 | head[21];
 	if (head[14] == T_ACK) {
@@ -330,12 +344,22 @@ static uint8_t cs_buf[CS_POOL][CS_BUF] __attribute__((aligned(64)));
 static bool cs_busy[CS_POOL];
 static uint32_t cs_done, cs_tx_err;
 
+/* RESETPAIR: the frames queued before the reset, their cookies from RP_COOKIE on. */
+#define RP_FRAMES 4u
+#define RP_COOKIE 1000u
+static uint32_t rp_cancelled, rp_pre_tx;
+
 static void on_tx_done(struct vio_device *d, void *cookie, int result, void *a)
 {
 	uintptr_t i = (uintptr_t)cookie;
 
 	(void)d;
 	(void)a;
+	if (i >= RP_COOKIE) {
+		if (result == VIO_ECANCELED)
+			rp_cancelled++;
+		return;
+	}
 	if (i >= 1 && i <= CS_POOL)
 		cs_busy[i - 1] = false;
 	cs_done++;
@@ -489,13 +513,14 @@ static void phase_stats(void)
 {
 	struct vio_net_stats st;
 	uint64_t t0 = board_time_ns();
-	uint64_t sent = rx.sent;
+	/* RESETPAIR's frames: those sent before the reset, and those it cancelled. */
+	uint64_t sent = rx.sent + rp_pre_tx;
 
 	do {
 		vio_service();
 		if (vio_net_get_stats(dev, &st))
 			break;
-		if (st.tx_frames + st.tx_errors >= sent)
+		if (st.tx_frames + st.tx_errors >= sent + rp_cancelled)
 			break;
 		(void)vio_service_wait(MS);
 	} while (board_time_ns() - t0 < STALL_NS);
@@ -505,7 +530,8 @@ static void phase_stats(void)
 	       (unsigned long long)st.rx_drops, (unsigned long long)st.rx_errors,
 	       (unsigned long long)st.tx_frames, (unsigned long long)st.tx_bytes,
 	       (unsigned long long)st.tx_busy, (unsigned long long)st.tx_errors);
-	if (st.tx_frames != sent || st.tx_errors || st.rx_drops || st.rx_errors != arg.e)
+	if (st.tx_frames != sent || st.tx_errors != rp_cancelled || st.rx_drops ||
+	    st.rx_errors != arg.e)
 		fail("stats", "%llu frames sent, want %llu; %llu receive errors, want %llu; "
 		     "errors or drops counted", (unsigned long long)st.tx_frames,
 		     (unsigned long long)sent, (unsigned long long)st.rx_errors,
@@ -686,6 +712,60 @@ static void cmd_recover(void)
 	printf("RECOVER rc=%s state=%s mac=%02x:%02x:%02x:%02x:%02x:%02x link=%d\n", errname(r),
 	       vio_dev_state(dev) == VIO_DEV_READY ? "ready" : "not-ready", now.mac[0], now.mac[1],
 	       now.mac[2], now.mac[3], now.mac[4], now.mac[5], now.link_up);
+	fflush(stdout);
+}
+
+/*
+ * RESETPAIR: first RP_PRE frames each way on pair 0, so that the device's
+ * view of both queues has moved on (QEMU's indices at RP_PRE: a queue
+ * the device did not reset would then disagree with the driver's fresh
+ * one). Frames queued on pair 0 and never kicked are still the driver's
+ * when vio_net_reset_pair resets the pair's queues (2.6.1): each must
+ * come back with VIO_ECANCELED, and the host checks that none left (type
+ * BIG). The raw exchange that follows runs through the reset queues.
+ */
+#define RP_PRE 8u
+
+static void cmd_reset_pair(void)
+{
+	static uint8_t rp[RP_FRAMES][MIN_FRAME] __attribute__((aligned(64)));
+	struct vio_net_stats st0, st;
+	uint64_t t0 = board_time_ns();
+	uint32_t queued = 0, pre_tx = 0;
+	int r;
+
+	while (rx.pre < RP_PRE && board_time_ns() - t0 < STALL_NS)
+		vio_service();
+	if (vio_net_get_stats(dev, &st0))
+		memset(&st0, 0, sizeof(st0));
+	for (uint32_t i = 0; i < RP_PRE; i++) {
+		put_hdr(frame, T_PRE, i, MIN_FRAME);
+		memset(frame + HDR, 0, MIN_FRAME - HDR);
+		if (vio_net_send_copy(dev, 0, frame, MIN_FRAME) == 0)
+			pre_tx++;
+	}
+	/* Sent means completed: the device took them before the reset. */
+	st = st0;
+	do {
+		vio_service();
+		if (vio_net_get_stats(dev, &st))
+			break;
+	} while (st.tx_frames - st0.tx_frames < pre_tx && board_time_ns() - t0 < STALL_NS);
+
+	rp_cancelled = 0;
+	for (uint32_t i = 0; i < RP_FRAMES; i++) {
+		struct vio_sg sg = { rp[i], MIN_FRAME };
+
+		put_hdr(rp[i], T_BIG, i, MIN_FRAME);
+		memset(rp[i] + HDR, 0, MIN_FRAME - HDR);
+		if (vio_net_queue(dev, 0, &sg, 1, NULL, (void *)(uintptr_t)(RP_COOKIE + i)) == 0)
+			queued++;
+	}
+	r = vio_net_reset_pair(dev, 0);
+	rp_pre_tx = (uint32_t)(st.tx_frames - st0.tx_frames);
+	printf("RESETPAIR rc=%s pre_rx=%u pre_tx=%u queued=%u cancelled=%u state=%s\n", errname(r),
+	       (unsigned)rx.pre, (unsigned)rp_pre_tx, (unsigned)queued,
+	       (unsigned)rp_cancelled, vio_dev_state(dev) == VIO_DEV_READY ? "ready" : "not-ready");
 	fflush(stdout);
 }
 
@@ -1051,6 +1131,10 @@ int main(void)
 		}
 		if (!strcmp(line, "RECOVER")) {
 			cmd_recover();
+			continue;
+		}
+		if (!strcmp(line, "RESETPAIR")) {
+			cmd_reset_pair();
 			continue;
 		}
 		if (parse_case(line))

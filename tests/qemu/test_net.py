@@ -678,6 +678,56 @@ def raw_recover(proc, con, qmp, start_mac, fails, deadline):
             print(f"QEMU's rx filter after the recovery: {json.dumps(shown)}")
 
 
+T_PRE = 6
+RP_PRE, RP_FRAMES = 8, 4  # net_test.c's RESETPAIR
+
+
+def virtio_path(qmp, name):
+    """The QOM path of the one virtio device called name (QMP x-query-virtio), or None."""
+    devs = [d["path"] for d in qmp.command("x-query-virtio") or [] if d.get("name") == name]
+    return devs[0] if len(devs) == 1 else None
+
+
+def raw_reset_pair(proc, con, qmp, peer, fails, deadline):
+    """--reset-pair: RP_PRE frames each way on pair 0 first, so both of its
+    queues have moved on in QEMU; then the guest queues RP_FRAMES frames it
+    never kicks and resets the pair (VIRTIO_F_RING_RESET). Each queued frame
+    must be cancelled and none may leave (type BIG: RawPeer counts them),
+    QEMU's own indices of queues 0 (receive) and 1 (transmit) must be back at
+    0 (a queue QEMU did not reset stays at RP_PRE), and the raw exchange
+    that follows runs through the reset queues."""
+    for seq in range(RP_PRE):
+        peer.send(peer.hdr(T_PRE, seq, MIN_FRAME).ljust(MIN_FRAME, b"\0"))
+    mark = len(con.log())
+    proc.stdin.write(b"RESETPAIR\n")
+    proc.stdin.flush()
+    got = 0
+    while got < RP_PRE and time.monotonic() < deadline:
+        f = peer.recv(min(1.0, deadline - time.monotonic()))
+        if f is not None:
+            if fails.check(f[14] == T_PRE, f"reset-pair: guest frame of type {f[14]}"):
+                got += 1
+    fails.check(got == RP_PRE, f"reset-pair: {got} of {RP_PRE} frames from the guest")
+    pos = con.wait_for("RESETPAIR ", mark, deadline)
+    if not fails.check(pos is not None, "no answer to RESETPAIR"):
+        raise TimeoutError
+    con.wait_for("\n", pos, deadline)
+    reply = re.search(r"^RESETPAIR .*$", con.log()[pos - len("RESETPAIR") - 1:], re.M).group(0)
+    print(f"guest: {reply.strip()}")
+    want = (f"RESETPAIR rc=OK pre_rx={RP_PRE} pre_tx={RP_PRE} queued={RP_FRAMES} "
+            f"cancelled={RP_FRAMES} state=ready")
+    fails.check(reply.strip() == want, f"RESETPAIR: {reply.strip()}, want {want}")
+    path = virtio_path(qmp, "virtio-net")
+    if not fails.check(path is not None, "QMP x-query-virtio lists no one virtio-net"):
+        return
+    for q, what in ((0, "receive"), (1, "transmit")):
+        st = qmp.command("x-query-virtio-queue-status", path=path, queue=q) or {}
+        print(f"QEMU's queue {q} ({what}) after the reset: last-avail-idx "
+              f"{st.get('last-avail-idx')}, used-idx {st.get('used-idx')}")
+        fails.check(st.get("last-avail-idx") == 0 and st.get("used-idx") == 0,
+                    f"QEMU's {what} queue was not reset: {st}")
+
+
 def case_raw(args, fails):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
@@ -733,6 +783,9 @@ def case_raw(args, fails):
             qmp = run_test.Qmp(qmp_path, deadline)
             raw_recover(proc, con, qmp, m.group(1), fails, deadline)
         peer = RawPeer(sock, ("127.0.0.1", qemu_port), mac, mtu, fails)
+        if args.reset_pair:
+            qmp = qmp or run_test.Qmp(qmp_path, deadline)
+            raw_reset_pair(proc, con, qmp, peer, fails, deadline)
         sizes = mtu + 14 - MIN_FRAME + 1
         # QEMU reads its socket only while the guest has receive buffers, and
         # the kernel drops what overflows that socket's buffer (rmem_default:
@@ -769,7 +822,8 @@ def case_raw(args, fails):
                           "tx_bytes", "tx_busy", "tx_errors"), map(int, m.groups())))
             want = {"rx_frames": peer.sent, "rx_bytes": peer.sent_bytes, "rx_drops": 0,
                     "rx_errors": 0, "tx_frames": peer.got, "tx_bytes": peer.got_bytes,
-                    "tx_errors": 0}
+                    # the frames a pair reset cancelled count as errors
+                    "tx_errors": RP_FRAMES if args.reset_pair else 0}
             for key, val in want.items():
                 fails.check(g[key] == val, f"guest {key} {g[key]}, host counted {val}")
             print(f"counters: guest {g}")
@@ -1492,6 +1546,8 @@ def main():
     p.add_argument("--ack", type=int, default=16, help="raw: frames per ACK")
     p.add_argument("--recover", action="store_true",
                    help="raw: the guest sets filters, fails and recovers its device first")
+    p.add_argument("--reset-pair", action="store_true",
+                   help="raw: the guest resets queue pair 0 alone first (VIRTIO_F_RING_RESET)")
     p.add_argument("--props", default="",
                    help="raw, mq, csum: more virtio-net-device properties")
     p.add_argument("--expect", action="append", default=[], metavar="KEY=VALUE",

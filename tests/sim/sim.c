@@ -563,7 +563,10 @@ static bool queue_check(struct sim_dev *d, unsigned qi, struct sim_queue *q)
 		sim_error("dev%d: queue %u enabled without QueueNum", d->slot, qi);
 		return false;
 	}
-	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) || (d->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+	/* 2.6.1.2: with RING_RESET a reset queue may be enabled again while live. */
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) ||
+	    ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	     !(d->driver_features & (1ull << VIRTIO_F_RING_RESET)))) {
 		sim_error("dev%d: queue %u enabled in status %#x (3.1.1 step 7)", d->slot, qi,
 			  d->status);
 		return false;
@@ -912,7 +915,10 @@ static uint32_t mmio_read(uintptr_t addr, unsigned width)
 
 static void features_write(struct sim_dev *d, uint32_t v)
 {
-	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) || (d->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+	/* 2.6.1.2: with RING_RESET a reset queue may be enabled again while live. */
+	if (!(d->status & VIRTIO_CONFIG_S_DRIVER) ||
+	    ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	     !(d->driver_features & (1ull << VIRTIO_F_RING_RESET)))) {
 		sim_error("dev%d: DriverFeatures written in status %#x", d->slot, d->status);
 		return;
 	}
