@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "indep_common.h"
 #include "indep_ring.h"
 #include "indep_virtio.h"
 
@@ -99,27 +100,6 @@ static uint8_t *data;        /* DEPTH_MAX * SLOT_BYTES, at least BYTES_MAX */
 static volatile uint32_t irqs;
 static uint32_t kicks;
 
-/* The instruction-counting plugin snapshots its counters each time this runs. */
-void bench_mark(unsigned tag);
-__attribute__((noinline)) void bench_mark(unsigned tag)
-{
-	__asm__ volatile("" : : "r"(tag) : "memory");
-}
-
-/* A bump allocator over the board's free memory: set up once, never freed. */
-static uintptr_t heap, heap_end;
-
-static void *dma_zalloc(size_t size, size_t align)
-{
-	uintptr_t p = (heap + align - 1) & ~(uintptr_t)(align - 1);
-
-	if (p > heap_end || heap_end - p < size)
-		return NULL;
-	heap = p + size;
-	memset((void *)p, 0, size);
-	return (void *)p;
-}
-
 /* The device interrupt: read and acknowledge the cause (4.2.2, 4.1.4.5). */
 static void on_irq(void *arg)
 {
@@ -159,9 +139,9 @@ static int find_and_init(void)
 	if (indep_features_ok(&dev) != 0)
 		return -3;
 
-	ring = dma_zalloc(packed ? PACKED_BYTES : SPLIT_BYTES, 4096);
-	reqs = dma_zalloc(sizeof(struct blk_req) * DEPTH_MAX, 4096);
-	data = dma_zalloc((size_t)DEPTH_MAX * SLOT_BYTES, 4096);
+	ring = indep_dma_zalloc(packed ? PACKED_BYTES : SPLIT_BYTES, 4096);
+	reqs = indep_dma_zalloc(sizeof(struct blk_req) * DEPTH_MAX, 4096);
+	data = indep_dma_zalloc((size_t)DEPTH_MAX * SLOT_BYTES, 4096);
 	if (!ring || !reqs || !data)
 		return -4;
 	if (packed) {
@@ -189,7 +169,9 @@ static int find_and_init(void)
 /* 2.7.10 / 2.8.10: ask for an interrupt at the next used entry, or for none. */
 static void want_irq(bool on)
 {
-	if (packed) {
+	if (packed && on && event_idx) {
+		packed_event_at_next(&pr);
+	} else if (packed) {
 		pr.drv_ev->flags = on ? EV_ENABLE : EV_DISABLE;
 	} else if (event_idx) {
 		/* flags stay 0 with the event index; park used_event behind us */
@@ -464,12 +446,18 @@ __attribute__((noinline)) static int run(struct run *r)
 					issued++;
 				}
 			}
-			if (rc || !r->irq || !event_idx || packed)
+			if (rc || !r->irq || !event_idx)
 				break;
-			/* 2.7.10: move used_event, then look again: an entry may have slipped in. */
-			avail->used_event = last_used;
+			/*
+			 * 2.7.10 / 2.8.10: move the event to the next used entry, then
+			 * look again: an entry may have slipped in.
+			 */
+			if (packed)
+				packed_event_at_next(&pr);
+			else
+				avail->used_event = last_used;
 			mb();
-			if (shared16(&used->idx) == last_used)
+			if (!has_used())
 				break;
 		}
 		if (rc)
@@ -541,37 +529,11 @@ static void cmd_run(char *args)
 	       kicks - kick0, r.spins, (unsigned long long)tclock);
 }
 
-/* Read one line from the console, without echo. */
-static void read_line(char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (;;) {
-		int c = getchar();
-
-		if (c == EOF) {
-			clearerr(stdin);
-			continue;
-		}
-		if (c == '\r' || c == '\n') {
-			if (n == 0)
-				continue;
-			break;
-		}
-		if (n + 1 < size)
-			buf[n++] = (char)c;
-	}
-	buf[n] = '\0';
-}
-
 int main(void)
 {
 	char line[128];
-	size_t size;
 	int rc;
 
-	board_dma_region(&heap, &size);
-	heap_end = heap + size;
 	rc = find_and_init();
 	if (rc) {
 		printf("ERR virtio-blk set-up failed (%d)\n", rc);
@@ -580,7 +542,7 @@ int main(void)
 	span = SPAN_BYTES / SECTOR < capacity ? SPAN_BYTES / SECTOR : capacity;
 	printf("BENCH READY %s independent loop\n", board_info()->name);
 	for (;;) {
-		read_line(line, sizeof(line));
+		indep_read_line(line, sizeof(line));
 		if (strcmp(line, "info") == 0) {
 			cmd_info();
 		} else if (strncmp(line, "run ", 4) == 0) {

@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "indep_common.h"
 #include "indep_ring.h"
 #include "indep_virtio.h"
 
@@ -93,13 +94,6 @@ static struct q rxq = { .index = 0 }, txq = { .index = 1 };
 static uint32_t kicks;
 static uint64_t ph_fill, ph_kick, ph_spin; /* ns per step of a transmit run */
 
-/* The instruction-counting plugin snapshots its counters each time this runs. */
-void bench_mark(unsigned tag);
-__attribute__((noinline)) void bench_mark(unsigned tag)
-{
-	__asm__ volatile("" : : "r"(tag) : "memory");
-}
-
 /* The queue's index written to its notification address. */
 static inline void notify(const struct q *q)
 {
@@ -108,25 +102,11 @@ static inline void notify(const struct q *q)
 	kicks++;
 }
 
-/* A bump allocator over the board's free memory: set up once, never freed. */
-static uintptr_t heap, heap_end;
-
-static void *dma_zalloc(size_t size, size_t align)
-{
-	uintptr_t p = (heap + align - 1) & ~(uintptr_t)(align - 1);
-
-	if (p > heap_end || heap_end - p < size)
-		return NULL;
-	heap = p + size;
-	memset((void *)p, 0, size);
-	return (void *)p;
-}
-
 static int queue_init(struct q *q)
 {
-	uint8_t *ring = dma_zalloc(packed ? PACKED_BYTES : SPLIT_BYTES, 4096);
+	uint8_t *ring = indep_dma_zalloc(packed ? PACKED_BYTES : SPLIT_BYTES, 4096);
 
-	q->bufs = dma_zalloc((size_t)QSIZE * BUF_BYTES, 64);
+	q->bufs = indep_dma_zalloc((size_t)QSIZE * BUF_BYTES, 64);
 	if (!ring || !q->bufs)
 		return -1;
 	if (packed) {
@@ -405,37 +385,11 @@ static void cmd_run(char *line)
 	printf("\n");
 }
 
-/* Read one line from the console, without echo. */
-static void read_line(char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (;;) {
-		int c = getchar();
-
-		if (c == EOF) {
-			clearerr(stdin);
-			continue;
-		}
-		if (c == '\r' || c == '\n') {
-			if (n == 0)
-				continue;
-			break;
-		}
-		if (n + 1 < size)
-			buf[n++] = (char)c;
-	}
-	buf[n] = '\0';
-}
-
 int main(void)
 {
 	char line[128];
-	size_t size;
 	int rc;
 
-	board_dma_region(&heap, &size);
-	heap_end = heap + size;
 	rc = find_and_init();
 	if (rc) {
 		printf("ERR virtio-net set-up failed (%d)\n", rc);
@@ -447,7 +401,7 @@ int main(void)
 	kick(&rxq);
 	printf("BENCH READY %s independent net loop\n", board_info()->name);
 	for (;;) {
-		read_line(line, sizeof(line));
+		indep_read_line(line, sizeof(line));
 		if (strcmp(line, "info") == 0) {
 			printf("INFO iface=%s mode=indep transport=%s ring=%s event_idx=%d "
 			       "hdr_len=%u tx_queue=%u rx_queue=%u\n", dev.legacy ? "legacy" : "modern",

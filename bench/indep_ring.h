@@ -218,6 +218,18 @@ static inline bool packed_has_used(const struct packed *r)
 }
 
 /*
+ * 2.8.10 (with VIRTIO_F_EVENT_IDX): ask for a used-buffer notification when
+ * the device writes the next used position, none for those after it. The
+ * caller fences and looks at the ring again: a buffer may have been used
+ * meanwhile.
+ */
+static inline void packed_event_at_next(struct packed *r)
+{
+	r->drv_ev->off_wrap = (uint16_t)(r->next_used | (r->used_wrap ? 0x8000u : 0));
+	r->drv_ev->flags = EV_DESC;
+}
+
+/*
  * 2.8.21.2: the next used buffer, if there is one: its id and the length
  * written, the position moved past the ndesc descriptors it was made of.
  */
