@@ -1,17 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The independent loop: a virtio-blk reader and writer that shares no code
- * with vio. Its virtio-mmio access and its split ring are written here from
- * the VirtIO 1.2 specification, its descriptors by hand; only the board
- * layer (console, clock, interrupt attach, idle) comes from the project. It
- * is the floor vio's driver is compared with: whatever vio spends beyond it
+ * with vio. Its device access (indep_virtio.c: virtio-mmio legacy and
+ * modern, virtio-pci modern and the legacy interface of a transitional
+ * function) and its rings (indep_ring.h: split and packed) are the
+ * benchmarks' own, written from the VirtIO 1.2 specification, its
+ * descriptors by hand; only the board layer (console, clock, interrupt
+ * attach, idle, the PCI bus's enumeration) comes from the project. It is
+ * the floor vio's driver is compared with: whatever vio spends beyond it
  * per request is the cost of vio's layers, not of QEMU.
+ *
+ * It takes the first virtio-blk device (virtio-mmio first, then PCI) and
+ * negotiates only VIRTIO_F_EVENT_IDX, (modern) VIRTIO_F_VERSION_1 and
+ * VIRTIO_F_RING_PACKED when the device offers it. A request is a chain of
+ * three descriptors: in the split ring request s owns descriptors 3s to
+ * 3s + 2; in the packed ring the chain carries id s. Interrupts come on
+ * the device's line: virtio-mmio's, or a PCI function's INTx (the loop
+ * leaves MSI-X off).
  *
  * It speaks the protocol of blk_bench.c over the UART, so run_bench.py
  * drives both the same way:
  *
  *   info
- *       INFO iface=<legacy|modern> mode=indep event_idx=<0|1> indirect=0
+ *       INFO iface=<legacy|modern> mode=indep transport=<mmio|pci>
+ *            ring=<split|packed> event_idx=<0|1> indirect=0
  *            capacity=<sectors> queue_size=<n> seg_max=0 max_sectors=0
  *
  *   run <poll|pollclk|pollisr|irq|irqwfi> <read|write> <bytes> <depth> <count>
@@ -23,7 +35,7 @@
  *     experiments: see the functions that implement them.)
  *
  *     depth requests of bytes are kept in flight until count are done. Each
- *     round waits for the used index to move (poll: spins on it in memory;
+ *     round waits for a used entry (poll: spins on the ring in memory;
  *     irq: sleeps with wfi until the device's interrupt, as vio's
  *     bare-metal port does), takes every used entry, re-queues each
  *     finished request and notifies once for the batch, if the device asks
@@ -44,53 +56,11 @@
 #include <string.h>
 
 #include "board.h"
+#include "indep_common.h"
+#include "indep_ring.h"
+#include "indep_virtio.h"
 
-/* 4.2.2: virtio-mmio registers (4.2.4: the legacy ones marked). */
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_GUEST_PAGE_SIZE 0x028 /* legacy */
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_ALIGN 0x03c     /* legacy */
-#define R_QUEUE_PFN 0x040       /* legacy */
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_INT_STATUS 0x060
-#define R_INT_ACK 0x064
-#define R_STATUS 0x070
-#define R_QUEUE_DESC_LO 0x080
-#define R_QUEUE_DESC_HI 0x084
-#define R_QUEUE_DRIVER_LO 0x090
-#define R_QUEUE_DRIVER_HI 0x094
-#define R_QUEUE_DEVICE_LO 0x0a0
-#define R_QUEUE_DEVICE_HI 0x0a4
-#define R_CONFIG 0x100
-
-#define MMIO_MAGIC 0x74726976u /* "virt" */
 #define ID_BLOCK 2u
-
-/* 2.1: device status bits. */
-#define S_ACKNOWLEDGE 1u
-#define S_DRIVER 2u
-#define S_DRIVER_OK 4u
-#define S_FEATURES_OK 8u
-#define S_FAILED 128u
-
-/* 6: reserved feature bits. */
-#define F_EVENT_IDX 29u
-#define F_VERSION_1 32u
-
-/* 2.7.5, 2.7.6, 2.7.8: split ring flags. */
-#define DESC_F_NEXT 1u
-#define DESC_F_WRITE 2u
-#define AVAIL_F_NO_INTERRUPT 1u
-#define USED_F_NO_NOTIFY 1u
 
 /* 5.2.6: request types and status. */
 #define BLK_T_IN 0u
@@ -98,43 +68,12 @@
 #define BLK_S_OK 0u
 #define SECTOR 512u
 
-#define QSIZE 256u                 /* 3 descriptors per request, DEPTH_MAX of them */
+#define QSIZE INDEP_QSIZE          /* 3 descriptors per request, DEPTH_MAX of them */
 #define DEPTH_MAX 64u
 #define SLOT_BYTES (64u << 10)     /* each request's data at depth > 1 */
 #define BYTES_MAX (1u << 20)       /* a request at depth 1 */
 #define SPAN_BYTES (64ull << 20)   /* the part of the disk the workloads walk */
 #define TIMEOUT_NS (30ull * 1000000000ull)
-
-/*
- * 2.7.5 / 2.7.6 / 2.7.8: the split ring, little-endian on a modern device
- * and in the guest's order on a legacy one (2.7.1 legacy); both boards are
- * little-endian, so plain stores serve both.
- */
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[QSIZE];
-	uint16_t used_event; /* 2.7.10: with VIRTIO_F_EVENT_IDX */
-};
-
-struct used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct used {
-	uint16_t flags;
-	uint16_t idx;
-	struct used_elem ring[QSIZE];
-	uint16_t avail_event; /* 2.7.10: with VIRTIO_F_EVENT_IDX */
-};
 
 /* 5.2.6: the request header, then data, then one status byte. */
 struct blk_req {
@@ -145,171 +84,96 @@ struct blk_req {
 	uint8_t pad[47]; /* one 64-byte line each */
 };
 
-static uintptr_t regs;
-static bool legacy, event_idx;
+static struct indep_dev dev;
+static uintptr_t notify_at;
+static bool event_idx, packed;
 static uint64_t capacity, span, cursor;
+/* split ring: request s owns descriptors 3s .. 3s + 2 */
 static struct desc *desc;
 static struct avail *avail;
 static struct used *used;
+static uint16_t avail_idx, kicked_idx, last_used, used_seen;
+/* packed ring: request s is a chain of three descriptors with id s */
+static struct packed pr;
 static struct blk_req *reqs; /* DEPTH_MAX */
 static uint8_t *data;        /* DEPTH_MAX * SLOT_BYTES, at least BYTES_MAX */
-static uint16_t avail_idx, kicked_idx, last_used;
 static volatile uint32_t irqs;
 static uint32_t kicks;
 
-/*
- * Barriers. Ring stores before the index store (2.7.13.3), the index store
- * before the read of the device's suppression fields (2.7.13.4: a full
- * fence), the used index before its entries (2.7.14), and memory before the
- * MMIO notification.
- */
-#if defined(__riscv)
-#define mb() __asm__ volatile("fence iorw, iorw" ::: "memory")
-#define wmb() __asm__ volatile("fence w, w" ::: "memory")
-#define rmb() __asm__ volatile("fence r, r" ::: "memory")
-#define io_wmb() __asm__ volatile("fence w, o" ::: "memory")
-#elif defined(__aarch64__)
-#define mb() __asm__ volatile("dmb sy" ::: "memory")
-#define wmb() __asm__ volatile("dmb ishst" ::: "memory")
-#define rmb() __asm__ volatile("dmb ishld" ::: "memory")
-#define io_wmb() __asm__ volatile("dmb oshst" ::: "memory")
-#else
-#error "unknown architecture"
-#endif
-
-static inline uint32_t rd32(unsigned off)
-{
-	return *(volatile uint32_t *)(regs + off);
-}
-
-static inline void wr32(unsigned off, uint32_t v)
-{
-	*(volatile uint32_t *)(regs + off) = v;
-}
-
-static inline uint16_t shared16(const uint16_t *p)
-{
-	return *(const volatile uint16_t *)p;
-}
-
-/* The instruction-counting plugin snapshots its counters each time this runs. */
-void bench_mark(unsigned tag);
-__attribute__((noinline)) void bench_mark(unsigned tag)
-{
-	__asm__ volatile("" : : "r"(tag) : "memory");
-}
-
-/* A bump allocator over the board's free memory: set up once, never freed. */
-static uintptr_t heap, heap_end;
-
-static void *dma_zalloc(size_t size, size_t align)
-{
-	uintptr_t p = (heap + align - 1) & ~(uintptr_t)(align - 1);
-
-	if (p > heap_end || heap_end - p < size)
-		return NULL;
-	heap = p + size;
-	memset((void *)p, 0, size);
-	return (void *)p;
-}
-
-/* The device interrupt: read and acknowledge the cause (4.2.2). */
+/* The device interrupt: read and acknowledge the cause (4.2.2, 4.1.4.5). */
 static void on_irq(void *arg)
 {
-	uint32_t st = rd32(R_INT_STATUS);
-
 	(void)arg;
-	wr32(R_INT_ACK, st);
+	(void)indep_ack_irq(&dev);
 	irqs++;
+}
+
+static bool any_device(uintptr_t config)
+{
+	(void)config;
+	return true;
 }
 
 static int find_and_init(void)
 {
-	const struct board_info *bi = board_info();
-	const struct board_virtio *v = NULL;
-	uint32_t f0, f1, qmax;
-	size_t used_off;
+	uint32_t f0, f1;
+	uint64_t want;
 	uint8_t *ring;
+	int rc;
 
-	for (unsigned i = 0; i < bi->nvirtio; i++) {
-		regs = bi->virtio[i].base;
-		if (rd32(R_MAGIC) == MMIO_MAGIC && rd32(R_DEVICE_ID) == ID_BLOCK) {
-			v = &bi->virtio[i];
-			break;
-		}
-	}
-	if (!v)
+	if (indep_find(ID_BLOCK, any_device, &dev) != 0)
 		return -1;
-	legacy = rd32(R_VERSION) == 1;
-
 	/* 3.1.1: reset, acknowledge, driver, features. */
-	wr32(R_STATUS, 0);
-	while (rd32(R_STATUS) != 0)
-		;
-	wr32(R_STATUS, S_ACKNOWLEDGE);
-	wr32(R_STATUS, S_ACKNOWLEDGE | S_DRIVER);
-	wr32(R_DEV_FEATURES_SEL, 0);
-	f0 = rd32(R_DEV_FEATURES);
-	wr32(R_DEV_FEATURES_SEL, 1);
-	f1 = rd32(R_DEV_FEATURES);
+	indep_begin(&dev);
+	f0 = indep_features(&dev, 0);
+	f1 = indep_features(&dev, 1);
 	event_idx = f0 & (1u << F_EVENT_IDX);
-	if (!legacy && !(f1 & (1u << (F_VERSION_1 - 32))))
+	if (!dev.legacy && !(f1 & (1u << (F_VERSION_1 - 32))))
 		return -2;
-	wr32(R_DRV_FEATURES_SEL, 0);
-	wr32(R_DRV_FEATURES, event_idx ? 1u << F_EVENT_IDX : 0);
-	wr32(R_DRV_FEATURES_SEL, 1);
-	wr32(R_DRV_FEATURES, legacy ? 0 : 1u << (F_VERSION_1 - 32));
-	if (!legacy) {
-		wr32(R_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
-		if (!(rd32(R_STATUS) & S_FEATURES_OK))
-			return -3;
-	}
+	/* 2.8: the packed ring whenever a (modern) device offers it. */
+	packed = !dev.legacy && (f1 & (1u << (F_RING_PACKED - 32)));
+	want = event_idx ? 1u << F_EVENT_IDX : 0;
+	if (!dev.legacy)
+		want |= 1ull << F_VERSION_1 | (packed ? 1ull << F_RING_PACKED : 0);
+	indep_set_features(&dev, want);
+	if (indep_features_ok(&dev) != 0)
+		return -3;
 
-	/*
-	 * 2.7.2 (legacy layout, also valid for modern): descriptors, then the
-	 * available ring, then the used ring on the next 4 KiB boundary.
-	 */
-	used_off = (sizeof(struct desc) * QSIZE + sizeof(struct avail) + 4095) & ~(size_t)4095;
-	ring = dma_zalloc(used_off + sizeof(struct used), 4096);
-	reqs = dma_zalloc(sizeof(struct blk_req) * DEPTH_MAX, 4096);
-	data = dma_zalloc((size_t)DEPTH_MAX * SLOT_BYTES, 4096);
+	ring = indep_dma_zalloc(packed ? PACKED_BYTES : SPLIT_BYTES, 4096);
+	reqs = indep_dma_zalloc(sizeof(struct blk_req) * DEPTH_MAX, 4096);
+	data = indep_dma_zalloc((size_t)DEPTH_MAX * SLOT_BYTES, 4096);
 	if (!ring || !reqs || !data)
 		return -4;
-	desc = (struct desc *)ring;
-	avail = (struct avail *)(ring + sizeof(struct desc) * QSIZE);
-	used = (struct used *)(ring + used_off);
-
-	wr32(R_QUEUE_SEL, 0);
-	qmax = rd32(R_QUEUE_NUM_MAX);
-	if (qmax < QSIZE)
-		return -5;
-	wr32(R_QUEUE_NUM, QSIZE);
-	if (legacy) {
-		/* 4.2.4: the legacy device finds the rings from one page number. */
-		wr32(R_GUEST_PAGE_SIZE, 4096);
-		wr32(R_QUEUE_ALIGN, 4096);
-		wr32(R_QUEUE_PFN, (uint32_t)((uintptr_t)ring >> 12));
+	if (packed) {
+		packed_init(&pr, ring);
+		rc = indep_queue(&dev, 0, (uintptr_t)pr.desc, (uintptr_t)pr.drv_ev,
+				 (uintptr_t)pr.dev_ev, &notify_at);
 	} else {
-		wr32(R_QUEUE_DESC_LO, (uint32_t)(uintptr_t)desc);
-		wr32(R_QUEUE_DESC_HI, (uint32_t)((uint64_t)(uintptr_t)desc >> 32));
-		wr32(R_QUEUE_DRIVER_LO, (uint32_t)(uintptr_t)avail);
-		wr32(R_QUEUE_DRIVER_HI, (uint32_t)((uint64_t)(uintptr_t)avail >> 32));
-		wr32(R_QUEUE_DEVICE_LO, (uint32_t)(uintptr_t)used);
-		wr32(R_QUEUE_DEVICE_HI, (uint32_t)((uint64_t)(uintptr_t)used >> 32));
-		wr32(R_QUEUE_READY, 1);
+		desc = (struct desc *)ring;
+		avail = (struct avail *)(ring + sizeof(struct desc) * QSIZE);
+		used = (struct used *)(ring + SPLIT_USED_OFF);
+		rc = indep_queue(&dev, 0, (uintptr_t)desc, (uintptr_t)avail, (uintptr_t)used,
+				 &notify_at);
 	}
+	if (rc)
+		return -5;
 	/* 5.2.4: capacity, a little-endian 64-bit field, read as two halves. */
-	capacity = rd32(R_CONFIG) | (uint64_t)rd32(R_CONFIG + 4) << 32;
-	if (v->irq < 0 || board_irq_attach(v->irq, on_irq, NULL))
+	capacity = *(volatile uint32_t *)dev.config |
+		   (uint64_t)*(volatile uint32_t *)(dev.config + 4) << 32;
+	if (dev.irq < 0 || board_irq_attach(dev.irq, on_irq, NULL))
 		return -6;
-	wr32(R_STATUS, rd32(R_STATUS) | S_DRIVER_OK);
+	indep_driver_ok(&dev);
 	return 0;
 }
 
-/* 2.7.10: ask for an interrupt at the next used entry, or for none. */
+/* 2.7.10 / 2.8.10: ask for an interrupt at the next used entry, or for none. */
 static void want_irq(bool on)
 {
-	if (event_idx) {
+	if (packed && on && event_idx) {
+		packed_event_at_next(&pr);
+	} else if (packed) {
+		pr.drv_ev->flags = on ? EV_ENABLE : EV_DISABLE;
+	} else if (event_idx) {
 		/* flags stay 0 with the event index; park used_event behind us */
 		avail->used_event = on ? last_used : (uint16_t)(last_used - 1);
 	} else {
@@ -318,12 +182,20 @@ static void want_irq(bool on)
 	mb();
 }
 
-/* Put slot s's request on the available ring (not yet visible). */
+/* Has the device used a request the loop has not taken yet? */
+static inline bool has_used(void)
+{
+	return packed ? packed_has_used(&pr) : shared16(&used->idx) != last_used;
+}
+
+/* Put slot s's request on the ring (not yet visible). */
 static inline void submit(unsigned s, uint32_t type, uint32_t bytes)
 {
 	struct blk_req *r = &reqs[s];
-	struct desc *d = &desc[3 * s];
-	uint16_t head = (uint16_t)(3 * s);
+	uintptr_t buf = (uintptr_t)(data + (size_t)s * SLOT_BYTES);
+	uint16_t dflags = type == BLK_T_IN ? DESC_F_WRITE : 0;
+	struct desc *d;
+	uint16_t head;
 
 	if (cursor + bytes / SECTOR > span)
 		cursor = 0;
@@ -333,14 +205,22 @@ static inline void submit(unsigned s, uint32_t type, uint32_t bytes)
 	r->status = 0xff;
 	cursor += bytes / SECTOR;
 
-	/* 2.7.5: header (device-readable), data, status (device-writable). */
+	/* 2.7.5 / 2.8.13: header (device-readable), data, status (device-writable). */
+	if (packed) {
+		packed_add(&pr, (uintptr_t)r, 16, (uint16_t)s, DESC_F_NEXT);
+		packed_add(&pr, buf, bytes, (uint16_t)s, DESC_F_NEXT | dflags);
+		packed_add(&pr, (uintptr_t)&r->status, 1, (uint16_t)s, DESC_F_WRITE);
+		return;
+	}
+	head = (uint16_t)(3 * s);
+	d = &desc[head];
 	d[0].addr = (uintptr_t)r;
 	d[0].len = 16;
 	d[0].flags = DESC_F_NEXT;
 	d[0].next = (uint16_t)(head + 1);
-	d[1].addr = (uintptr_t)(data + (size_t)s * SLOT_BYTES);
+	d[1].addr = buf;
 	d[1].len = bytes;
-	d[1].flags = DESC_F_NEXT | (type == BLK_T_IN ? DESC_F_WRITE : 0);
+	d[1].flags = DESC_F_NEXT | dflags;
 	d[1].next = (uint16_t)(head + 2);
 	d[2].addr = (uintptr_t)&r->status;
 	d[2].len = 1;
@@ -351,31 +231,65 @@ static inline void submit(unsigned s, uint32_t type, uint32_t bytes)
 	avail_idx++;
 }
 
-/* 2.7.13.3 / 2.7.13.4: publish the index, then notify if the device wants it. */
+/*
+ * 2.7.13.3 / 2.7.13.4 (2.8.21.1 / 2.8.21.3): publish what was put on the
+ * ring, then notify if the device wants it.
+ */
 static inline void kick(void)
 {
 	uint16_t old = kicked_idx, new = avail_idx;
 	bool need;
 
-	if (old == new)
-		return;
-	wmb();
-	*(volatile uint16_t *)&avail->idx = new;
-	kicked_idx = new;
-	mb();
-	if (event_idx) {
-		uint16_t e = shared16(&used->avail_event);
-
-		/* 2.7.10: vring_need_event(event, new, old) */
-		need = (uint16_t)(new - e - 1) < (uint16_t)(new - old);
+	if (packed) {
+		need = packed_publish(&pr);
 	} else {
-		need = !(shared16(&used->flags) & USED_F_NO_NOTIFY);
+		if (old == new)
+			return;
+		wmb();
+		*(volatile uint16_t *)&avail->idx = new;
+		kicked_idx = new;
+		mb();
+		if (event_idx)
+			need = split_need_event(shared16(&used->avail_event), new, old);
+		else
+			need = !(shared16(&used->flags) & USED_F_NO_NOTIFY);
 	}
 	if (need) {
 		io_wmb();
-		wr32(R_QUEUE_NOTIFY, 0);
+		indep_notify(&dev, notify_at, 0);
 		kicks++;
 	}
+}
+
+/*
+ * The next finished request's slot (the chain's id), if the device used
+ * one: 2.7.14 (the index before the entries it covers) or 2.8.21.2. In the
+ * split ring the loop checks that the id is the head of a chain.
+ */
+static inline bool take(uint32_t *slot)
+{
+	const struct used_elem *e;
+	uint32_t id, len;
+
+	if (packed) {
+		if (!packed_take(&pr, 3, &id, &len))
+			return false;
+		*slot = id;
+		return true;
+	}
+	if (last_used == used_seen) {
+		uint16_t u = shared16(&used->idx);
+
+		if (u == last_used)
+			return false;
+		rmb();
+		used_seen = u;
+	}
+	e = &used->ring[last_used & (QSIZE - 1)];
+	id = e->id;
+	last_used++;
+	*slot = id % 3 ? DEPTH_MAX : id / 3;
+	return true;
 }
 
 /* Poll: spin on the used index in memory until it moves. */
@@ -383,7 +297,7 @@ __attribute__((noinline)) static int wait_poll(uint64_t deadline, uint32_t *spin
 {
 	uint32_t n = 0;
 
-	while (shared16(&used->idx) == last_used) {
+	while (!has_used()) {
 		if ((++n & 0xfffffu) == 0 && board_time_ns() > deadline)
 			return -1;
 	}
@@ -401,7 +315,7 @@ __attribute__((noinline)) static int wait_poll_clock(uint64_t deadline, uint32_t
 {
 	uint32_t n = 0;
 
-	while (shared16(&used->idx) == last_used) {
+	while (!has_used()) {
 		n++;
 		if (board_time_ns() > deadline)
 			return -1;
@@ -414,8 +328,8 @@ __attribute__((noinline)) static int wait_poll_isr(uint64_t deadline, uint32_t *
 {
 	uint32_t n = 0;
 
-	while (shared16(&used->idx) == last_used) {
-		(void)rd32(R_INT_STATUS);
+	while (!has_used()) {
+		(void)indep_isr(&dev);
 		if ((++n & 0xfffffu) == 0 && board_time_ns() > deadline)
 			return -1;
 	}
@@ -433,13 +347,13 @@ __attribute__((noinline)) static int wait_irq(uint64_t deadline, uint32_t *spins
 	for (;;) {
 		uintptr_t s = board_irq_save();
 
-		if (shared16(&used->idx) != last_used) {
+		if (has_used()) {
 			board_irq_restore(s);
 			return 0;
 		}
 		board_idle_until(deadline);
 		board_irq_restore(s);
-		if (shared16(&used->idx) != last_used)
+		if (has_used())
 			return 0;
 		++*spins;
 		if (board_time_ns() > deadline)
@@ -460,7 +374,7 @@ __attribute__((noinline)) static int wait_irq_wfi(uint64_t deadline, uint32_t *s
 	for (;;) {
 		uintptr_t s = board_irq_save();
 
-		if (shared16(&used->idx) != last_used) {
+		if (has_used()) {
 			board_irq_restore(s);
 			return 0;
 		}
@@ -470,7 +384,7 @@ __attribute__((noinline)) static int wait_irq_wfi(uint64_t deadline, uint32_t *s
 		__asm__ volatile("dsb sy\n\twfi" ::: "memory");
 #endif
 		board_irq_restore(s);
-		if (shared16(&used->idx) != last_used)
+		if (has_used())
 			return 0;
 		++*spins;
 	}
@@ -519,33 +433,31 @@ __attribute__((noinline)) static int run(struct run *r)
 		if (rc)
 			break;
 		for (;;) {
-			uint16_t idx = shared16(&used->idx);
+			uint32_t slot;
 
-			while (last_used != idx) {
-				struct used_elem *e;
-				uint32_t id, s;
-
-				rmb(); /* 2.7.14: entries only after the index that covers them */
-				e = &used->ring[last_used & (QSIZE - 1)];
-				id = e->id;
-				s = id / 3;
-				last_used++;
-				if (id % 3 || s >= r->depth || reqs[s].status != BLK_S_OK) {
+			while (take(&slot)) {
+				if (slot >= r->depth || reqs[slot].status != BLK_S_OK) {
 					rc = -2;
 					break;
 				}
 				r->done++;
 				if (issued < r->count) {
-					submit(s, r->type, r->bytes);
+					submit(slot, r->type, r->bytes);
 					issued++;
 				}
 			}
 			if (rc || !r->irq || !event_idx)
 				break;
-			/* 2.7.10: move used_event, then look again: an entry may have slipped in. */
-			avail->used_event = last_used;
+			/*
+			 * 2.7.10 / 2.8.10: move the event to the next used entry, then
+			 * look again: an entry may have slipped in.
+			 */
+			if (packed)
+				packed_event_at_next(&pr);
+			else
+				avail->used_event = last_used;
 			mb();
-			if (shared16(&used->idx) == last_used)
+			if (!has_used())
 				break;
 		}
 		if (rc)
@@ -560,9 +472,10 @@ __attribute__((noinline)) static int run(struct run *r)
 
 static void cmd_info(void)
 {
-	printf("INFO iface=%s mode=indep event_idx=%d indirect=0 capacity=%llu queue_size=%u "
-	       "seg_max=0 max_sectors=0\n", legacy ? "legacy" : "modern", event_idx ? 1 : 0,
-	       (unsigned long long)capacity, QSIZE);
+	printf("INFO iface=%s mode=indep transport=%s ring=%s event_idx=%d indirect=0 "
+	       "capacity=%llu queue_size=%u seg_max=0 max_sectors=0\n",
+	       dev.legacy ? "legacy" : "modern", dev.pci ? "pci" : "mmio",
+	       packed ? "packed" : "split", event_idx ? 1 : 0, (unsigned long long)capacity, QSIZE);
 }
 
 static void cmd_run(char *args)
@@ -616,37 +529,11 @@ static void cmd_run(char *args)
 	       kicks - kick0, r.spins, (unsigned long long)tclock);
 }
 
-/* Read one line from the console, without echo. */
-static void read_line(char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (;;) {
-		int c = getchar();
-
-		if (c == EOF) {
-			clearerr(stdin);
-			continue;
-		}
-		if (c == '\r' || c == '\n') {
-			if (n == 0)
-				continue;
-			break;
-		}
-		if (n + 1 < size)
-			buf[n++] = (char)c;
-	}
-	buf[n] = '\0';
-}
-
 int main(void)
 {
 	char line[128];
-	size_t size;
 	int rc;
 
-	board_dma_region(&heap, &size);
-	heap_end = heap + size;
 	rc = find_and_init();
 	if (rc) {
 		printf("ERR virtio-blk set-up failed (%d)\n", rc);
@@ -655,7 +542,7 @@ int main(void)
 	span = SPAN_BYTES / SECTOR < capacity ? SPAN_BYTES / SECTOR : capacity;
 	printf("BENCH READY %s independent loop\n", board_info()->name);
 	for (;;) {
-		read_line(line, sizeof(line));
+		indep_read_line(line, sizeof(line));
 		if (strcmp(line, "info") == 0) {
 			cmd_info();
 		} else if (strncmp(line, "run ", 4) == 0) {

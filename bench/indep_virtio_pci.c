@@ -10,6 +10,7 @@
 #define PCI_VENDOR_ID 0x00
 #define PCI_DEVICE_ID 0x02
 #define PCI_STATUS 0x06
+#define PCI_SUBSYSTEM_ID 0x2e
 #define PCI_STATUS_CAP_LIST 0x10u
 #define PCI_CAP_PTR 0x34
 #define PCI_CAP_VENDOR 0x09u
@@ -17,13 +18,19 @@
 #define MAX_CAPS 48u            /* (256 - 64) / 4: more means a loop */
 
 #define VIRTIO_VENDOR 0x1af4u
-/* 4.1.2.1: modern ids are 0x1040 + the type; transitional ones 0x1000..0x103f. */
+/*
+ * 4.1.2.1: modern ids are 0x1040 + the type; a transitional device has its
+ * own id (net 0x1000, block 0x1001) and the type as its subsystem id.
+ */
 #define MODERN_ID_BASE 0x1040u
 #define TRANSITIONAL_NET 0x1000u
+#define TRANSITIONAL_BLOCK 0x1001u
+#define LEGACY_BAR_BYTES 0x20u  /* the registers and the first bytes of configuration */
 
 /* 4.1.4: struct virtio_pci_cap's cfg_type values. */
 #define CAP_COMMON 1u
 #define CAP_NOTIFY 2u
+#define CAP_ISR 3u
 #define CAP_DEVICE 4u
 
 static uint8_t cfg8(const struct vio_pci_func *f, unsigned off)
@@ -63,7 +70,7 @@ static int parse_caps(const struct vio_pci_func *f, struct indep_pci *p)
 {
 	unsigned at, n = 0;
 
-	p->common = p->notify = p->device = 0;
+	p->common = p->notify = p->isr = p->device = 0;
 	if (!(cfg16(f, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return -1;
 	for (at = cfg8(f, PCI_CAP_PTR) & ~3u; at && n < MAX_CAPS; at = cfg8(f, at + 1) & ~3u, n++) {
@@ -82,11 +89,36 @@ static int parse_caps(const struct vio_pci_func *f, struct indep_pci *p)
 		} else if (type == CAP_NOTIFY && !p->notify && len >= 20 && at + 20 <= CFG_BYTES) {
 			p->notify = cap_target(f, at, 2, &p->notify_len);
 			p->notify_mul = cfg32(f, at + 16);
+		} else if (type == CAP_ISR && !p->isr) {
+			p->isr = cap_target(f, at, 1, &size);
 		} else if (type == CAP_DEVICE && !p->device) {
 			p->device = cap_target(f, at, 6, &size);
 		}
 	}
-	return p->common && p->notify && p->device ? 0 : -1;
+	return p->common && p->notify && p->isr && p->device ? 0 : -1;
+}
+
+/* The id a transitional function of virtio type id carries (4.1.2.1), 0 for none here. */
+static unsigned transitional_id(unsigned id)
+{
+	return id == 1 ? TRANSITIONAL_NET : id == 2 ? TRANSITIONAL_BLOCK : 0;
+}
+
+/*
+ * 4.1.5: a transitional function without (usable) modern capabilities is
+ * driven through I/O BAR0, which must be assigned and large enough.
+ */
+static int legacy_bar(const struct vio_pci_func *f, unsigned id, struct indep_pci *p)
+{
+	const struct vio_pci_bar *b = &f->bar[0];
+
+	if (cfg16(f, PCI_SUBSYSTEM_ID) != id || !b->io || b->size < LEGACY_BAR_BYTES)
+		return -1;
+	p->legacy = true;
+	p->io = b->addr;
+	p->isr = b->addr + PL_ISR;
+	p->device = b->addr + PL_CONFIG;
+	return 0;
 }
 
 int indep_pci_find(unsigned id, bool (*match)(uintptr_t device_cfg), struct indep_pci *p)
@@ -102,9 +134,14 @@ int indep_pci_find(unsigned id, bool (*match)(uintptr_t device_cfg), struct inde
 
 		if (cfg16(f, PCI_VENDOR_ID) != VIRTIO_VENDOR)
 			continue;
-		if (dev != MODERN_ID_BASE + id && !(id == 1 && dev == TRANSITIONAL_NET))
+		if (dev != MODERN_ID_BASE + id && dev != transitional_id(id))
 			continue;
-		if (parse_caps(f, p) == 0 && match(p->device))
+		p->legacy = false;
+		p->io = 0;
+		p->irq = f->irq;
+		if (parse_caps(f, p) != 0 && (dev == MODERN_ID_BASE + id || legacy_bar(f, id, p) != 0))
+			continue;
+		if (match(p->device))
 			return 0;
 	}
 	return -1;

@@ -14,20 +14,22 @@ what is booted. The transport is virtio-mmio (default) or virtio-pci
 (--transport pci: a virtio-blk-pci function, modern or transitional with
 its modern interface off, as the interface says); the ring is split
 (default) or packed (--ring packed: the device offers VIRTIO_F_RING_PACKED,
-modern only). The independent loop and U-Boot run on virtio-mmio with
-split rings only (the loop is written for that alone); in the other
-scenarios vio's bare loop (vio's own ring calls, the `bare` column) is the
-floor.
+modern only). The independent loop runs in every scenario, beside vio's
+bare loop (vio's own ring calls, the `bare` column); U-Boot runs on
+virtio-mmio with split rings only.
 
   vio irq    bench/blk_bench.c built with the user's configuration
              (interrupt-driven by default);
   vio poll   the same built with the `poll` configuration; it also runs the
              bare loop (the virtqueue work alone, polled, with vio's own
              virtqueue functions);
-  loop       bench/indep_loop.c, the independent loop: virtio-mmio and the
-             split ring written from the spec, no vio code at all, polled
-             (spinning on the used index) and interrupt-driven (wfi until
-             the device's interrupt), at every depth;
+  loop       bench/indep_loop.c, the independent loop: virtio-mmio (legacy
+             and modern), virtio-pci (modern, and a transitional function's
+             legacy I/O BAR), split and packed rings, all written from the
+             spec (indep_virtio.c, indep_virtio_pci.c, indep_ring.h), no vio
+             code at all, polled (spinning on the ring) and
+             interrupt-driven (wfi until the device's interrupt: virtio-mmio's
+             line or the PCI function's INTx, no MSI-X), at every depth;
   baseline   with --baseline DIR: vio irq and vio poll again, built from
              another commit (bench/build_baseline.sh puts them in DIR), so a
              change's before / after ratios come from one interleaved run;
@@ -487,7 +489,7 @@ class Env:
     ring: str = "split"
 
     def plain(self):
-        """virtio-mmio with split rings: the layout every reference guest runs on."""
+        """virtio-mmio with split rings: the only layout U-Boot is run on."""
         return self.transport == "mmio" and self.ring == "split"
 
     def key(self):
@@ -560,7 +562,7 @@ def make_guests(args, env, work, disk):
     tag = env.tag()
     guests = []
     vios = [("vio-irq", build, "vio-blk-bench"), ("vio-poll", build, "vio-blk-bench-poll")]
-    if not args.no_loop and env.plain():
+    if not args.no_loop:
         vios.append(("loop", build, "blk-indep-loop"))
     if args.baseline:
         bdir = os.path.join(args.baseline, env.arch, "bench")

@@ -23,12 +23,12 @@ guest's TCP ports 5001 (iperf) and 5002 (the TCP source).
   vio irq    bench/net_bench.c built with the user's configuration;
   vio poll   the same with the `poll` configuration; it also runs the bare
              loop (vio's virtqueue functions alone, polled);
-  loop       bench/indep_net_loop.c, the independent loop: virtio-mmio and
-             the split rings written from the spec, no vio code, polled,
-             one descriptor per frame (frames only); virtio-mmio and modern
-             virtio-pci (indep_virtio_pci.c), split and packed rings, all
-             written from the spec; not the legacy interface of a
-             transitional PCI device;
+  loop       bench/indep_net_loop.c, the independent loop, no vio code,
+             polled, one descriptor per frame (frames only), in every cell:
+             virtio-mmio (legacy and modern), virtio-pci (modern, and a
+             transitional function's legacy I/O BAR), split and packed
+             rings, all written from the spec (indep_virtio.c,
+             indep_virtio_pci.c, indep_ring.h);
   Linux      Debian's arm64 kernel with the busybox initramfs of the block
              benchmark, bench/netraw.c (AF_PACKET, sendmmsg / recvmmsg) for
              frames, busybox nc as the TCP sink and source (aarch64 only).
@@ -452,12 +452,6 @@ class LinuxNetGuest(NetMixin, rb.LinuxGuest):
                 "rate": int(kv["n"]) * 1e9 / max(1, int(kv["ns"]))}
 
 
-def loop_runs(env):
-    """The independent loop drives virtio-mmio (legacy or modern) and modern virtio-pci
-    functions, split or packed; not the legacy interface of a transitional PCI device."""
-    return env.transport == "mmio" or env.iface == "modern"
-
-
 def make_guests(args, env, work):
     """The guests of one cell (env: board, interface, transport, ring); the devices are
     NetMixin's, in the cell's layout."""
@@ -467,7 +461,7 @@ def make_guests(args, env, work):
     tag = env.tag()
     guests = []
     roles = [("vio-irq", "vio-net-bench"), ("vio-poll", "vio-net-bench-poll")]
-    if not args.no_loop and loop_runs(env):
+    if not args.no_loop:
         roles.append(("loop", "net-indep-loop"))
     for role, fw in roles:
         image = os.path.join(build, fw + suffix)
@@ -653,8 +647,8 @@ def report(env, res, workloads):
 
 def layout_table(envs, cells, workloads):
     """The cells of one scenario side by side, each beside its own floors: the bare loop
-    (vio's virtqueue functions alone, transmit only) and the independent loop (every cell
-    but legacy virtio-pci), with vio's time per frame over each floor's."""
+    (vio's virtqueue functions alone, transmit only) and the independent loop, with vio's
+    time per frame over each floor's."""
     out = [f"### {envs[0].arch}, {envs[0].iface}: every layout, one interleaved run\n",
            "| layout | workload | bare loop | indep. loop | vio irq | vio poll | "
            "vio ÷ bare (time), irq / poll | vio poll ÷ indep. loop (time) |",
@@ -669,12 +663,7 @@ def layout_table(envs, cells, workloads):
             if not s:
                 continue
             bare = cell(w, s.get("bare")) if "bare" in s else "—"
-            if "loop-poll" in s:
-                indep = cell(w, s["loop-poll"])
-            elif is_tcp(w) or loop_runs(env):
-                indep = "—"
-            else:
-                indep = "none: no legacy PCI in the loop"
+            indep = cell(w, s["loop-poll"]) if "loop-poll" in s else "—"
             row = [name, LABELS[w], bare, indep, cell(w, s.get("vio-irq")),
                    cell(w, s.get("vio-poll")),
                    f"{ratio(s, 'bare', 'vio-irq')} / {ratio(s, 'bare', 'vio-poll')}"
