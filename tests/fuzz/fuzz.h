@@ -44,10 +44,13 @@ void fz_bytes(void *dst, size_t n);
 
 /*
  * A fresh simulator, port and library (vio_init) for one input; the
- * simulator's and the port's chatter off. polled: the port without
- * interrupts.
+ * simulator's and the port's chatter off. mode, a byte from the stream:
+ * bit 0 the port without interrupts; bits 1 and 2 both set, the port
+ * without cache coherency (cache maintenance hooks, sim_cache.h). Returns
+ * the port.
  */
-void fz_begin(bool polled);
+struct vio_port;
+const struct vio_port *fz_begin(uint8_t mode);
 /* Drop everything (devices, DMA memory, events) after an input. */
 void fz_end(void);
 

@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vio_device *dev;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	memset(busy, 0, sizeof(busy));
 	vio_driver_register(&vio_blk_driver, &params);
 	d = fz_dev_new(VIRTIO_ID_BLOCK);

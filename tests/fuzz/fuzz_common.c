@@ -16,6 +16,7 @@
 
 #include "fuzz.h"
 #include "sim.h"
+#include "sim_cache.h"
 #include "sim_port.h"
 
 /* FUZZ_TRACE set: print every action (to see what an input does). */
@@ -95,8 +96,13 @@ static void fz_on_run(unsigned nrun)
 		fz_device_op(fz_on_run_dev, op);
 }
 
-void fz_begin(bool polled)
+const struct vio_port *fz_begin(uint8_t mode)
 {
+	bool polled = mode & 1;
+	/* One input in four on a port without cache coherency (sim_cache.h). */
+	bool noncoherent = (mode & 6) == 6;
+	const struct vio_port *port;
+
 	sim_reset_all();
 	sim_port_reset();
 	trace = getenv("FUZZ_TRACE") != NULL;
@@ -112,7 +118,12 @@ void fz_begin(bool polled)
 	 * working corpora).
 	 */
 	sim_time_tick_ns = 1000000;
-	vio_init(polled ? sim_port_polled() : sim_port(), sim_os());
+	if (noncoherent)
+		port = polled ? sim_port_noncoherent_polled() : sim_port_noncoherent();
+	else
+		port = polled ? sim_port_polled() : sim_port();
+	vio_init(port, sim_os());
+	return port;
 }
 
 void fz_end(void)

@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vio_device *dev;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	vio_driver_register(&vio_console_driver, &params);
 	d = fz_dev_new(VIRTIO_ID_CONSOLE);
 	nports = 1 + fz_u8() % 6;

@@ -168,13 +168,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct vio_gpu_params params = { .timeout_ms = 5 };
 	struct vio_device *dev;
-	uint8_t polled;
 	unsigned n;
 
 	fz_start(data, size);
-	polled = fz_u8() & 1;
-	fz_begin(polled);
-	port = polled ? sim_port_polled() : sim_port();
+	port = fz_begin(fz_u8());
 	memset(ids, 0, sizeof(ids));
 	events = 0;
 	vio_driver_register(&vio_gpu_driver, &params);

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vio_device *dev;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	vio_driver_register(&vio_input_driver, &params);
 	d = fz_dev_new(VIRTIO_ID_INPUT);
 	sim_input_attach(d, &in, (enum sim_input_kind)(fz_u8() % 4));

@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vio_device *dev;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	nheld = 0;
 	memset(tx_busy, 0, sizeof(tx_busy));
 	vio_driver_register(&vio_net_driver, &params);

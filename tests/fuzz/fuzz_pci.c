@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t kind;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	fz_register_all();
 	pcim_reset();
 	pcim_host_init(&host, IRQ_BASE);

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vio_device *dev;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	vio_driver_register(&vio_rng_driver, NULL);
 	d = fz_dev_new(VIRTIO_ID_RNG);
 	sim_rng_attach(d, &rng);

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags;
 
 	fz_start(data, size);
-	fz_begin(fz_u8() & 1);
+	fz_begin(fz_u8());
 	fz_register_all();
 	flags = fz_u8();
 	d = sim_dev_new(0, 2, ids[fz_u8() % 7]);

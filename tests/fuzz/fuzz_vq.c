@@ -23,6 +23,7 @@
 
 #include "fuzz.h"
 #include "sim.h"
+#include "sim_cache.h"
 #include "sim_port.h"
 
 #define NCOOKIE 64
@@ -232,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags;
 
 	fz_start(data, size);
-	fz_begin(false);
+	fz_begin(0);
 	memset(ck, 0, sizeof(ck));
 	memset(chains, 0, sizeof(chains));
 	chain_ck[0] = chain_ck[1] = -1;
@@ -254,7 +255,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d->driver_features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (cfg.indirect_max)
 		d->driver_features |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (vio_vq_create(sim_port(), &cfg, &vq) != 0) {
+	/* Split rings also on a port without cache coherency (the packed ring refuses one). */
+	if (vio_vq_create(!cfg.packed && (flags & 32) ? sim_port_noncoherent() : sim_port(), &cfg,
+			  &vq) != 0) {
 		fz_end();
 		return 0;
 	}
