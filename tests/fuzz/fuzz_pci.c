@@ -83,7 +83,11 @@ static void api(struct pcim_func *f, struct vio_device *dev, uint8_t op)
 {
 	uint64_t v;
 
-	switch (op % 6) {
+	switch (op % 7) {
+	case 6:
+		/* A message on any of the port's MSI lines (a vector of this device or not). */
+		sim_irq_line(SIM_MSI_BASE + fz_u8() % SIM_MSI_MAX);
+		break;
 	case 0:
 		/* An interrupt with any ISR value (4.1.4.5), on the function's line. */
 		if (f->vio)
@@ -137,6 +141,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		f = pcim_add_virtio(1, ids[fz_u8() % 7], 1 + fz_u8() % 4);
 	pcim_put8(f, PCI_INTERRUPT_PIN, 1 + fz_u8() % 5);
+	if (kind & 4) {
+		/*
+		 * MSI-X (4.1.4.3, 4.1.5.1.2): a table of any size, where the
+		 * capability says (in the MSI-X BAR or any other), vectors
+		 * refused (NO_VECTOR) from any number on, and a platform with
+		 * any number of MSIs to give.
+		 */
+		uint8_t m = fz_u8();
+
+		pcim_add_msix(f, (uint8_t)(0x80 + 4 * (m % 8)), 1 + fz_u8() % PCIM_MSIX_MAX,
+			      fz_u16() & 0x7f8u, m & 8 ? fz_u8() % 8 : PCIM_MSIX_BAR, 0x800,
+			      m & 16 ? fz_u8() % 8 : PCIM_MSIX_BAR);
+		f->vio->msix_accept = fz_u8() % (PCIM_MSIX_MAX + 2);
+		sim_msi_limit = fz_u8() % (SIM_MSI_MAX + 1);
+	}
 	lie(f);
 	memset(tab, 0, sizeof(tab));
 	(void)pci_scan(&host, tab, BOARD_MAX_PCI, &ntab, &stats);
