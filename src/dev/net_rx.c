@@ -141,23 +141,28 @@ static void refill(struct net_rxq *q)
 		struct vio_sg sg[REFILL_BATCH];
 		void *cookies[REFILL_BATCH];
 		unsigned k = q->nfree < REFILL_BATCH ? q->nfree : REFILL_BATCH;
+		const uint16_t *ids = &q->free[q->nfree - k]; /* taken from the top down */
 		int got;
 
 		for (unsigned i = 0; i < k; i++) {
-			uint16_t id = q->free[q->nfree - 1 - i];
+			uint16_t id = ids[k - 1 - i];
 
 			sg[i].buf = buf_mem(q, id);
 			sg[i].len = n->rx_len;
 			cookies[i] = &q->bufs[id];
-			/* As in post(): no dirty line over what the device writes. */
-			if (port->cache_clean)
-				port->cache_clean(port->ctx, sg[i].buf, n->rx_len);
+			/* Posted unless the ring is full: put right below. */
+			q->state[id] = NET_BUF_POSTED;
 		}
+		/* As in post(): no dirty line over what the device writes. */
+		if (port->cache_clean)
+			for (unsigned i = 0; i < k; i++)
+				port->cache_clean(port->ctx, sg[i].buf, n->rx_len);
 		got = vio_vq_enqueue_bufs(q->vq, sg, cookies, k, true);
-		if (got <= 0)
-			return;
-		for (int i = 0; i < got; i++)
-			q->state[q->free[--q->nfree]] = NET_BUF_POSTED;
+		if (got < 0)
+			got = 0;
+		for (unsigned i = (unsigned)got; i < k; i++)
+			q->state[ids[k - 1 - i]] = NET_BUF_FREE;
+		q->nfree -= (uint32_t)got;
 		q->posted += (uint32_t)got;
 		if ((unsigned)got < k)
 			return; /* the ring is full */
@@ -306,10 +311,9 @@ struct rx_fault {
  * common case, is written straight into *done; one of several is put
  * together in q->cur. Under vio_lock.
  */
-static int take(struct net_rxq *q, struct vio_net_rxbuf *b, uint32_t len, struct net_wait *done,
-		struct rx_fault *f)
+static int take(const struct vio_port *port, struct net_rxq *q, struct vio_net_rxbuf *b,
+		uint32_t len, struct net_wait *done, struct rx_fault *f)
 {
-	const struct vio_port *port = vio_port();
 	struct net *n = q->n;
 	uint32_t hdr = n->info.hdr_len;
 	uint8_t *p = buf_mem(q, b->id);
@@ -426,9 +430,11 @@ static void flush_waiting(struct net_rxq *q)
  * Used buffers are taken in batches of this many: one lock hold, one look
  * at the callbacks and one pass of the virtqueue's checks per batch, not
  * per buffer. The frames of a batch are delivered after the lock is let
- * go, in order. What it costs is on the stack of the service call.
+ * go, in order. What it costs is on the stack of the service call: 16
+ * used entries and 16 frame records, 768 bytes on a 64-bit target (and
+ * refill()'s 384 on top while it runs).
  */
-#define RX_BATCH 8u
+#define RX_BATCH 16u
 
 /* The device broke the protocol in take(): say what, fail it. */
 static void rx_fault(struct net_rxq *q, const struct rx_fault *f)
@@ -440,6 +446,7 @@ static void rx_fault(struct net_rxq *q, const struct rx_fault *f)
 
 void net_rx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
+	const struct vio_port *port = vio_port();
 	struct net_rxq *q = arg;
 	struct net *n = q->n;
 	uintptr_t s;
@@ -471,7 +478,7 @@ void net_rx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 		rx = n->ops ? n->ops->rx : NULL;
 		oarg = n->arg;
 		for (int i = 0; i < rc; i++) {
-			int got = take(q, used[i].cookie, used[i].len, &done[ndone], &fault);
+			int got = take(port, q, used[i].cookie, used[i].len, &done[ndone], &fault);
 
 			if (got < 0) {
 				/* The rest of the batch left the ring: the driver's again. */

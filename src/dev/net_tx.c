@@ -114,23 +114,25 @@ static int lookup_txq(struct vio_device *dev, unsigned queue, struct net **np,
 }
 
 /*
- * Put one frame on q's ring: header slot, then the segments, and notify
- * when kick is set (in the same lock hold). copy is the copy buffer the
+ * Put one frame on q's ring: header slot (into v[0]), then the segments
+ * (v[1] to v[nsg], already checked), and notify when kick is set (in the
+ * same lock hold). copy is the copy buffer the
  * frame sits in, or -1. Inline: it is most of every vio_net_queue.
  */
-__attribute__((always_inline)) static inline int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, unsigned nsg,
-		  uint32_t total, const struct vio_net_tx_csum *csum, void *cookie, int copy,
-		  bool kick)
+__attribute__((always_inline)) static inline int tx_add(struct net *n, struct net_txq *q,
+							       struct vio_sg *v, unsigned nsg,
+							       uint32_t total,
+							       const struct vio_net_tx_csum *csum,
+							       void *cookie, int copy, bool kick)
 {
 	const struct vio_port *port = vio_port();
-	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
 	struct virtio_net_hdr *h;
 	uint16_t slot;
 	uintptr_t s;
 	int rc;
 
 	s = vio_lock();
-	if (n->cleaned || vio_vq_is_broken(q->vq)) {
+	if (n->cleaned) {
 		vio_unlock(s);
 		return VIO_ESHUTDOWN;
 	}
@@ -140,25 +142,31 @@ __attribute__((always_inline)) static inline int tx_add(struct net *n, struct ne
 		return VIO_EINVAL;
 	}
 	if (!q->nfree) {
-		n->stats.tx_busy++;
+		/* A broken queue keeps what it holds: its state, not a busy ring. */
+		rc = vio_vq_is_broken(q->vq) ? VIO_ESHUTDOWN : VIO_EBUSY;
+		if (rc == VIO_EBUSY)
+			n->stats.tx_busy++;
 		vio_unlock(s);
-		return VIO_EBUSY;
+		return rc;
 	}
 	slot = q->free[q->nfree - 1];
 	h = (struct virtio_net_hdr *)(q->hdrs + (size_t)slot * NET_LINE);
-	h->flags = csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM : 0;
-	h->csum_start = net_dev16(n, csum ? csum->start : 0);
-	h->csum_offset = net_dev16(n, csum ? csum->offset : 0);
+	/* 5.1.6.2: the checksum fields only when asked; a header left without is all zero. */
+	if (csum) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = net_dev16(n, csum->start);
+		h->csum_offset = net_dev16(n, csum->offset);
+	} else if (h->flags) {
+		h->flags = 0;
+		h->csum_start = 0;
+		h->csum_offset = 0;
+	}
 	v[0].buf = h;
 	v[0].len = n->info.hdr_len;
-	for (unsigned i = 0; i < nsg; i++)
-		v[i + 1] = sg[i];
 	/* The device reads the header and the frame from memory, not the cache. */
-	if (port->cache_clean) {
-		port->cache_clean(port->ctx, h, n->info.hdr_len);
-		for (unsigned i = 0; i < nsg; i++)
-			port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
-	}
+	if (port->cache_clean)
+		for (unsigned i = 0; i <= nsg; i++)
+			port->cache_clean(port->ctx, v[i].buf, v[i].len);
 	rc = vio_vq_enqueue(q->vq, v, nsg + 1, 0, &q->slots[slot]);
 	if (rc == VIO_ENOSPC) {
 		n->stats.tx_busy++;
@@ -176,6 +184,7 @@ __attribute__((always_inline)) static inline int tx_add(struct net *n, struct ne
 static int queue_frame(struct vio_device *dev, unsigned queue, const struct vio_sg *sg,
 		       unsigned nsg, const struct vio_net_tx_csum *csum, void *cookie, bool kick)
 {
+	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
 	struct net_txq *q;
 	struct net *n;
 	uint64_t total = 0;
@@ -188,15 +197,17 @@ static int queue_frame(struct vio_device *dev, unsigned queue, const struct vio_
 	if (queue >= n->npairs || !sg || !nsg || nsg > n->tx_max_segs)
 		return VIO_EINVAL;
 	q = &n->txq[queue];
+	/* Checked and copied behind the header's place in one pass. */
 	for (unsigned i = 0; i < nsg; i++) {
 		if (!sg[i].buf || !sg[i].len)
 			return VIO_EINVAL;
 		total += sg[i].len;
+		v[i + 1] = sg[i];
 	}
 	rc = check_frame(n, total, csum);
 	if (rc)
 		return rc;
-	return tx_add(n, q, sg, nsg, (uint32_t)total, csum, cookie, -1, kick);
+	return tx_add(n, q, v, nsg, (uint32_t)total, csum, cookie, -1, kick);
 }
 
 int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
@@ -229,7 +240,7 @@ int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, 
 {
 	struct net_txq *q;
 	struct net *n;
-	struct vio_sg sg;
+	struct vio_sg v[2]; /* the header's place, then the copy */
 	uint16_t copy;
 	uintptr_t s;
 	int rc;
@@ -250,10 +261,10 @@ int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, 
 	}
 	copy = q->copy_free[--q->ncopy_free];
 	vio_unlock(s);
-	sg.buf = q->copy_mem + (size_t)copy * q->copy_stride;
-	sg.len = (uint32_t)len;
-	memcpy(sg.buf, data, len);
-	rc = tx_add(n, q, &sg, 1, (uint32_t)len, NULL, NULL, copy, true);
+	v[1].buf = q->copy_mem + (size_t)copy * q->copy_stride;
+	v[1].len = (uint32_t)len;
+	memcpy(v[1].buf, data, len);
+	rc = tx_add(n, q, v, 1, (uint32_t)len, NULL, NULL, copy, true);
 	if (rc) {
 		s = vio_lock();
 		q->copy_free[q->ncopy_free++] = copy;
