@@ -112,6 +112,20 @@ int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, uns
 		   void *cookie);
 
 /*
+ * Queue n chains of one segment each, all device-writable (dev_writes) or
+ * all device-readable: chain i is sg[i] with cookies[i] (not NULL). What a
+ * receive refill posts at once; each chain is tracked and checked on
+ * completion as one from vio_vq_enqueue, and the arguments are checked
+ * once per call rather than per chain. Returns how many were queued, in
+ * order from the first: fewer than n (0 included) when the ring ran out of
+ * free descriptors. VIO_EINVAL (a zero-length or NULL segment, a NULL
+ * cookie or array) or VIO_ESHUTDOWN queue none. The device does not see
+ * them before vio_vq_kick.
+ */
+int vio_vq_enqueue_bufs(struct vio_vq *vq, const struct vio_sg *sg, void *const *cookies,
+			unsigned n, bool dev_writes);
+
+/*
  * Publish what was queued since the last kick and notify the device unless
  * it asked not to be (section 2.7.10). Returns true when it notified.
  */

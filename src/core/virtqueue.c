@@ -75,6 +75,26 @@ int vio_vq_enqueue(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, uns
 	return vq->ops->enqueue(vq, sg, out, in, cookie);
 }
 
+int vio_vq_enqueue_bufs(struct vio_vq *vq, const struct vio_sg *sg, void *const *cookies,
+			unsigned n, bool dev_writes)
+{
+	unsigned i;
+
+	if (vq->broken)
+		return VIO_ESHUTDOWN;
+	if (!sg || !cookies)
+		return VIO_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!sg[i].len || !sg[i].buf || !cookies[i])
+			return VIO_EINVAL;
+	if (vq->ops->enqueue_bufs)
+		return vq->ops->enqueue_bufs(vq, sg, cookies, n, dev_writes);
+	for (i = 0; i < n; i++)
+		if (vq->ops->enqueue(vq, &sg[i], !dev_writes, dev_writes, cookies[i]))
+			break; /* VIO_ENOSPC, the one error left after the checks */
+	return (int)i;
+}
+
 bool vio_vq_kick(struct vio_vq *vq)
 {
 	return vq->broken ? false : vq->ops->kick(vq);

@@ -26,6 +26,9 @@ struct vio_vq_ops {
 	void (*addrs)(const struct vio_vq *vq, struct vio_queue_addrs *addrs);
 	int (*enqueue)(struct vio_vq *vq, const struct vio_sg *sg, unsigned out, unsigned in,
 		       void *cookie);
+	/* Arguments checked; NULL: the front calls enqueue per chain. */
+	int (*enqueue_bufs)(struct vio_vq *vq, const struct vio_sg *sg, void *const *cookies,
+			    unsigned n, bool dev_writes);
 	bool (*kick)(struct vio_vq *vq);
 	/* Up to max completions, checked (see vio_vq_dequeue_batch; max >= 1). */
 	int (*dequeue_batch)(struct vio_vq *vq, struct vio_vq_used *used, unsigned max);

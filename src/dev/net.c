@@ -25,7 +25,7 @@ int vio_net_check(const struct vio_device *dev)
 	return 0;
 }
 
-int net_lookup(struct vio_device *dev, bool live, struct net **np)
+int net_lookup_slow(struct vio_device *dev, bool live, struct net **np)
 {
 	struct net *n;
 

@@ -69,6 +69,9 @@ struct net_rxq {
 	struct vio_net_rxbuf *cur_tail;
 	uint16_t cur_left;       /* buffers still to come; 0: none in progress */
 	bool cur_drop;           /* the frame in progress is dropped when complete */
+	/* The completion handler runs: buffers released meanwhile are re-posted
+	 * without a notification, the handler sends one for all at its end. */
+	bool in_handler;
 };
 
 /* What a transmit slot carries. */
@@ -177,9 +180,23 @@ static inline uint16_t net_cpu16(const struct net *n, uint16_t v)
 /*
  * dev's driver state when dev is a net device that finished probe (and
  * the device is READY when live is set). Returns 0, VIO_ENODEV or
- * VIO_ESHUTDOWN (after cleaning up what the failed device held).
+ * VIO_ESHUTDOWN (after cleaning up what the failed device held). Callers
+ * use net_lookup below.
  */
-int net_lookup(struct vio_device *dev, bool live, struct net **np);
+int net_lookup_slow(struct vio_device *dev, bool live, struct net **np);
+
+/* net_lookup_slow, with its answer for a ready device inline: it starts every call per frame. */
+static inline int net_lookup(struct vio_device *dev, bool live, struct net **np)
+{
+	struct net *n;
+
+	if (dev && dev->driver == &vio_net_driver && (n = dev->priv) != NULL && n->dev == dev &&
+	    n->npairs && (!live || vio_dev_state(dev) == VIO_DEV_READY)) {
+		*np = n;
+		return 0;
+	}
+	return net_lookup_slow(dev, live, np);
+}
 
 /*
  * The device broke the protocol or stopped: fail it (reset first, 3.3.1),

@@ -114,46 +114,59 @@ static int lookup_txq(struct vio_device *dev, unsigned queue, struct net **np,
 }
 
 /*
- * Put one frame on q's ring: header slot, then the segments, and notify
- * when kick is set (in the same lock hold). copy is the copy buffer the
- * frame sits in, or -1.
+ * Put one frame on q's ring: header slot (into v[0]), then the segments
+ * (v[1] to v[nsg], already checked), and notify when kick is set (in the
+ * same lock hold). copy is the copy buffer the
+ * frame sits in, or -1. Inline: it is most of every vio_net_queue.
  */
-static int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, unsigned nsg,
-		  uint32_t total, const struct vio_net_tx_csum *csum, void *cookie, int copy,
-		  bool kick)
+__attribute__((always_inline)) static inline int tx_add(struct net *n, struct net_txq *q,
+							       struct vio_sg *v, unsigned nsg,
+							       uint32_t total,
+							       const struct vio_net_tx_csum *csum,
+							       void *cookie, int copy, bool kick)
 {
 	const struct vio_port *port = vio_port();
-	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
 	struct virtio_net_hdr *h;
 	uint16_t slot;
 	uintptr_t s;
 	int rc;
 
 	s = vio_lock();
-	if (n->cleaned || vio_vq_is_broken(q->vq)) {
+	if (n->cleaned) {
 		vio_unlock(s);
 		return VIO_ESHUTDOWN;
 	}
-	if (!q->nfree) {
-		n->stats.tx_busy++;
+	/* Pairs in use (5.1.6.5.5), checked here: no lock hold of its own per frame. */
+	if (q->index >= n->info.queue_pairs) {
 		vio_unlock(s);
-		return VIO_EBUSY;
+		return VIO_EINVAL;
+	}
+	if (!q->nfree) {
+		/* A broken queue keeps what it holds: its state, not a busy ring. */
+		rc = vio_vq_is_broken(q->vq) ? VIO_ESHUTDOWN : VIO_EBUSY;
+		if (rc == VIO_EBUSY)
+			n->stats.tx_busy++;
+		vio_unlock(s);
+		return rc;
 	}
 	slot = q->free[q->nfree - 1];
 	h = (struct virtio_net_hdr *)(q->hdrs + (size_t)slot * NET_LINE);
-	h->flags = csum ? VIRTIO_NET_HDR_F_NEEDS_CSUM : 0;
-	h->csum_start = net_dev16(n, csum ? csum->start : 0);
-	h->csum_offset = net_dev16(n, csum ? csum->offset : 0);
+	/* 5.1.6.2: the checksum fields only when asked; a header left without is all zero. */
+	if (csum) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = net_dev16(n, csum->start);
+		h->csum_offset = net_dev16(n, csum->offset);
+	} else if (h->flags) {
+		h->flags = 0;
+		h->csum_start = 0;
+		h->csum_offset = 0;
+	}
 	v[0].buf = h;
 	v[0].len = n->info.hdr_len;
-	for (unsigned i = 0; i < nsg; i++)
-		v[i + 1] = sg[i];
 	/* The device reads the header and the frame from memory, not the cache. */
-	if (port->cache_clean) {
-		port->cache_clean(port->ctx, h, n->info.hdr_len);
-		for (unsigned i = 0; i < nsg; i++)
-			port->cache_clean(port->ctx, sg[i].buf, sg[i].len);
-	}
+	if (port->cache_clean)
+		for (unsigned i = 0; i <= nsg; i++)
+			port->cache_clean(port->ctx, v[i].buf, v[i].len);
 	rc = vio_vq_enqueue(q->vq, v, nsg + 1, 0, &q->slots[slot]);
 	if (rc == VIO_ENOSPC) {
 		n->stats.tx_busy++;
@@ -171,25 +184,30 @@ static int tx_add(struct net *n, struct net_txq *q, const struct vio_sg *sg, uns
 static int queue_frame(struct vio_device *dev, unsigned queue, const struct vio_sg *sg,
 		       unsigned nsg, const struct vio_net_tx_csum *csum, void *cookie, bool kick)
 {
+	struct vio_sg v[NET_TX_SEGS_LIMIT + 1];
 	struct net_txq *q;
 	struct net *n;
 	uint64_t total = 0;
 	int rc;
 
-	rc = lookup_txq(dev, queue, &n, &q);
+	rc = net_lookup(dev, true, &n);
 	if (rc)
 		return rc;
-	if (!sg || !nsg || nsg > n->tx_max_segs)
+	/* Queues set up; the pairs in use are checked in tx_add, under the lock. */
+	if (queue >= n->npairs || !sg || !nsg || nsg > n->tx_max_segs)
 		return VIO_EINVAL;
+	q = &n->txq[queue];
+	/* Checked and copied behind the header's place in one pass. */
 	for (unsigned i = 0; i < nsg; i++) {
 		if (!sg[i].buf || !sg[i].len)
 			return VIO_EINVAL;
 		total += sg[i].len;
+		v[i + 1] = sg[i];
 	}
 	rc = check_frame(n, total, csum);
 	if (rc)
 		return rc;
-	return tx_add(n, q, sg, nsg, (uint32_t)total, csum, cookie, -1, kick);
+	return tx_add(n, q, v, nsg, (uint32_t)total, csum, cookie, -1, kick);
 }
 
 int vio_net_queue(struct vio_device *dev, unsigned queue, const struct vio_sg *sg, unsigned nsg,
@@ -222,7 +240,7 @@ int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, 
 {
 	struct net_txq *q;
 	struct net *n;
-	struct vio_sg sg;
+	struct vio_sg v[2]; /* the header's place, then the copy */
 	uint16_t copy;
 	uintptr_t s;
 	int rc;
@@ -243,10 +261,10 @@ int vio_net_send_copy(struct vio_device *dev, unsigned queue, const void *data, 
 	}
 	copy = q->copy_free[--q->ncopy_free];
 	vio_unlock(s);
-	sg.buf = q->copy_mem + (size_t)copy * q->copy_stride;
-	sg.len = (uint32_t)len;
-	memcpy(sg.buf, data, len);
-	rc = tx_add(n, q, &sg, 1, (uint32_t)len, NULL, NULL, copy, true);
+	v[1].buf = q->copy_mem + (size_t)copy * q->copy_stride;
+	v[1].len = (uint32_t)len;
+	memcpy(v[1].buf, data, len);
+	rc = tx_add(n, q, v, 1, (uint32_t)len, NULL, NULL, copy, true);
 	if (rc) {
 		s = vio_lock();
 		q->copy_free[q->ncopy_free++] = copy;
@@ -268,6 +286,13 @@ static struct net_txslot release(struct net_txq *q, struct net_txslot *t)
 	return was;
 }
 
+/*
+ * Completions are taken in batches of this many: one lock hold and one
+ * pass of the virtqueue's checks per batch, the tx_done callbacks after
+ * the lock is let go, in order.
+ */
+#define TX_BATCH 16u
+
 void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
 	struct net_txq *q = arg;
@@ -275,27 +300,38 @@ void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 	int rc;
 
 	for (;;) {
-		struct vio_net_ops ops;
-		struct net_txslot was;
-		uint32_t len;
-		void *cookie, *oarg;
+		void (*tx_done)(struct vio_device *, void *, int, void *);
+		struct vio_vq_used used[TX_BATCH];
+		void *cookies[TX_BATCH];
+		unsigned ndone = 0;
 		uintptr_t s;
+		void *oarg;
 
 		s = vio_lock();
-		rc = vio_vq_dequeue(vq, &cookie, &len);
-		if (rc) {
+		rc = vio_vq_dequeue_batch(vq, used, TX_BATCH);
+		if (rc <= 0) {
 			vio_unlock(s);
 			break;
 		}
-		net_ops_locked(n, &ops, &oarg);
-		/* The virtqueue checked len against the writable bytes: none here. */
-		was = release(q, cookie);
-		n->stats.tx_frames++;
-		n->stats.tx_bytes += was.len;
+		tx_done = n->ops ? n->ops->tx_done : NULL;
+		oarg = n->arg;
+		for (int i = 0; i < rc; i++) {
+			/* The virtqueue checked len against the writable bytes: none here. */
+			struct net_txslot was = release(q, used[i].cookie);
+
+			n->stats.tx_bytes += was.len;
+			/* A copied frame has no cookie of the application's. */
+			if (was.copy < 0)
+				cookies[ndone++] = was.cookie;
+		}
+		n->stats.tx_frames += (unsigned)rc;
 		vio_unlock(s);
-		if (was.copy < 0 && ops.tx_done)
-			ops.tx_done(dev, was.cookie, 0, oarg);
+		if (tx_done)
+			for (unsigned i = 0; i < ndone; i++)
+				tx_done(dev, cookies[i], 0, oarg);
 	}
+	if (rc == 0)
+		rc = VIO_EAGAIN;
 	if (rc != VIO_EAGAIN || vio_dev_state(dev) != VIO_DEV_READY)
 		net_fail(n, rc == VIO_EPROTO ? VIO_EPROTO : VIO_ESHUTDOWN);
 }

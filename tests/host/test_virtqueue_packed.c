@@ -334,6 +334,41 @@ static void test_full(void)
 	fx_teardown();
 }
 
+/* vio_vq_enqueue_bufs on a packed ring: as many as fit, in order, each checked on completion. */
+static void test_enqueue_bufs(void)
+{
+	struct vio_sg sg[6];
+	void *cookies[6];
+
+	if (fx_setup(4, 0, 0))
+		return;
+	for (unsigned i = 0; i < 6; i++) {
+		sg[i].buf = bufs[i];
+		sg[i].len = 16;
+		cookies[i] = (void *)(uintptr_t)(i + 1);
+	}
+	CHECK_EQ(vio_vq_enqueue_bufs(fx.vq, sg, cookies, 6, true), 4);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 0);
+	CHECK_EQ(vio_vq_enqueue_bufs(fx.vq, sg, cookies, 1, true), 0);
+	vio_vq_kick(fx.vq);
+	sim_step(fx.d);
+	CHECK_EQ(ms.chains, 4);
+	CHECK_EQ(ms.nin, 1);
+	for (unsigned i = 0; i < 4; i++) {
+		void *c = NULL;
+		uint32_t len = 0;
+
+		CHECK_EQ(vio_vq_dequeue(fx.vq, &c, &len), 0);
+		CHECK(c == cookies[i]);
+		CHECK_EQ(len, 16);
+	}
+	cookies[0] = NULL;
+	CHECK_EQ(vio_vq_enqueue_bufs(fx.vq, sg, cookies, 2, true), VIO_EINVAL);
+	CHECK_EQ(vio_vq_num_free(fx.vq), 4);
+	CHECK_EQ(fx.fails, 0);
+	fx_teardown();
+}
+
 /* 2.8.10: the device's event structure decides whether a kick notifies. */
 static void test_notify_suppression(void)
 {
@@ -651,6 +686,7 @@ int main(void)
 	test_run("laps_indirect", test_laps_indirect);
 	test_run("laps_event_idx", test_laps_event_idx);
 	test_run("full", test_full);
+	test_run("enqueue_bufs", test_enqueue_bufs);
 	test_run("notify_suppression", test_notify_suppression);
 	test_run("irq", test_irq);
 	test_run("irq_event_idx", test_irq_event_idx);
