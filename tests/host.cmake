@@ -33,7 +33,8 @@ set(vio_defconfig ${VIO_SOURCE_DIR}/configs/host_defconfig)
 vio_config(host DEFCONFIG ${vio_defconfig})
 vio_config(legacy DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_LEGACY=y)
 vio_config(modern DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_IFACE_MODERN=y)
-vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y)
+# The polled build also takes completions one at a time (the smallest batch).
+vio_config(poll DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_COMPLETION_POLL=y CONFIG_VIO_NET_BATCH=1)
 # No virtio-mmio transport: the core and the drivers must link without it.
 vio_config(nommio DEFCONFIG ${vio_defconfig} SET CONFIG_VIO_TRANSPORT_MMIO=n)
 # No virtio-pci transport: the library builds without it (compiled, not run).

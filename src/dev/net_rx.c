@@ -116,8 +116,8 @@ static int post(struct net_rxq *q, uint32_t id)
 	return rc;
 }
 
-/* Buffers posted per call of vio_vq_enqueue_bufs in refill(). */
-#define REFILL_BATCH 16u
+/* Buffers posted per call of vio_vq_enqueue_bufs in refill() (Kconfig). */
+#define REFILL_BATCH ((unsigned)CONFIG_VIO_NET_BATCH)
 
 /*
  * Post free buffers while the ring takes them, in batches (one call of
@@ -430,11 +430,12 @@ static void flush_waiting(struct net_rxq *q)
  * Used buffers are taken in batches of this many: one lock hold, one look
  * at the callbacks and one pass of the virtqueue's checks per batch, not
  * per buffer. The frames of a batch are delivered after the lock is let
- * go, in order. What it costs is on the stack of the service call: 16
- * used entries and 16 frame records, 768 bytes on a 64-bit target (and
- * refill()'s 384 on top while it runs).
+ * go, in order. What it costs is on the stack of the service call: at
+ * the default of 16 (CONFIG_VIO_NET_BATCH), 16 used entries and 16 frame
+ * records, 768 bytes on a 64-bit target (and refill()'s 384 on top while
+ * it runs).
  */
-#define RX_BATCH 16u
+#define RX_BATCH ((unsigned)CONFIG_VIO_NET_BATCH)
 
 /* The device broke the protocol in take(): say what, fail it. */
 static void rx_fault(struct net_rxq *q, const struct rx_fault *f)

@@ -289,9 +289,9 @@ static struct net_txslot release(struct net_txq *q, struct net_txslot *t)
 /*
  * Completions are taken in batches of this many: one lock hold and one
  * pass of the virtqueue's checks per batch, the tx_done callbacks after
- * the lock is let go, in order.
+ * the lock is let go, in order (CONFIG_VIO_NET_BATCH).
  */
-#define TX_BATCH 16u
+#define TX_BATCH ((unsigned)CONFIG_VIO_NET_BATCH)
 
 void net_tx_handler(struct vio_device *dev, struct vio_vq *vq, void *arg)
 {
