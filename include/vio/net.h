@@ -260,7 +260,9 @@ void vio_net_poll(struct vio_device *dev);
  * or frames that went stale before they were sent. VIO_ENOTSUP without
  * RING_RESET, VIO_ERANGE for a pair not set up; if the device does not
  * take a queue back it is failed (vio_dev_recover). Task context, never
- * from a callback; no other thread may use the pair meanwhile.
+ * from a callback; no other thread may use the pair meanwhile, and the
+ * tx_done callbacks it makes must not send on the pair (the queue is
+ * between its reset and its restart then).
  */
 int vio_net_reset_pair(struct vio_device *dev, unsigned pair);
 

@@ -1522,7 +1522,7 @@ int vio_dev_vq_reset(struct vio_device *dev, unsigned index, void (*reclaim)(voi
 	struct vio_queue_addrs addrs;
 	struct vio_vq *vq;
 	uintptr_t s;
-	int rc;
+	int rc, vec;
 
 	if (!dev || !reclaim)
 		return VIO_EINVAL;
@@ -1551,8 +1551,9 @@ int vio_dev_vq_reset(struct vio_device *dev, unsigned index, void (*reclaim)(voi
 				index);
 	}
 	/* 4.1.4.3: the reset queue forgot its vector (QEMU: NO_VECTOR); route it again. */
-	if (!rc && dev->irq_mode == VIO_IRQ_MODE_MSIX && queue_vector(dev, index) >= 0)
-		rc = t->ops->msix_route(t, index, (uint16_t)queue_vector(dev, index));
+	vec = dev->irq_mode == VIO_IRQ_MODE_MSIX ? queue_vector(dev, index) : -1;
+	if (!rc && vec >= 0)
+		rc = t->ops->msix_route(t, index, (uint16_t)vec);
 	if (!rc) {
 		vio_vq_addrs(vq, &addrs);
 		rc = t->ops->queue_enable(t, index, vio_vq_size(vq), &addrs);
