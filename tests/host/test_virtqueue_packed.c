@@ -646,6 +646,45 @@ static void test_evil_unexposed(void)
 }
 
 /*
+ * A hostile device writes a used descriptor over a chain it has not
+ * taken (its length field with it), the driver's flags land after it, and
+ * the device then takes the chain with the length it wrote itself. The
+ * simulated device must refuse the chain, not copy past the driver's
+ * buffer: fuzz_net found its model doing that (docs/fuzzing.md). Once
+ * with a buffer of the test's own, once with a DMA block.
+ */
+static void test_device_overwrote_len(void)
+{
+	const struct vio_port *port = sim_port();
+
+	for (int dma = 0; dma < 2; dma++) {
+		struct vio_sg sg;
+		uint16_t flags;
+		unsigned errors;
+
+		if (fx_setup(8, 0, 0))
+			return;
+		sg.buf = dma ? port->dma_alloc(NULL, 64, 16) : bufs[63];
+		sg.len = 16;
+		CHECK(sg.buf != NULL);
+		CHECK_EQ(vio_vq_enqueue(fx.vq, &sg, 0, 1, (void *)1), 0);
+		flags = fx.ring[0].flags;
+		sim_used_push(fx.d, 0, 0, 0x06060606u, 1);
+		CHECK_EQ(fx.ring[0].len, 0x06060606u);
+		fx.ring[0].flags = flags;
+		test_allow_sim_errors();
+		errors = sim_errors();
+		vio_vq_kick(fx.vq);
+		sim_step(fx.d);
+		CHECK(sim_errors() > errors);
+		CHECK_EQ(ms.chains, 0);
+		if (dma)
+			port->dma_free(NULL, sg.buf, 64);
+		fx_teardown();
+	}
+}
+
+/*
  * 2.8.1: a descriptor whose AVAIL and USED bits differ is never a
  * completion, even with USED matching the wrap counter.
  */
@@ -702,6 +741,7 @@ int main(void)
 	test_run("evil_len", test_evil_len);
 	test_run("evil_extra", test_evil_extra);
 	test_run("evil_unexposed", test_evil_unexposed);
+	test_run("device_overwrote_len", test_device_overwrote_len);
 	test_run("half_used_flags", test_half_used_flags);
 	test_run("noncoherent_refused", test_noncoherent_refused);
 	return test_report();

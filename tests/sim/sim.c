@@ -1176,7 +1176,10 @@ static bool walk(struct sim_dev *d, unsigned qi, uint16_t head, struct sim_chain
 			indirect = true;
 			continue;
 		}
-		if (!len || !addr || addr + len < addr) {
+		/* Memory the driver owns only: a descriptor the device itself
+		 * overwrote (packed rings, fuzz_common's hand-pushed used
+		 * entries) must not send the model's copies past it. */
+		if (!len || !addr || addr + len < addr || !sim_dma_reachable(cpu_ptr(addr), len)) {
 			sim_error("dev%d q%u: chain %u: descriptor %u addr %#llx len %u", d->slot, qi,
 				  head, i, (unsigned long long)addr, len);
 			return false;
@@ -1351,7 +1354,7 @@ static bool packed_seg(struct sim_dev *d, unsigned qi, struct sim_chain *c, unsi
 {
 	struct sim_queue *q = &d->q[qi];
 
-	if (!len || !addr || addr + len < addr) {
+	if (!len || !addr || addr + len < addr || !sim_dma_reachable(cpu_ptr(addr), len)) {
 		sim_error("dev%d q%u: packed chain: addr %#llx len %u", d->slot, qi,
 			  (unsigned long long)addr, len);
 		return false;

@@ -203,6 +203,20 @@ bool sim_dma_owns(const void *p, size_t len)
 	return false;
 }
 
+bool sim_dma_reachable(const void *p, size_t len)
+{
+#if SIM_ASAN
+	/* The pool is poisoned outside its live blocks, exactly (p_dma_alloc). */
+	return __asan_region_is_poisoned((void *)(uintptr_t)p, len) == NULL;
+#else
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)pool;
+
+	if (pool && a < lo + POOL_SIZE && (a >= lo || len > lo - a))
+		return sim_dma_owns(p, len);
+	return true;
+#endif
+}
+
 /* ------------------------------------------------------------------ */
 /* Interrupts */
 

@@ -48,6 +48,12 @@ unsigned sim_dma_live(void);             /* allocations not freed */
 size_t sim_dma_live_bytes(void);
 unsigned sim_dma_allocs(void);           /* allocations made since the reset */
 bool sim_dma_owns(const void *p, size_t len); /* [p, p+len) inside one live allocation */
+/*
+ * [p, p+len) is memory a descriptor may name: inside one live allocation
+ * when it touches the DMA pool, else memory AddressSanitizer has not
+ * poisoned (a test's or an application's buffer).
+ */
+bool sim_dma_reachable(const void *p, size_t len);
 extern int sim_dma_fail_after;           /* knob: allocations that succeed before all
 					  * fail; -1 (default) never fail */
 
