@@ -304,9 +304,11 @@ def run(r):
         r.x("xdotool", "mousemove", str(at[0] + int(mode[0] * fx)),
             str(at[1] + int(mode[1] * fy)))
         # Key releases may still come in first: wait for the tablet itself.
+        # Whole lines only: a line still arriving ("... EV_ABS 0 2") would
+        # match at the end of the log with `$`.
         got = []
         while not got and time.monotonic() < r.deadline:
-            got = re.findall(r"^input\d+ EV_ABS 0 (\d+)\r?$", r.con.log()[mark:], re.M)
+            got = re.findall(r"^input\d+ EV_ABS 0 (\d+)\r?\n", r.con.log()[mark:], re.M)
             time.sleep(0.1)
         if fails.check(got, f"no ABS_X event for the pointer at {fx:g}"):
             xs.append(int(got[-1]))
