@@ -1176,9 +1176,7 @@ static bool walk(struct sim_dev *d, unsigned qi, uint16_t head, struct sim_chain
 			indirect = true;
 			continue;
 		}
-		/* Memory the driver owns only: a descriptor the device itself
-		 * overwrote (packed rings, fuzz_common's hand-pushed used
-		 * entries) must not send the model's copies past it. */
+		/* Memory the driver owns only, as packed_seg() checks it. */
 		if (!len || !addr || addr + len < addr || !sim_dma_reachable(cpu_ptr(addr), len)) {
 			sim_error("dev%d q%u: chain %u: descriptor %u addr %#llx len %u", d->slot, qi,
 				  head, i, (unsigned long long)addr, len);
@@ -1354,6 +1352,10 @@ static bool packed_seg(struct sim_dev *d, unsigned qi, struct sim_chain *c, unsi
 {
 	struct sim_queue *q = &d->q[qi];
 
+	/* Memory the driver owns only: the device writes used descriptors
+	 * into this ring, and a hostile one (fuzz_common's hand-pushed used
+	 * entries) may overwrite an available descriptor's length before it
+	 * takes the chain; the model must not copy past the driver's buffer. */
 	if (!len || !addr || addr + len < addr || !sim_dma_reachable(cpu_ptr(addr), len)) {
 		sim_error("dev%d q%u: packed chain: addr %#llx len %u", d->slot, qi,
 			  (unsigned long long)addr, len);
